@@ -1,0 +1,139 @@
+//! The command-line interface: subcommands, flags and their help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hela_sql::TableSpec;
+
+/// hela — Hunting Engine for Log Analytics.
+///
+/// Ingest Windows, Sysmon and network security events (JSON lines, gzip, zip, tar.gz;
+/// NXLog, Winlogbeat and Zeek shapes) into a local Parquet lake, and hunt over them with SQL.
+///
+/// A first hunt:
+///   hela sample --out sample.json
+///   hela ingest sample.json
+///   hela sql "SELECT Channel, EventID, count(*) AS n FROM events GROUP BY 1, 2 ORDER BY n DESC"
+#[derive(Debug, Parser)]
+#[command(name = "hela", version, about, long_about, verbatim_doc_comment)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Ingest(IngestArgs),
+    Sql(SqlArgs),
+    Tables(LakeArgs),
+    Schema(SchemaArgs),
+    Sample(SampleArgs),
+}
+
+/// Where the lake is.
+#[derive(Debug, Args)]
+pub struct LakeArgs {
+    /// Lake directory (created by the first ingest).
+    #[arg(long, env = "HELA_LAKE", default_value = "hela-lake", value_name = "DIR")]
+    pub lake: PathBuf,
+}
+
+/// Read security event logs into the lake's `events` table.
+///
+/// PATHs are files, directories (read recursively: .json .jsonl .ndjson .log .gz .tgz .zip
+/// .tar) or `-` for standard input. Formats are recognised by content: JSON lines, gzip,
+/// zip and tar archives of JSON lines, nested as real datasets ship them.
+///
+/// Every record is either stored or quarantined: lines that are not JSON objects are written,
+/// with file and line, to LAKE/quarantine/ and counted; the ingest goes on. Truncated
+/// archives keep every complete record and are reported as warnings. Each input is committed
+/// whole and atomically; ingesting a file the lake already holds is skipped unless --force.
+///
+/// Example:
+///   hela ingest --lake cases/apt29 ~/datasets/security-datasets/
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// Ingest inputs again even if the lake already holds them.
+    #[arg(long)]
+    pub force: bool,
+    /// Don't show progress or per-record messages; print only the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Files, directories, or `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Run SQL over the lake and over files named with --table.
+///
+/// Several statements separated by `;` run in order (views created by one are seen by the
+/// next); the last statement's result is printed. Column names are case-sensitive as in the
+/// data; nested fields are reached with dots (`event_data.Image`).
+///
+/// Examples:
+///   hela sql "SELECT Hostname, count(*) FROM events WHERE EventID = 4624 GROUP BY Hostname"
+///   hela sql --table t=dataset.zip --format csv "SELECT * FROM t LIMIT 10"
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct SqlArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// Make a table from a file, directory or archive, without ingesting it. Give the same
+    /// NAME several times to union several paths.
+    #[arg(long = "table", value_name = "NAME=PATH")]
+    pub tables: Vec<TableSpec>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the result to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// In the table format, the longest cell shown before it is cut with `…`.
+    #[arg(long, default_value_t = 60, value_name = "CHARS")]
+    pub max_width: usize,
+    /// In the table format, show every cell whole.
+    #[arg(long, conflicts_with = "max_width")]
+    pub wide: bool,
+    /// SQL statements, separated by `;`.
+    #[arg(value_name = "SQL")]
+    pub sql: String,
+}
+
+/// Result formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Aligned text table.
+    Table,
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    Parquet,
+    /// Arrow IPC stream (for pyarrow, pandas, polars).
+    Arrow,
+}
+
+/// Show the columns of a lake table.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// Table name (see `hela tables`).
+    pub table: String,
+}
+
+/// Write a small, realistic sample of Sysmon and Security events (NXLog JSON lines) with a
+/// lateral movement through WMI hidden in it, to try hela without a dataset.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Output file.
+    #[arg(long, short, default_value = "hela-sample.json", value_name = "FILE")]
+    pub out: PathBuf,
+    /// Approximate number of background events.
+    #[arg(long, default_value_t = 2000)]
+    pub events: usize,
+}

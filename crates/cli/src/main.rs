@@ -1,0 +1,27 @@
+//! `hela`: the command line. Parses arguments and prints; the work is in the crates.
+
+mod cli;
+mod ingest;
+mod sample;
+mod sql;
+mod tables;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        cli::Command::Ingest(a) => ingest::run(a),
+        cli::Command::Sql(a) => sql::run(a),
+        cli::Command::Tables(a) => tables::list(a),
+        cli::Command::Schema(a) => tables::schema(a),
+        cli::Command::Sample(a) => sample::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

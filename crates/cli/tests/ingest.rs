@@ -1,0 +1,165 @@
+//! `hela ingest` end to end on project-made fixtures in the shapes of real datasets.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn both_windows_shapes_archives_and_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("nested")).unwrap();
+    std::fs::write(data.join("nxlog.json"), nxlog_lines()).unwrap();
+    std::fs::write(data.join("nested/winlogbeat.json.gz"), gzip(winlogbeat_lines().as_bytes())).unwrap();
+    zip_of(&data.join("dataset.zip"), "dataset_2020.json", nxlog_lines().as_bytes());
+    let bad = format!("{}not json at all\n[1, 2]\n{{\"EventID\": \n", nxlog_lines());
+    std::fs::write(data.join("bad.jsonl"), bad).unwrap();
+    std::fs::write(data.join("notes.txt"), "ignored: not a log file\n").unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+
+    let out = hela(&["ingest", "--lake", lake_arg, data.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("4 read, 0 skipped"), "{err}");
+    assert!(err.contains("17 stored, 3 quarantined"), "{err}");
+    assert!(err.contains("bad.jsonl:6: invalid JSON"), "{err}");
+    assert!(err.contains("bad.jsonl:7: record is not a JSON object"), "{err}");
+
+    assert_eq!(count(&lake, "events"), 17);
+    assert_eq!(count(&lake, "events WHERE EventID = 4624"), 6);
+    // The Winlogbeat shape keeps its nested fields, reachable with dots.
+    let rows = query(&lake, "SELECT computer_name, event_data.ParentImage AS parent, event_data.LogonId FROM events WHERE event_id = 1");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["parent"], "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe");
+    // Keys differing only in case are two columns.
+    assert_eq!(count(&lake, "events WHERE SourceProcessGUID IS NOT NULL"), 3);
+    assert_eq!(count(&lake, "events WHERE SourceProcessGuid IS NOT NULL"), 3);
+    // A field seen as number and as string is a string holding both.
+    let types = query(&lake, "SELECT DISTINCT LogonType FROM events WHERE LogonType IS NOT NULL ORDER BY LogonType");
+    assert_eq!(types, vec![serde_json::json!({"LogonType": "3"}), serde_json::json!({"LogonType": "5"})]);
+    // @timestamp compares as a string, the way Spark users write it.
+    assert_eq!(count(&lake, "events WHERE \"@timestamp\" BETWEEN '2020-09-21 00:00:00.000' AND '2020-09-22 00:00:00.000'"), 12);
+
+    // The quarantine keeps every bad line with its file, line and reason.
+    let quarantine_dir = lake.join("quarantine");
+    let entries: Vec<serde_json::Value> = std::fs::read_dir(&quarantine_dir)
+        .unwrap()
+        .flat_map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0]["line"], 6);
+    assert_eq!(entries[0]["text"], "not json at all");
+    assert!(entries[0]["source"].as_str().unwrap().ends_with("bad.jsonl"));
+
+    // Ingesting again is skipped; --force reads again.
+    let again = hela(&["ingest", "--lake", lake_arg, data.to_str().unwrap()], None);
+    assert!(again.status.success());
+    assert!(stderr(&again).contains("0 read, 4 skipped"), "{}", stderr(&again));
+    assert_eq!(count(&lake, "events"), 17);
+    let forced = hela(&["ingest", "--force", "--lake", lake_arg, data.join("nxlog.json").to_str().unwrap()], None);
+    assert!(forced.status.success());
+    assert_eq!(count(&lake, "events"), 22);
+}
+
+#[test]
+fn truncated_tar_gz_keeps_complete_records_and_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = nxlog_lines().repeat(400);
+    let archive = tar_gz("empire_enable_rdp.json", body.as_bytes());
+    // The gzip trailer and tar end blocks are missing, as in real downloads.
+    let path = dir.path().join("cut.tar.gz");
+    std::fs::write(&path, &archive[..archive.len() - 8]).unwrap();
+    let lake = dir.path().join("lake");
+    let out = hela(&["ingest", "--lake", lake.to_str().unwrap(), path.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("warning:") && err.contains("cut.tar.gz"), "{err}");
+    assert!(err.contains("2000 stored, 0 quarantined"), "{err}");
+    assert!(err.contains("warnings  1"), "{err}");
+}
+
+#[test]
+fn standard_input_and_unreadable_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let out = hela(
+        &["ingest", "--lake", lake.to_str().unwrap(), "-", "/no/such/dataset.zip"],
+        Some(&gzip(winlogbeat_lines().as_bytes())),
+    );
+    assert_eq!(out.status.code(), Some(1), "a failed input is an error exit");
+    let err = stderr(&out);
+    assert!(err.contains("/no/such/dataset.zip"), "{err}");
+    assert!(err.contains("1 read, 0 skipped (already in the lake), 1 failed"), "{err}");
+    assert_eq!(count(&lake, "events"), 2);
+}
+
+#[test]
+fn appends_widen_the_schema_and_old_files_read_as_nulls() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    let first = dir.path().join("first.json");
+    std::fs::write(&first, "{\"EventID\":1,\"Channel\":\"a\",\"n\":1,\"data\":{\"x\":1}}\n").unwrap();
+    let second = dir.path().join("second.json");
+    std::fs::write(&second, "{\"EventID\":2,\"Channel\":\"a\",\"n\":2.5,\"data\":{\"y\":\"new\"},\"Added\":true}\n").unwrap();
+    hela_ok(&["ingest", "--lake", lake_arg, first.to_str().unwrap()]);
+    hela_ok(&["ingest", "--lake", lake_arg, second.to_str().unwrap()]);
+    let rows = query(&lake, "SELECT EventID, n, data.x AS x, data.y AS y, Added FROM events ORDER BY EventID");
+    assert_eq!(
+        rows,
+        vec![
+            serde_json::json!({"EventID": 1, "n": 1.0, "x": 1, "y": null, "Added": null}),
+            serde_json::json!({"EventID": 2, "n": 2.5, "x": null, "y": "new", "Added": true}),
+        ]
+    );
+    let schema = hela_ok(&["schema", "--lake", lake_arg, "events"]);
+    assert!(schema.contains("data: struct\n  x: bigint\n  y: string"), "{schema}");
+    let tables = hela_ok(&["tables", "--lake", lake_arg]);
+    assert!(tables.lines().any(|l| l.starts_with("events") && l.contains(" 2 ")), "{tables}");
+}
+
+#[test]
+fn interrupted_ingest_leaves_the_lake_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    let small = dir.path().join("small.json");
+    std::fs::write(&small, nxlog_lines()).unwrap();
+    hela_ok(&["ingest", "--lake", lake_arg, small.to_str().unwrap()]);
+    let big = dir.path().join("big.json");
+    hela_ok(&["sample", "--out", big.to_str().unwrap(), "--events", "150000"]);
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hela"))
+        .args(["ingest", "--quiet", "--lake", lake_arg, big.to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once it has staged data but before it can have committed the input.
+    let staging = lake.join("_staging");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        let staged = walk(&staging).iter().any(|p| p.extension().is_some_and(|e| e == "parquet"));
+        if staged {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the ingest was killed before it finished");
+    assert_eq!(count(&lake, "events"), 5, "nothing of the killed ingest is visible");
+    // The next ingest cleans up and stores the input whole.
+    let out = hela(&["ingest", "--quiet", "--lake", lake_arg, big.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(count(&lake, "events"), 5 + 150_004);
+    assert!(walk(&staging).is_empty());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries.flat_map(|e| {
+        let p = e.unwrap().path();
+        if p.is_dir() { walk(&p) } else { vec![p] }
+    }).collect()
+}

@@ -1,0 +1,98 @@
+//! `hela sql` end to end: inline tables, several statements, output formats, errors.
+
+mod common;
+
+use std::io::Cursor;
+
+use arrow::array::{Array, AsArray};
+use common::*;
+
+/// A directory with the fixtures, as `--table` arguments would name them.
+fn fixtures() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nxlog.json"), nxlog_lines()).unwrap();
+    std::fs::write(dir.path().join("winlogbeat.json.gz"), gzip(winlogbeat_lines().as_bytes())).unwrap();
+    dir
+}
+
+fn table_arg(dir: &tempfile::TempDir, name: &str, file: &str) -> String {
+    format!("{name}={}", dir.path().join(file).display())
+}
+
+#[test]
+fn inline_tables_union_paths_and_statements_see_earlier_views() {
+    let dir = fixtures();
+    let t1 = table_arg(&dir, "t", "nxlog.json");
+    let t2 = table_arg(&dir, "t", "winlogbeat.json.gz");
+    let sql = "CREATE VIEW logons AS SELECT * FROM t WHERE EventID = 4624;\n\
+               CREATE VIEW remote AS SELECT TargetUserName FROM logons WHERE LogonType = '3';\n\
+               SELECT TargetUserName, (SELECT count(*) FROM t) AS total FROM remote";
+    let out = hela_ok(&["sql", "--lake", "/nonexistent-lake", "--table", &t1, "--table", &t2, "--format", "jsonl", sql]);
+    assert_eq!(out, "{\"TargetUserName\":\"pgustavo\",\"total\":7}\n");
+}
+
+#[test]
+fn arrow_output_keeps_column_order_types_and_duplicate_names() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "t", "nxlog.json");
+    let sql = "SELECT a.EventID, b.EventID, a.Hostname, a.tags FROM t a JOIN t b ON a.LogonId = b.TargetLogonId";
+    let out = hela(&["sql", "--table", &t, "--format", "arrow", sql], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reader = arrow::ipc::reader::StreamReader::try_new(Cursor::new(out.stdout), None).unwrap();
+    let schema = reader.schema();
+    let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, ["EventID", "EventID", "Hostname", "tags"]);
+    let batches: Vec<_> = reader.map(Result::unwrap).collect();
+    let batch = arrow::compute::concat_batches(&schema, &batches).unwrap();
+    assert_eq!(batch.num_rows(), 1);
+    let ids = (batch.column(0).as_primitive::<arrow::datatypes::Int64Type>().value(0), batch.column(1).as_primitive::<arrow::datatypes::Int64Type>().value(0));
+    assert_eq!(ids, (1, 4624));
+    assert!(batch.column(3).is_null(0), "the sysmon 1 fixture has no tags");
+}
+
+#[test]
+fn csv_json_parquet_and_table_formats() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "t", "winlogbeat.json.gz");
+    let sql = "SELECT event_id, user, event_data.LogonId AS logon FROM t ORDER BY event_id";
+    let csv = hela_ok(&["sql", "--table", &t, "--format", "csv", sql]);
+    assert_eq!(csv.lines().collect::<Vec<_>>(), [
+        "event_id,user,logon",
+        "1,\"{\"\"domain\"\":\"\"NT AUTHORITY\"\",\"\"name\"\":\"\"SYSTEM\"\"}\",0x4b5c3",
+        "4624,,0x4b5c3",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&hela_ok(&["sql", "--table", &t, "--format", "json", sql])).unwrap();
+    assert_eq!(json[0]["user"]["name"], "SYSTEM");
+    assert_eq!(json[1]["user"], serde_json::Value::Null);
+
+    let parquet = dir.path().join("out.parquet");
+    hela_ok(&["sql", "--table", &t, "--format", "parquet", "--output", parquet.to_str().unwrap(), sql]);
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&parquet).unwrap()).unwrap().build().unwrap();
+    let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(rows, 2);
+
+    let long = "SELECT event_data.CommandLine FROM t WHERE event_id = 1";
+    let cut = hela_ok(&["sql", "--table", &t, "--max-width", "20", long]);
+    assert!(cut.contains("powershell -noP -st…") && cut.contains("1 row"), "{cut}");
+    let whole = hela_ok(&["sql", "--table", &t, "--wide", long]);
+    assert!(whole.contains("powershell -noP -sta -w 1 -enc SQBmACgAJABQAFMA"), "{whole}");
+}
+
+#[test]
+fn unknown_columns_suggest_close_names() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "t", "nxlog.json");
+    let out = hela(&["sql", "--table", &t, "SELECT Hostnme FROM t"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unknown column `Hostnme`; did you mean `t.Hostname`"), "{err}");
+}
+
+#[test]
+fn bad_table_paths_are_named() {
+    let out = hela(&["sql", "--table", "t=/no/such/file.json", "SELECT 1"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("table t: /no/such/file.json"), "{}", stderr(&out));
+    let out = hela(&["sql", "--table", "nonsense", "SELECT 1"], None);
+    assert!(stderr(&out).contains("expected NAME=PATH"), "{}", stderr(&out));
+}

@@ -1,0 +1,130 @@
+//! The catalog: the one file that says what the lake holds. It is replaced atomically
+//! (write a temporary file, sync, rename), so a reader sees the old or the new catalog and
+//! never a mixture.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hela_schema::Shape;
+use serde::{Deserialize, Serialize};
+
+use crate::LakeError;
+
+/// Version of the catalog format written by this build.
+pub const CATALOG_FORMAT: u32 = 1;
+
+/// Everything the lake holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Catalog {
+    pub format: u32,
+    pub tables: BTreeMap<String, TableEntry>,
+    /// Inputs already ingested, by fingerprint.
+    pub inputs: BTreeMap<String, IngestedInput>,
+    /// Quarantine files (relative to the lake), one per commit that set records aside.
+    pub quarantine: Vec<String>,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self { format: CATALOG_FORMAT, tables: BTreeMap::new(), inputs: BTreeMap::new(), quarantine: Vec::new() }
+    }
+}
+
+/// A table: the union of its files' inferred shapes, and its files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableEntry {
+    pub shape: Shape,
+    pub files: Vec<DataFile>,
+}
+
+impl TableEntry {
+    /// The schema the table's files are stored with, merged (columns only ever null are
+    /// still `Null` here; see [`hela_schema::shape::query_schema`]).
+    pub fn storage_schema(&self) -> arrow::datatypes::Schema {
+        self.shape.storage_schema()
+    }
+}
+
+/// One Parquet file of a table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DataFile {
+    /// Path relative to the lake directory.
+    pub path: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub source: String,
+    pub day: String,
+}
+
+/// An input that was ingested, so that ingesting it again can be skipped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IngestedInput {
+    pub path: String,
+    pub records: u64,
+    pub quarantined: u64,
+    /// Seconds since the Unix epoch when it was committed.
+    pub committed_at: u64,
+}
+
+impl Catalog {
+    /// Reads the catalog at `path`; a missing file is an empty lake.
+    pub fn load(path: &Path) -> Result<Catalog, LakeError> {
+        let text = match std::fs::read(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Catalog::default()),
+            Err(e) => return Err(LakeError::io(path)(e)),
+        };
+        let catalog: Catalog = serde_json::from_slice(&text)
+            .map_err(|e| LakeError::Catalog { path: path.to_path_buf(), message: e.to_string() })?;
+        if catalog.format > CATALOG_FORMAT {
+            let message = format!("format {} is newer than this hela understands ({CATALOG_FORMAT})", catalog.format);
+            return Err(LakeError::Catalog { path: path.to_path_buf(), message });
+        }
+        Ok(catalog)
+    }
+
+    /// Replaces the catalog at `path` atomically and durably.
+    pub fn save(&self, path: &Path) -> Result<(), LakeError> {
+        let temporary = temporary_path(path);
+        let text = serde_json::to_vec(self).map_err(|e| LakeError::Catalog { path: path.to_path_buf(), message: e.to_string() })?;
+        let mut file = std::fs::File::create(&temporary).map_err(LakeError::io(&temporary))?;
+        file.write_all(&text).and_then(|_| file.sync_all()).map_err(LakeError::io(&temporary))?;
+        std::fs::rename(&temporary, path).map_err(LakeError::io(path))?;
+        sync_directory(path.parent().unwrap_or(Path::new(".")))
+    }
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Makes a rename inside `dir` durable.
+pub(crate) fn sync_directory(dir: &Path) -> Result<(), LakeError> {
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(LakeError::io(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trips_and_replaces_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.json");
+        assert!(Catalog::load(&path).unwrap().tables.is_empty());
+        let mut catalog = Catalog::default();
+        let shape = Shape::of(&json!({"EventID": 1, "event_data": {"Image": "x", "Tags": [1.5]}}));
+        catalog.tables.insert("events".into(), TableEntry { shape: shape.clone(), files: vec![] });
+        catalog.save(&path).unwrap();
+        let loaded = Catalog::load(&path).unwrap();
+        assert_eq!(loaded.tables["events"].shape, shape);
+        assert!(!temporary_path(&path).exists());
+        std::fs::write(&path, b"{ not json").unwrap();
+        let err = Catalog::load(&path).unwrap_err().to_string();
+        assert!(err.contains("catalog.json") && err.contains("not readable"), "{err}");
+    }
+}

@@ -1,0 +1,30 @@
+//! Errors of the lake as a whole (a single bad input or record is not an error here).
+
+use std::path::PathBuf;
+
+/// What can stop a lake operation.
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: the catalog is not readable: {message}")]
+    Catalog { path: PathBuf, message: String },
+    #[error("{0}: another ingest is writing to this lake; wait for it to finish")]
+    Locked(PathBuf),
+    #[error("{path}: cannot write Parquet: {message}")]
+    Parquet { path: PathBuf, message: String },
+    #[error("cannot convert records to Arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
+impl LakeError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> LakeError {
+        let path = path.into();
+        move |source| LakeError::Io { path, source }
+    }
+}

@@ -1,0 +1,362 @@
+//! Ingest: inputs → records → partitioned Parquet files → atomic commits to the catalog.
+//!
+//! Every record read is either stored or quarantined (records in = stored + quarantined).
+//! Inputs are committed whole: a commit holds only inputs read to their end, so an ingest
+//! that is interrupted can simply be run again.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use hela_schema::{BadRecord, RecordEvent, Shape, stream_records};
+use hela_source::{Input, ReadOptions, Warning, discover};
+use rayon::prelude::*;
+
+use crate::catalog::sync_directory;
+use crate::lake::{QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
+use crate::partition::PartitionKey;
+use crate::quarantine::QuarantineWriter;
+use crate::writer::{PartitionWriter, StagedFile};
+use crate::{Catalog, DataFile, EVENTS_TABLE, IngestedInput, Lake, LakeError, TableEntry};
+
+/// How an ingest behaves.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Ingest inputs even when the lake already holds them.
+    pub force: bool,
+    pub read: ReadOptions,
+    /// Input bytes buffered across partitions before they are written out.
+    pub buffer_bytes: usize,
+    /// Input bytes after which completed inputs are committed.
+    pub commit_bytes: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self { force: false, read: ReadOptions::default(), buffer_bytes: 64 << 20, commit_bytes: 256 << 20 }
+    }
+}
+
+/// Counters a progress display can poll while an ingest runs.
+#[derive(Debug, Default)]
+pub struct IngestProgress {
+    /// Bytes of the inputs read from disk so far.
+    pub bytes_read: AtomicU64,
+    /// Bytes of all inputs on disk (standard input not counted).
+    pub bytes_total: AtomicU64,
+    pub records: AtomicU64,
+    /// The input being read.
+    pub current: Mutex<String>,
+}
+
+/// Something the user should hear about while the ingest goes on.
+#[derive(Debug)]
+pub enum Notice<'a> {
+    Warning(&'a Warning),
+    Quarantined(&'a BadRecord),
+    /// An input the lake already holds.
+    Skipped { path: &'a Path, reason: &'a str },
+    InputFailed { path: &'a str, error: &'a str },
+    Committed { inputs: usize, records: u64, files: usize },
+}
+
+/// What an ingest did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct IngestSummary {
+    pub inputs_read: u64,
+    pub inputs_skipped: u64,
+    pub inputs_failed: u64,
+    pub records_stored: u64,
+    pub records_quarantined: u64,
+    pub warnings: u64,
+    /// Bytes of the inputs on disk.
+    pub bytes_read: u64,
+    /// Bytes of JSON records after decompression.
+    pub bytes_decoded: u64,
+    pub files_written: u64,
+    pub seconds: f64,
+}
+
+/// Ingests `paths` (files, directories, `-`) into the lake's `events` table.
+pub fn ingest(
+    lake: &Lake,
+    paths: &[PathBuf],
+    options: &IngestOptions,
+    progress: &IngestProgress,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<IngestSummary, LakeError> {
+    let started = Instant::now();
+    let lock = lake.lock()?;
+    let catalog = lake.catalog()?;
+    lake.sweep(&lock, &catalog)?;
+    let mut summary = IngestSummary::default();
+    let mut run = Run::new(lake, catalog)?;
+
+    let (found, errors) = discover(paths);
+    for error in errors {
+        let (path, message) = (error_path(&error), error.to_string());
+        notify(Notice::InputFailed { path: &path, error: &message });
+        run.txn.quarantine.input(&path, &message)?;
+        summary.inputs_failed += 1;
+    }
+    let mut inputs = Vec::new();
+    let mut fingerprints = Vec::new();
+    let mut seen = HashSet::new();
+    for input in found {
+        let fingerprint = match input.is_stdin() {
+            true => None,
+            false => match crate::fingerprint::fingerprint(&input.path) {
+                Ok(fp) => Some(fp),
+                Err(e) => {
+                    let (path, message) = (input.display_name(), format!("cannot read: {e}"));
+                    notify(Notice::InputFailed { path: &path, error: &message });
+                    run.txn.quarantine.input(&path, &message)?;
+                    summary.inputs_failed += 1;
+                    continue;
+                }
+            },
+        };
+        if let Some(fp) = &fingerprint {
+            let known = run.catalog.inputs.get(fp).map(|i| format!("already ingested as {}; use --force to ingest it again", i.path));
+            let repeated = (!seen.insert(fp.clone())).then(|| "named twice; read once".to_string());
+            if let Some(reason) = repeated.or(known.filter(|_| !options.force)) {
+                notify(Notice::Skipped { path: &input.path, reason: &reason });
+                summary.inputs_skipped += 1;
+                continue;
+            }
+        }
+        progress.bytes_total.fetch_add(input.size.unwrap_or(0), Ordering::Relaxed);
+        fingerprints.push(fingerprint);
+        inputs.push(input);
+    }
+
+    let mut per_input = vec![InputCounts::default(); inputs.len()];
+    let mut current = usize::MAX;
+    stream_records(&inputs, &options.read, &progress.bytes_read, &mut |event| {
+        let input = event_input(&event);
+        if input != current {
+            current = input;
+            *progress.current.lock().expect("not poisoned") = inputs[input].display_name();
+        }
+        match event {
+            RecordEvent::Records { records, .. } => {
+                per_input[input].records += records.len() as u64;
+                progress.records.fetch_add(records.len() as u64, Ordering::Relaxed);
+                for (record, bytes) in records {
+                    per_input[input].bytes += bytes as u64;
+                    run.writers.entry(PartitionKey::of(&record)).or_insert_with_key(|k| PartitionWriter::new(k.clone())).push(record, bytes);
+                    run.buffered += bytes;
+                }
+                if run.buffered >= options.buffer_bytes {
+                    run.flush()?;
+                }
+            }
+            RecordEvent::Bad { record, .. } => {
+                notify(Notice::Quarantined(&record));
+                run.txn.quarantine.record(&record)?;
+                per_input[input].quarantined += 1;
+            }
+            RecordEvent::Warning { warning, .. } => {
+                notify(Notice::Warning(&warning));
+                summary.warnings += 1;
+            }
+            RecordEvent::InputDone { result: Err(error), .. } => {
+                let (path, message) = (inputs[input].display_name(), error.to_string());
+                notify(Notice::InputFailed { path: &path, error: &message });
+                run.txn.quarantine.input(&path, &message)?;
+                summary.inputs_failed += 1;
+            }
+            RecordEvent::InputDone { result: Ok(()), .. } => {
+                let counts = per_input[input];
+                summary.inputs_read += 1;
+                summary.records_stored += counts.records;
+                summary.records_quarantined += counts.quarantined;
+                summary.bytes_decoded += counts.bytes;
+                summary.bytes_read += inputs[input].size.unwrap_or(0);
+                run.uncommitted_bytes += counts.bytes;
+                if let Some(fp) = &fingerprints[input] {
+                    let entry = IngestedInput {
+                        path: inputs[input].display_name(),
+                        records: counts.records,
+                        quarantined: counts.quarantined,
+                        committed_at: unix_seconds(),
+                    };
+                    run.completed.push((fp.clone(), entry));
+                }
+                if run.uncommitted_bytes >= options.commit_bytes {
+                    summary.files_written += run.commit(notify)? as u64;
+                }
+            }
+        }
+        Ok::<(), LakeError>(())
+    })?;
+    summary.files_written += run.commit(notify)? as u64;
+    if inputs.iter().any(Input::is_stdin) {
+        summary.bytes_read += progress.bytes_read.load(Ordering::Relaxed).saturating_sub(summary.bytes_read);
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    drop(lock);
+    Ok(summary)
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct InputCounts {
+    records: u64,
+    quarantined: u64,
+    bytes: u64,
+}
+
+/// The state of an ingest between commits.
+struct Run<'a> {
+    lake: &'a Lake,
+    catalog: Catalog,
+    txn: Transaction,
+    writers: HashMap<PartitionKey, PartitionWriter>,
+    staged: Vec<StagedFile>,
+    completed: Vec<(String, IngestedInput)>,
+    buffered: usize,
+    uncommitted_bytes: u64,
+}
+
+/// One commit in the making: its name, staging directory and quarantine file.
+struct Transaction {
+    id: String,
+    staging: PathBuf,
+    quarantine: QuarantineWriter,
+    next_file: AtomicU64,
+}
+
+impl Transaction {
+    fn begin(lake: &Lake) -> Result<Transaction, LakeError> {
+        let id = transaction_id();
+        let staging = lake.root().join(STAGING_DIR).join(&id);
+        std::fs::create_dir_all(&staging).map_err(LakeError::io(&staging))?;
+        let quarantine = QuarantineWriter::new(staging.join("quarantine.jsonl"));
+        Ok(Transaction { id, staging, quarantine, next_file: AtomicU64::new(0) })
+    }
+
+    fn file_name(&self) -> String {
+        format!("part-{}-{:05}.parquet", self.id, self.next_file.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl<'a> Run<'a> {
+    fn new(lake: &'a Lake, catalog: Catalog) -> Result<Self, LakeError> {
+        Ok(Run {
+            lake,
+            catalog,
+            txn: Transaction::begin(lake)?,
+            writers: HashMap::new(),
+            staged: Vec::new(),
+            completed: Vec::new(),
+            buffered: 0,
+            uncommitted_bytes: 0,
+        })
+    }
+
+    /// Writes every partition's buffered records to the staging area, in parallel.
+    fn flush(&mut self) -> Result<(), LakeError> {
+        self.each_writer(false)
+    }
+
+    fn each_writer(&mut self, finish: bool) -> Result<(), LakeError> {
+        let txn = &self.txn;
+        let name = || txn.file_name();
+        let staging = &txn.staging;
+        let closed: Vec<Vec<StagedFile>> = self
+            .writers
+            .par_iter_mut()
+            .map(|(_, writer)| if finish { writer.finish(staging, &name) } else { writer.flush(staging, &name) })
+            .collect::<Result<_, _>>()?;
+        self.staged.extend(closed.into_iter().flatten());
+        self.buffered = 0;
+        Ok(())
+    }
+
+    /// Makes everything staged so far part of the lake in one atomic catalog replacement.
+    /// Returns the number of data files committed.
+    fn commit(&mut self, notify: &mut dyn FnMut(Notice)) -> Result<usize, LakeError> {
+        self.each_writer(true)?;
+        let quarantined = self.txn.quarantine.finish()?.map(Path::to_path_buf);
+        if self.staged.is_empty() && quarantined.is_none() && self.completed.is_empty() {
+            return Ok(0);
+        }
+        let mut catalog = self.catalog.clone();
+        let table = catalog
+            .tables
+            .entry(EVENTS_TABLE.to_string())
+            .or_insert_with(|| TableEntry { shape: Shape::Null, files: Vec::new() });
+        let mut shape = std::mem::take(&mut table.shape);
+        let mut directories = HashSet::new();
+        let files = std::mem::take(&mut self.staged);
+        let mut records = 0;
+        for file in &files {
+            let name = file.path.file_name().expect("staged files have names").to_string_lossy();
+            let relative = format!("{TABLES_DIR}/{EVENTS_TABLE}/{}/{name}", file.key.directory());
+            let target = self.lake.path_of(&relative);
+            let directory = target.parent().expect("has a parent").to_path_buf();
+            std::fs::create_dir_all(&directory).map_err(LakeError::io(&directory))?;
+            std::fs::rename(&file.path, &target).map_err(LakeError::io(&target))?;
+            directories.insert(directory);
+            shape.merge(Shape::from_schema(&file.schema));
+            records += file.rows;
+            table.files.push(DataFile {
+                path: relative,
+                rows: file.rows,
+                bytes: file.bytes,
+                source: file.key.source.clone(),
+                day: file.key.day.clone(),
+            });
+        }
+        table.shape = shape;
+        if let Some(staged) = quarantined {
+            let relative = format!("{QUARANTINE_DIR}/{}.jsonl", self.txn.id);
+            let target = self.lake.path_of(&relative);
+            let directory = target.parent().expect("has a parent").to_path_buf();
+            std::fs::create_dir_all(&directory).map_err(LakeError::io(&directory))?;
+            std::fs::rename(&staged, &target).map_err(LakeError::io(&target))?;
+            directories.insert(directory);
+            catalog.quarantine.push(relative);
+        }
+        for directory in &directories {
+            sync_directory(directory)?;
+        }
+        let inputs = self.completed.len();
+        catalog.inputs.extend(self.completed.drain(..));
+        catalog.save(&self.lake.catalog_path())?;
+        self.catalog = catalog;
+        notify(Notice::Committed { inputs, records, files: files.len() });
+        std::fs::remove_dir_all(&self.txn.staging).map_err(LakeError::io(&self.txn.staging))?;
+        self.txn = Transaction::begin(self.lake)?;
+        self.uncommitted_bytes = 0;
+        Ok(files.len())
+    }
+}
+
+fn event_input(event: &RecordEvent) -> usize {
+    match event {
+        RecordEvent::Records { input, .. }
+        | RecordEvent::Bad { input, .. }
+        | RecordEvent::Warning { input, .. }
+        | RecordEvent::InputDone { input, .. } => *input,
+    }
+}
+
+fn error_path(error: &hela_source::SourceError) -> String {
+    match error {
+        hela_source::SourceError::Io { path, .. } | hela_source::SourceError::Zip { path, .. } => path.display().to_string(),
+    }
+}
+
+fn unix_seconds() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A name unique to this commit: time, process and a counter.
+fn transaction_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{nanos:x}-{:x}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}

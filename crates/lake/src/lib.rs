@@ -1,0 +1,25 @@
+//! The hela lake: a directory of Parquet files with a catalog that says which files make up
+//! each table. Writers stage files and then commit them by replacing the catalog atomically,
+//! so readers never see partial data and a crash leaves the lake as it was before.
+//!
+//! ```text
+//! LAKE/
+//!   catalog.json                     tables, their schema and files; inputs already ingested
+//!   tables/events/source=S/day=D/*.parquet
+//!   quarantine/*.jsonl               records that could not be stored, with file, line, reason
+//!   _staging/                        files of commits in progress (removed on the next ingest)
+//! ```
+
+pub mod catalog;
+pub mod error;
+pub mod fingerprint;
+pub mod ingest;
+pub mod lake;
+pub mod partition;
+pub mod quarantine;
+pub mod writer;
+
+pub use catalog::{Catalog, DataFile, IngestedInput, TableEntry};
+pub use error::LakeError;
+pub use ingest::{IngestOptions, IngestProgress, IngestSummary, Notice, ingest};
+pub use lake::{EVENTS_TABLE, Lake};

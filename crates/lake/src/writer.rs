@@ -1,0 +1,118 @@
+//! Writes one partition's records as Parquet files in the staging area: records are
+//! buffered, converted to Arrow in batches under the partition's inferred schema, and
+//! appended to an open file until its schema changes or it is large enough.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use hela_schema::{Shape, records_to_batch};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use serde_json::{Map, Value};
+
+use crate::LakeError;
+use crate::partition::PartitionKey;
+
+/// Rows after which a file is closed and the next one started.
+const ROWS_PER_FILE: u64 = 2 << 20;
+/// Rows per Parquet row group: the unit that filters on statistics can skip.
+const ROWS_PER_ROW_GROUP: usize = 128 << 10;
+
+/// A finished Parquet file waiting in the staging area for its commit.
+#[derive(Debug)]
+pub struct StagedFile {
+    pub key: PartitionKey,
+    pub path: PathBuf,
+    pub rows: u64,
+    pub bytes: u64,
+    pub schema: SchemaRef,
+}
+
+/// The writer of one partition during one ingest.
+pub struct PartitionWriter {
+    key: PartitionKey,
+    shape: Shape,
+    pending: Vec<Map<String, Value>>,
+    pending_bytes: usize,
+    open: Option<OpenFile>,
+}
+
+struct OpenFile {
+    path: PathBuf,
+    schema: SchemaRef,
+    writer: ArrowWriter<File>,
+    rows: u64,
+}
+
+impl PartitionWriter {
+    pub fn new(key: PartitionKey) -> Self {
+        Self { key, shape: Shape::Null, pending: Vec::new(), pending_bytes: 0, open: None }
+    }
+
+    /// Buffers a record of `bytes` input bytes.
+    pub fn push(&mut self, record: Map<String, Value>, bytes: usize) {
+        self.shape.observe_record(&record);
+        self.pending.push(record);
+        self.pending_bytes += bytes;
+    }
+
+    /// Input bytes buffered and not yet written.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
+    /// Writes the buffered records into the open file, starting a new one in `staging` when
+    /// the schema grew or the file is full. Returns the files this closed.
+    pub fn flush(&mut self, staging: &Path, name: &dyn Fn() -> String) -> Result<Vec<StagedFile>, LakeError> {
+        if self.pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        let schema: SchemaRef = Arc::new(self.shape.storage_schema());
+        let mut closed = Vec::new();
+        let reusable = self.open.as_ref().is_some_and(|o| o.schema == schema && o.rows < ROWS_PER_FILE);
+        if !reusable {
+            closed.extend(self.close()?);
+            let path = staging.join(name());
+            let file = File::create(&path).map_err(LakeError::io(&path))?;
+            let writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties())).map_err(parquet_error(&path))?;
+            self.open = Some(OpenFile { path, schema: schema.clone(), writer, rows: 0 });
+        }
+        let batch = records_to_batch(&self.pending, schema)?;
+        let open = self.open.as_mut().expect("opened above");
+        open.writer.write(&batch).map_err(parquet_error(&open.path))?;
+        open.rows += batch.num_rows() as u64;
+        self.pending.clear();
+        self.pending_bytes = 0;
+        Ok(closed)
+    }
+
+    /// Writes what is buffered and closes the open file.
+    pub fn finish(&mut self, staging: &Path, name: &dyn Fn() -> String) -> Result<Vec<StagedFile>, LakeError> {
+        let mut closed = self.flush(staging, name)?;
+        closed.extend(self.close()?);
+        Ok(closed)
+    }
+
+    fn close(&mut self) -> Result<Option<StagedFile>, LakeError> {
+        let Some(open) = self.open.take() else { return Ok(None) };
+        let file = open.writer.into_inner().map_err(parquet_error(&open.path))?;
+        file.sync_all().map_err(LakeError::io(&open.path))?;
+        let bytes = file.metadata().map_err(LakeError::io(&open.path))?.len();
+        Ok(Some(StagedFile { key: self.key.clone(), path: open.path, rows: open.rows, bytes, schema: open.schema }))
+    }
+}
+
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
+        .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
+        .set_created_by(format!("hela {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> LakeError + '_ {
+    move |e| LakeError::Parquet { path: path.to_path_buf(), message: e.to_string() }
+}

@@ -1,0 +1,155 @@
+//! Builds Arrow arrays from JSON records under an inferred schema.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, ListArray, NullArray, RecordBatch,
+    RecordBatchOptions, StringBuilder, StructArray,
+};
+use arrow::buffer::{NullBuffer, OffsetBuffer};
+use arrow::datatypes::{DataType, Fields, SchemaRef};
+use arrow::error::ArrowError;
+use serde_json::{Map, Value};
+
+/// Converts records into one batch of `schema`, which must describe them (as inferred by
+/// [`crate::Shape`] over at least these records). A value whose field is a string but which
+/// is not one is stored as its JSON text.
+pub fn records_to_batch(records: &[Map<String, Value>], schema: SchemaRef) -> Result<RecordBatch, ArrowError> {
+    let objects: Vec<Option<&Map<String, Value>>> = records.iter().map(Some).collect();
+    let columns = scatter(&objects, schema.fields())
+        .into_iter()
+        .zip(schema.fields())
+        .map(|(values, field)| build_array(&values, field.data_type()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = RecordBatchOptions::new().with_row_count(Some(records.len()));
+    RecordBatch::try_new_with_options(schema, columns, &options)
+}
+
+/// Splits objects into one column of values per field, in one pass over each object.
+fn scatter<'a>(objects: &[Option<&'a Map<String, Value>>], fields: &Fields) -> Vec<Vec<Option<&'a Value>>> {
+    let index: HashMap<&str, usize> = fields.iter().enumerate().map(|(i, f)| (f.name().as_str(), i)).collect();
+    let mut columns = vec![vec![None; objects.len()]; fields.len()];
+    for (row, object) in objects.iter().enumerate() {
+        for (name, value) in object.iter().flat_map(|o| o.iter()) {
+            if let Some(&i) = index.get(name.as_str()) {
+                columns[i][row] = Some(value);
+            }
+        }
+    }
+    columns
+}
+
+fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayRef, ArrowError> {
+    Ok(match data_type {
+        DataType::Null => Arc::new(NullArray::new(values.len())),
+        DataType::Boolean => {
+            let mut b = BooleanBuilder::with_capacity(values.len());
+            values.iter().for_each(|v| b.append_option(present(v).and_then(Value::as_bool)));
+            Arc::new(b.finish())
+        }
+        DataType::Int64 => {
+            let mut b = Int64Builder::with_capacity(values.len());
+            values.iter().for_each(|v| b.append_option(present(v).and_then(Value::as_i64)));
+            Arc::new(b.finish())
+        }
+        DataType::Float64 => {
+            let mut b = Float64Builder::with_capacity(values.len());
+            values.iter().for_each(|v| b.append_option(present(v).and_then(Value::as_f64)));
+            Arc::new(b.finish())
+        }
+        DataType::Utf8 => {
+            let mut b = StringBuilder::with_capacity(values.len(), values.len() * 16);
+            for value in values {
+                match present(value) {
+                    None => b.append_null(),
+                    Some(Value::String(s)) => b.append_value(s),
+                    Some(other) => b.append_value(other.to_string()),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        DataType::List(field) => {
+            let mut offsets = Vec::with_capacity(values.len() + 1);
+            let mut validity = Vec::with_capacity(values.len());
+            let mut items: Vec<Option<&Value>> = Vec::new();
+            offsets.push(0i32);
+            for value in values {
+                let list = present(value).and_then(Value::as_array);
+                items.extend(list.into_iter().flatten().map(Some));
+                validity.push(list.is_some());
+                offsets.push(i32::try_from(items.len()).map_err(|_| overflow())?);
+            }
+            let child = build_array(&items, field.data_type())?;
+            Arc::new(ListArray::try_new(field.clone(), OffsetBuffer::new(offsets.into()), child, nulls(validity))?)
+        }
+        DataType::Struct(fields) => {
+            let objects: Vec<_> = values.iter().map(|v| present(v).and_then(Value::as_object)).collect();
+            let validity = objects.iter().map(Option::is_some).collect();
+            let children = scatter(&objects, fields)
+                .into_iter()
+                .zip(fields)
+                .map(|(column, field)| build_array(&column, field.data_type()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Arc::new(StructArray::try_new(fields.clone(), children, nulls(validity))?)
+        }
+        other => return Err(ArrowError::NotYetImplemented(format!("JSON values as {other}"))),
+    })
+}
+
+/// The value, unless it is missing or JSON null.
+fn present<'a>(value: &Option<&'a Value>) -> Option<&'a Value> {
+    value.filter(|v| !v.is_null())
+}
+
+fn nulls(validity: Vec<bool>) -> Option<NullBuffer> {
+    let buffer = NullBuffer::from(validity);
+    (buffer.null_count() > 0).then_some(buffer)
+}
+
+fn overflow() -> ArrowError {
+    ArrowError::ComputeError("a list column holds more than 2^31 items in one batch".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Shape;
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Int64Type;
+    use serde_json::json;
+
+    fn batch(values: Vec<Value>) -> RecordBatch {
+        let records: Vec<Map<String, Value>> = values.into_iter().map(|v| v.as_object().unwrap().clone()).collect();
+        let mut shape = Shape::Null;
+        records.iter().for_each(|r| shape.observe_record(r));
+        records_to_batch(&records, Arc::new(shape.storage_schema())).unwrap()
+    }
+
+    #[test]
+    fn mixed_types_nested_structs_and_lists() {
+        let b = batch(vec![
+            json!({"EventID": 1, "LogonType": "3", "event_data": {"ProcessId": 4}, "tags": ["a"]}),
+            json!({"EventID": 2, "LogonType": 3, "event_data": {}, "tags": []}),
+            json!({"EventID": null, "LogonType": {"x": 1}, "Extra": 1.5}),
+        ]);
+        assert_eq!(b.num_rows(), 3);
+        let ids = b.column_by_name("EventID").unwrap().as_primitive::<Int64Type>();
+        assert_eq!((ids.value(0), ids.value(1), ids.is_null(2)), (1, 2, true));
+        let logon = b.column_by_name("LogonType").unwrap().as_string::<i32>();
+        assert_eq!((logon.value(0), logon.value(1), logon.value(2)), ("3", "3", "{\"x\":1}"));
+        let data = b.column_by_name("event_data").unwrap().as_struct();
+        assert!(data.is_valid(1) && data.is_null(2));
+        let pid = data.column_by_name("ProcessId").unwrap().as_primitive::<Int64Type>();
+        assert_eq!((pid.value(0), pid.is_null(1)), (4, true));
+        let tags = b.column_by_name("tags").unwrap().as_list::<i32>();
+        assert_eq!((tags.value_length(0), tags.value_length(1), tags.is_null(2)), (1, 0, true));
+        assert_eq!(b.column_by_name("Extra").unwrap().null_count(), 2);
+    }
+
+    #[test]
+    fn records_with_no_fields_still_count() {
+        let b = batch(vec![json!({}), json!({})]);
+        assert_eq!((b.num_rows(), b.num_columns()), (2, 0));
+    }
+}

@@ -1,0 +1,20 @@
+//! From JSON records to Arrow: Spark-like schema inference ([`Shape`]), parsing chunks of
+//! lines into records ([`parse_chunk`]), building Arrow batches ([`records_to_batch`]) and
+//! widening batches to a merged schema ([`adapt_batch`]).
+//!
+//! Inference follows `spark.read.json`: a table's schema is the union of every field seen,
+//! fields sorted by name; integral numbers are Int64, integers mixed with fractions Float64,
+//! and a field seen with two unrelated types (number and string, object and string...) is a
+//! string holding each value's JSON text. Nested objects are structs, arrays are lists.
+
+pub mod adapt;
+pub mod convert;
+pub mod parse;
+pub mod shape;
+pub mod stream;
+
+pub use adapt::adapt_batch;
+pub use convert::records_to_batch;
+pub use parse::{BadRecord, Parsed, parse_chunk};
+pub use shape::Shape;
+pub use stream::{RecordEvent, stream_records};

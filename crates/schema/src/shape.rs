@@ -1,0 +1,225 @@
+//! The inference lattice: what type a field has after seeing some values.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Fields, Schema};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The inferred type of a JSON value, widened as more values are seen.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    /// Only nulls (or empty objects) seen so far.
+    #[default]
+    Null,
+    Bool,
+    Int,
+    Float,
+    /// Strings, or values of conflicting types kept as their JSON text.
+    Str,
+    List(Box<Shape>),
+    /// Fields by name, in Spark's (sorted) order.
+    Object(BTreeMap<String, Shape>),
+}
+
+impl Shape {
+    /// The shape of one value.
+    pub fn of(value: &Value) -> Shape {
+        match value {
+            Value::Null => Shape::Null,
+            Value::Bool(_) => Shape::Bool,
+            Value::Number(n) if n.is_i64() => Shape::Int,
+            Value::Number(_) => Shape::Float,
+            Value::String(_) => Shape::Str,
+            Value::Array(items) => {
+                let mut element = Shape::Null;
+                items.iter().for_each(|item| element.observe(item));
+                Shape::List(Box::new(element))
+            }
+            Value::Object(map) => {
+                Shape::Object(map.iter().map(|(k, v)| (k.clone(), Shape::of(v))).collect())
+            }
+        }
+    }
+
+    /// Widens this shape to also describe `value`, in place.
+    pub fn observe(&mut self, value: &Value) {
+        match (&mut *self, value) {
+            (_, Value::Null) => {}
+            (Shape::Null, value) => *self = Shape::of(value),
+            (Shape::List(element), Value::Array(items)) => {
+                items.iter().for_each(|item| element.observe(item))
+            }
+            (Shape::Object(fields), Value::Object(map)) => observe_fields(fields, map),
+            (Shape::Bool, Value::Bool(_)) | (Shape::Str, Value::String(_)) => {}
+            (_, value) => self.merge(Shape::of(value)),
+        }
+    }
+
+    /// Widens this (object) shape to also describe one record.
+    pub fn observe_record(&mut self, record: &Map<String, Value>) {
+        if *self == Shape::Null {
+            *self = Shape::Object(BTreeMap::new());
+        }
+        match self {
+            Shape::Object(fields) => observe_fields(fields, record),
+            _ => self.merge(Shape::Str),
+        }
+    }
+
+    /// Widens this shape to also describe everything `other` describes.
+    pub fn merge(&mut self, other: Shape) {
+        match (&mut *self, other) {
+            (_, Shape::Null) => {}
+            (Shape::Null, other) => *self = other,
+            (Shape::Int, Shape::Float) => *self = Shape::Float,
+            (Shape::Float, Shape::Int) => {}
+            (Shape::List(a), Shape::List(b)) => a.merge(*b),
+            (Shape::Object(a), Shape::Object(b)) => {
+                for (name, shape) in b {
+                    a.entry(name).or_default().merge(shape);
+                }
+            }
+            (this, other) if *this == other => {}
+            (this, _) => *this = Shape::Str,
+        }
+    }
+
+    /// The Arrow type this shape is stored as. Unknown types (only nulls seen, or objects
+    /// that were always empty) stay `Null` so that later data can give them a real type.
+    pub fn storage_type(&self) -> DataType {
+        match self {
+            Shape::Null => DataType::Null,
+            Shape::Bool => DataType::Boolean,
+            Shape::Int => DataType::Int64,
+            Shape::Float => DataType::Float64,
+            Shape::Str => DataType::Utf8,
+            Shape::List(element) => DataType::List(Arc::new(Field::new("item", element.storage_type(), true))),
+            Shape::Object(fields) if fields.is_empty() => DataType::Null,
+            Shape::Object(fields) => DataType::Struct(fields_of(fields)),
+        }
+    }
+
+    /// The schema of a record batch whose records had this (object) shape.
+    pub fn storage_schema(&self) -> Schema {
+        match self {
+            Shape::Object(fields) => Schema::new(fields_of(fields)),
+            _ => Schema::empty(),
+        }
+    }
+
+    /// The shape an Arrow type stores (the inverse of [`Shape::storage_type`]).
+    pub fn from_arrow(data_type: &DataType) -> Shape {
+        match data_type {
+            DataType::Null => Shape::Null,
+            DataType::Boolean => Shape::Bool,
+            DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => Shape::Int,
+            DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => Shape::Int,
+            DataType::Float16 | DataType::Float32 | DataType::Float64 => Shape::Float,
+            DataType::List(f) | DataType::LargeList(f) => Shape::List(Box::new(Shape::from_arrow(f.data_type()))),
+            DataType::Struct(fields) => Shape::Object(
+                fields.iter().map(|f| (f.name().clone(), Shape::from_arrow(f.data_type()))).collect(),
+            ),
+            _ => Shape::Str,
+        }
+    }
+
+    /// The shape of a whole schema, as an object.
+    pub fn from_schema(schema: &Schema) -> Shape {
+        Shape::from_arrow(&DataType::Struct(schema.fields().clone()))
+    }
+}
+
+fn observe_fields(fields: &mut BTreeMap<String, Shape>, map: &Map<String, Value>) {
+    for (name, value) in map {
+        match fields.get_mut(name.as_str()) {
+            Some(field) => field.observe(value),
+            None => {
+                fields.insert(name.clone(), Shape::of(value));
+            }
+        }
+    }
+}
+
+fn fields_of(fields: &BTreeMap<String, Shape>) -> Fields {
+    fields.iter().map(|(name, shape)| Field::new(name, shape.storage_type(), true)).collect()
+}
+
+/// The type a column is queried as: a stored `Null` type becomes a string, as in Spark,
+/// at any depth.
+pub fn query_type(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Null => DataType::Utf8,
+        DataType::List(f) => DataType::List(Arc::new(f.as_ref().clone().with_data_type(query_type(f.data_type())))),
+        DataType::Struct(fields) => DataType::Struct(query_fields(fields)),
+        other => other.clone(),
+    }
+}
+
+/// The schema a table is queried with (see [`query_type`]).
+pub fn query_schema(schema: &Schema) -> Schema {
+    Schema::new_with_metadata(query_fields(schema.fields()), schema.metadata().clone())
+}
+
+fn query_fields(fields: &Fields) -> Fields {
+    fields.iter().map(|f| f.as_ref().clone().with_data_type(query_type(f.data_type()))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn infer(values: &[Value]) -> Shape {
+        let mut shape = Shape::Null;
+        values.iter().for_each(|v| shape.observe(v));
+        shape
+    }
+
+    #[test]
+    fn numbers_widen_like_spark() {
+        assert_eq!(infer(&[json!(1), json!(2)]), Shape::Int);
+        assert_eq!(infer(&[json!(1), json!(2.5)]), Shape::Float);
+        assert_eq!(infer(&[json!(2.5), json!(1)]), Shape::Float);
+        assert_eq!(infer(&[json!(1), json!("x")]), Shape::Str);
+        assert_eq!(infer(&[json!(true), json!(1)]), Shape::Str);
+        assert_eq!(infer(&[json!(null), json!(-9223372036854775808i64)]), Shape::Int);
+        assert_eq!(infer(&[json!(u64::MAX)]), Shape::Float);
+    }
+
+    #[test]
+    fn objects_union_their_fields_and_keep_case_variants() {
+        let shape = infer(&[
+            json!({"SourceProcessGUID": "{a}", "event_data": {"Image": "x"}}),
+            json!({"SourceProcessGuid": "{b}", "event_data": {"ProcessId": 4}}),
+        ]);
+        let schema = shape.storage_schema();
+        let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["SourceProcessGUID", "SourceProcessGuid", "event_data"]);
+        let DataType::Struct(inner) = schema.field(2).data_type() else { panic!() };
+        assert_eq!(inner.iter().map(|f| f.name().as_str()).collect::<Vec<_>>(), ["Image", "ProcessId"]);
+        assert_eq!(inner[1].data_type(), &DataType::Int64);
+    }
+
+    #[test]
+    fn conflicting_containers_become_strings_and_nulls_stay_open() {
+        assert_eq!(infer(&[json!({"a": 1}), json!("text")]), Shape::Str);
+        assert_eq!(infer(&[json!([1]), json!({"a": 1})]), Shape::Str);
+        assert_eq!(infer(&[json!([]), json!([1.5])]), Shape::List(Box::new(Shape::Float)));
+        let only_null = infer(&[json!({"x": null, "e": {}})]);
+        assert_eq!(only_null.storage_schema().field(0).data_type(), &DataType::Null);
+        assert_eq!(query_schema(&only_null.storage_schema()).field(1).data_type(), &DataType::Utf8);
+    }
+
+    #[test]
+    fn merging_shapes_agrees_with_observing_values() {
+        let values = [json!({"a": 1, "b": [1]}), json!({"a": 1.5, "c": {"d": true}}), json!({"b": "s"})];
+        let mut merged = Shape::Null;
+        values.iter().for_each(|v| merged.merge(Shape::of(v)));
+        assert_eq!(merged, infer(&values));
+        let round_trip = Shape::from_schema(&merged.storage_schema());
+        assert_eq!(round_trip, merged);
+    }
+}

@@ -1,0 +1,80 @@
+//! Chunks of complete JSON-lines records, and the warnings raised while reading them.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Where records come from: a file, or a member inside an archive file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// The file on disk (or `-` for standard input).
+    pub file: Arc<str>,
+    /// The member inside an archive, when the file is a zip or tar archive.
+    pub member: Option<Arc<str>>,
+}
+
+impl Origin {
+    /// An origin for a plain file (or `-`).
+    pub fn file(file: impl Into<Arc<str>>) -> Self {
+        Self { file: file.into(), member: None }
+    }
+
+    /// An origin for a member of an archive.
+    pub fn member(file: Arc<str>, member: impl Into<Arc<str>>) -> Self {
+        Self { file, member: Some(member.into()) }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.member {
+            Some(member) => write!(f, "{}:{}", self.file, member),
+            None => f.write_str(&self.file),
+        }
+    }
+}
+
+/// A block of whole lines from one origin. `data` holds complete lines only (the last one
+/// may lack its newline at the end of a stream); `first_line` is the 1-based number of the
+/// first of them.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    pub origin: Origin,
+    pub first_line: u64,
+    pub data: Vec<u8>,
+}
+
+impl Chunk {
+    /// Iterates the non-blank lines of the chunk with their 1-based line numbers.
+    pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        let mut line_no = self.first_line;
+        self.data
+            .split(|b| *b == b'\n')
+            .map(move |line| {
+                let n = line_no;
+                line_no += 1;
+                (n, line.strip_suffix(b"\r").unwrap_or(line))
+            })
+            .filter(|(_, line)| line.iter().any(|b| !b.is_ascii_whitespace()))
+    }
+}
+
+/// Something worth telling the user that did not stop the input: a truncated archive, a
+/// member that was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub origin: Origin,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+/// What reading an input yields, in order.
+#[derive(Debug)]
+pub enum ChunkEvent {
+    Chunk(Chunk),
+    Warning(Warning),
+}

@@ -1,0 +1,16 @@
+//! Sources of security events: files, directories, archives and standard input, read as
+//! chunks of complete JSON-lines records with the origin and line number of each chunk.
+//!
+//! The data path starts here: [`discover`] turns user paths into [`Input`]s, and
+//! [`read_input`] streams each one through the right decompressor into [`Chunk`]s.
+
+pub mod chunk;
+pub mod discover;
+pub mod error;
+pub mod format;
+pub mod read;
+
+pub use chunk::{Chunk, ChunkEvent, Origin, Warning};
+pub use discover::{Input, discover};
+pub use error::SourceError;
+pub use read::{ReadOptions, read_input};

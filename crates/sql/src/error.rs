@@ -1,0 +1,45 @@
+//! Errors of SQL work, worded for the person who typed the query.
+
+use datafusion::common::SchemaError;
+use datafusion::error::DataFusionError;
+
+/// Why a query or a table could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    #[error("{0}")]
+    Query(String),
+    #[error("table {name}: {message}")]
+    Table { name: String, message: String },
+    #[error(transparent)]
+    Lake(#[from] hela_lake::LakeError),
+    #[error("cannot write the result: {0}")]
+    Output(String),
+}
+
+impl From<DataFusionError> for SqlError {
+    fn from(error: DataFusionError) -> Self {
+        SqlError::Query(explain(&error))
+    }
+}
+
+/// Words a DataFusion error plainly; an unknown column names the closest columns there are.
+pub fn explain(error: &DataFusionError) -> String {
+    if let DataFusionError::SchemaError(schema_error, _) = error.find_root()
+        && let SchemaError::FieldNotFound { field, valid_fields } = schema_error.as_ref()
+    {
+        let wanted = field.name.as_str();
+        let mut scored: Vec<(f64, String)> = valid_fields
+            .iter()
+            .map(|c| (strsim::jaro_winkler(&wanted.to_lowercase(), &c.name.to_lowercase()), c.flat_name()))
+            .filter(|(score, _)| *score > 0.8)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        scored.dedup_by(|a, b| a.1 == b.1);
+        let suggestions: Vec<String> = scored.into_iter().take(5).map(|(_, name)| format!("`{name}`")).collect();
+        return match suggestions.is_empty() {
+            true => format!("unknown column `{}`", field.flat_name()),
+            false => format!("unknown column `{}`; did you mean {}?", field.flat_name(), suggestions.join(", ")),
+        };
+    }
+    error.find_root().to_string()
+}

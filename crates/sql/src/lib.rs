@@ -1,0 +1,14 @@
+//! SQL over hela's data: a DataFusion session that sees the lake's tables and tables made on
+//! the fly from files (`--table NAME=PATH`), runs several statements in order, and writes
+//! the last result in the format asked for.
+
+pub mod error;
+pub mod inline;
+pub mod lake_tables;
+pub mod output;
+pub mod session;
+
+pub use error::SqlError;
+pub use inline::TableSpec;
+pub use output::{OutputFormat, TableStyle, write_result};
+pub use session::Session;

@@ -1,0 +1,166 @@
+//! Writes a query result as an aligned table, CSV, JSON, JSON lines, Parquet or an Arrow IPC
+//! stream. Every format but the table streams batch by batch.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::dataframe::DataFrame;
+use futures::StreamExt;
+use hela_schema::adapt::adapt_array;
+
+use crate::SqlError;
+
+/// The formats `hela sql --format` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    Jsonl,
+    Parquet,
+    Arrow,
+}
+
+/// How the `table` format shows cells.
+#[derive(Debug, Clone, Copy)]
+pub struct TableStyle {
+    /// Longest cell shown, in characters; longer ones are cut with `…`. `None` shows all.
+    pub max_width: Option<usize>,
+}
+
+/// Runs `frame` and writes its result to `out`. Returns the number of rows written.
+pub async fn write_result(frame: DataFrame, format: OutputFormat, style: TableStyle, out: &mut (dyn Write + Send)) -> Result<u64, SqlError> {
+    let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+    let mut stream = frame.execute_stream().await?;
+    let mut sink = Sink::new(format, schema.clone(), out)?;
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        sink.write(batch)?;
+    }
+    sink.finish(style)?;
+    Ok(rows)
+}
+
+enum Sink<'a> {
+    Table { schema: SchemaRef, batches: Vec<RecordBatch>, out: &'a mut (dyn Write + Send) },
+    Csv(arrow::csv::Writer<&'a mut (dyn Write + Send)>),
+    Json(arrow::json::ArrayWriter<&'a mut (dyn Write + Send)>),
+    Jsonl(arrow::json::LineDelimitedWriter<&'a mut (dyn Write + Send)>),
+    Parquet(parquet::arrow::ArrowWriter<&'a mut (dyn Write + Send)>),
+    Arrow(arrow::ipc::writer::StreamWriter<&'a mut (dyn Write + Send)>),
+}
+
+fn output_error(e: impl std::fmt::Display) -> SqlError {
+    SqlError::Output(e.to_string())
+}
+
+impl<'a> Sink<'a> {
+    fn new(format: OutputFormat, schema: SchemaRef, out: &'a mut (dyn Write + Send)) -> Result<Self, SqlError> {
+        let json = || arrow::json::WriterBuilder::new().with_explicit_nulls(true);
+        Ok(match format {
+            OutputFormat::Table => Sink::Table { schema, batches: Vec::new(), out },
+            OutputFormat::Csv => Sink::Csv(arrow::csv::WriterBuilder::new().with_header(true).build(out)),
+            OutputFormat::Json => Sink::Json(json().build(out)),
+            OutputFormat::Jsonl => Sink::Jsonl(json().build(out)),
+            OutputFormat::Parquet => Sink::Parquet(parquet::arrow::ArrowWriter::try_new(out, schema, None).map_err(output_error)?),
+            OutputFormat::Arrow => Sink::Arrow(arrow::ipc::writer::StreamWriter::try_new(out, &schema).map_err(output_error)?),
+        })
+    }
+
+    fn write(&mut self, batch: RecordBatch) -> Result<(), SqlError> {
+        match self {
+            Sink::Table { batches, .. } => Ok(batches.push(batch)),
+            Sink::Csv(w) => w.write(&nested_as_json_text(&batch)?).map_err(output_error),
+            Sink::Json(w) => w.write(&batch).map_err(output_error),
+            Sink::Jsonl(w) => w.write(&batch).map_err(output_error),
+            Sink::Parquet(w) => w.write(&batch).map_err(output_error),
+            Sink::Arrow(w) => w.write(&batch).map_err(output_error),
+        }
+    }
+
+    fn finish(self, style: TableStyle) -> Result<(), SqlError> {
+        match self {
+            Sink::Table { schema, batches, out } => write_table(&schema, &batches, style, out),
+            Sink::Csv(w) => w.into_inner().flush().map_err(output_error),
+            Sink::Json(mut w) => w.finish().map_err(output_error).and_then(|_| w.into_inner().write_all(b"\n").map_err(output_error)),
+            Sink::Jsonl(mut w) => w.finish().map_err(output_error),
+            Sink::Parquet(w) => w.close().map(|_| ()).map_err(output_error),
+            Sink::Arrow(mut w) => w.finish().map_err(output_error),
+        }
+    }
+}
+
+/// CSV has no nested values: structs and lists are written as their JSON text.
+fn nested_as_json_text(batch: &RecordBatch) -> Result<RecordBatch, SqlError> {
+    let nested = |t: &DataType| matches!(t, DataType::Struct(_) | DataType::List(_) | DataType::LargeList(_) | DataType::Map(_, _));
+    if !batch.schema().fields().iter().any(|f| nested(f.data_type())) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if nested(field.data_type()) {
+            fields.push(Field::new(field.name(), DataType::Utf8, true));
+            columns.push(adapt_array(column, &DataType::Utf8).map_err(output_error)?);
+        } else {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(output_error)
+}
+
+/// An aligned text table, long cells cut to `style.max_width`, and a row count.
+fn write_table(schema: &Schema, batches: &[RecordBatch], style: TableStyle, out: &mut (dyn Write + Send)) -> Result<(), SqlError> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(output_error)?;
+        for row in 0..batch.num_rows() {
+            rows.push(formatters.iter().map(|f| cell(&f.value(row).to_string(), style.max_width)).collect());
+        }
+    }
+    let header: Vec<String> = schema.fields().iter().map(|f| cell(f.name(), style.max_width)).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count()))).collect();
+        format!("| {} |\n", padded.join(" | "))
+    };
+    let rule = format!("+{}+\n", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("+"));
+    let mut text = String::new();
+    text.push_str(&rule);
+    text.push_str(&line(&header));
+    text.push_str(&rule);
+    rows.iter().for_each(|r| text.push_str(&line(r)));
+    text.push_str(&rule);
+    text.push_str(&format!("{} row{}\n", rows.len(), if rows.len() == 1 { "" } else { "s" }));
+    out.write_all(text.as_bytes()).map_err(output_error)
+}
+
+/// One line of a cell: control characters shown escaped, cut to `max` characters.
+fn cell(value: &str, max: Option<usize>) -> String {
+    let flat: String = value.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
+    match max {
+        Some(max) if flat.chars().count() > max => {
+            let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+            cut.push('…');
+            cut
+        }
+        _ => flat,
+    }
+}

@@ -1,0 +1,63 @@
+//! A DataFusion session over the lake and inline tables, running statements in order.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use datafusion::dataframe::DataFrame;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::DFParser;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use hela_lake::Lake;
+
+use crate::inline::{Warn, load_table};
+use crate::lake_tables::register_lake_tables;
+use crate::{SqlError, TableSpec};
+
+/// A query session: the lake's tables (when there is a lake) and the inline tables.
+pub struct Session {
+    ctx: SessionContext,
+}
+
+impl Session {
+    /// Opens a session. Inline tables hide lake tables of the same name.
+    pub fn new(lake: Option<&Lake>, tables: &[TableSpec], warn: Warn) -> Result<Session, SqlError> {
+        let partitions = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let mut config = SessionConfig::new().with_information_schema(true).with_target_partitions(partitions);
+        // Column names keep their case, as in the data (`Hostname`, `EventID`).
+        config.options_mut().sql_parser.enable_ident_normalization = false;
+        let ctx = SessionContext::new_with_config(config);
+        if let Some(lake) = lake.filter(|l| l.exists()) {
+            register_lake_tables(&ctx, lake)?;
+        }
+        let mut by_name: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
+        for spec in tables {
+            by_name.entry(spec.name.as_str()).or_default().push(spec.path.clone());
+        }
+        for (name, paths) in by_name {
+            let table = load_table(name, &paths, partitions, warn)?;
+            ctx.deregister_table(name)?;
+            ctx.register_table(name, std::sync::Arc::new(table))?;
+        }
+        Ok(Session { ctx })
+    }
+
+    /// Runs every statement of `sql` in order and returns the last one's result.
+    pub async fn run(&self, sql: &str) -> Result<DataFrame, SqlError> {
+        let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
+            .map_err(|e| SqlError::Query(format!("cannot parse the SQL: {e}")))?;
+        if statements.is_empty() {
+            return Err(SqlError::Query("no SQL statement given".into()));
+        }
+        let mut last = None;
+        for statement in statements {
+            let plan = self.ctx.state().statement_to_plan(statement).await?;
+            last = Some(self.ctx.execute_logical_plan(plan).await?);
+        }
+        Ok(last.expect("at least one statement"))
+    }
+
+    /// The DataFusion context, for callers that need more than SQL text.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+}
