@@ -24,8 +24,10 @@ fn all_security_datasets_are_stored_whole() {
     assert_eq!(count(&lake, "events"), 152_955);
 
     // The 2019 Winlogbeat shape and the 2020 NXLog shape live side by side.
-    assert!(count(&lake, "events WHERE log_name = 'Microsoft-Windows-Sysmon/Operational' AND event_id = 1") > 0);
-    assert!(count(&lake, "events WHERE event_data.ParentImage LIKE '%WmiPrvSE.exe'") > 0);
+    let sysmon_1 = "events WHERE log_name = 'Microsoft-Windows-Sysmon/Operational' AND event_id = 1";
+    assert!(count(&lake, sysmon_1) > 0);
+    assert_eq!(count(&lake, &format!("{sysmon_1} AND event_data.ParentImage IS NOT NULL")), count(&lake, sysmon_1));
+    assert!(count(&lake, "events WHERE Channel = 'Microsoft-Windows-Sysmon/Operational' AND EventID = 1") > 0);
 
     // Lateral movement through WMI (WORKFLOWS.md section 4, raw field names): a network
     // logon joined on its logon id to the processes started under it.

@@ -41,7 +41,7 @@ pub fn read_input(
     emit: &mut dyn FnMut(ChunkEvent),
 ) -> Result<(), SourceError> {
     let name: Arc<str> = input.display_name().into();
-    let mut reader = Reader { options, emit };
+    let mut reader = Reader { options, emit, damaged: false };
     if input.is_stdin() {
         let stdin = Counting { inner: io::stdin().lock(), progress };
         return reader.read_stream(Origin::file(name), Box::new(stdin), 0, None);
@@ -67,6 +67,9 @@ pub fn read_input(
 struct Reader<'a> {
     options: &'a ReadOptions,
     emit: &'a mut dyn FnMut(ChunkEvent),
+    /// Set when a stream broke off and was reported, so the containers around it stop
+    /// without reporting the same damage again.
+    damaged: bool,
 }
 
 impl Reader<'_> {
@@ -149,6 +152,9 @@ impl Reader<'_> {
             let member_name = entry.path().map(|p| p.display().to_string()).unwrap_or_default();
             let member = Origin::member(origin.file.clone(), member_name);
             let _ = self.read_stream(member, Box::new(entry), depth + 1, None);
+            if self.damaged {
+                return;
+            }
         }
         // The tar archive ended; whatever follows it must still decompress cleanly.
         if let Err(e) = io::copy(&mut archive.into_inner(), &mut io::sink()) {
@@ -183,6 +189,7 @@ impl Reader<'_> {
                 Err(e) => {
                     let lines_before = next_line + memchr::memchr_iter(b'\n', &buffer).count() as u64;
                     self.emit_chunk(&origin, next_line, std::mem::take(&mut buffer));
+                    self.damaged = true;
                     self.warn(&origin, format!(
                         "stream is truncated or corrupt after {bytes_read} bytes (line {lines_before}); every complete record before that was read ({e})"
                     ));
