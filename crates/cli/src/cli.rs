@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use hela_sql::TableSpec;
+use clap::builder::TypedValueParser;
+use clap::{Args, Parser, Subcommand};
+use hela_sql::{OutputFormat, TableSpec};
 
 /// hela — Hunting Engine for Log Analytics.
 ///
@@ -85,9 +86,10 @@ pub struct SqlArgs {
     /// NAME several times to union several paths.
     #[arg(long = "table", value_name = "NAME=PATH")]
     pub tables: Vec<TableSpec>,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format: table (aligned text), csv, json (an array of objects), jsonl (an
+    /// object per line), parquet, or arrow (an Arrow IPC stream for pyarrow/pandas/polars).
+    #[arg(long, short, default_value = "table", value_name = "FORMAT", value_parser = format_parser())]
+    pub format: OutputFormat,
     /// Write the result to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -102,19 +104,9 @@ pub struct SqlArgs {
     pub sql: String,
 }
 
-/// Result formats.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Format {
-    /// Aligned text table.
-    Table,
-    Csv,
-    /// One JSON array of objects.
-    Json,
-    /// One JSON object per line.
-    Jsonl,
-    Parquet,
-    /// Arrow IPC stream (for pyarrow, pandas, polars).
-    Arrow,
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = OutputFormat> {
+    let names = OutputFormat::ALL.map(|(name, _)| name);
+    clap::builder::PossibleValuesParser::new(names).map(|name| name.parse::<OutputFormat>().expect("a listed format"))
 }
 
 /// Show the columns of a lake table.

@@ -4,22 +4,14 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use hela_lake::Lake;
-use hela_sql::{OutputFormat, Session, TableStyle, write_result};
+use hela_sql::{Session, TableStyle, write_result};
 
-use crate::cli::{Format, SqlArgs};
+use crate::cli::SqlArgs;
 
 pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let lake = Lake::new(&args.lake.lake);
     let session = Session::new(Some(&lake), &args.tables, &mut |w| eprintln!("warning: {w}"))?;
-    let format = match args.format {
-        Format::Table => OutputFormat::Table,
-        Format::Csv => OutputFormat::Csv,
-        Format::Json => OutputFormat::Json,
-        Format::Jsonl => OutputFormat::Jsonl,
-        Format::Parquet => OutputFormat::Parquet,
-        Format::Arrow => OutputFormat::Arrow,
-    };
     let style = TableStyle { max_width: (!args.wide).then_some(args.max_width) };
     let mut out: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?),
@@ -28,7 +20,7 @@ pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::with_capacity(1 << 20, &mut out);
     runtime.block_on(async {
         let frame = session.run(&args.sql).await?;
-        write_result(frame, format, style, &mut out).await
+        write_result(frame, args.format, style, &mut out).await
     })?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)

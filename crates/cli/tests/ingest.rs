@@ -105,6 +105,7 @@ fn appends_widen_the_schema_and_old_files_read_as_nulls() {
     std::fs::write(&second, "{\"EventID\":2,\"Channel\":\"a\",\"n\":2.5,\"data\":{\"y\":\"new\"},\"Added\":true}\n").unwrap();
     hela_ok(&["ingest", "--lake", lake_arg, first.to_str().unwrap()]);
     hela_ok(&["ingest", "--lake", lake_arg, second.to_str().unwrap()]);
+    assert!(!lake.join("_staging").exists(), "a finished ingest leaves no staging area");
     let rows = query(&lake, "SELECT EventID, n, data.x AS x, data.y AS y, Added FROM events ORDER BY EventID");
     assert_eq!(
         rows,

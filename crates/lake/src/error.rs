@@ -13,6 +13,8 @@ pub enum LakeError {
     },
     #[error("{path}: the catalog is not readable: {message}")]
     Catalog { path: PathBuf, message: String },
+    #[error("{path}: not a hela lake (it holds `{entry}`); name an empty or new directory with --lake")]
+    NotALake { path: PathBuf, entry: String },
     #[error("{0}: another ingest is writing to this lake; wait for it to finish")]
     Locked(PathBuf),
     #[error("{path}: cannot write Parquet: {message}")]

@@ -193,6 +193,7 @@ pub fn ingest(
         Ok::<(), LakeError>(())
     })?;
     summary.files_written += run.commit(notify)? as u64;
+    run.close()?;
     if inputs.iter().any(Input::is_stdin) {
         summary.bytes_read += progress.bytes_read.load(Ordering::Relaxed).saturating_sub(summary.bytes_read);
     }
@@ -295,11 +296,7 @@ impl<'a> Run<'a> {
         for file in &files {
             let name = file.path.file_name().expect("staged files have names").to_string_lossy();
             let relative = format!("{TABLES_DIR}/{EVENTS_TABLE}/{}/{name}", file.key.directory());
-            let target = self.lake.path_of(&relative);
-            let directory = target.parent().expect("has a parent").to_path_buf();
-            std::fs::create_dir_all(&directory).map_err(LakeError::io(&directory))?;
-            std::fs::rename(&file.path, &target).map_err(LakeError::io(&target))?;
-            directories.insert(directory);
+            directories.insert(move_into_lake(self.lake, &file.path, &relative)?);
             shape.merge(Shape::from_schema(&file.schema));
             records += file.rows;
             table.files.push(DataFile {
@@ -313,11 +310,7 @@ impl<'a> Run<'a> {
         table.shape = shape;
         if let Some(staged) = quarantined {
             let relative = format!("{QUARANTINE_DIR}/{}.jsonl", self.txn.id);
-            let target = self.lake.path_of(&relative);
-            let directory = target.parent().expect("has a parent").to_path_buf();
-            std::fs::create_dir_all(&directory).map_err(LakeError::io(&directory))?;
-            std::fs::rename(&staged, &target).map_err(LakeError::io(&target))?;
-            directories.insert(directory);
+            directories.insert(move_into_lake(self.lake, &staged, &relative)?);
             catalog.quarantine.push(relative);
         }
         for directory in &directories {
@@ -333,6 +326,25 @@ impl<'a> Run<'a> {
         self.uncommitted_bytes = 0;
         Ok(files.len())
     }
+
+    /// Removes the staging area of the transaction that was begun but will not be used.
+    fn close(self) -> Result<(), LakeError> {
+        let staging = &self.txn.staging;
+        std::fs::remove_dir_all(staging).map_err(LakeError::io(staging))?;
+        let parent = staging.parent().expect("staging is inside the lake");
+        // Another writer cannot be staging here (we hold the lock), so an empty parent goes too.
+        let _ = std::fs::remove_dir(parent);
+        Ok(())
+    }
+}
+
+/// Moves a staged file to its place in the lake; returns the directory it went to.
+fn move_into_lake(lake: &Lake, staged: &Path, relative: &str) -> Result<PathBuf, LakeError> {
+    let target = lake.path_of(relative);
+    let directory = target.parent().expect("lake paths have a directory").to_path_buf();
+    std::fs::create_dir_all(&directory).map_err(LakeError::io(&directory))?;
+    std::fs::rename(staged, &target).map_err(LakeError::io(&target))?;
+    Ok(directory)
 }
 
 fn event_input(event: &RecordEvent) -> usize {

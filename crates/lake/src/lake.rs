@@ -27,8 +27,10 @@ pub(crate) struct LakeLock {
 }
 
 impl Lake {
+    /// A lake at `root` (made absolute, so the paths it hands out are too).
     pub fn new(root: impl Into<PathBuf>) -> Lake {
-        Lake { root: root.into() }
+        let root = root.into();
+        Lake { root: std::path::absolute(&root).unwrap_or(root) }
     }
 
     pub fn root(&self) -> &Path {
@@ -54,16 +56,32 @@ impl Lake {
         self.root.join(relative)
     }
 
-    /// Takes the writer's lock, creating the lake directory if needed.
+    /// Takes the writer's lock, creating the lake (directory and empty catalog) if needed.
+    /// A directory that holds anything but a lake's own entries is refused, so that the
+    /// clean-up of interrupted writes never touches files that are not the lake's.
     pub(crate) fn lock(&self) -> Result<LakeLock, LakeError> {
         std::fs::create_dir_all(&self.root).map_err(LakeError::io(&self.root))?;
+        if !self.exists() {
+            let entries = std::fs::read_dir(&self.root).map_err(LakeError::io(&self.root))?;
+            let foreign = entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .find(|name| ![LOCK_FILE, STAGING_DIR, TABLES_DIR, QUARANTINE_DIR].contains(&name.as_str()));
+            if let Some(name) = foreign {
+                return Err(LakeError::NotALake { path: self.root.clone(), entry: name });
+            }
+        }
         let path = self.root.join(LOCK_FILE);
         let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(LakeError::io(&path))?;
-        match file.try_lock() {
-            Ok(()) => Ok(LakeLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(LakeError::Locked(self.root.clone())),
-            Err(std::fs::TryLockError::Error(e)) => Err(LakeError::io(path)(e)),
+        let lock = match file.try_lock() {
+            Ok(()) => LakeLock { _file: file },
+            Err(std::fs::TryLockError::WouldBlock) => return Err(LakeError::Locked(self.root.clone())),
+            Err(std::fs::TryLockError::Error(e)) => return Err(LakeError::io(path)(e)),
+        };
+        if !self.exists() {
+            Catalog::default().save(&self.catalog_path())?;
         }
+        Ok(lock)
     }
 
     /// Removes what interrupted writers left: staged files and data files no catalog names.
@@ -102,4 +120,29 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
             if path.is_dir() { files_under(&path) } else { vec![path] }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_a_directory_that_is_not_a_lake() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
+        let err = Lake::new(dir.path()).lock().err().expect("refused").to_string();
+        assert!(err.contains("notes.txt") && err.contains("not a hela lake"), "{err}");
+        assert!(dir.path().join("notes.txt").exists());
+    }
+
+    #[test]
+    fn one_writer_at_a_time_and_a_new_lake_has_a_catalog() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path().join("lake"));
+        let held = lake.lock().unwrap();
+        assert!(lake.exists());
+        assert!(matches!(lake.lock(), Err(LakeError::Locked(_))));
+        drop(held);
+        assert!(lake.lock().is_ok());
+    }
 }

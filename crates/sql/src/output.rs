@@ -13,15 +13,42 @@ use hela_schema::adapt::adapt_array;
 
 use crate::SqlError;
 
-/// The formats `hela sql --format` writes.
+/// The formats a result can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
+    /// Aligned text table.
     Table,
     Csv,
+    /// One JSON array of objects.
     Json,
+    /// One JSON object per line.
     Jsonl,
     Parquet,
+    /// Arrow IPC stream (for pyarrow, pandas, polars).
     Arrow,
+}
+
+impl OutputFormat {
+    /// Every format with its name.
+    pub const ALL: [(&'static str, OutputFormat); 6] = [
+        ("table", OutputFormat::Table),
+        ("csv", OutputFormat::Csv),
+        ("json", OutputFormat::Json),
+        ("jsonl", OutputFormat::Jsonl),
+        ("parquet", OutputFormat::Parquet),
+        ("arrow", OutputFormat::Arrow),
+    ];
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
+            format!("unknown format `{name}`; formats: {}", names.join(", "))
+        })
+    }
 }
 
 /// How the `table` format shows cells.
