@@ -124,7 +124,7 @@ fn unreadable_zip_is_an_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.zip");
     std::fs::write(&path, b"PK\x03\x04 this is not really a zip").unwrap();
-    let (inputs, _) = discover(&[path.clone()]);
+    let (inputs, _) = discover(std::slice::from_ref(&path));
     let err = read_input(&inputs[0], &ReadOptions::default(), &AtomicU64::new(0), &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("broken.zip"), "{err}");
 }

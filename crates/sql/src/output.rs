@@ -101,7 +101,10 @@ impl<'a> Sink<'a> {
 
     fn write(&mut self, batch: RecordBatch) -> Result<(), SqlError> {
         match self {
-            Sink::Table { batches, .. } => Ok(batches.push(batch)),
+            Sink::Table { batches, .. } => {
+                batches.push(batch);
+                Ok(())
+            }
             Sink::Csv(w) => w.write(&nested_as_json_text(&batch)?).map_err(output_error),
             Sink::Json(w) => w.write(&batch).map_err(output_error),
             Sink::Jsonl(w) => w.write(&batch).map_err(output_error),
