@@ -26,6 +26,7 @@ pub struct Cli {
 pub enum Command {
     Ingest(IngestArgs),
     Sql(SqlArgs),
+    /// List the lake's tables with their rows, files and bytes.
     Tables(LakeArgs),
     Schema(SchemaArgs),
     Sample(SampleArgs),

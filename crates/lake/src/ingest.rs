@@ -35,7 +35,7 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        Self { force: false, read: ReadOptions::default(), buffer_bytes: 64 << 20, commit_bytes: 256 << 20 }
+        Self { force: false, read: ReadOptions::default(), buffer_bytes: 32 << 20, commit_bytes: 256 << 20 }
     }
 }
 
@@ -146,7 +146,7 @@ pub fn ingest(
                 progress.records.fetch_add(records.len() as u64, Ordering::Relaxed);
                 for (record, bytes) in records {
                     per_input[input].bytes += bytes as u64;
-                    run.writers.entry(PartitionKey::of(&record)).or_insert_with_key(|k| PartitionWriter::new(k.clone())).push(record, bytes);
+                    run.writers.entry(PartitionKey::of(&record)).or_insert_with_key(|k| PartitionWriter::new(k.clone())).push(record);
                     run.buffered += bytes;
                 }
                 if run.buffered >= options.buffer_bytes {

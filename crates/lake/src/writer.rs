@@ -36,7 +36,6 @@ pub struct PartitionWriter {
     key: PartitionKey,
     shape: Shape,
     pending: Vec<Map<String, Value>>,
-    pending_bytes: usize,
     open: Option<OpenFile>,
 }
 
@@ -49,19 +48,13 @@ struct OpenFile {
 
 impl PartitionWriter {
     pub fn new(key: PartitionKey) -> Self {
-        Self { key, shape: Shape::Null, pending: Vec::new(), pending_bytes: 0, open: None }
+        Self { key, shape: Shape::Null, pending: Vec::new(), open: None }
     }
 
-    /// Buffers a record of `bytes` input bytes.
-    pub fn push(&mut self, record: Map<String, Value>, bytes: usize) {
-        self.shape.observe_record(&record);
+    /// Buffers a record. Its shape is learnt when it is written, in
+    /// [`PartitionWriter::flush`], which runs for many partitions in parallel.
+    pub fn push(&mut self, record: Map<String, Value>) {
         self.pending.push(record);
-        self.pending_bytes += bytes;
-    }
-
-    /// Input bytes buffered and not yet written.
-    pub fn pending_bytes(&self) -> usize {
-        self.pending_bytes
     }
 
     /// Writes the buffered records into the open file, starting a new one in `staging` when
@@ -70,6 +63,7 @@ impl PartitionWriter {
         if self.pending.is_empty() {
             return Ok(Vec::new());
         }
+        self.pending.iter().for_each(|record| self.shape.observe_record(record));
         let schema: SchemaRef = Arc::new(self.shape.storage_schema());
         let mut closed = Vec::new();
         let reusable = self.open.as_ref().is_some_and(|o| o.schema == schema && o.rows < ROWS_PER_FILE);
@@ -85,7 +79,6 @@ impl PartitionWriter {
         open.writer.write(&batch).map_err(parquet_error(&open.path))?;
         open.rows += batch.num_rows() as u64;
         self.pending.clear();
-        self.pending_bytes = 0;
         Ok(closed)
     }
 

@@ -1,6 +1,5 @@
 //! Builds Arrow arrays from JSON records under an inferred schema.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -26,14 +25,25 @@ pub fn records_to_batch(records: &[Map<String, Value>], schema: SchemaRef) -> Re
     RecordBatch::try_new_with_options(schema, columns, &options)
 }
 
-/// Splits objects into one column of values per field, in one pass over each object.
+/// Splits objects into one column of values per field, in one pass over each object. Keys
+/// are found among the sorted field names by trying the place after the last match first
+/// (JSON objects iterate their keys in sorted order), then by binary search.
 fn scatter<'a>(objects: &[Option<&'a Map<String, Value>>], fields: &Fields) -> Vec<Vec<Option<&'a Value>>> {
-    let index: HashMap<&str, usize> = fields.iter().enumerate().map(|(i, f)| (f.name().as_str(), i)).collect();
+    let mut order: Vec<usize> = (0..fields.len()).collect();
+    order.sort_by(|&a, &b| fields[a].name().cmp(fields[b].name()));
+    let names: Vec<&str> = order.iter().map(|&i| fields[i].name().as_str()).collect();
     let mut columns = vec![vec![None; objects.len()]; fields.len()];
     for (row, object) in objects.iter().enumerate() {
+        let mut next = 0;
         for (name, value) in object.iter().flat_map(|o| o.iter()) {
-            if let Some(&i) = index.get(name.as_str()) {
-                columns[i][row] = Some(value);
+            let key = name.as_str();
+            let found = match names.get(next) {
+                Some(n) if *n == key => Some(next),
+                _ => names.binary_search(&key).ok(),
+            };
+            if let Some(i) = found {
+                columns[order[i]][row] = Some(value);
+                next = i + 1;
             }
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::common::TableReference;
 use datafusion::prelude::SessionContext;
 use hela_lake::{Lake, TableEntry};
 use hela_schema::shape::query_schema;
@@ -16,7 +17,7 @@ pub fn register_lake_tables(ctx: &SessionContext, lake: &Lake) -> Result<(), Sql
     let catalog = lake.catalog()?;
     for (name, entry) in &catalog.tables {
         let table = listing_table(lake, entry).map_err(|e| SqlError::Table { name: name.clone(), message: e.to_string() })?;
-        ctx.register_table(name.as_str(), table)?;
+        ctx.register_table(TableReference::bare(name.as_str()), table)?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use datafusion::common::TableReference;
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
@@ -35,8 +36,9 @@ impl Session {
         }
         for (name, paths) in by_name {
             let table = load_table(name, &paths, partitions, warn)?;
-            ctx.deregister_table(name)?;
-            ctx.register_table(name, std::sync::Arc::new(table))?;
+            // Names are taken as written (`dataTable`), not folded to lower case.
+            ctx.deregister_table(TableReference::bare(name))?;
+            ctx.register_table(TableReference::bare(name), std::sync::Arc::new(table))?;
         }
         Ok(Session { ctx })
     }
