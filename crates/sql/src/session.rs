@@ -26,6 +26,10 @@ impl Session {
         let mut config = SessionConfig::new().with_information_schema(true).with_target_partitions(partitions);
         // Column names keep their case, as in the data (`Hostname`, `EventID`).
         config.options_mut().sql_parser.enable_ident_normalization = false;
+        // Reading every file's footer while planning costs more than the statistics save
+        // (measured: 1.4 s → 0.5 s for a selective hunt over 516 lake files); row groups
+        // are still pruned by their statistics when the scan opens each file.
+        config.options_mut().execution.collect_statistics = false;
         let ctx = SessionContext::new_with_config(config);
         if let Some(lake) = lake.filter(|l| l.exists()) {
             register_lake_tables(&ctx, lake)?;
