@@ -121,6 +121,27 @@ fn appends_widen_the_schema_and_old_files_read_as_nulls() {
 }
 
 #[test]
+fn a_nested_field_that_later_holds_text_reads_as_json_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    let first = dir.path().join("first.json");
+    std::fs::write(&first, "{\"EventID\":1,\"x\":{\"a\":1},\"l\":[1,2]}\n").unwrap();
+    let second = dir.path().join("second.json");
+    std::fs::write(&second, "{\"EventID\":2,\"x\":\"text\",\"l\":\"none\"}\n").unwrap();
+    hela_ok(&["ingest", "--lake", lake_arg, first.to_str().unwrap()]);
+    hela_ok(&["ingest", "--lake", lake_arg, second.to_str().unwrap()]);
+    let rows = query(&lake, "SELECT EventID, x, l FROM events ORDER BY EventID");
+    assert_eq!(
+        rows,
+        vec![
+            serde_json::json!({"EventID": 1, "x": "{\"a\":1}", "l": "[1,2]"}),
+            serde_json::json!({"EventID": 2, "x": "text", "l": "none"}),
+        ]
+    );
+}
+
+#[test]
 fn interrupted_ingest_leaves_the_lake_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");

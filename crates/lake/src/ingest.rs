@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,6 +18,7 @@ use crate::catalog::sync_directory;
 use crate::lake::{QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
 use crate::partition::PartitionKey;
 use crate::quarantine::QuarantineWriter;
+use crate::rewrite::{needs_rewrite, rewrite_if_needed};
 use crate::writer::{PartitionWriter, StagedFile};
 use crate::{Catalog, DataFile, EVENTS_TABLE, IngestedInput, Lake, LakeError, TableEntry};
 
@@ -290,6 +291,8 @@ impl<'a> Run<'a> {
             .entry(EVENTS_TABLE.to_string())
             .or_insert_with(|| TableEntry { shape: Shape::Null, files: Vec::new() });
         let mut shape = std::mem::take(&mut table.shape);
+        let before = shape.clone();
+        let existing_files = table.files.len();
         let mut directories = HashSet::new();
         let files = std::mem::take(&mut self.staged);
         let mut records = 0;
@@ -306,6 +309,20 @@ impl<'a> Run<'a> {
                 source: file.key.source.clone(),
                 day: file.key.day.clone(),
             });
+        }
+        if needs_rewrite(&before.storage_type(), &shape.storage_type()) {
+            let target = Arc::new(shape.storage_schema());
+            for entry in &mut table.files[..existing_files] {
+                let name = self.txn.file_name();
+                let staged = self.txn.staging.join(&name);
+                if rewrite_if_needed(self.lake, entry, &target, &staged)?.is_some() {
+                    let directory = entry.path.rsplit_once('/').map_or("", |(d, _)| d);
+                    let relative = format!("{directory}/{name}");
+                    directories.insert(move_into_lake(self.lake, &staged, &relative)?);
+                    entry.bytes = std::fs::metadata(self.lake.path_of(&relative)).map_err(LakeError::io(&relative))?.len();
+                    entry.path = relative;
+                }
+            }
         }
         table.shape = shape;
         if let Some(staged) = quarantined {

@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod lake;
 pub mod partition;
 pub mod quarantine;
+pub mod rewrite;
 pub mod writer;
 
 pub use catalog::{Catalog, DataFile, IngestedInput, TableEntry};

@@ -1,0 +1,70 @@
+//! Rewrites older files of a table whose nested values (structs, lists) became strings when
+//! newer data widened the column, since Parquet readers cannot cast a struct to a string.
+//! The rewritten file holds each such value as its JSON text, as Spark does.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, SchemaRef};
+use hela_schema::adapt_batch;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::writer::writer_properties;
+use crate::{DataFile, Lake, LakeError};
+
+/// True when a file stored as `stored` cannot be read as `wanted` without rewriting.
+pub fn needs_rewrite(stored: &DataType, wanted: &DataType) -> bool {
+    match (stored, wanted) {
+        (DataType::Struct(_) | DataType::List(_) | DataType::LargeList(_), DataType::Utf8) => true,
+        (DataType::Struct(have), DataType::Struct(want)) => have
+            .iter()
+            .any(|h| want.find(h.name()).is_some_and(|(_, w)| needs_rewrite(h.data_type(), w.data_type()))),
+        (DataType::List(have), DataType::List(want)) => needs_rewrite(have.data_type(), want.data_type()),
+        _ => false,
+    }
+}
+
+/// Rewrites `file` (a committed file of the lake) under `target`, into `staged`, when its
+/// schema needs it. Returns the number of rows written, or `None` when it was left alone.
+pub fn rewrite_if_needed(lake: &Lake, file: &DataFile, target: &SchemaRef, staged: &Path) -> Result<Option<u64>, LakeError> {
+    let path = lake.path_of(&file.path);
+    let parquet_error = |e: parquet::errors::ParquetError| LakeError::Parquet { path: path.clone(), message: e.to_string() };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).map_err(LakeError::io(&path))?).map_err(parquet_error)?;
+    let stored = reader.schema().clone();
+    let wanted = DataType::Struct(target.fields().clone());
+    if !needs_rewrite(&DataType::Struct(stored.fields().clone()), &wanted) {
+        return Ok(None);
+    }
+    let out = File::create(staged).map_err(LakeError::io(staged))?;
+    let mut writer = ArrowWriter::try_new(out, Arc::clone(target), Some(writer_properties())).map_err(parquet_error)?;
+    let mut rows = 0;
+    for batch in reader.build().map_err(parquet_error)? {
+        let batch = adapt_batch(&batch?, Arc::clone(target))?;
+        rows += batch.num_rows() as u64;
+        writer.write(&batch).map_err(parquet_error)?;
+    }
+    writer.into_inner().map_err(parquet_error)?.sync_all().map_err(LakeError::io(staged))?;
+    Ok(Some(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::Field;
+
+    #[test]
+    fn only_nested_values_turned_to_strings_need_a_rewrite() {
+        let s = |fields: Vec<Field>| DataType::Struct(fields.into());
+        let list = DataType::List(Arc::new(Field::new("item", DataType::Int64, true)));
+        assert!(needs_rewrite(&s(vec![Field::new("a", DataType::Int64, true)]), &DataType::Utf8));
+        assert!(needs_rewrite(&list, &DataType::Utf8));
+        assert!(!needs_rewrite(&DataType::Int64, &DataType::Utf8));
+        assert!(!needs_rewrite(&DataType::Null, &DataType::Utf8));
+        let nested_old = s(vec![Field::new("x", s(vec![Field::new("y", DataType::Int64, true)]), true)]);
+        let nested_new = s(vec![Field::new("x", DataType::Utf8, true), Field::new("z", DataType::Utf8, true)]);
+        assert!(needs_rewrite(&nested_old, &nested_new));
+        assert!(!needs_rewrite(&nested_old, &s(vec![Field::new("z", DataType::Utf8, true)])));
+    }
+}
