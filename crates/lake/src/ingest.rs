@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use hela_schema::{BadRecord, RecordEvent, Shape, stream_records};
-use hela_source::{Input, ReadOptions, Warning, discover};
+use hela_source::{ReadOptions, Warning, discover};
 use rayon::prelude::*;
 
 use crate::catalog::sync_directory;
@@ -72,7 +72,7 @@ pub struct IngestSummary {
     pub records_stored: u64,
     pub records_quarantined: u64,
     pub warnings: u64,
-    /// Bytes of the inputs on disk.
+    /// Bytes read from the inputs (compressed size for archives).
     pub bytes_read: u64,
     /// Bytes of JSON records after decompression.
     pub bytes_decoded: u64,
@@ -175,7 +175,6 @@ pub fn ingest(
                 summary.records_stored += counts.records;
                 summary.records_quarantined += counts.quarantined;
                 summary.bytes_decoded += counts.bytes;
-                summary.bytes_read += inputs[input].size.unwrap_or(0);
                 run.uncommitted_bytes += counts.bytes;
                 if let Some(fp) = &fingerprints[input] {
                     let entry = IngestedInput {
@@ -195,9 +194,7 @@ pub fn ingest(
     })?;
     summary.files_written += run.commit(notify)? as u64;
     run.close()?;
-    if inputs.iter().any(Input::is_stdin) {
-        summary.bytes_read += progress.bytes_read.load(Ordering::Relaxed).saturating_sub(summary.bytes_read);
-    }
+    summary.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
     summary.seconds = started.elapsed().as_secs_f64();
     drop(lock);
     Ok(summary)
