@@ -257,17 +257,19 @@ impl<'a> Run<'a> {
 
     /// Writes every partition's buffered records to the staging area, in parallel.
     fn flush(&mut self) -> Result<(), LakeError> {
-        self.each_writer(false)
+        self.write_partitions(false)
     }
 
-    fn each_writer(&mut self, finish: bool) -> Result<(), LakeError> {
+    /// Writes every partition's buffered records, in parallel, closing the open files when
+    /// `close_files` is set.
+    fn write_partitions(&mut self, close_files: bool) -> Result<(), LakeError> {
         let txn = &self.txn;
         let name = || txn.file_name();
         let staging = &txn.staging;
         let closed: Vec<Vec<StagedFile>> = self
             .writers
             .par_iter_mut()
-            .map(|(_, writer)| if finish { writer.finish(staging, &name) } else { writer.flush(staging, &name) })
+            .map(|(_, writer)| if close_files { writer.finish(staging, &name) } else { writer.flush(staging, &name) })
             .collect::<Result<_, _>>()?;
         self.staged.extend(closed.into_iter().flatten());
         self.buffered = 0;
@@ -277,7 +279,7 @@ impl<'a> Run<'a> {
     /// Makes everything staged so far part of the lake in one atomic catalog replacement.
     /// Returns the number of data files committed.
     fn commit(&mut self, notify: &mut dyn FnMut(Notice)) -> Result<usize, LakeError> {
-        self.each_writer(true)?;
+        self.write_partitions(true)?;
         let quarantined = self.txn.quarantine.finish()?.map(Path::to_path_buf);
         if self.staged.is_empty() && quarantined.is_none() && self.completed.is_empty() {
             return Ok(0);
