@@ -39,7 +39,7 @@ fn both_windows_shapes_archives_and_bad_lines() {
     let types = query(&lake, "SELECT DISTINCT LogonType FROM events WHERE LogonType IS NOT NULL ORDER BY LogonType");
     assert_eq!(types, vec![serde_json::json!({"LogonType": "3"}), serde_json::json!({"LogonType": "5"})]);
     // @timestamp compares as a string, the way Spark users write it.
-    assert_eq!(count(&lake, "events WHERE \"@timestamp\" BETWEEN '2020-09-21 00:00:00.000' AND '2020-09-22 00:00:00.000'"), 12);
+    assert_eq!(count(&lake, "events WHERE `@timestamp` BETWEEN '2020-09-21 00:00:00.000' AND '2020-09-22 00:00:00.000'"), 12);
 
     // The quarantine keeps every bad line with its file, line and reason.
     let quarantine_dir = lake.join("quarantine");
@@ -97,14 +97,11 @@ fn standard_input_and_unreadable_paths() {
 #[test]
 fn appends_widen_the_schema_and_old_files_read_as_nulls() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
+    let lake = ingest_one_by_one(&dir, &[
+        "{\"EventID\":1,\"Channel\":\"a\",\"n\":1,\"data\":{\"x\":1}}\n",
+        "{\"EventID\":2,\"Channel\":\"a\",\"n\":2.5,\"data\":{\"y\":\"new\"},\"Added\":true}\n",
+    ]);
     let lake_arg = lake.to_str().unwrap();
-    let first = dir.path().join("first.json");
-    std::fs::write(&first, "{\"EventID\":1,\"Channel\":\"a\",\"n\":1,\"data\":{\"x\":1}}\n").unwrap();
-    let second = dir.path().join("second.json");
-    std::fs::write(&second, "{\"EventID\":2,\"Channel\":\"a\",\"n\":2.5,\"data\":{\"y\":\"new\"},\"Added\":true}\n").unwrap();
-    hela_ok(&["ingest", "--lake", lake_arg, first.to_str().unwrap()]);
-    hela_ok(&["ingest", "--lake", lake_arg, second.to_str().unwrap()]);
     assert!(!lake.join("_staging").exists(), "a finished ingest leaves no staging area");
     let rows = query(&lake, "SELECT EventID, n, data.x AS x, data.y AS y, Added FROM events ORDER BY EventID");
     assert_eq!(
@@ -123,14 +120,10 @@ fn appends_widen_the_schema_and_old_files_read_as_nulls() {
 #[test]
 fn a_nested_field_that_later_holds_text_reads_as_json_text() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
-    let lake_arg = lake.to_str().unwrap();
-    let first = dir.path().join("first.json");
-    std::fs::write(&first, "{\"EventID\":1,\"x\":{\"a\":1},\"l\":[1,2]}\n").unwrap();
-    let second = dir.path().join("second.json");
-    std::fs::write(&second, "{\"EventID\":2,\"x\":\"text\",\"l\":\"none\"}\n").unwrap();
-    hela_ok(&["ingest", "--lake", lake_arg, first.to_str().unwrap()]);
-    hela_ok(&["ingest", "--lake", lake_arg, second.to_str().unwrap()]);
+    let lake = ingest_one_by_one(&dir, &[
+        "{\"EventID\":1,\"x\":{\"a\":1},\"l\":[1,2]}\n",
+        "{\"EventID\":2,\"x\":\"text\",\"l\":\"none\"}\n",
+    ]);
     let rows = query(&lake, "SELECT EventID, x, l FROM events ORDER BY EventID");
     assert_eq!(
         rows,
@@ -176,6 +169,17 @@ fn interrupted_ingest_leaves_the_lake_as_it_was() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(count(&lake, "events"), 5 + 150_004);
     assert!(walk(&staging).is_empty());
+}
+
+/// Writes each text as a file and ingests the files one after another into a new lake.
+fn ingest_one_by_one(dir: &tempfile::TempDir, texts: &[&str]) -> std::path::PathBuf {
+    let lake = dir.path().join("lake");
+    for (i, text) in texts.iter().enumerate() {
+        let file = dir.path().join(format!("input-{i}.json"));
+        std::fs::write(&file, text).unwrap();
+        hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), file.to_str().unwrap()]);
+    }
+    lake
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

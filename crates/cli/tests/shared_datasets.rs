@@ -36,7 +36,7 @@ fn all_security_datasets_are_stored_whole() {
         WHERE lower(s.Channel) = 'security' AND s.EventID = 4624 AND s.LogonType = 3 \
           AND p.Channel = 'Microsoft-Windows-Sysmon/Operational' AND p.EventID = 1 \
           AND s.Hostname = p.Hostname AND s.IpAddress = '172.18.39.5' \
-          AND s.\"@timestamp\" LIKE '2020-09-21%' AND lower(p.ParentImage) LIKE '%wmiprvse.exe' \
+          AND s.`@timestamp` LIKE '2020-09-21%' AND lower(p.ParentImage) LIKE '%wmiprvse.exe' \
         ORDER BY p.Image");
     assert!(!rows.is_empty(), "the WMI lateral movement is found");
     assert!(rows.iter().all(|r| r["TargetUserName"] == "pgustavo"), "{rows:?}");

@@ -108,9 +108,9 @@ fn partition_pruning_never_changes_answers() {
         "SELECT count(*) AS n FROM events WHERE Channel = 'security'",
         "SELECT count(*) AS n FROM events WHERE lower(Channel) = 'microsoft-windows-sysmon/operational' AND EventID = 10",
         "SELECT count(*) AS n FROM events WHERE Channel IN ('security', 'Security') OR event_id = 4624",
-        "SELECT count(*) AS n FROM events WHERE \"@timestamp\" BETWEEN '2020-09-22' AND '2020-09-23'",
-        "SELECT count(*) AS n FROM events WHERE \"@timestamp\" < '2020' AND log_name = 'Security'",
-        "SELECT count(*) AS n FROM events WHERE \"@timestamp\" >= '2020-09-21T04:15' AND Channel = 'security'",
+        "SELECT count(*) AS n FROM events WHERE `@timestamp` BETWEEN '2020-09-22' AND '2020-09-23'",
+        "SELECT count(*) AS n FROM events WHERE `@timestamp` < '2020' AND log_name = 'Security'",
+        "SELECT count(*) AS n FROM events WHERE `@timestamp` >= '2020-09-21T04:15' AND Channel = 'security'",
     ];
     for sql in queries {
         let from_lake = query(&lake, sql);
