@@ -72,8 +72,9 @@ pub struct IngestArgs {
 /// Run SQL over the lake and over files named with --table.
 ///
 /// Several statements separated by `;` run in order (views created by one are seen by the
-/// next); the last statement's result is printed. Column names are case-sensitive as in the
-/// data; nested fields are reached with dots (`event_data.Image`).
+/// next); the last statement's result is printed. Strings go in single or double quotes and
+/// identifiers in backticks, as in Spark SQL (`` `@timestamp` ``). Column names are
+/// case-sensitive as in the data; nested fields are reached with dots (`event_data.Image`).
 ///
 /// Examples:
 ///   hela sql "SELECT Hostname, count(*) FROM events WHERE EventID = 4624 GROUP BY Hostname"

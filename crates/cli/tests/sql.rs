@@ -79,6 +79,15 @@ fn csv_json_parquet_and_table_formats() {
 }
 
 #[test]
+fn strings_in_double_quotes_and_identifiers_in_backticks_as_in_spark() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "dataTable", "nxlog.json");
+    let sql = "SELECT `@timestamp`, TargetUserName FROM dataTable WHERE Channel = \"security\" AND `@timestamp` < \"2020-09-21T04:15:01\"";
+    let rows: serde_json::Value = serde_json::from_str(&hela_ok(&["sql", "--table", &t, "--format", "json", sql])).unwrap();
+    assert_eq!(rows, serde_json::json!([{"@timestamp": "2020-09-21T04:15:00.100Z", "TargetUserName": "pgustavo"}]));
+}
+
+#[test]
 fn unknown_columns_suggest_close_names() {
     let dir = fixtures();
     let t = table_arg(&dir, "t", "nxlog.json");

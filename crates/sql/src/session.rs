@@ -7,7 +7,7 @@ use datafusion::common::TableReference;
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
-use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::dialect::DatabricksDialect;
 use hela_lake::Lake;
 
 use crate::inline::{Warn, load_table};
@@ -47,9 +47,11 @@ impl Session {
         Ok(Session { ctx })
     }
 
-    /// Runs every statement of `sql` in order and returns the last one's result.
+    /// Runs every statement of `sql` in order and returns the last one's result. The text
+    /// is read as Spark SQL writes it (the Databricks dialect): strings in single or double
+    /// quotes, identifiers in backticks.
     pub async fn run(&self, sql: &str) -> Result<DataFrame, SqlError> {
-        let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
+        let statements = DFParser::parse_sql_with_dialect(sql, &DatabricksDialect {})
             .map_err(|e| SqlError::Query(format!("cannot parse the SQL: {e}")))?;
         if statements.is_empty() {
             return Err(SqlError::Query("no SQL statement given".into()));
