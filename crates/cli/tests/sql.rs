@@ -88,6 +88,26 @@ fn strings_in_double_quotes_and_identifiers_in_backticks_as_in_spark() {
 }
 
 #[test]
+fn backslash_escapes_in_literals_and_like_patterns_read_as_in_spark() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "t", "nxlog.json");
+    // Spark reads 'c:\\windows' as c:\windows, and "%\\\\svchost.exe" as %\\svchost.exe, which
+    // LIKE reads as: anything, one backslash, svchost.exe.
+    let sql = r#"SELECT 'c:\\windows' AS path, count(*) AS n FROM t WHERE lower(SourceImage) LIKE "%\\\\svchost.exe""#;
+    let rows: serde_json::Value = serde_json::from_str(&hela_ok(&["sql", "--table", &t, "--format", "json", sql])).unwrap();
+    assert_eq!(rows, serde_json::json!([{"path": r"c:\windows", "n": 1}]));
+}
+
+#[test]
+fn a_column_selected_twice_comes_out_twice_under_its_name() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "t", "nxlog.json");
+    let sql = "SELECT o.TargetUserName, o.TargetUserName, o.EventID FROM t o WHERE o.LogonType = '3'";
+    let out = hela_ok(&["sql", "--table", &t, "--format", "csv", sql]);
+    assert_eq!(out, "TargetUserName,TargetUserName,EventID\npgustavo,pgustavo,4624\n");
+}
+
+#[test]
 fn unknown_columns_suggest_close_names() {
     let dir = fixtures();
     let t = table_arg(&dir, "t", "nxlog.json");

@@ -7,6 +7,7 @@ pub mod inline;
 pub mod lake_tables;
 pub mod output;
 pub mod session;
+pub mod spark;
 
 pub use error::SqlError;
 pub use inline::TableSpec;

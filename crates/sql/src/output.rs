@@ -4,12 +4,14 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch};
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::dataframe::DataFrame;
 use futures::StreamExt;
 use hela_schema::adapt::adapt_array;
+
+use crate::spark::shown_name;
 
 use crate::SqlError;
 
@@ -60,17 +62,25 @@ pub struct TableStyle {
 
 /// Runs `frame` and writes its result to `out`. Returns the number of rows written.
 pub async fn write_result(frame: DataFrame, format: OutputFormat, style: TableStyle, out: &mut (dyn Write + Send)) -> Result<u64, SqlError> {
-    let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+    let schema = shown_schema(frame.schema().as_arrow());
     let mut stream = frame.execute_stream().await?;
     let mut sink = Sink::new(format, schema.clone(), out)?;
     let mut rows = 0;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
+        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        let batch = RecordBatch::try_new_with_options(schema.clone(), batch.columns().to_vec(), &options).map_err(output_error)?;
         rows += batch.num_rows() as u64;
         sink.write(batch)?;
     }
     sink.finish(style)?;
     Ok(rows)
+}
+
+/// The result's schema with each column under the name the query gave it.
+fn shown_schema(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone().with_name(shown_name(f.name()))).collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 enum Sink<'a> {

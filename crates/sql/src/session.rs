@@ -12,7 +12,7 @@ use hela_lake::Lake;
 
 use crate::inline::{Warn, load_table};
 use crate::lake_tables::register_lake_tables;
-use crate::{SqlError, TableSpec};
+use crate::{SqlError, TableSpec, spark};
 
 /// A query session: the lake's tables (when there is a lake) and the inline tables.
 pub struct Session {
@@ -56,8 +56,13 @@ impl Session {
         if statements.is_empty() {
             return Err(SqlError::Query("no SQL statement given".into()));
         }
+        let count = statements.len();
         let mut last = None;
-        for statement in statements {
+        for (index, mut statement) in statements.into_iter().enumerate() {
+            spark::unescape_string_literals(&mut statement);
+            if index + 1 == count {
+                spark::name_repeated_columns(&mut statement);
+            }
             let plan = self.ctx.state().statement_to_plan(statement).await?;
             last = Some(self.ctx.execute_logical_plan(plan).await?);
         }
