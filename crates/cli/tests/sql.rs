@@ -25,7 +25,8 @@ fn inline_tables_union_paths_and_statements_see_earlier_views() {
     let t1 = table_arg(&dir, "dataTable", "nxlog.json");
     let t2 = table_arg(&dir, "dataTable", "winlogbeat.json.gz");
     let sql = "CREATE VIEW logons AS SELECT * FROM dataTable WHERE EventID = 4624;\n\
-               CREATE VIEW remote AS SELECT TargetUserName FROM logons WHERE LogonType = '3';\n\
+               CREATE OR REPLACE TEMP VIEW remote AS SELECT EventID FROM logons;\n\
+               CREATE OR REPLACE TEMPORARY VIEW remote AS SELECT TargetUserName FROM logons WHERE LogonType = '3';\n\
                SELECT TargetUserName, (SELECT count(*) FROM dataTable) AS total FROM remote";
     let out = hela_ok(&["sql", "--lake", "/nonexistent-lake", "--table", &t1, "--table", &t2, "--format", "jsonl", sql]);
     assert_eq!(out, "{\"TargetUserName\":\"pgustavo\",\"total\":7}\n");

@@ -60,6 +60,7 @@ impl Session {
         let mut last = None;
         for (index, mut statement) in statements.into_iter().enumerate() {
             spark::unescape_string_literals(&mut statement);
+            spark::make_temporary_views_plain(&mut statement);
             if index + 1 == count {
                 spark::name_repeated_columns(&mut statement);
             }

@@ -1,5 +1,6 @@
 //! Spark SQL conventions DataFusion does not share, applied to parsed statements: backslash
-//! escapes in string literals, and a projection that names the same column twice.
+//! escapes in string literals, temporary views, and a projection that names the same column
+//! twice.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -61,6 +62,16 @@ fn unescape(text: &str) -> String {
         }
     }
     out
+}
+
+/// Makes `CREATE [OR REPLACE] TEMP VIEW` an ordinary view: every view of a hela session
+/// lives only as long as the session, which is what Spark's temporary views are.
+pub fn make_temporary_views_plain(statement: &mut Statement) {
+    if let Statement::Statement(inner) = statement
+        && let ast::Statement::CreateView(view) = inner.as_mut()
+    {
+        view.temporary = false;
+    }
 }
 
 /// Gives each repeat of an output column of the top-level SELECT (`SELECT o.User, o.User`)
