@@ -73,8 +73,9 @@ pub struct IngestArgs {
 ///
 /// Several statements separated by `;` run in order (views created by one are seen by the
 /// next); the last statement's result is printed. Strings go in single or double quotes and
-/// identifiers in backticks, as in Spark SQL (`` `@timestamp` ``). Column names are
-/// case-sensitive as in the data; nested fields are reached with dots (`event_data.Image`).
+/// identifiers in backticks, as in Spark SQL (`` `@timestamp` ``). Column names resolve
+/// without regard to case unless the data has several that differ only in case; nested
+/// fields are reached with dots (`event_data.Image`).
 ///
 /// Examples:
 ///   hela sql "SELECT Hostname, count(*) FROM events WHERE EventID = 4624 GROUP BY Hostname"

@@ -109,6 +109,22 @@ fn a_column_selected_twice_comes_out_twice_under_its_name() {
 }
 
 #[test]
+fn column_names_resolve_without_regard_to_case_unless_ambiguous() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "t", "nxlog.json");
+    let sql = "SELECT o.LogonID, hostname FROM t o WHERE o.EVENTID = 1 AND o.logonid IS NOT NULL";
+    let out = hela_ok(&["sql", "--table", &t, "--format", "csv", sql]);
+    assert_eq!(out, "LogonId,Hostname\n0x3e8a1f2,WORKSTATION5.theshire.local\n");
+    // An exact match wins over a column that differs only in case.
+    let exact = hela_ok(&["sql", "--table", &t, "--format", "csv", "SELECT count(SourceProcessGuid) AS n FROM t"]);
+    assert_eq!(exact, "n\n1\n");
+    let out = hela(&["sql", "--table", &t, "SELECT sourceprocessguid FROM t"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("`sourceprocessguid` is ambiguous: `SourceProcessGUID`, `SourceProcessGuid`"), "{err}");
+}
+
+#[test]
 fn unknown_columns_suggest_close_names() {
     let dir = fixtures();
     let t = table_arg(&dir, "t", "nxlog.json");

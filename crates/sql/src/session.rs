@@ -5,14 +5,19 @@ use std::path::PathBuf;
 
 use datafusion::common::TableReference;
 use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use datafusion::sql::parser::DFParser;
+use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::dialect::DatabricksDialect;
 use hela_lake::Lake;
 
 use crate::inline::{Warn, load_table};
 use crate::lake_tables::register_lake_tables;
+use crate::spark::CaseFix;
 use crate::{SqlError, TableSpec, spark};
+
+/// Column names in another case than the data's that one statement may use.
+const MAX_CASE_FIXES: usize = 64;
 
 /// A query session: the lake's tables (when there is a lake) and the inline tables.
 pub struct Session {
@@ -64,10 +69,28 @@ impl Session {
             if index + 1 == count {
                 spark::name_repeated_columns(&mut statement);
             }
-            let plan = self.ctx.state().statement_to_plan(statement).await?;
+            let plan = self.plan(statement).await?;
             last = Some(self.ctx.execute_logical_plan(plan).await?);
         }
         Ok(last.expect("at least one statement"))
+    }
+
+    /// Plans a statement. A column written in another case than the data's (`LogonID` for
+    /// `LogonId`) is renamed to the data's spelling and the statement planned again, since
+    /// Spark resolves column names without regard to case; an exact match always wins.
+    async fn plan(&self, mut statement: Statement) -> Result<LogicalPlan, SqlError> {
+        for _ in 0..MAX_CASE_FIXES {
+            let error = match self.ctx.state().statement_to_plan(statement.clone()).await {
+                Ok(plan) => return Ok(plan),
+                Err(error) => error,
+            };
+            match spark::case_fix(&error) {
+                CaseFix::Rename { from, to } => spark::rename_identifier(&mut statement, &from, &to),
+                CaseFix::Ambiguous(message) => return Err(SqlError::Query(message)),
+                CaseFix::NotCase => return Err(error.into()),
+            }
+        }
+        Err(SqlError::Query(format!("more than {MAX_CASE_FIXES} column names differ in case from the data")))
     }
 
     /// The DataFusion context, for callers that need more than SQL text.

@@ -1,10 +1,12 @@
 //! Spark SQL conventions DataFusion does not share, applied to parsed statements: backslash
-//! escapes in string literals, temporary views, and a projection that names the same column
-//! twice.
+//! escapes in string literals, temporary views, a projection that names the same column
+//! twice, and column names written in another case than the data's.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
+use datafusion::common::SchemaError;
+use datafusion::error::DataFusionError;
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast::{self, Expr, Ident, SelectItem, SetExpr, Value, ValueWithSpan, visit_expressions_mut};
 
@@ -94,6 +96,63 @@ pub fn name_repeated_columns(statement: &mut Statement) {
             let alias = Ident::new(format!("{name}{REPEAT_MARK}{count}"));
             *item = SelectItem::ExprWithAlias { expr: expr.clone(), alias };
         }
+    }
+}
+
+/// What to do about a column DataFusion could not find.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CaseFix {
+    /// The data spells it `to`: rename `from` and plan again.
+    Rename { from: String, to: String },
+    /// Several columns differ from it only in case and none matches exactly.
+    Ambiguous(String),
+    /// Not a question of case.
+    NotCase,
+}
+
+/// Looks at a planning error for a column that exists in another case (`o.LogonID` where the
+/// data has `LogonId`), as Spark resolves column names without regard to case.
+pub fn case_fix(error: &DataFusionError) -> CaseFix {
+    let DataFusionError::SchemaError(schema_error, _) = error.find_root() else { return CaseFix::NotCase };
+    let SchemaError::FieldNotFound { field, valid_fields } = schema_error.as_ref() else { return CaseFix::NotCase };
+    let same_relation = |c: &datafusion::common::Column| match (&field.relation, &c.relation) {
+        (Some(wanted), Some(have)) => wanted.to_string().eq_ignore_ascii_case(&have.to_string()),
+        _ => true,
+    };
+    let mut names: Vec<&str> = valid_fields
+        .iter()
+        .filter(|c| c.name.eq_ignore_ascii_case(&field.name) && same_relation(c))
+        .map(|c| c.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    match names.as_slice() {
+        [] => CaseFix::NotCase,
+        [only] => CaseFix::Rename { from: field.name.clone(), to: only.to_string() },
+        several => {
+            let listed: Vec<String> = several.iter().map(|n| format!("`{n}`")).collect();
+            CaseFix::Ambiguous(format!(
+                "column `{}` is ambiguous: {} differ only in case; write the one you mean as the data spells it",
+                field.name,
+                listed.join(", ")
+            ))
+        }
+    }
+}
+
+/// Renames every identifier (or identifier part) spelled `from` to `to`.
+pub fn rename_identifier(statement: &mut Statement, from: &str, to: &str) {
+    if let Statement::Statement(inner) = statement {
+        let _ = visit_expressions_mut(inner.as_mut(), |expr| {
+            match expr {
+                Expr::Identifier(ident) if ident.value == from => ident.value = to.to_string(),
+                Expr::CompoundIdentifier(parts) => {
+                    parts.iter_mut().filter(|p| p.value == from).for_each(|p| p.value = to.to_string())
+                }
+                _ => {}
+            }
+            ControlFlow::<()>::Continue(())
+        });
     }
 }
 
