@@ -125,6 +125,24 @@ fn column_names_resolve_without_regard_to_case_unless_ambiguous() {
 }
 
 #[test]
+fn spark_predicates_and_catalog_statements() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "t", "nxlog.json");
+    let hosts = |filter: &str| {
+        let sql = format!("SELECT EventID FROM t WHERE {filter} ORDER BY EventID");
+        hela_ok(&["sql", "--table", &t, "--format", "csv", &sql]).lines().skip(1).collect::<Vec<_>>().join(",")
+    };
+    assert_eq!(hosts(r"SourceImage RLIKE '(?i)LSASS\.exe$'"), "10");
+    assert_eq!(hosts(r"Image REGEXP 'who.mi'"), "1");
+    assert_eq!(hosts(r"SourceImage NOT RLIKE 'svchost'"), "10");
+    assert_eq!(hosts("Hostname NOT LIKE 'WORKSTATION6%' AND EventID IN (1, 4624) AND EventID BETWEEN 2 AND 5000 AND EventID != 1"), "4624,4624");
+    let tables = hela_ok(&["sql", "--table", &t, "--format", "csv", "SHOW TABLES"]);
+    assert!(tables.lines().any(|l| l.ends_with(",t,BASE TABLE")), "{tables}");
+    let columns = hela_ok(&["sql", "--table", &t, "--format", "csv", "DESCRIBE t"]);
+    assert!(columns.contains("\nEventID,Int64,YES\n"), "{columns}");
+}
+
+#[test]
 fn unknown_columns_suggest_close_names() {
     let dir = fixtures();
     let t = table_arg(&dir, "t", "nxlog.json");

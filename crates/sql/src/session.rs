@@ -66,6 +66,7 @@ impl Session {
         for (index, mut statement) in statements.into_iter().enumerate() {
             spark::unescape_string_literals(&mut statement);
             spark::make_temporary_views_plain(&mut statement);
+            spark::rewrite_rlike(&mut statement);
             if index + 1 == count {
                 spark::name_repeated_columns(&mut statement);
             }

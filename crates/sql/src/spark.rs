@@ -1,6 +1,6 @@
 //! Spark SQL conventions DataFusion does not share, applied to parsed statements: backslash
-//! escapes in string literals, temporary views, a projection that names the same column
-//! twice, and column names written in another case than the data's.
+//! escapes in string literals, `RLIKE`/`REGEXP`, temporary views, a projection that names
+//! the same column twice, and column names written in another case than the data's.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 use datafusion::sql::parser::Statement;
-use datafusion::sql::sqlparser::ast::{self, Expr, Ident, SelectItem, SetExpr, Value, ValueWithSpan, visit_expressions_mut};
+use datafusion::sql::sqlparser::ast::{self, BinaryOperator, Expr, Ident, SelectItem, SetExpr, Value, ValueWithSpan, visit_expressions_mut};
 
 /// Ends the internal name of a repeated output column; the name is cut here when results
 /// are written, so both columns carry the name the query gave them.
@@ -64,6 +64,22 @@ fn unescape(text: &str) -> String {
         }
     }
     out
+}
+
+/// Turns `x RLIKE p` and `x REGEXP p` (a regular expression found anywhere in `x`, as
+/// Spark's) into DataFusion's regular-expression match `x ~ p` (`!~` when negated).
+pub fn rewrite_rlike(statement: &mut Statement) {
+    if let Statement::Statement(inner) = statement {
+        let _ = visit_expressions_mut(inner.as_mut(), |expr| {
+            if let Expr::RLike { negated, expr: subject, pattern, .. } = expr {
+                let op = if *negated { BinaryOperator::PGRegexNotMatch } else { BinaryOperator::PGRegexMatch };
+                let left = std::mem::replace(subject, Box::new(Expr::value(Value::Null)));
+                let right = std::mem::replace(pattern, Box::new(Expr::value(Value::Null)));
+                *expr = Expr::BinaryOp { left, op, right };
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
 }
 
 /// Makes `CREATE [OR REPLACE] TEMP VIEW` an ordinary view: every view of a hela session
