@@ -1,6 +1,7 @@
 //! Which partition of the `events` table a record is stored in: its source (event log
 //! channel, or log stream) and its day, so hunts that filter on either read fewer files.
 
+use hela_schema::stored_text;
 use serde_json::{Map, Value};
 
 /// A partition: source and day, as they appear in the directory names.
@@ -17,13 +18,15 @@ const UNKNOWN: &str = "unknown";
 
 impl PartitionKey {
     /// The partition of one record.
+    /// The partition of one record. The source is the stored text of its first non-null
+    /// source field, so every row of a partition whose `Channel` is not null has `Channel`
+    /// equal to the source; queries rely on this to skip partitions.
     pub fn of(record: &Map<String, Value>) -> PartitionKey {
         let source = SOURCE_FIELDS
             .iter()
-            .find_map(|f| record.get(*f).and_then(Value::as_str))
-            .filter(|s| !s.is_empty())
-            .unwrap_or(UNKNOWN);
-        PartitionKey { source: source.to_string(), day: day_of(record).unwrap_or_else(|| UNKNOWN.into()) }
+            .find_map(|f| record.get(*f).filter(|v| !v.is_null()))
+            .map_or_else(|| UNKNOWN.to_string(), |v| stored_text(v).into_owned());
+        PartitionKey { source, day: day_of(record).unwrap_or_else(|| UNKNOWN.into()) }
     }
 
     /// The relative directory of this partition, with unsafe characters escaped.
@@ -32,11 +35,13 @@ impl PartitionKey {
     }
 }
 
-/// The UTC day of a record: the date part of `@timestamp` (ISO-8601), or of Zeek's `ts`
-/// (seconds since the epoch).
+/// The UTC day of a record: the date that starts its `@timestamp` text, or when it has no
+/// `@timestamp`, the date of Zeek's `ts` (seconds since the epoch). So every row of a day's
+/// partition has a null `@timestamp` or one that starts with the day.
 fn day_of(record: &Map<String, Value>) -> Option<String> {
-    if let Some(ts) = record.get("@timestamp").and_then(Value::as_str) {
-        let date = ts.get(..10)?;
+    if let Some(timestamp) = record.get("@timestamp").filter(|v| !v.is_null()) {
+        let text = stored_text(timestamp);
+        let date = text.get(..10)?;
         let b = date.as_bytes();
         let shape_ok = b[4] == b'-' && b[7] == b'-' && date.bytes().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
         return shape_ok.then(|| date.to_string());
@@ -91,5 +96,15 @@ mod tests {
         assert_eq!((zeek.source.as_str(), zeek.day.as_str()), ("conn", "2020-04-30"));
         let odd = key(json!({"@timestamp": "yesterday", "Channel": "../x"}));
         assert_eq!(odd.directory(), "source=_._x/day=unknown");
+    }
+
+    #[test]
+    fn source_and_day_are_the_text_queries_compare() {
+        let empty = key(json!({"Channel": "", "log_name": "Security", "@timestamp": "2020-09-21T01:00:00Z"}));
+        assert_eq!((empty.source.as_str(), empty.day.as_str()), ("", "2020-09-21"));
+        let numeric = key(json!({"Channel": 5, "@timestamp": 1600650000, "ts": 1600650000.0}));
+        assert_eq!((numeric.source.as_str(), numeric.day.as_str()), ("5", "unknown"));
+        let null_channel = key(json!({"Channel": null, "log_name": "Security"}));
+        assert_eq!(null_channel.source, "Security");
     }
 }

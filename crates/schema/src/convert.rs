@@ -1,5 +1,6 @@
 //! Builds Arrow arrays from JSON records under an inferred schema.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -70,13 +71,7 @@ fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayR
         }
         DataType::Utf8 => {
             let mut b = StringBuilder::with_capacity(values.len(), values.len() * 16);
-            for value in values {
-                match present(value) {
-                    None => b.append_null(),
-                    Some(Value::String(s)) => b.append_value(s),
-                    Some(other) => b.append_value(other.to_string()),
-                }
-            }
+            values.iter().for_each(|v| b.append_option(present(v).map(stored_text)));
             Arc::new(b.finish())
         }
         DataType::List(field) => {
@@ -105,6 +100,15 @@ fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayR
         }
         other => return Err(ArrowError::NotYetImplemented(format!("JSON values as {other}"))),
     })
+}
+
+/// The text a value is stored as in a string column: a string as it is, anything else as
+/// its JSON text.
+pub fn stored_text(value: &Value) -> Cow<'_, str> {
+    match value {
+        Value::String(s) => Cow::Borrowed(s),
+        other => Cow::Owned(other.to_string()),
+    }
 }
 
 /// The value, unless it is missing or JSON null.

@@ -14,7 +14,7 @@ pub mod shape;
 pub mod stream;
 
 pub use adapt::adapt_batch;
-pub use convert::records_to_batch;
+pub use convert::{records_to_batch, stored_text};
 pub use parse::{BadRecord, Parsed, parse_chunk};
 pub use shape::Shape;
 pub use stream::{RecordEvent, stream_records};
