@@ -314,11 +314,11 @@ impl<'a> Run<'a> {
             for entry in &mut table.files[..existing_files] {
                 let name = self.txn.file_name();
                 let staged = self.txn.staging.join(&name);
-                if rewrite_if_needed(self.lake, entry, &target, &staged)?.is_some() {
+                if let Some(bytes) = rewrite_if_needed(self.lake, entry, &target, &staged)? {
                     let directory = entry.path.rsplit_once('/').map_or("", |(d, _)| d);
                     let relative = format!("{directory}/{name}");
                     directories.insert(move_into_lake(self.lake, &staged, &relative)?);
-                    entry.bytes = std::fs::metadata(self.lake.path_of(&relative)).map_err(LakeError::io(&relative))?.len();
+                    entry.bytes = bytes;
                     entry.path = relative;
                 }
             }

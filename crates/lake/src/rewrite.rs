@@ -27,7 +27,7 @@ pub fn needs_rewrite(stored: &DataType, wanted: &DataType) -> bool {
 }
 
 /// Rewrites `file` (a committed file of the lake) under `target`, into `staged`, when its
-/// schema needs it. Returns the number of rows written, or `None` when it was left alone.
+/// schema needs it. Returns the size of the file written, or `None` when it was left alone.
 pub fn rewrite_if_needed(lake: &Lake, file: &DataFile, target: &SchemaRef, staged: &Path) -> Result<Option<u64>, LakeError> {
     let path = lake.path_of(&file.path);
     let parquet_error = |e: parquet::errors::ParquetError| LakeError::Parquet { path: path.clone(), message: e.to_string() };
@@ -39,14 +39,12 @@ pub fn rewrite_if_needed(lake: &Lake, file: &DataFile, target: &SchemaRef, stage
     }
     let out = File::create(staged).map_err(LakeError::io(staged))?;
     let mut writer = ArrowWriter::try_new(out, Arc::clone(target), Some(writer_properties())).map_err(parquet_error)?;
-    let mut rows = 0;
     for batch in reader.build().map_err(parquet_error)? {
-        let batch = adapt_batch(&batch?, Arc::clone(target))?;
-        rows += batch.num_rows() as u64;
-        writer.write(&batch).map_err(parquet_error)?;
+        writer.write(&adapt_batch(&batch?, Arc::clone(target))?).map_err(parquet_error)?;
     }
-    writer.into_inner().map_err(parquet_error)?.sync_all().map_err(LakeError::io(staged))?;
-    Ok(Some(rows))
+    let out = writer.into_inner().map_err(parquet_error)?;
+    out.sync_all().map_err(LakeError::io(staged))?;
+    Ok(Some(out.metadata().map_err(LakeError::io(staged))?.len()))
 }
 
 #[cfg(test)]
