@@ -6,6 +6,7 @@ pub mod error;
 pub mod inline;
 pub mod lake_tables;
 pub mod output;
+pub mod pruning;
 pub mod session;
 pub mod spark;
 

@@ -11,9 +11,8 @@ use datafusion::dataframe::DataFrame;
 use futures::StreamExt;
 use hela_schema::adapt::adapt_array;
 
-use crate::spark::shown_name;
-
 use crate::SqlError;
+use crate::spark::shown_name;
 
 /// The formats a result can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
