@@ -109,6 +109,16 @@ fn a_column_selected_twice_comes_out_twice_under_its_name() {
 }
 
 #[test]
+fn nested_fields_are_named_after_the_field_as_in_spark() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "t", "winlogbeat.json.gz");
+    let sql = "SELECT x.LogonId, x.ParentImage, x.event_id FROM \
+               (SELECT w.event_data.LogonId, event_data.ParentImage, w.event_id FROM t w WHERE event_id = 1) x";
+    let out = hela_ok(&["sql", "--table", &t, "--format", "csv", sql]);
+    assert_eq!(out, "LogonId,ParentImage,event_id\n0x4b5c3,C:\\Windows\\System32\\wbem\\WmiPrvSE.exe,1\n");
+}
+
+#[test]
 fn column_names_resolve_without_regard_to_case_unless_ambiguous() {
     let dir = fixtures();
     let t = table_arg(&dir, "t", "nxlog.json");

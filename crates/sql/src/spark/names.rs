@@ -1,6 +1,5 @@
-//! Spark SQL conventions DataFusion does not share, applied to parsed statements: backslash
-//! escapes in string literals, `RLIKE`/`REGEXP`, temporary views, a projection that names
-//! the same column twice, and column names written in another case than the data's.
+//! Spark's naming of columns: repeated output columns keep their name, a nested field is
+//! named after the field, and column names resolve without regard to case.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -8,89 +7,13 @@ use std::ops::ControlFlow;
 use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 use datafusion::sql::parser::Statement;
-use datafusion::sql::sqlparser::ast::{self, BinaryOperator, Expr, Ident, SelectItem, SetExpr, Value, ValueWithSpan, visit_expressions_mut};
+use datafusion::sql::sqlparser::ast::{
+    self, Expr, Ident, Query, Select, SelectItem, SetExpr, TableFactor, VisitMut, VisitorMut, visit_expressions_mut,
+};
 
 /// Ends the internal name of a repeated output column; the name is cut here when results
 /// are written, so both columns carry the name the query gave them.
 pub const REPEAT_MARK: char = '\u{1}';
-
-/// Applies Spark's reading of string literals to every literal of `statement`: `\\` is one
-/// backslash, `\'` `\"` `\n` `\t` `\r` `\b` `\0` `\Z` `\uXXXX` are what they are in Spark, `\%`
-/// and `\_` stay escaped for LIKE, and a backslash before any other character is dropped.
-pub fn unescape_string_literals(statement: &mut Statement) {
-    if let Statement::Statement(inner) = statement {
-        let _ = visit_expressions_mut(inner.as_mut(), |expr| {
-            if let Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s) | Value::DoubleQuotedString(s), .. }) = expr
-                && s.contains('\\')
-            {
-                *s = unescape(s);
-            }
-            ControlFlow::<()>::Continue(())
-        });
-    }
-}
-
-fn unescape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            None => out.push('\\'),
-            Some('0') => out.push('\0'),
-            Some('b') => out.push('\u{8}'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some('Z') => out.push('\u{1a}'),
-            Some(kept @ ('%' | '_')) => {
-                out.push('\\');
-                out.push(kept);
-            }
-            Some('u') => {
-                let hex: String = chars.clone().take(4).collect();
-                match u32::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == 4).and_then(char::from_u32) {
-                    Some(unicode) => {
-                        out.push(unicode);
-                        chars.nth(3);
-                    }
-                    None => out.push('u'),
-                }
-            }
-            Some(other) => out.push(other),
-        }
-    }
-    out
-}
-
-/// Turns `x RLIKE p` and `x REGEXP p` (a regular expression found anywhere in `x`, as
-/// Spark's) into DataFusion's regular-expression match `x ~ p` (`!~` when negated).
-pub fn rewrite_rlike(statement: &mut Statement) {
-    if let Statement::Statement(inner) = statement {
-        let _ = visit_expressions_mut(inner.as_mut(), |expr| {
-            if let Expr::RLike { negated, expr: subject, pattern, .. } = expr {
-                let op = if *negated { BinaryOperator::PGRegexNotMatch } else { BinaryOperator::PGRegexMatch };
-                let left = std::mem::replace(subject, Box::new(Expr::value(Value::Null)));
-                let right = std::mem::replace(pattern, Box::new(Expr::value(Value::Null)));
-                *expr = Expr::BinaryOp { left, op, right };
-            }
-            ControlFlow::<()>::Continue(())
-        });
-    }
-}
-
-/// Makes `CREATE [OR REPLACE] TEMP VIEW` an ordinary view: every view of a hela session
-/// lives only as long as the session, which is what Spark's temporary views are.
-pub fn make_temporary_views_plain(statement: &mut Statement) {
-    if let Statement::Statement(inner) = statement
-        && let ast::Statement::CreateView(view) = inner.as_mut()
-    {
-        view.temporary = false;
-    }
-}
 
 /// Gives each repeat of an output column of the top-level SELECT (`SELECT o.User, o.User`)
 /// an internal name ending in [`REPEAT_MARK`], since DataFusion wants unique names.
@@ -113,6 +36,65 @@ pub fn name_repeated_columns(statement: &mut Statement) {
             *item = SelectItem::ExprWithAlias { expr: expr.clone(), alias };
         }
     }
+}
+
+/// Names each selected nested field after the field, as Spark does: `event_data.Image` and
+/// `e.event_data.Image` come out as `Image`, in subqueries and views as well.
+pub fn name_nested_fields(statement: &mut Statement) {
+    if let Statement::Statement(inner) = statement {
+        let _ = inner.visit(&mut NestedFieldNamer);
+    }
+}
+
+struct NestedFieldNamer;
+
+impl VisitorMut for NestedFieldNamer {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        name_fields_in(query.body.as_mut());
+        ControlFlow::Continue(())
+    }
+}
+
+fn name_fields_in(body: &mut SetExpr) {
+    match body {
+        SetExpr::Select(select) => name_fields_of_select(select),
+        SetExpr::SetOperation { left, right, .. } => {
+            name_fields_in(left);
+            name_fields_in(right);
+        }
+        _ => {}
+    }
+}
+
+fn name_fields_of_select(select: &mut Select) {
+    let relations = relation_names(select);
+    for item in &mut select.projection {
+        let SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) = item else { continue };
+        let qualified_column =
+            parts.len() == 2 && relations.iter().any(|r| r.eq_ignore_ascii_case(&parts[0].value));
+        if qualified_column {
+            continue;
+        }
+        if let Some(field) = parts.last().cloned() {
+            *item = SelectItem::ExprWithAlias { expr: Expr::CompoundIdentifier(parts.clone()), alias: field };
+        }
+    }
+}
+
+/// The names the FROM clause gives its relations: aliases, or else table names.
+fn relation_names(select: &Select) -> Vec<String> {
+    let factors = select.from.iter().flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)));
+    factors
+        .filter_map(|factor| match factor {
+            TableFactor::Table { alias: Some(alias), .. } | TableFactor::Derived { alias: Some(alias), .. } => {
+                Some(alias.name.value.clone())
+            }
+            TableFactor::Table { name, .. } => name.0.last().and_then(|part| part.as_ident()).map(|i| i.value.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What to do about a column DataFusion could not find.
@@ -175,18 +157,4 @@ pub fn rename_identifier(statement: &mut Statement, from: &str, to: &str) {
 /// The name a result column is shown with.
 pub fn shown_name(name: &str) -> &str {
     name.split(REPEAT_MARK).next().unwrap_or(name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unescapes_as_spark_reads_literals() {
-        assert_eq!(unescape(r"c:\\windows\\system32"), r"c:\windows\system32");
-        assert_eq!(unescape(r"%\\services.exe"), r"%\services.exe");
-        assert_eq!(unescape(r"50\% \_x \'q\' \n\u0041\q"), "50\\% \\_x 'q' \nAq");
-        assert_eq!(unescape(r"\u00"), "u00");
-        assert_eq!(unescape("end\\"), "end\\");
-    }
 }

@@ -1,0 +1,115 @@
+//! Comparisons of text with numbers. Spark reads the text as a number and, in its ANSI mode,
+//! fails the whole query on the first value that is not one (`IpPort = 0` over a column
+//! holding `-`). A hunt over real logs means the rows whose text is that number, so hela
+//! reads text that is not a number as null: the comparison is not true, the query runs.
+
+use std::sync::Arc;
+
+use arrow::datatypes::DataType;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::{DFSchema, Result};
+use datafusion::logical_expr::expr::{Between, InList};
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, TryCast};
+use datafusion::optimizer::AnalyzerRule;
+
+use super::functions::is_text;
+
+/// Wraps the text side of a text-number comparison (`=`, `<>`, `<`, `<=`, `>`, `>=`,
+/// `BETWEEN`, `IN`) in `TRY_CAST(trim(text) AS number)`. Runs before type coercion, so
+/// only comparisons the query wrote are touched, never an explicit `CAST`.
+#[derive(Debug, Default)]
+pub struct LenientTextNumberComparison;
+
+impl AnalyzerRule for LenientTextNumberComparison {
+    fn name(&self) -> &str {
+        "lenient_text_number_comparison"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|node| {
+            let inputs = node.inputs();
+            if inputs.is_empty() {
+                return Ok(Transformed::no(node));
+            }
+            let mut schema = DFSchema::empty();
+            inputs.iter().for_each(|input| schema.merge(input.schema()));
+            let rewritten = node.map_expressions(|expr| expr.transform_up(|e| Ok(rewrite(e, &schema))))?;
+            if rewritten.transformed { rewritten.map_data(|plan| plan.recompute_schema()) } else { Ok(rewritten) }
+        })
+        .data()
+    }
+}
+
+/// The number type text is read as when compared with a value of `other` type.
+fn number_type(other: &DataType) -> Option<DataType> {
+    if other.is_integer() {
+        Some(DataType::Int64)
+    } else if other.is_floating() || matches!(other, DataType::Decimal128(..) | DataType::Decimal256(..)) {
+        Some(DataType::Float64)
+    } else {
+        None
+    }
+}
+
+fn type_of(expr: &Expr, schema: &DFSchema) -> Option<DataType> {
+    expr.get_type(schema).ok()
+}
+
+/// `TRY_CAST(trim(expr) AS to)`.
+fn read_as_number(expr: Expr, to: DataType) -> Expr {
+    let trimmed = datafusion::functions::string::btrim().call(vec![expr]);
+    Expr::TryCast(TryCast::new(Box::new(trimmed), to))
+}
+
+/// When `text` is text and `other` a number, `text` read as that number.
+fn lenient_side(text: Expr, other: &Expr, schema: &DFSchema) -> Transformed<Expr> {
+    let target = type_of(&text, schema).filter(is_text).and(type_of(other, schema)).and_then(|t| number_type(&t));
+    match target {
+        Some(to) => Transformed::yes(read_as_number(text, to)),
+        None => Transformed::no(text),
+    }
+}
+
+fn rewrite(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) if is_comparison(op) => {
+            let left_side = lenient_side(*left, &right, schema);
+            let right_side = lenient_side(*right, &left_side.data, schema);
+            let transformed = left_side.transformed || right_side.transformed;
+            let expr = Expr::BinaryExpr(BinaryExpr::new(Box::new(left_side.data), op, Box::new(right_side.data)));
+            Transformed::new_transformed(expr, transformed)
+        }
+        Expr::Between(Between { expr, negated, low, high }) => {
+            let subject = lenient_side(*expr, &low, schema);
+            let low = lenient_side(*low, &subject.data, schema);
+            let high = lenient_side(*high, &subject.data, schema);
+            let transformed = subject.transformed || low.transformed || high.transformed;
+            let between = Between::new(Box::new(subject.data), negated, Box::new(low.data), Box::new(high.data));
+            Transformed::new_transformed(Expr::Between(between), transformed)
+        }
+        Expr::InList(InList { expr, list, negated }) => {
+            let subject = match list.first() {
+                Some(first) => lenient_side(*expr, first, schema),
+                None => Transformed::no(*expr),
+            };
+            let items: Vec<_> = list.into_iter().map(|item| lenient_side(item, &subject.data, schema)).collect();
+            let transformed = subject.transformed || items.iter().any(|i| i.transformed);
+            let list = items.into_iter().map(|i| i.data).collect();
+            Transformed::new_transformed(Expr::InList(InList::new(Box::new(subject.data), list, negated)), transformed)
+        }
+        other => Transformed::no(other),
+    }
+}
+
+fn is_comparison(op: Operator) -> bool {
+    matches!(op, Operator::Eq | Operator::NotEq | Operator::Lt | Operator::LtEq | Operator::Gt | Operator::GtEq)
+}
+
+/// DataFusion's analyzer rules with this one placed before type coercion.
+pub fn analyzer_rules() -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
+    let mut rules = datafusion::optimizer::Analyzer::new().rules;
+    let coercion = rules.iter().position(|r| r.name() == "type_coercion").unwrap_or(0);
+    rules.insert(coercion, Arc::new(LenientTextNumberComparison));
+    rules
+}

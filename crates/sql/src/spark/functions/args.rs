@@ -1,0 +1,120 @@
+//! Argument handling shared by the functions: arity and type checks, and turning arguments
+//! into arrays of one type.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
+use arrow::compute::{CastOptions, cast_with_options};
+use arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::ColumnarValue;
+use regex::Regex;
+
+/// What a function takes at one argument position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Text; other scalar types are written as text.
+    Text,
+    /// A whole number.
+    Int,
+    /// A point in time: a timestamp or date, or text read as one.
+    Time,
+}
+
+/// The types the arguments are cast to before the call, or an error naming the function
+/// and what it takes. `kinds` lists every argument; the first `required` must be given.
+pub fn coerce(name: &str, arg_types: &[DataType], kinds: &[Kind], required: usize) -> Result<Vec<DataType>> {
+    if arg_types.len() < required || arg_types.len() > kinds.len() {
+        let count = if required == kinds.len() { required.to_string() } else { format!("{required} to {}", kinds.len()) };
+        return plan_err!("{name} takes {count} arguments, not {}", arg_types.len());
+    }
+    arg_types
+        .iter()
+        .zip(kinds)
+        .enumerate()
+        .map(|(position, (given, kind))| match kind {
+            Kind::Text => Ok(DataType::Utf8),
+            Kind::Int if given.is_integer() || given.is_null() => Ok(DataType::Int64),
+            Kind::Int => plan_err!("argument {} of {name} must be a whole number, not {given}", position + 1),
+            Kind::Time if given.is_temporal() || given.is_null() => Ok(timestamp_type()),
+            Kind::Time if is_text(given) => Ok(DataType::Utf8),
+            Kind::Time => plan_err!("argument {} of {name} must be a timestamp, date or text, not {given}", position + 1),
+        })
+        .collect()
+}
+
+/// The timestamp type of Spark's `TIMESTAMP`: microseconds, in UTC.
+pub fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, None)
+}
+
+/// The number of rows a call works on: the length of its array arguments, else 1.
+pub fn row_count(args: &[ColumnarValue]) -> usize {
+    args.iter()
+        .find_map(|a| match a {
+            ColumnarValue::Array(array) => Some(array.len()),
+            ColumnarValue::Scalar(_) => None,
+        })
+        .unwrap_or(1)
+}
+
+/// Whether every argument is a scalar, so the answer is one too.
+pub fn all_scalar(args: &[ColumnarValue]) -> bool {
+    args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)))
+}
+
+/// Returns the answer as a scalar when every argument was one.
+pub fn finish(result: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
+    if scalar {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
+    } else {
+        Ok(ColumnarValue::Array(result))
+    }
+}
+
+/// A text argument as an array of `rows` strings.
+pub fn text(arg: &ColumnarValue, rows: usize) -> Result<StringArray> {
+    let array = arg.to_array(rows)?;
+    Ok(cast_with_options(&array, &DataType::Utf8, &CastOptions::default())?.as_string::<i32>().clone())
+}
+
+/// A whole-number argument as an array of `rows` numbers.
+pub fn int(arg: &ColumnarValue, rows: usize) -> Result<Int64Array> {
+    let array = arg.to_array(rows)?;
+    Ok(cast_with_options(&array, &DataType::Int64, &CastOptions::default())?.as_primitive().clone())
+}
+
+/// A point-in-time argument as microseconds since the epoch, UTC; text that does not read
+/// as a timestamp is null.
+pub fn time(arg: &ColumnarValue, rows: usize) -> Result<ArrayRef> {
+    let array = arg.to_array(rows)?;
+    let lenient = CastOptions { safe: true, ..CastOptions::default() };
+    Ok(Arc::new(cast_with_options(&array, &timestamp_type(), &lenient)?))
+}
+
+/// Compiled regular expressions of one call, each pattern compiled once.
+#[derive(Default)]
+pub struct Regexes {
+    compiled: HashMap<String, Regex>,
+}
+
+impl Regexes {
+    /// The compiled form of `pattern`, or an error naming the function and the pattern.
+    pub fn get(&mut self, function: &str, pattern: &str) -> Result<&Regex> {
+        if !self.compiled.contains_key(pattern) {
+            match Regex::new(pattern) {
+                Ok(regex) => {
+                    self.compiled.insert(pattern.to_string(), regex);
+                }
+                Err(e) => return exec_err!("{function}: the regular expression '{pattern}' is not valid here: {e}"),
+            }
+        }
+        Ok(&self.compiled[pattern])
+    }
+}
+
+/// Whether a type holds text.
+pub fn is_text(data_type: &DataType) -> bool {
+    matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
