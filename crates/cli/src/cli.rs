@@ -32,6 +32,28 @@ pub enum Command {
     Sample(SampleArgs),
 }
 
+/// How records are stored: as they come, or in a schema's field names and tables.
+#[derive(Debug, Args)]
+pub struct RecordSchemaArgs {
+    /// raw: field names as in the data, every record in the `events` table. helk: HELK's
+    /// field names (event_id, host_name, user_logon_id, process_parent_name, ...) and one
+    /// table per HELK index (logs-endpoint-winevent-sysmon, -security, -system, ...),
+    /// queried as `logs-endpoint-winevent-sysmon-*`; other records stay in `events`.
+    #[arg(long, value_enum, default_value = "raw", value_name = "SCHEMA")]
+    pub schema: RecordSchema,
+    /// With --schema helk, read the mapping files from DIR instead of the built-in ones (copy
+    /// crates/helk/mappings/ and edit it to extend the mapping).
+    #[arg(long, value_name = "DIR")]
+    pub helk_mappings: Option<PathBuf>,
+}
+
+/// The schemas records can be stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RecordSchema {
+    Raw,
+    Helk,
+}
+
 /// Where the lake is.
 #[derive(Debug, Args)]
 pub struct LakeArgs {
@@ -40,7 +62,7 @@ pub struct LakeArgs {
     pub lake: PathBuf,
 }
 
-/// Read security event logs into the lake's `events` table.
+/// Read security event logs into the lake's `events` table (or HELK's tables, --schema helk).
 ///
 /// PATHs are files, directories (read recursively: .json .jsonl .ndjson .log .gz .tgz .zip
 /// .tar) or `-` for standard input. Formats are recognised by content: JSON lines, gzip,
@@ -51,13 +73,16 @@ pub struct LakeArgs {
 /// archives keep every complete record and are reported as warnings. Each input is committed
 /// whole and atomically; ingesting a file the lake already holds is skipped unless --force.
 ///
-/// Example:
+/// Examples:
 ///   hela ingest --lake cases/apt29 ~/datasets/security-datasets/
+///   hela ingest --schema helk --lake helk-lake ~/datasets/security-datasets/
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct IngestArgs {
     #[command(flatten)]
     pub lake: LakeArgs,
+    #[command(flatten)]
+    pub records: RecordSchemaArgs,
     /// Ingest inputs again even if the lake already holds them.
     #[arg(long)]
     pub force: bool,
@@ -80,11 +105,16 @@ pub struct IngestArgs {
 /// Examples:
 ///   hela sql "SELECT Hostname, count(*) FROM events WHERE EventID = 4624 GROUP BY Hostname"
 ///   hela sql --table t=dataset.zip --format csv "SELECT * FROM t LIMIT 10"
+///   hela sql --lake helk-lake "SELECT host_name, count(*) FROM `logs-endpoint-winevent-sysmon-*`
+///     WHERE action = 'processcreate' GROUP BY host_name"
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct SqlArgs {
     #[command(flatten)]
     pub lake: LakeArgs,
+    /// The schema --table files are read in (the lake keeps the one it was ingested with).
+    #[command(flatten)]
+    pub records: RecordSchemaArgs,
     /// Make a table from a file, directory or archive, without ingesting it. Give the same
     /// NAME several times to union several paths.
     #[arg(long = "table", value_name = "NAME=PATH")]

@@ -2,6 +2,7 @@
 
 mod cli;
 mod ingest;
+mod records;
 mod sample;
 mod sql;
 mod tables;

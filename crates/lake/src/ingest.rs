@@ -16,11 +16,12 @@ use rayon::prelude::*;
 
 use crate::catalog::sync_directory;
 use crate::lake::{QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
-use crate::partition::PartitionKey;
+use crate::partition::{PartitionKey, escape};
 use crate::quarantine::QuarantineWriter;
 use crate::rewrite::{needs_rewrite, rewrite_if_needed};
 use crate::writer::{PartitionWriter, StagedFile};
-use crate::{Catalog, DataFile, EVENTS_TABLE, IngestedInput, Lake, LakeError, TableEntry};
+use crate::router::{RawEvents, Router};
+use crate::{Catalog, DataFile, IngestedInput, Lake, LakeError, TableEntry};
 
 /// How an ingest behaves.
 #[derive(Debug, Clone)]
@@ -32,11 +33,19 @@ pub struct IngestOptions {
     pub buffer_bytes: usize,
     /// Input bytes after which completed inputs are committed.
     pub commit_bytes: u64,
+    /// The table of each record, and the record to store.
+    pub router: Arc<dyn Router>,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        Self { force: false, read: ReadOptions::default(), buffer_bytes: 32 << 20, commit_bytes: 256 << 20 }
+        Self {
+            force: false,
+            read: ReadOptions::default(),
+            buffer_bytes: 32 << 20,
+            commit_bytes: 256 << 20,
+            router: Arc::new(RawEvents::default()),
+        }
     }
 }
 
@@ -80,7 +89,8 @@ pub struct IngestSummary {
     pub seconds: f64,
 }
 
-/// Ingests `paths` (files, directories, `-`) into the lake's `events` table.
+/// Ingests `paths` (files, directories, `-`) into the lake, each record into the table its
+/// router names (`events` by default).
 pub fn ingest(
     lake: &Lake,
     paths: &[PathBuf],
@@ -145,9 +155,20 @@ pub fn ingest(
             RecordEvent::Records { records, .. } => {
                 per_input[input].records += records.len() as u64;
                 progress.records.fetch_add(records.len() as u64, Ordering::Relaxed);
-                for (record, bytes) in records {
+                let router = options.router.as_ref();
+                let routed: Vec<_> = records
+                    .into_par_iter()
+                    .map(|(record, bytes)| {
+                        let (table, record) = router.route(record);
+                        (table, PartitionKey::of(&record), record, bytes)
+                    })
+                    .collect();
+                for (table, key, record, bytes) in routed {
                     per_input[input].bytes += bytes as u64;
-                    run.writers.entry(PartitionKey::of(&record)).or_insert_with_key(|k| PartitionWriter::new(k.clone())).push(record);
+                    run.writers
+                        .entry((table, key))
+                        .or_insert_with_key(|(table, key)| PartitionWriter::new(table.clone(), key.clone()))
+                        .push(record);
                     run.buffered += bytes;
                 }
                 if run.buffered >= options.buffer_bytes {
@@ -212,7 +233,7 @@ struct Run<'a> {
     lake: &'a Lake,
     catalog: Catalog,
     txn: Transaction,
-    writers: HashMap<PartitionKey, PartitionWriter>,
+    writers: HashMap<(Arc<str>, PartitionKey), PartitionWriter>,
     staged: Vec<StagedFile>,
     completed: Vec<(String, IngestedInput)>,
     buffered: usize,
@@ -285,19 +306,53 @@ impl<'a> Run<'a> {
             return Ok(0);
         }
         let mut catalog = self.catalog.clone();
-        let table = catalog
-            .tables
-            .entry(EVENTS_TABLE.to_string())
-            .or_insert_with(|| TableEntry { shape: Shape::Null, files: Vec::new() });
+        let mut directories = HashSet::new();
+        let files = std::mem::take(&mut self.staged);
+        let file_count = files.len();
+        let mut by_table: HashMap<Arc<str>, Vec<StagedFile>> = HashMap::new();
+        for file in files {
+            by_table.entry(file.table.clone()).or_default().push(file);
+        }
+        let mut records = 0;
+        for (name, files) in by_table {
+            let table = catalog.tables.entry(name.to_string()).or_insert_with(|| TableEntry { shape: Shape::Null, files: Vec::new() });
+            records += self.commit_table(&name, table, files, &mut directories)?;
+        }
+        if let Some(staged) = quarantined {
+            let relative = format!("{QUARANTINE_DIR}/{}.jsonl", self.txn.id);
+            directories.insert(move_into_lake(self.lake, &staged, &relative)?);
+            catalog.quarantine.push(relative);
+        }
+        for directory in &directories {
+            sync_directory(directory)?;
+        }
+        let inputs = self.completed.len();
+        catalog.inputs.extend(self.completed.drain(..));
+        catalog.save(&self.lake.catalog_path())?;
+        self.catalog = catalog;
+        notify(Notice::Committed { inputs, records, files: file_count });
+        std::fs::remove_dir_all(&self.txn.staging).map_err(LakeError::io(&self.txn.staging))?;
+        self.txn = Transaction::begin(self.lake)?;
+        self.uncommitted_bytes = 0;
+        Ok(file_count)
+    }
+
+    /// Moves a table's staged files into the lake and adds them to its catalog entry,
+    /// rewriting older files the widened schema cannot read. Returns the rows added.
+    fn commit_table(
+        &self,
+        name: &str,
+        table: &mut TableEntry,
+        files: Vec<StagedFile>,
+        directories: &mut HashSet<PathBuf>,
+    ) -> Result<u64, LakeError> {
         let mut shape = std::mem::take(&mut table.shape);
         let before = shape.clone();
         let existing_files = table.files.len();
-        let mut directories = HashSet::new();
-        let files = std::mem::take(&mut self.staged);
         let mut records = 0;
         for file in &files {
-            let name = file.path.file_name().expect("staged files have names").to_string_lossy();
-            let relative = format!("{TABLES_DIR}/{EVENTS_TABLE}/{}/{name}", file.key.directory());
+            let file_name = file.path.file_name().expect("staged files have names").to_string_lossy();
+            let relative = format!("{TABLES_DIR}/{}/{}/{file_name}", escape(name), file.key.directory());
             directories.insert(move_into_lake(self.lake, &file.path, &relative)?);
             shape.merge(Shape::from_schema(&file.schema));
             records += file.rows;
@@ -312,11 +367,11 @@ impl<'a> Run<'a> {
         if needs_rewrite(&before.storage_type(), &shape.storage_type()) {
             let target = Arc::new(shape.storage_schema());
             for entry in &mut table.files[..existing_files] {
-                let name = self.txn.file_name();
-                let staged = self.txn.staging.join(&name);
+                let staged_name = self.txn.file_name();
+                let staged = self.txn.staging.join(&staged_name);
                 if let Some(bytes) = rewrite_if_needed(self.lake, entry, &target, &staged)? {
                     let directory = entry.path.rsplit_once('/').map_or("", |(d, _)| d);
-                    let relative = format!("{directory}/{name}");
+                    let relative = format!("{directory}/{staged_name}");
                     directories.insert(move_into_lake(self.lake, &staged, &relative)?);
                     entry.bytes = bytes;
                     entry.path = relative;
@@ -324,23 +379,7 @@ impl<'a> Run<'a> {
             }
         }
         table.shape = shape;
-        if let Some(staged) = quarantined {
-            let relative = format!("{QUARANTINE_DIR}/{}.jsonl", self.txn.id);
-            directories.insert(move_into_lake(self.lake, &staged, &relative)?);
-            catalog.quarantine.push(relative);
-        }
-        for directory in &directories {
-            sync_directory(directory)?;
-        }
-        let inputs = self.completed.len();
-        catalog.inputs.extend(self.completed.drain(..));
-        catalog.save(&self.lake.catalog_path())?;
-        self.catalog = catalog;
-        notify(Notice::Committed { inputs, records, files: files.len() });
-        std::fs::remove_dir_all(&self.txn.staging).map_err(LakeError::io(&self.txn.staging))?;
-        self.txn = Transaction::begin(self.lake)?;
-        self.uncommitted_bytes = 0;
-        Ok(files.len())
+        Ok(records)
     }
 
     /// Removes the staging area of the transaction that was begun but will not be used.

@@ -5,7 +5,7 @@
 //! ```text
 //! LAKE/
 //!   catalog.json                     tables, their schema and files; inputs already ingested
-//!   tables/events/source=S/day=D/*.parquet
+//!   tables/TABLE/source=S/day=D/*.parquet  (TABLE is `events`, or a schema's tables)
 //!   quarantine/*.jsonl               records that could not be stored, with file, line, reason
 //!   _staging/                        files of commits in progress (removed on the next ingest)
 //! ```
@@ -18,9 +18,11 @@ pub mod lake;
 pub mod partition;
 pub mod quarantine;
 pub mod rewrite;
+pub mod router;
 pub mod writer;
 
 pub use catalog::{Catalog, DataFile, IngestedInput, TableEntry};
 pub use error::LakeError;
 pub use ingest::{IngestOptions, IngestProgress, IngestSummary, Notice, ingest};
 pub use lake::{EVENTS_TABLE, Lake};
+pub use router::{RawEvents, Router};

@@ -66,7 +66,7 @@ fn civil_date(days: i64) -> String {
 
 /// Keeps letters, digits, `-`, `_` and `.` (not leading) and turns every other character
 /// into `_`, so that any tool can open the path. The catalog keeps the exact value.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.chars()
         .enumerate()
         .map(|(i, c)| match c {

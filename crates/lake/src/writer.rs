@@ -24,6 +24,8 @@ const ROWS_PER_ROW_GROUP: usize = 128 << 10;
 /// A finished Parquet file waiting in the staging area for its commit.
 #[derive(Debug)]
 pub struct StagedFile {
+    /// The table the file belongs to.
+    pub table: Arc<str>,
     pub key: PartitionKey,
     pub path: PathBuf,
     pub rows: u64,
@@ -31,8 +33,9 @@ pub struct StagedFile {
     pub schema: SchemaRef,
 }
 
-/// The writer of one partition during one ingest.
+/// The writer of one partition of one table during one ingest.
 pub struct PartitionWriter {
+    table: Arc<str>,
     key: PartitionKey,
     shape: Shape,
     pending: Vec<Map<String, Value>>,
@@ -47,8 +50,8 @@ struct OpenFile {
 }
 
 impl PartitionWriter {
-    pub fn new(key: PartitionKey) -> Self {
-        Self { key, shape: Shape::Null, pending: Vec::new(), open: None }
+    pub fn new(table: Arc<str>, key: PartitionKey) -> Self {
+        Self { table, key, shape: Shape::Null, pending: Vec::new(), open: None }
     }
 
     /// Buffers a record. Its shape is learnt when it is written, in
@@ -94,7 +97,7 @@ impl PartitionWriter {
         let file = open.writer.into_inner().map_err(parquet_error(&open.path))?;
         file.sync_all().map_err(LakeError::io(&open.path))?;
         let bytes = file.metadata().map_err(LakeError::io(&open.path))?.len();
-        Ok(Some(StagedFile { key: self.key.clone(), path: open.path, rows: open.rows, bytes, schema: open.schema }))
+        Ok(Some(StagedFile { table: self.table.clone(), key: self.key.clone(), path: open.path, rows: open.rows, bytes, schema: open.schema }))
     }
 }
 

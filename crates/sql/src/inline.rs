@@ -9,9 +9,11 @@ use std::sync::atomic::AtomicU64;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use datafusion::datasource::MemTable;
+use hela_lake::Router;
 use hela_schema::shape::query_schema;
 use hela_schema::{RecordEvent, Shape, adapt_batch, records_to_batch, stream_records};
 use hela_source::{ReadOptions, discover};
+use rayon::prelude::*;
 
 use crate::SqlError;
 
@@ -39,7 +41,15 @@ impl FromStr for TableSpec {
 pub type Warn<'a> = &'a mut dyn FnMut(String);
 
 /// Reads every path of one table into memory, split into `partitions` for parallel scans.
-pub fn load_table(name: &str, paths: &[PathBuf], partitions: usize, warn: Warn) -> Result<MemTable, SqlError> {
+/// Each record is stored as `router` makes it (renamed to a schema's fields, say); the table
+/// it names is not used: everything read goes to the one table.
+pub fn load_table(
+    name: &str,
+    paths: &[PathBuf],
+    partitions: usize,
+    router: &dyn Router,
+    warn: Warn,
+) -> Result<MemTable, SqlError> {
     let table_error = |message: String| SqlError::Table { name: name.to_string(), message };
     let (inputs, errors) = discover(paths);
     if let Some(error) = errors.into_iter().next() {
@@ -52,7 +62,7 @@ pub fn load_table(name: &str, paths: &[PathBuf], partitions: usize, warn: Warn) 
     stream_records(&inputs, &ReadOptions::default(), &progress, &mut |event| {
         match event {
             RecordEvent::Records { records, .. } => {
-                let records: Vec<_> = records.into_iter().map(|(record, _)| record).collect();
+                let records: Vec<_> = records.into_par_iter().map(|(record, _)| router.route(record).1).collect();
                 records.iter().for_each(|r| shape.observe_record(r));
                 batches.push(records_to_batch(&records, Arc::new(shape.storage_schema()))?);
             }

@@ -20,23 +20,23 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
-use hela_lake::{Lake, TableEntry};
+use hela_lake::{Catalog, Lake, TableEntry};
+use hela_schema::Shape;
 use hela_schema::shape::query_schema;
 
 use crate::SqlError;
 use crate::pruning::Bounds;
 
 /// Registers every table of the lake's catalog in `ctx`.
-pub fn register_lake_tables(ctx: &SessionContext, lake: &Lake) -> Result<(), SqlError> {
-    let catalog = lake.catalog()?;
+pub fn register_lake_tables(ctx: &SessionContext, lake: &Lake, catalog: &Catalog) -> Result<(), SqlError> {
     for (name, entry) in &catalog.tables {
-        let table = LakeTable::new(lake, entry);
+        let table = LakeTable::union(lake, &[entry]);
         ctx.register_table(TableReference::bare(name.as_str()), Arc::new(table))?;
     }
     Ok(())
 }
 
-/// One table of the lake.
+/// One table of the lake, or several read as one.
 #[derive(Debug)]
 pub struct LakeTable {
     schema: SchemaRef,
@@ -52,10 +52,13 @@ struct LakeFile {
 }
 
 impl LakeTable {
-    pub fn new(lake: &Lake, entry: &TableEntry) -> LakeTable {
-        let files = entry
-            .files
+    /// The tables `entries` as one: every file of each, read with their merged schema.
+    pub fn union(lake: &Lake, entries: &[&TableEntry]) -> LakeTable {
+        let mut shape = Shape::Null;
+        entries.iter().for_each(|entry| shape.merge(entry.shape.clone()));
+        let files = entries
             .iter()
+            .flat_map(|entry| &entry.files)
             .map(|f| LakeFile {
                 path: lake.path_of(&f.path).to_string_lossy().into_owned(),
                 bytes: f.bytes,
@@ -63,7 +66,7 @@ impl LakeTable {
                 day: f.day.clone(),
             })
             .collect();
-        LakeTable { schema: Arc::new(query_schema(&entry.storage_schema())), files }
+        LakeTable { schema: Arc::new(query_schema(&shape.storage_schema())), files }
     }
 }
 

@@ -3,6 +3,7 @@
 //! the last result in the format asked for.
 
 pub mod error;
+pub mod index_patterns;
 pub mod inline;
 pub mod lake_tables;
 pub mod output;

@@ -1,0 +1,102 @@
+//! The session's tables, found by name or by index pattern: as in Elasticsearch (and in
+//! HELK users' queries), `logs-endpoint-winevent-sysmon-*` names every lake table it
+//! matches, read as one table.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use datafusion::datasource::TableProvider;
+use datafusion::error::Result;
+use hela_lake::{Catalog, Lake};
+
+use crate::lake_tables::LakeTable;
+
+/// A schema whose tables are registered by name (lake tables, `--table` tables, views),
+/// and which answers a name with `*` or `?` with the union of the lake tables it matches.
+#[derive(Debug)]
+pub struct IndexPatternSchema {
+    named: MemorySchemaProvider,
+    lake: Option<(Lake, Catalog)>,
+}
+
+impl IndexPatternSchema {
+    /// A schema over the lake's catalog, when there is a lake.
+    pub fn new(lake: Option<(Lake, Catalog)>) -> Self {
+        IndexPatternSchema { named: MemorySchemaProvider::new(), lake }
+    }
+
+    fn matching_table(&self, pattern: &str) -> Option<LakeTable> {
+        let (lake, catalog) = self.lake.as_ref()?;
+        let entries: Vec<_> =
+            catalog.tables.iter().filter(|(name, _)| index_pattern_matches(pattern, name)).map(|(_, entry)| entry).collect();
+        (!entries.is_empty()).then(|| LakeTable::union(lake, &entries))
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for IndexPatternSchema {
+    fn table_names(&self) -> Vec<String> {
+        self.named.table_names()
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        if let Some(table) = self.named.table(name).await? {
+            return Ok(Some(table));
+        }
+        if !is_pattern(name) {
+            return Ok(None);
+        }
+        Ok(self.matching_table(name).map(|t| Arc::new(t) as Arc<dyn TableProvider>))
+    }
+
+    fn register_table(&self, name: String, table: Arc<dyn TableProvider>) -> Result<Option<Arc<dyn TableProvider>>> {
+        self.named.register_table(name, table)
+    }
+
+    fn deregister_table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        self.named.deregister_table(name)
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.named.table_exist(name)
+            || (is_pattern(name)
+                && self.lake.as_ref().is_some_and(|(_, c)| c.tables.keys().any(|t| index_pattern_matches(name, t))))
+    }
+}
+
+fn is_pattern(name: &str) -> bool {
+    name.contains(['*', '?'])
+}
+
+/// Whether an index pattern names a table: `*` is any text, `?` one character, and as the
+/// tables stand for whole indices (no `-YYYY.MM.dd` suffix), `name-*` matches `name` too.
+pub fn index_pattern_matches(pattern: &str, table: &str) -> bool {
+    glob(pattern.as_bytes(), table.as_bytes()) || glob(pattern.as_bytes(), format!("{table}-").as_bytes())
+}
+
+fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    match (pattern.first(), text.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..])),
+        (Some(b'?'), Some(_)) => glob(&pattern[1..], &text[1..]),
+        (Some(p), Some(t)) if p == t => glob(&pattern[1..], &text[1..]),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::index_pattern_matches;
+
+    #[test]
+    fn index_patterns_match_whole_tables() {
+        let sysmon = "logs-endpoint-winevent-sysmon";
+        assert!(index_pattern_matches("logs-endpoint-winevent-sysmon-*", sysmon));
+        assert!(index_pattern_matches("logs-endpoint-winevent-*", sysmon));
+        assert!(index_pattern_matches("logs-*-sysmon", sysmon));
+        assert!(index_pattern_matches("logs-endpoint-winevent-sysmo?", sysmon));
+        assert!(!index_pattern_matches("logs-endpoint-winevent-security-*", sysmon));
+        assert!(!index_pattern_matches("logs-endpoint-winevent-sysmon-2020*", sysmon));
+    }
+}
