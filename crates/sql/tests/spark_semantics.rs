@@ -100,6 +100,16 @@ fn text_compared_with_numbers_is_read_as_a_number() {
 }
 
 #[test]
+fn subqueries_in_from_and_join_with_grouping_ordering_and_limits() {
+    let sql = "SELECT h.host, count(DISTINCT p.image) AS images, count(*) AS n \
+               FROM (SELECT 'ws1' AS host, '0x1' AS logon UNION ALL SELECT 'ws2', '0x2') h \
+               JOIN (SELECT '0x1' AS logon, 'cmd.exe' AS image UNION ALL SELECT '0x1', 'cmd.exe' \
+                     UNION ALL SELECT '0x1', 'whoami.exe' UNION ALL SELECT '0x2', 'cmd.exe') p \
+               ON h.logon = p.logon GROUP BY h.host ORDER BY n DESC LIMIT 1";
+    assert_eq!(value(sql), "ws1 | 2 | 3");
+}
+
+#[test]
 fn text_compares_with_timestamps() {
     assert_eq!(value("SELECT '2020-09-21 04:15:00' < to_timestamp('2020-09-22 00:00:00')"), "true");
     let between = r#"SELECT count(*) FROM (SELECT '2019-05-18T10:00:00.000Z' AS ts) WHERE ts BETWEEN "2019-05-18 00:00:00.000" AND "2019-05-19 00:00:00.000""#;
