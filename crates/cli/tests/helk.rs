@@ -73,6 +73,11 @@ fn the_lateral_movement_hunt_runs_verbatim_on_helk_tables() {
     let windows = count(&lake, "`logs-endpoint-winevent-*`");
     let each = count(&lake, "`logs-endpoint-winevent-security-*`") + count(&lake, "`logs-endpoint-winevent-sysmon-*`");
     assert_eq!(windows, each);
+    // A lake holds one schema: raw records are refused, not mixed in.
+    let out = hela(&["ingest", "--force", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("this lake holds the helk schema; ingest with --schema helk"), "{err}");
 }
 
 #[test]

@@ -93,6 +93,10 @@ impl Normaliser {
 }
 
 impl Router for Normaliser {
+    fn schema(&self) -> &str {
+        "helk"
+    }
+
     fn route(&self, record: Map<String, Value>) -> (Arc<str>, Map<String, Value>) {
         self.normalise(record)
     }

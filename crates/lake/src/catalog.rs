@@ -23,11 +23,22 @@ pub struct Catalog {
     pub inputs: BTreeMap<String, IngestedInput>,
     /// Quarantine files (relative to the lake), one per commit that set records aside.
     pub quarantine: Vec<String>,
+    /// The schema records are stored in (`raw`, `helk`), set by the first ingest; lakes
+    /// written before it was recorded hold `raw`.
+    #[serde(default = "raw_schema")]
+    pub schema: String,
 }
+
+fn raw_schema() -> String {
+    RAW_SCHEMA.to_string()
+}
+
+/// The schema of records stored as they come.
+pub const RAW_SCHEMA: &str = "raw";
 
 impl Default for Catalog {
     fn default() -> Self {
-        Self { format: CATALOG_FORMAT, tables: BTreeMap::new(), inputs: BTreeMap::new(), quarantine: Vec::new() }
+        Self { format: CATALOG_FORMAT, tables: BTreeMap::new(), inputs: BTreeMap::new(), quarantine: Vec::new(), schema: raw_schema() }
     }
 }
 

@@ -19,6 +19,8 @@ pub enum LakeError {
     Locked(PathBuf),
     #[error("{path}: cannot write Parquet: {message}")]
     Parquet { path: PathBuf, message: String },
+    #[error("{path}: this lake holds the {lake} schema; ingest with --schema {lake}, or name another lake for the {asked} schema")]
+    SchemaMismatch { path: PathBuf, lake: String, asked: String },
     #[error("cannot convert records to Arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
 }

@@ -100,7 +100,14 @@ pub fn ingest(
 ) -> Result<IngestSummary, LakeError> {
     let started = Instant::now();
     let lock = lake.lock()?;
-    let catalog = lake.catalog()?;
+    let mut catalog = lake.catalog()?;
+    let asked = options.router.schema();
+    if catalog.tables.is_empty() {
+        catalog.schema = asked.to_string();
+    } else if catalog.schema != asked {
+        let (have, asked) = (catalog.schema.clone(), asked.to_string());
+        return Err(LakeError::SchemaMismatch { path: lake.root().to_path_buf(), lake: have, asked });
+    }
     lake.sweep(&lock, &catalog)?;
     let mut summary = IngestSummary::default();
     let mut run = Run::new(lake, catalog)?;
