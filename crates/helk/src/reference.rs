@@ -108,16 +108,8 @@ fn common(w: &mut String, c: &CommonFile) {
     renames(w, "###", "Renames for every channel", &c.rename);
     extracts(w, "###", "Extracts", &c.extract);
     transforms(w, "###", "Transforms", &c.transform);
-    if !c.user_split.is_empty() {
-        line(w, "### User split (transform `user`)");
-        line(w, "");
-        line(w, "| field | domain part | name part |");
-        line(w, "|---|---|---|");
-        for (field, [domain, name]) in c.user_split.iter() {
-            line(w, &format!("| {} | {} | {} |", code(field), code(domain), code(name)));
-        }
-        line(w, "");
-    }
+    let splits = c.user_split.iter().map(|(field, [domain, name])| vec![code(field), code(domain), code(name)]);
+    table(w, Some("### User split (transform `user`)"), &["field", "domain part", "name part"], splits);
     if !c.drop_dash_values.is_empty() {
         line(w, "### \"-\" dropped");
         line(w, "");
@@ -203,16 +195,8 @@ fn event(w: &mut String, id: &str, e: &EventRules) {
     }
     renames(w, "####", "Renames", &e.rename);
     extracts(w, "####", "Extracts", &e.extract);
-    if !e.copy.is_empty() {
-        line(w, "#### Copies");
-        line(w, "");
-        line(w, "| field | copied to |");
-        line(w, "|---|---|");
-        for (from, to) in e.copy.iter() {
-            line(w, &format!("| {} | {} |", code(from), code(to)));
-        }
-        line(w, "");
-    }
+    let copies = e.copy.iter().map(|(from, to)| vec![code(from), code(to)]);
+    table(w, Some("#### Copies"), &["field", "copied to"], copies);
     for (field, l) in e.lookup.iter() {
         lookup(w, field, l);
     }
@@ -220,62 +204,46 @@ fn event(w: &mut String, id: &str, e: &EventRules) {
     constants(w, "####", &e.set);
 }
 
-fn renames(w: &mut String, h: &str, title: &str, table: &Ordered<String>) {
-    if table.is_empty() {
-        return;
-    }
-    line(w, &format!("{h} {title}"));
-    line(w, "");
-    line(w, "| source field | HELK field |");
-    line(w, "|---|---|");
-    for (source, target) in table.iter() {
-        line(w, &format!("| {} | {} |", code(source), code(target)));
-    }
-    line(w, "");
+fn renames(w: &mut String, h: &str, title: &str, renames: &Ordered<String>) {
+    let rows = renames.iter().map(|(source, target)| vec![code(source), code(target)]);
+    table(w, Some(&format!("{h} {title}")), &["source field", "HELK field"], rows);
 }
 
-fn transforms(w: &mut String, h: &str, title: &str, table: &Ordered<TransformKind>) {
-    if table.is_empty() {
-        return;
-    }
-    line(w, &format!("{h} {title}"));
-    line(w, "");
-    line(w, "| field | transform |");
-    line(w, "|---|---|");
-    for (field, kind) in table.iter() {
-        line(w, &format!("| {} | {} |", code(field), code(kind.name())));
-    }
-    line(w, "");
+fn transforms(w: &mut String, h: &str, title: &str, transforms: &Ordered<TransformKind>) {
+    let rows = transforms.iter().map(|(field, kind)| vec![code(field), code(kind.name())]);
+    table(w, Some(&format!("{h} {title}")), &["field", "transform"], rows);
 }
 
-fn constants(w: &mut String, h: &str, table: &Ordered<serde_json::Value>) {
-    if table.is_empty() {
-        return;
-    }
-    line(w, &format!("{h} Constant fields"));
-    line(w, "");
-    line(w, "| field | value |");
-    line(w, "|---|---|");
-    for (field, value) in table.iter() {
-        line(w, &format!("| {} | {} |", code(field), code(&value.to_string())));
-    }
-    line(w, "");
+fn constants(w: &mut String, h: &str, constants: &Ordered<serde_json::Value>) {
+    let rows = constants.iter().map(|(field, value)| vec![code(field), code(&value.to_string())]);
+    table(w, Some(&format!("{h} Constant fields")), &["field", "value"], rows);
 }
 
-fn extracts(w: &mut String, h: &str, title: &str, table: &Ordered<Extract>) {
-    if table.is_empty() {
-        return;
-    }
-    line(w, &format!("{h} {title}"));
-    line(w, "");
-    line(w, "| field read | kind | fields written | details |");
-    line(w, "|---|---|---|---|");
-    for (source, spec) in table.iter() {
+fn extracts(w: &mut String, h: &str, title: &str, extracts: &Ordered<Extract>) {
+    let rows = extracts.iter().map(|(source, spec)| {
         let (writes, mut details, remove) = describe(spec);
         if remove {
             details.push("the field read is removed once fully extracted".to_owned());
         }
-        line(w, &format!("| {} | {} | {} | {} |", code(source), code(spec.kind()), writes, details.join("; ")));
+        vec![code(source), code(spec.kind()), writes, details.join("; ")]
+    });
+    table(w, Some(&format!("{h} {title}")), &["field read", "kind", "fields written", "details"], rows);
+}
+
+/// A Markdown table under `heading`, when given; nothing at all when there are no rows.
+fn table(w: &mut String, heading: Option<&str>, headers: &[&str], rows: impl Iterator<Item = Vec<String>>) {
+    let mut rows = rows.peekable();
+    if rows.peek().is_none() {
+        return;
+    }
+    if let Some(heading) = heading {
+        line(w, heading);
+        line(w, "");
+    }
+    line(w, &format!("| {} |", headers.join(" | ")));
+    line(w, &format!("|{}", "---|".repeat(headers.len())));
+    for row in rows {
+        line(w, &format!("| {} |", row.join(" | ")));
     }
     line(w, "");
 }
@@ -359,10 +327,6 @@ fn lookup(w: &mut String, field: &str, l: &Lookup) {
     }
     line(w, &facts.join(" "));
     line(w, "");
-    line(w, "| code | text |");
-    line(w, "|---|---|");
-    for (k, v) in l.map.iter() {
-        line(w, &format!("| {} | {} |", code(k), v.replace('|', "\\|")));
-    }
-    line(w, "");
+    let rows = l.map.iter().map(|(k, v)| vec![code(k), v.replace('|', "\\|")]);
+    table(w, None, &["code", "text"], rows);
 }
