@@ -93,25 +93,37 @@ pub fn time(arg: &ColumnarValue, rows: usize) -> Result<ArrayRef> {
     Ok(Arc::new(cast_with_options(&array, &timestamp_type(), &lenient)?))
 }
 
-/// Compiled regular expressions of one call, each pattern compiled once.
-#[derive(Default)]
-pub struct Regexes {
-    compiled: HashMap<String, Regex>,
+/// The patterns of one call (regular expressions, date-time patterns), each compiled once.
+pub struct Compiled<T> {
+    compile: fn(&str) -> Result<T, String>,
+    compiled: HashMap<String, T>,
 }
 
-impl Regexes {
-    /// The compiled form of `pattern`, or an error naming the function and the pattern.
-    pub fn get(&mut self, function: &str, pattern: &str) -> Result<&Regex> {
+impl<T> Compiled<T> {
+    /// Patterns compiled with `compile`, which says what is wrong with a bad one.
+    pub fn new(compile: fn(&str) -> Result<T, String>) -> Self {
+        Compiled { compile, compiled: HashMap::new() }
+    }
+
+    /// The compiled form of `pattern`, or an error naming the function and the fault.
+    pub fn get(&mut self, function: &str, pattern: &str) -> Result<&T> {
         if !self.compiled.contains_key(pattern) {
-            match Regex::new(pattern) {
-                Ok(regex) => {
-                    self.compiled.insert(pattern.to_string(), regex);
+            match (self.compile)(pattern) {
+                Ok(compiled) => {
+                    self.compiled.insert(pattern.to_string(), compiled);
                 }
-                Err(e) => return exec_err!("{function}: the regular expression '{pattern}' is not valid here: {e}"),
+                Err(e) => return exec_err!("{function}: {e}"),
             }
         }
         Ok(&self.compiled[pattern])
     }
+}
+
+/// Regular expressions of one call.
+pub fn regexes() -> Compiled<Regex> {
+    Compiled::new(|pattern| {
+        Regex::new(pattern).map_err(|e| format!("the regular expression '{pattern}' is not valid here: {e}"))
+    })
 }
 
 /// Whether a type holds text.

@@ -2,7 +2,6 @@
 //! `to_timestamp`, `to_date` and `unix_timestamp`. Times are UTC. Text that does not read
 //! as a time gives null, as Spark does outside ANSI mode.
 
-use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -10,10 +9,10 @@ use arrow::array::{Array, ArrayRef, AsArray, Date32Builder, Int64Builder, String
 use arrow::datatypes::{DataType, TimestampMicrosecondType};
 use chrono::format::{Parsed, parse};
 use chrono::{DateTime, NaiveTime};
-use datafusion::common::{Result, exec_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::ColumnarValue;
 
-use super::args::{self, Kind};
+use super::args::{self, Compiled, Kind};
 use super::function::SparkFunction;
 use super::java_pattern::{JavaPattern, Use};
 
@@ -73,30 +72,6 @@ fn default_pattern() -> ColumnarValue {
     ColumnarValue::Scalar(DEFAULT_PATTERN.into())
 }
 
-/// Java patterns of one call, each compiled once.
-struct Patterns {
-    purpose: Use,
-    compiled: HashMap<String, JavaPattern>,
-}
-
-impl Patterns {
-    fn new(purpose: Use) -> Self {
-        Patterns { purpose, compiled: HashMap::new() }
-    }
-
-    fn get(&mut self, function: &str, pattern: &str) -> Result<&JavaPattern> {
-        if !self.compiled.contains_key(pattern) {
-            match JavaPattern::new(pattern, self.purpose) {
-                Ok(compiled) => {
-                    self.compiled.insert(pattern.to_string(), compiled);
-                }
-                Err(e) => return exec_err!("{function}: {e}"),
-            }
-        }
-        Ok(&self.compiled[pattern])
-    }
-}
-
 /// Writes each time (microseconds, UTC) with the row's pattern.
 fn format_rows(
     name: &str,
@@ -105,7 +80,7 @@ fn format_rows(
     rows: usize,
 ) -> Result<ArrayRef> {
     let patterns = args::text(pattern, rows)?;
-    let mut compiled = Patterns::new(Use::Format);
+    let mut compiled: Compiled<JavaPattern> = Compiled::new(|p| JavaPattern::new(p, Use::Format));
     let mut out = StringBuilder::new();
     for (row, time) in micros.enumerate() {
         let time = time.and_then(DateTime::from_timestamp_micros);
@@ -133,7 +108,7 @@ fn parsed_micros(name: &str, call: &[ColumnarValue], rows: usize, default: Optio
     };
     let texts: StringArray = args::text(&call[0], rows)?;
     let patterns = args::text(&pattern, rows)?;
-    let mut compiled = Patterns::new(Use::Parse);
+    let mut compiled: Compiled<JavaPattern> = Compiled::new(|p| JavaPattern::new(p, Use::Parse));
     (0..rows)
         .map(|row| {
             if texts.is_null(row) || patterns.is_null(row) {

@@ -7,7 +7,7 @@ use arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ColumnarValue;
 
-use super::args::{self, Kind, Regexes};
+use super::args::{self, Kind};
 use super::function::SparkFunction;
 
 /// Spark's `regexp_extract(str, regex[, group])`: the text of capture group `group`
@@ -20,7 +20,7 @@ fn extract_rows(name: &str, call: &[ColumnarValue], rows: usize) -> Result<Array
     let texts = args::text(&call[0], rows)?;
     let patterns = args::text(&call[1], rows)?;
     let groups = call.get(2).map(|g| args::int(g, rows)).transpose()?;
-    let mut regexes = Regexes::default();
+    let mut regexes = args::regexes();
     let mut out = StringBuilder::new();
     for row in 0..rows {
         let group = groups.as_ref().map_or(Some(1), |g| g.is_valid(row).then(|| g.value(row)));
@@ -55,7 +55,7 @@ fn replace_rows(name: &str, call: &[ColumnarValue], rows: usize) -> Result<Array
     let patterns = args::text(&call[1], rows)?;
     let replacements = args::text(&call[2], rows)?;
     let positions = call.get(3).map(|p| args::int(p, rows)).transpose()?;
-    let mut regexes = Regexes::default();
+    let mut regexes = args::regexes();
     let mut out = StringBuilder::new();
     for row in 0..rows {
         let position = positions.as_ref().map_or(Some(1), |p| p.is_valid(row).then(|| p.value(row)));

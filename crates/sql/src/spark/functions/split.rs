@@ -7,7 +7,7 @@ use arrow::datatypes::{DataType, Field};
 use datafusion::common::Result;
 use datafusion::logical_expr::ColumnarValue;
 
-use super::args::{self, Kind, Regexes};
+use super::args::{self, Kind};
 use super::function::SparkFunction;
 
 /// Spark's `split`: the parts of `str` around each match of `regex`, as an array. A
@@ -23,7 +23,7 @@ fn split_rows(name: &str, call: &[ColumnarValue], rows: usize) -> Result<ArrayRe
     let texts = args::text(&call[0], rows)?;
     let patterns = args::text(&call[1], rows)?;
     let limits = call.get(2).map(|limit| args::int(limit, rows)).transpose()?;
-    let mut regexes = Regexes::default();
+    let mut regexes = args::regexes();
     let mut out = ListBuilder::new(StringBuilder::new());
     for row in 0..rows {
         let limit = limits.as_ref().map_or(Some(-1), |l| l.is_valid(row).then(|| l.value(row)));
