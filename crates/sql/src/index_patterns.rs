@@ -1,6 +1,6 @@
 //! The session's tables, found by name or by index pattern: as in Elasticsearch (and in
 //! HELK users' queries), `logs-endpoint-winevent-sysmon-*` names every lake table it
-//! matches, read as one table.
+//! matches, read as one table. Lake tables are made when a statement names them.
 
 use std::sync::Arc;
 
@@ -12,8 +12,9 @@ use hela_lake::{Catalog, Lake};
 
 use crate::lake_tables::LakeTable;
 
-/// A schema whose tables are registered by name (lake tables, `--table` tables, views),
-/// and which answers a name with `*` or `?` with the union of the lake tables it matches.
+/// A schema of the tables registered in the session (`--table` tables, views), which hide
+/// lake tables of the same name, and of the lake's tables: by name, or with `*` or `?` as
+/// the union of the lake tables a pattern matches.
 #[derive(Debug)]
 pub struct IndexPatternSchema {
     named: MemorySchemaProvider,
@@ -26,10 +27,11 @@ impl IndexPatternSchema {
         IndexPatternSchema { named: MemorySchemaProvider::new(), lake }
     }
 
-    fn matching_table(&self, pattern: &str) -> Option<LakeTable> {
+    /// The lake tables `name` names (itself, or those its pattern matches), read as one.
+    fn lake_table(&self, name: &str) -> Option<LakeTable> {
         let (lake, catalog) = self.lake.as_ref()?;
         let entries: Vec<_> =
-            catalog.tables.iter().filter(|(name, _)| index_pattern_matches(pattern, name)).map(|(_, entry)| entry).collect();
+            catalog.tables.iter().filter(|(table, _)| names_table(name, table)).map(|(_, entry)| entry).collect();
         (!entries.is_empty()).then(|| LakeTable::union(lake, &entries))
     }
 }
@@ -37,17 +39,18 @@ impl IndexPatternSchema {
 #[async_trait]
 impl SchemaProvider for IndexPatternSchema {
     fn table_names(&self) -> Vec<String> {
-        self.named.table_names()
+        let mut names = self.named.table_names();
+        if let Some((_, catalog)) = &self.lake {
+            names.extend(catalog.tables.keys().filter(|t| !self.named.table_exist(t)).cloned());
+        }
+        names
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         if let Some(table) = self.named.table(name).await? {
             return Ok(Some(table));
         }
-        if !is_pattern(name) {
-            return Ok(None);
-        }
-        Ok(self.matching_table(name).map(|t| Arc::new(t) as Arc<dyn TableProvider>))
+        Ok(self.lake_table(name).map(|t| Arc::new(t) as Arc<dyn TableProvider>))
     }
 
     fn register_table(&self, name: String, table: Arc<dyn TableProvider>) -> Result<Option<Arc<dyn TableProvider>>> {
@@ -60,13 +63,14 @@ impl SchemaProvider for IndexPatternSchema {
 
     fn table_exist(&self, name: &str) -> bool {
         self.named.table_exist(name)
-            || (is_pattern(name)
-                && self.lake.as_ref().is_some_and(|(_, c)| c.tables.keys().any(|t| index_pattern_matches(name, t))))
+            || self.lake.as_ref().is_some_and(|(_, catalog)| catalog.tables.keys().any(|t| names_table(name, t)))
     }
 }
 
-fn is_pattern(name: &str) -> bool {
-    name.contains(['*', '?'])
+/// Whether `name` in a statement names the lake table `table`: its own name, or a pattern
+/// that matches it.
+fn names_table(name: &str, table: &str) -> bool {
+    name == table || (name.contains(['*', '?']) && index_pattern_matches(name, table))
 }
 
 /// Whether an index pattern names a table: `*` is any text, `?` one character, and as the

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
-use datafusion::common::TableReference;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::PartitionedFile;
@@ -19,22 +18,11 @@ use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::SessionContext;
-use hela_lake::{Catalog, Lake, TableEntry};
+use hela_lake::{Lake, TableEntry};
 use hela_schema::Shape;
 use hela_schema::shape::query_schema;
 
-use crate::SqlError;
 use crate::pruning::Bounds;
-
-/// Registers every table of the lake's catalog in `ctx`.
-pub fn register_lake_tables(ctx: &SessionContext, lake: &Lake, catalog: &Catalog) -> Result<(), SqlError> {
-    for (name, entry) in &catalog.tables {
-        let table = LakeTable::union(lake, &[entry]);
-        ctx.register_table(TableReference::bare(name.as_str()), Arc::new(table))?;
-    }
-    Ok(())
-}
 
 /// One table of the lake, or several read as one.
 #[derive(Debug)]

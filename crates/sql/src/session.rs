@@ -16,7 +16,6 @@ use hela_lake::{Lake, Router};
 
 use crate::index_patterns::IndexPatternSchema;
 use crate::inline::{Warn, load_table};
-use crate::lake_tables::register_lake_tables;
 use crate::spark::CaseFix;
 use crate::{SqlError, TableSpec, spark};
 
@@ -57,11 +56,8 @@ impl Session {
             Some(lake) => Some((lake.clone(), lake.catalog()?)),
             None => None,
         };
-        let schema = Arc::new(IndexPatternSchema::new(lake.clone()));
+        let schema = Arc::new(IndexPatternSchema::new(lake));
         ctx.catalog("datafusion").expect("the default catalog").register_schema("public", schema)?;
-        if let Some((lake, catalog)) = &lake {
-            register_lake_tables(&ctx, lake, catalog)?;
-        }
         let mut by_name: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
         for spec in tables {
             by_name.entry(spec.name.as_str()).or_default().push(spec.path.clone());
