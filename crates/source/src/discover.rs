@@ -6,7 +6,7 @@ use crate::SourceError;
 
 /// File name endings read when walking a directory. Files named explicitly are always read.
 const DIRECTORY_EXTENSIONS: &[&str] = &[
-    "json", "jsonl", "ndjson", "log", "gz", "tgz", "zip", "tar",
+    "json", "jsonl", "ndjson", "log", "gz", "tgz", "zip", "tar", "evtx",
 ];
 
 /// One thing to read: a file, or standard input (`-`).

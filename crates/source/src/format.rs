@@ -6,6 +6,8 @@ pub enum Format {
     Gzip,
     Zip,
     Tar,
+    /// A Windows event log file.
+    Evtx,
     /// Anything else is read as JSON lines.
     Lines,
 }
@@ -16,6 +18,8 @@ pub fn sniff(head: &[u8]) -> Format {
         Format::Gzip
     } else if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         Format::Zip
+    } else if head.starts_with(crate::evtx::MAGIC) {
+        Format::Evtx
     } else if head.len() >= 262 && &head[257..262] == b"ustar" {
         Format::Tar
     } else {
@@ -34,6 +38,7 @@ mod tests {
         let mut tar = vec![0u8; 512];
         tar[257..262].copy_from_slice(b"ustar");
         assert_eq!(sniff(&tar), Format::Tar);
+        assert_eq!(sniff(b"ElfFile\0\0\0"), Format::Evtx);
         assert_eq!(sniff(b"{\"EventID\": 1}\n"), Format::Lines);
         assert_eq!(sniff(b""), Format::Lines);
     }

@@ -1,5 +1,6 @@
-//! Sources of security events: files, directories, archives and standard input, read as
-//! chunks of complete JSON-lines records with the origin and line number of each chunk.
+//! Sources of security events: files, directories, archives, Windows event logs (`.evtx`)
+//! and standard input, read as chunks of complete JSON-lines records with the origin and
+//! line number of each chunk.
 //!
 //! The data path starts here: [`discover`] turns user paths into [`Input`]s, and
 //! [`read_input`] streams each one through the right decompressor into [`Chunk`]s.
@@ -7,6 +8,7 @@
 pub mod chunk;
 pub mod discover;
 pub mod error;
+pub mod evtx;
 pub mod format;
 pub mod read;
 

@@ -52,15 +52,20 @@ pub fn read_input(
     (&mut file).take(SNIFF_BYTES as u64).read_to_end(&mut head).map_err(io_error)?;
     file.seek(SeekFrom::Start(0)).map_err(io_error)?;
     let counted = Counting { inner: file, progress };
-    if sniff(&head) == Format::Zip {
-        let archive = zip::ZipArchive::new(counted).map_err(|e| SourceError::Zip {
-            path: input.path.clone(),
-            message: e.to_string(),
-        })?;
-        reader.read_zip(name, archive);
-        Ok(())
-    } else {
-        reader.read_stream(Origin::file(name), Box::new(counted), 0, None)
+    match sniff(&head) {
+        Format::Zip => {
+            let archive = zip::ZipArchive::new(counted).map_err(|e| SourceError::Zip {
+                path: input.path.clone(),
+                message: e.to_string(),
+            })?;
+            reader.read_zip(name, archive);
+            Ok(())
+        }
+        Format::Evtx => {
+            crate::evtx::read_evtx(&Origin::file(name), counted, options.chunk_bytes, reader.emit);
+            Ok(())
+        }
+        _ => reader.read_stream(Origin::file(name), Box::new(counted), 0, None),
     }
 }
 
@@ -128,6 +133,10 @@ impl Reader<'_> {
                 self.warn(&origin, "skipped: a zip archive inside a stream cannot be read; extract it or name it directly".into());
                 Ok(())
             }
+            Format::Evtx => {
+                self.read_evtx_member(origin, stream);
+                Ok(())
+            }
             Format::Lines => {
                 self.read_lines(origin, stream);
                 Ok(())
@@ -160,6 +169,17 @@ impl Reader<'_> {
         if let Err(e) = io::copy(&mut archive.into_inner(), &mut io::sink()) {
             self.warn(&origin, truncated(&e));
         }
+    }
+
+    /// An EVTX file inside an archive or compressed stream: the parser needs to seek, so the
+    /// member is read into memory first (EVTX files are tens of megabytes at most).
+    fn read_evtx_member(&mut self, origin: Origin, mut stream: Box<dyn Read + '_>) {
+        let mut data = Vec::new();
+        if let Err(e) = stream.read_to_end(&mut data) {
+            self.damaged = true;
+            self.warn(&origin, format!("stream is truncated or corrupt after {} bytes; the EVTX data before that is read ({e})", data.len()));
+        }
+        crate::evtx::read_evtx(&origin, Cursor::new(data), self.options.chunk_bytes, self.emit);
     }
 
     /// Cuts a decompressed stream into chunks of whole lines.
