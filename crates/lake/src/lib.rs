@@ -25,4 +25,4 @@ pub use catalog::{Catalog, DataFile, IngestedInput, TableEntry};
 pub use error::LakeError;
 pub use ingest::{IngestOptions, IngestProgress, IngestSummary, Notice, ingest};
 pub use lake::{EVENTS_TABLE, Lake};
-pub use router::{RawEvents, Router};
+pub use router::{OneTable, RawEvents, Router};

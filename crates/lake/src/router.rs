@@ -18,21 +18,32 @@ pub trait Router: Send + Sync + std::fmt::Debug {
     fn route(&self, record: Map<String, Value>) -> (Arc<str>, Map<String, Value>);
 }
 
-/// Stores every record as it is, in the `events` table.
+/// Stores every record as it is, in one table; the raw schema's router (`events`) by default.
 #[derive(Debug)]
-pub struct RawEvents {
+pub struct OneTable {
     table: Arc<str>,
+    schema: String,
 }
 
-impl Default for RawEvents {
-    fn default() -> Self {
-        RawEvents { table: Arc::from(EVENTS_TABLE) }
+/// The raw schema: every record as it is, in the `events` table.
+pub type RawEvents = OneTable;
+
+impl OneTable {
+    /// Every record into `table`, in a lake of `schema` (`raw`, `helk`).
+    pub fn new(table: &str, schema: &str) -> Self {
+        OneTable { table: Arc::from(table), schema: schema.to_string() }
     }
 }
 
-impl Router for RawEvents {
+impl Default for OneTable {
+    fn default() -> Self {
+        OneTable::new(EVENTS_TABLE, RAW_SCHEMA)
+    }
+}
+
+impl Router for OneTable {
     fn schema(&self) -> &str {
-        RAW_SCHEMA
+        &self.schema
     }
 
     fn route(&self, record: Map<String, Value>) -> (Arc<str>, Map<String, Value>) {

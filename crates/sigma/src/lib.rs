@@ -1,0 +1,23 @@
+//! Sigma detection rules for Windows event logs: loading a rule corpus ([`load_rules`]),
+//! mapping each rule's `logsource` to channels and event ids, and running all rules over
+//! Arrow record batches in one pass ([`Engine`]).
+//!
+//! Supported: field maps and lists of maps, keyword lists, wildcards and escapes, the
+//! modifiers `contains`, `startswith`, `endswith`, `all`, `re` (with `i`, `m`, `s`), `base64`,
+//! `base64offset`, `utf16le`/`utf16be`/`wide`, `windash`, `cidr`, `exists`, `fieldref`,
+//! `lt`/`lte`/`gt`/`gte` and `cased`; conditions with `and`/`or`/`not`, parentheses and
+//! `1 of`/`all of` patterns or `them`. Rules that need more (aggregations, correlation,
+//! placeholders without values, regular expressions Rust's engine lacks) are rejected with
+//! the reason.
+
+pub mod condition;
+pub mod eval;
+pub mod load;
+pub mod logsource;
+pub mod matcher;
+pub mod rule;
+pub mod value;
+
+pub use eval::{Engine, Hit};
+pub use load::{RuleSet, Rejected, load_rules, parse_rules};
+pub use rule::{Level, Rule};
