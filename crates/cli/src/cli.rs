@@ -26,6 +26,7 @@ pub struct Cli {
 pub enum Command {
     Ingest(IngestArgs),
     Sql(SqlArgs),
+    Hunt(HuntArgs),
     /// List the lake's tables with their rows, files and bytes.
     Tables(LakeArgs),
     Schema(SchemaArgs),
@@ -65,8 +66,10 @@ pub struct LakeArgs {
 /// Read security event logs into the lake's `events` table (or HELK's tables, --schema helk).
 ///
 /// PATHs are files, directories (read recursively: .json .jsonl .ndjson .log .gz .tgz .zip
-/// .tar) or `-` for standard input. Formats are recognised by content: JSON lines, gzip,
-/// zip and tar archives of JSON lines, nested as real datasets ship them.
+/// .tar .evtx) or `-` for standard input. Formats are recognised by content: JSON lines,
+/// gzip, zip and tar archives of JSON lines, nested as real datasets ship them, and Windows
+/// event logs (.evtx, flattened to the same fields as NXLog's JSON: Channel, EventID,
+/// Hostname, and each EventData field at top level).
 ///
 /// Every record is either stored or quarantined: lines that are not JSON objects are written,
 /// with file and line, to LAKE/quarantine/ and counted; the ingest goes on. Truncated
@@ -140,6 +143,79 @@ pub struct SqlArgs {
 fn format_parser() -> impl clap::builder::TypedValueParser<Value = OutputFormat> {
     let names = OutputFormat::ALL.map(|(name, _)| name);
     clap::builder::PossibleValuesParser::new(names).map(|name| name.parse::<OutputFormat>().expect("a listed format"))
+}
+
+/// Run Sigma rules over event logs (.evtx files, JSON lines, archives) or the lake, and print
+/// what fires.
+///
+/// Every rule file under --sigma is either loaded or rejected with the reason (a logsource
+/// with no Windows mapping, an unsupported modifier, ...): the counts are printed, and
+/// --list-rejected prints each one. Rules run all at once, a batch of events at a time; each
+/// rule only looks at the events its logsource names (process_creation: Sysmon 1 and
+/// Security 4688, with 4688's field names mapped).
+///
+/// Without PATHs, the lake's `events` table is hunted.
+///
+/// Examples:
+///   hela hunt --sigma sigma/rules/windows Logs/
+///   hela hunt --sigma sigma/rules --min-level high --format jsonl Security.evtx > hits.jsonl
+///   hela hunt --sigma sigma/rules --lake cases/apt29 --save
+///   hela sql --lake cases/apt29 "SELECT rule_title, count(*) FROM detections GROUP BY 1"
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct HuntArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// Sigma rule files or directories (read recursively: .yml .yaml).
+    #[arg(long, short, required = true, value_name = "RULES")]
+    pub sigma: Vec<PathBuf>,
+    /// Output format: table, csv, json (an array) or jsonl (one detection per line, with
+    /// the whole event under `event`).
+    #[arg(long, short, value_enum, default_value = "table", value_name = "FORMAT")]
+    pub format: HuntFormat,
+    /// Write detections to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only run rules of this level or above.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_level: Option<HuntLevel>,
+    /// Only run rules with one of these statuses (stable, test, experimental, deprecated...).
+    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Only run rules with a tag containing one of these (attack.t1059, attack.execution...).
+    #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Also store the detections in the lake as the `detections` table, to join with events.
+    #[arg(long)]
+    pub save: bool,
+    /// Print every rejected rule with its reason.
+    #[arg(long)]
+    pub list_rejected: bool,
+    /// Print only detections: no rule counts and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Event logs to hunt: .evtx files, JSON lines, archives, directories. Default: the lake.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// How detections are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HuntFormat {
+    Table,
+    Csv,
+    Json,
+    Jsonl,
+}
+
+/// Sigma levels, for --min-level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HuntLevel {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
 }
 
 /// Show the columns of a lake table.

@@ -1,6 +1,7 @@
 //! `hela`: the command line. Parses arguments and prints; the work is in the crates.
 
 mod cli;
+mod hunt;
 mod ingest;
 mod records;
 mod sample;
@@ -19,6 +20,7 @@ fn main() -> std::process::ExitCode {
     let result = match args.command {
         cli::Command::Ingest(a) => ingest::run(a),
         cli::Command::Sql(a) => sql::run(a),
+        cli::Command::Hunt(a) => hunt::run(a),
         cli::Command::Tables(a) => tables::list(a),
         cli::Command::Schema(a) => tables::schema(a),
         cli::Command::Sample(a) => sample::run(a),

@@ -1,0 +1,123 @@
+//! Where hunted events come from: files read batch by batch (EVTX, JSON lines, archives),
+//! or the lake's `events` table streamed from Parquet. Batches are evaluated in parallel and
+//! their detections handed on in input order.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use anyhow::Context;
+use arrow::array::RecordBatch;
+use futures::StreamExt;
+use hela_lake::{EVENTS_TABLE, Lake, RawEvents, Router};
+use hela_schema::{RecordEvent, Shape, records_to_batch, stream_records};
+use hela_sigma::Engine;
+use hela_source::{ReadOptions, discover};
+use hela_sql::Session;
+use rayon::prelude::*;
+
+use super::report::{Detection, detections};
+
+/// Batches evaluated together, one per core.
+const BATCHES_PER_STEP: usize = 8;
+
+/// Hunts files, directories and archives; returns the number of events read.
+pub fn hunt_files(
+    paths: &[PathBuf],
+    engine: &Engine,
+    with_event: bool,
+    handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
+    let (inputs, errors) = discover(paths);
+    for error in &errors {
+        eprintln!("warning: {error}");
+    }
+    if inputs.is_empty() {
+        anyhow::bail!("no event logs to hunt in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    let names: Vec<Arc<str>> = inputs.iter().map(|i| Arc::from(i.display_name())).collect();
+    let mut pending: Vec<(RecordBatch, Option<Arc<str>>)> = Vec::new();
+    let mut events = 0u64;
+    let progress = AtomicU64::new(0);
+    stream_records(&inputs, &ReadOptions::default(), &progress, &mut |event| {
+        match event {
+            RecordEvent::Records { records, input } => {
+                let records: Vec<_> = records.into_iter().map(|(record, _)| record).collect();
+                let mut shape = Shape::Null;
+                records.iter().for_each(|r| shape.observe_record(r));
+                events += records.len() as u64;
+                let batch = records_to_batch(&records, Arc::new(shape.storage_schema()))?;
+                pending.push((batch, Some(names[input].clone())));
+                if pending.len() >= BATCHES_PER_STEP {
+                    evaluate(std::mem::take(&mut pending), engine, with_event, handle)?;
+                }
+            }
+            RecordEvent::Bad { record, .. } => {
+                eprintln!("warning: {}:{}: skipped: {}", record.origin, record.line, record.reason)
+            }
+            RecordEvent::Warning { warning, .. } => eprintln!("warning: {warning}"),
+            RecordEvent::InputDone { input, result: Err(error) } => {
+                eprintln!("warning: {}: {error}", inputs[input].display_name())
+            }
+            RecordEvent::InputDone { .. } => {}
+        }
+        Ok::<(), anyhow::Error>(())
+    })?;
+    evaluate(pending, engine, with_event, handle)?;
+    Ok(events)
+}
+
+/// Hunts the lake's `events` table; returns the number of events read.
+pub fn hunt_lake(
+    root: &Path,
+    engine: &Engine,
+    with_event: bool,
+    handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
+    let lake = Lake::new(root);
+    if !lake.exists() {
+        anyhow::bail!("no lake at {}: name event logs to hunt, or ingest them first (hela ingest --lake {} PATH)", root.display(), root.display());
+    }
+    let catalog = lake.catalog()?;
+    if catalog.schema != RawEvents::default().schema() {
+        anyhow::bail!(
+            "the lake at {} holds the {} schema, whose field names are not Sigma's; hunt a lake ingested with the raw schema, or the event logs themselves",
+            root.display(),
+            catalog.schema
+        );
+    }
+    if !catalog.tables.contains_key(EVENTS_TABLE) {
+        anyhow::bail!("the lake at {} has no `{EVENTS_TABLE}` table", root.display());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let session = Session::new(Some(&lake), &[], &RawEvents::default(), &mut |w| eprintln!("warning: {w}"))?;
+        let frame = session.run(&format!("SELECT * FROM {EVENTS_TABLE}")).await?;
+        let mut stream = frame.execute_stream().await.context("cannot read the lake's events")?;
+        let mut pending = Vec::new();
+        let mut events = 0u64;
+        while let Some(batch) = stream.next().await {
+            let batch = batch.context("cannot read the lake's events")?;
+            events += batch.num_rows() as u64;
+            pending.push((batch, None));
+            if pending.len() >= BATCHES_PER_STEP {
+                evaluate(std::mem::take(&mut pending), engine, with_event, handle)?;
+            }
+        }
+        evaluate(pending, engine, with_event, handle)?;
+        Ok(events)
+    })
+}
+
+fn evaluate(
+    batches: Vec<(RecordBatch, Option<Arc<str>>)>,
+    engine: &Engine,
+    with_event: bool,
+    handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let found: Vec<Vec<Detection>> = batches
+        .par_iter()
+        .map(|(batch, source)| detections(batch, &engine.evaluate(batch), engine, with_event, source))
+        .collect::<anyhow::Result<_>>()?;
+    found.into_iter().try_for_each(handle)
+}

@@ -1,0 +1,57 @@
+//! `hunt --save`: detections go into the lake's `detections` table, through an ordinary
+//! ingest, so they can be joined with the events in SQL. Saving the same detections twice
+//! stores them once (the ingest recognises the input it already holds).
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use hela_lake::{IngestOptions, IngestProgress, Lake, Notice, OneTable, Router, ingest};
+use hela_sigma::Engine;
+
+use super::report::{Detection, to_json};
+
+/// The table detections are stored in.
+pub const DETECTIONS_TABLE: &str = "detections";
+
+pub fn store(root: &Path, detections: &[Detection], engine: &Engine) -> anyhow::Result<()> {
+    if detections.is_empty() {
+        eprintln!("no detections to save");
+        return Ok(());
+    }
+    let lake = Lake::new(root);
+    let schema = if lake.exists() { lake.catalog()?.schema } else { OneTable::default().schema().to_string() };
+    std::fs::create_dir_all(root).with_context(|| format!("cannot create the lake at {}", root.display()))?;
+    let file = root.join(format!(".{DETECTIONS_TABLE}-{}.jsonl", std::process::id()));
+    let written = write_lines(&file, detections, engine);
+    let options = IngestOptions { router: Arc::new(OneTable::new(DETECTIONS_TABLE, &schema)), ..IngestOptions::default() };
+    let result = written.and_then(|()| {
+        ingest(&lake, std::slice::from_ref(&file), &options, &IngestProgress::default(), &mut |notice| match notice {
+            Notice::Skipped { .. } => eprintln!("these detections are already in the lake's `{DETECTIONS_TABLE}` table"),
+            Notice::Warning(w) => eprintln!("warning: {w}"),
+            Notice::InputFailed { path, error } => eprintln!("error: {path}: {error}"),
+            _ => {}
+        })
+        .map_err(anyhow::Error::from)
+    });
+    let _ = std::fs::remove_file(&file);
+    let summary = result?;
+    if summary.records_stored > 0 {
+        eprintln!("saved {} detections in {}, table `{DETECTIONS_TABLE}`", summary.records_stored, root.display());
+    }
+    Ok(())
+}
+
+fn write_lines(file: &Path, detections: &[Detection], engine: &Engine) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(file).with_context(|| format!("cannot write {}", file.display()))?);
+    for detection in detections {
+        let mut object = to_json(detection, engine);
+        if let Some(map) = object.as_object_mut() {
+            map.remove("event");
+        }
+        writeln!(out, "{object}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
