@@ -135,6 +135,10 @@ pub struct SqlArgs {
     /// In the table format, show every cell whole.
     #[arg(long, conflicts_with = "max_width")]
     pub wide: bool,
+    /// Run every statement's query, not only the last one's, and print each statement's
+    /// rows and wall time to standard error (the last result is printed as usual).
+    #[arg(long)]
+    pub timings: bool,
     /// SQL statements, separated by `;`.
     #[arg(value_name = "SQL")]
     pub sql: String,

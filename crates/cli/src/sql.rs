@@ -2,9 +2,10 @@
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use hela_lake::Lake;
-use hela_sql::{Session, TableStyle, write_result};
+use hela_sql::{Session, SqlError, TableStyle, write_result};
 
 use crate::cli::SqlArgs;
 use crate::records;
@@ -21,8 +22,24 @@ pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
     };
     let mut out = BufWriter::with_capacity(1 << 20, &mut out);
     runtime.block_on(async {
-        let frame = session.run(&args.sql).await?;
-        write_result(frame, args.format, style, &mut out).await
+        if !args.timings {
+            let frame = session.run(&args.sql).await?;
+            return write_result(frame, args.format, style, &mut out).await.map(|_| ());
+        }
+        let started = Instant::now();
+        let mut frames = session.run_each(&args.sql).await?;
+        let last = frames.pop().expect("at least one statement");
+        let count = frames.len() + 1;
+        for (index, frame) in frames.into_iter().enumerate() {
+            let begun = Instant::now();
+            let rows: usize = frame.collect().await.map_err(SqlError::from)?.iter().map(|b| b.num_rows()).sum();
+            eprintln!("statement {}/{count}: {rows} rows, {:.1} ms", index + 1, begun.elapsed().as_secs_f64() * 1e3);
+        }
+        let begun = Instant::now();
+        write_result(last, args.format, style, &mut out).await?;
+        eprintln!("statement {count}/{count}: written, {:.1} ms", begun.elapsed().as_secs_f64() * 1e3);
+        eprintln!("all statements: {:.1} ms (planning included)", started.elapsed().as_secs_f64() * 1e3);
+        Ok(())
     })?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)

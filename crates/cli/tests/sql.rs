@@ -33,6 +33,22 @@ fn inline_tables_union_paths_and_statements_see_earlier_views() {
 }
 
 #[test]
+fn timings_run_every_statement_and_report_rows_and_time() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "t", "nxlog.json");
+    let out = hela(&["sql", "--timings", "--table", &t, "--format", "csv",
+        "CREATE TEMP VIEW logons AS SELECT * FROM t WHERE EventID = 4624; SELECT * FROM logons; SELECT count(*) AS n FROM t"], None);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n5\n");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines[0].starts_with("statement 1/3: 0 rows, ") && lines[0].ends_with(" ms"), "{err}");
+    assert!(lines[1].starts_with("statement 2/3: 2 rows, "), "{err}");
+    assert!(lines[2].starts_with("statement 3/3: written, "), "{err}");
+    assert!(lines[3].starts_with("all statements: "), "{err}");
+}
+
+#[test]
 fn arrow_output_keeps_column_order_types_and_duplicate_names() {
     let dir = fixtures();
     let t = table_arg(&dir, "t", "nxlog.json");

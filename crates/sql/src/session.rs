@@ -75,13 +75,21 @@ impl Session {
     /// is read as Spark SQL writes it (the Databricks dialect): strings in single or double
     /// quotes, identifiers in backticks.
     pub async fn run(&self, sql: &str) -> Result<DataFrame, SqlError> {
+        let mut frames = self.run_each(sql).await?;
+        Ok(frames.pop().expect("at least one statement"))
+    }
+
+    /// Runs every statement of `sql` in order and returns each one's result, in order:
+    /// statements that make views or tables take effect here; queries are plans that run
+    /// when their frame is collected.
+    pub async fn run_each(&self, sql: &str) -> Result<Vec<DataFrame>, SqlError> {
         let statements = DFParser::parse_sql_with_dialect(sql, &DatabricksDialect {})
             .map_err(|e| SqlError::Query(format!("cannot parse the SQL: {e}")))?;
         if statements.is_empty() {
             return Err(SqlError::Query("no SQL statement given".into()));
         }
         let count = statements.len();
-        let mut last = None;
+        let mut frames = Vec::with_capacity(count);
         for (index, mut statement) in statements.into_iter().enumerate() {
             spark::unescape_string_literals(&mut statement);
             spark::make_temporary_views_plain(&mut statement);
@@ -92,9 +100,9 @@ impl Session {
             }
             spark::name_nested_fields(&mut statement);
             let plan = self.plan(statement).await?;
-            last = Some(self.ctx.execute_logical_plan(plan).await?);
+            frames.push(self.ctx.execute_logical_plan(plan).await?);
         }
-        Ok(last.expect("at least one statement"))
+        Ok(frames)
     }
 
     /// Plans a statement. A column written in another case than the data's (`LogonID` for
