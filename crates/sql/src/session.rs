@@ -90,14 +90,12 @@ impl Session {
         }
         let count = statements.len();
         let mut frames = Vec::with_capacity(count);
-        for (index, mut statement) in statements.into_iter().enumerate() {
+        for mut statement in statements {
             spark::unescape_string_literals(&mut statement);
             spark::make_temporary_views_plain(&mut statement);
             spark::rewrite_rlike(&mut statement);
             spark::make_subscripts_zero_based(&mut statement);
-            if index + 1 == count {
-                spark::name_repeated_columns(&mut statement);
-            }
+            spark::name_repeated_columns(&mut statement);
             spark::name_nested_fields(&mut statement);
             let plan = self.plan(statement).await?;
             frames.push(self.ctx.execute_logical_plan(plan).await?);
