@@ -29,7 +29,7 @@ pub fn parse(text: &str, names: &[String]) -> Result<Condition, String> {
         return Err("aggregations in conditions (`| count() ...`) are not supported; use a correlation rule".into());
     }
     let tokens = tokenize(text)?;
-    let mut parser = Parser { tokens, at: 0, names };
+    let mut parser = Parser { tokens, at: 0, names, depth: 0 };
     let condition = parser.or()?;
     match parser.tokens.get(parser.at) {
         None => Ok(condition),
@@ -68,10 +68,15 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     Ok(tokens)
 }
 
+/// How deeply `not` and parentheses may nest: far beyond real rules, well within the stack.
+const MAX_DEPTH: usize = 128;
+
 struct Parser<'a> {
     tokens: Vec<Token>,
     at: usize,
     names: &'a [String],
+    /// Nesting of the term being parsed.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -100,10 +105,13 @@ impl Parser<'_> {
     }
 
     fn not(&mut self) -> Result<Condition, String> {
-        if self.next_is(&Token::Not) {
-            return Ok(Condition::Not(Box::new(self.not()?)));
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("condition nests deeper than {MAX_DEPTH} levels"));
         }
-        self.primary()
+        let term = if self.next_is(&Token::Not) { self.not().map(|c| Condition::Not(Box::new(c))) } else { self.primary() };
+        self.depth -= 1;
+        term
     }
 
     fn primary(&mut self) -> Result<Condition, String> {
@@ -152,17 +160,29 @@ impl Parser<'_> {
     }
 }
 
-/// `*` matches any run of characters; everything else matches itself.
+/// `*` matches any run of characters; everything else matches itself. Linear in practice:
+/// one backtrack point (the last `*`), no recursion, whatever the pattern.
 fn glob_match(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, tail)) => {
-            name.starts_with(head)
-                && (0..=name.len() - head.len())
-                    .filter(|&i| name.is_char_boundary(head.len() + i))
-                    .any(|i| glob_match(tail, &name[head.len() + i..]))
+    let (pattern, name): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut p, mut n) = (0, 0);
+    let mut last_star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if pattern.get(p) == Some(&'*') {
+            last_star = Some((p, n));
+            p += 1;
+        } else if pattern.get(p) == Some(&name[n]) {
+            p += 1;
+            n += 1;
+        } else if let Some((star, from)) = last_star {
+            // Let the last `*` take one more character and try again after it.
+            last_star = Some((star, from + 1));
+            p = star + 1;
+            n = from + 1;
+        } else {
+            return false;
         }
     }
+    pattern[p..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]
@@ -197,6 +217,29 @@ mod tests {
     }
 
     #[test]
+    fn name_patterns_match_without_blowing_up() {
+        for (pattern, name, expected) in [
+            ("selection_*", "selection_img", true),
+            ("*_img", "selection_img", true),
+            ("sel*img", "selection_img", true),
+            ("s*l*c*", "selection", true),
+            ("selection_*", "selection", false),
+            ("filter", "filter_main", false),
+            ("", "", true),
+            ("*", "", true),
+        ] {
+            assert_eq!(glob_match(pattern, name), expected, "{pattern} ~ {name}");
+        }
+        // Found by fuzzing: runs of stars that fail to match took exponential time, and a very
+        // long run overflowed the stack.
+        let stars = format!("{}I", "*".repeat(64));
+        assert!(!glob_match(&stars, "selection_eid"));
+        let long = format!("selection_eid{}", "*".repeat(200_000));
+        assert!(glob_match(&long, "selection_eid"));
+        assert!(parse(&format!("all of {stars}"), &names(&["selection_eid"])).unwrap_err().contains("matches no search identifier"));
+    }
+
+    #[test]
     fn errors_name_the_problem() {
         let n = names(&["selection"]);
         assert!(parse("selection and filter", &n).unwrap_err().contains("filter"));
@@ -205,5 +248,9 @@ mod tests {
         assert!(parse("1 of nothing*", &n).unwrap_err().contains("nothing*"));
         assert!(parse("", &n).is_err());
         assert!(parse("selection selection", &n).is_err());
+        let deep = format!("{}selection{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse(&deep, &n).unwrap_err().contains("deeper"));
+        assert!(parse(&format!("{}selection", "not ".repeat(100_000)), &n).unwrap_err().contains("deeper"));
+        assert!(parse("not not (selection)", &n).is_ok());
     }
 }
