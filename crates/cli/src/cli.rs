@@ -8,13 +8,15 @@ use hela_sql::{OutputFormat, TableSpec};
 
 /// hela — Hunting Engine for Log Analytics.
 ///
-/// Ingest Windows, Sysmon and network security events (JSON lines, gzip, zip, tar.gz;
-/// NXLog, Winlogbeat and Zeek shapes) into a local Parquet lake, and hunt over them with SQL.
+/// Ingest Windows, Sysmon and network security events (JSON lines, gzip, zip, tar.gz, .evtx;
+/// NXLog, Winlogbeat and Zeek shapes) into a local Parquet lake, and hunt over them with SQL
+/// and Sigma rules.
 ///
 /// A first hunt:
 ///   hela sample --out sample.json
 ///   hela ingest sample.json
 ///   hela sql "SELECT Channel, EventID, count(*) AS n FROM events GROUP BY 1, 2 ORDER BY n DESC"
+///   hela hunt --sigma sigma/rules/windows
 #[derive(Debug, Parser)]
 #[command(name = "hela", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
