@@ -43,14 +43,23 @@ pub fn store(root: &Path, detections: &[Detection], engine: &Engine) -> anyhow::
     Ok(())
 }
 
+/// Writes the detections as JSON lines in a fixed order (a lake's batches can arrive in any
+/// order), so the same detections make the same file and are recognised when saved again.
 fn write_lines(file: &Path, detections: &[Detection], engine: &Engine) -> anyhow::Result<()> {
+    let mut lines: Vec<String> = detections
+        .iter()
+        .map(|detection| {
+            let mut object = to_json(detection, engine);
+            if let Some(map) = object.as_object_mut() {
+                map.remove("event");
+            }
+            object.to_string()
+        })
+        .collect();
+    lines.sort_unstable();
     let mut out = std::io::BufWriter::new(std::fs::File::create(file).with_context(|| format!("cannot write {}", file.display()))?);
-    for detection in detections {
-        let mut object = to_json(detection, engine);
-        if let Some(map) = object.as_object_mut() {
-            map.remove("event");
-        }
-        writeln!(out, "{object}")?;
+    for line in lines {
+        writeln!(out, "{line}")?;
     }
     out.flush()?;
     Ok(())
