@@ -66,6 +66,10 @@ pub struct DataFile {
     pub bytes: u64,
     pub source: String,
     pub day: String,
+    /// The distinct `EventID` numbers of its rows; absent when unknown (too many, not
+    /// numbers, or a lake written before they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_ids: Option<Vec<i64>>,
 }
 
 /// An input that was ingested, so that ingesting it again can be skipped.

@@ -369,6 +369,7 @@ impl<'a> Run<'a> {
                 bytes: file.bytes,
                 source: file.key.source.clone(),
                 day: file.key.day.clone(),
+                event_ids: file.event_ids.clone(),
             });
         }
         if needs_rewrite(&before.storage_type(), &shape.storage_type()) {

@@ -2,6 +2,7 @@
 //! buffered, converted to Arrow in batches under the partition's inferred schema, and
 //! appended to an open file until its schema changes or it is large enough.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,6 +32,33 @@ pub struct StagedFile {
     pub rows: u64,
     pub bytes: u64,
     pub schema: SchemaRef,
+    /// The `EventID`s of its rows, when they are whole numbers and few (see [`EventIds`]).
+    pub event_ids: Option<Vec<i64>>,
+}
+
+/// The distinct `EventID` numbers of a file's rows, for pruning files by `EventID = n`.
+/// Unknown (`None`) once a row has an `EventID` that is not a whole number, or once there
+/// are more than [`MAX_EVENT_IDS`].
+#[derive(Debug, Clone)]
+struct EventIds(Option<BTreeSet<i64>>);
+
+/// More distinct event ids than this in one file and the file is not pruned by them.
+const MAX_EVENT_IDS: usize = 64;
+const EVENT_ID: &str = "EventID";
+
+impl EventIds {
+    fn observe(&mut self, record: &Map<String, Value>) {
+        let Some(ids) = &mut self.0 else { return };
+        match record.get(EVENT_ID) {
+            None | Some(Value::Null) => {}
+            Some(value) => match value.as_i64() {
+                Some(id) if ids.len() < MAX_EVENT_IDS || ids.contains(&id) => {
+                    ids.insert(id);
+                }
+                _ => self.0 = None,
+            },
+        }
+    }
 }
 
 /// The writer of one partition of one table during one ingest.
@@ -47,6 +75,7 @@ struct OpenFile {
     schema: SchemaRef,
     writer: ArrowWriter<File>,
     rows: u64,
+    event_ids: EventIds,
 }
 
 impl PartitionWriter {
@@ -75,12 +104,14 @@ impl PartitionWriter {
             let path = staging.join(name());
             let file = File::create(&path).map_err(LakeError::io(&path))?;
             let writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties())).map_err(parquet_error(&path))?;
-            self.open = Some(OpenFile { path, schema: schema.clone(), writer, rows: 0 });
+            let event_ids = EventIds(Some(BTreeSet::new()));
+            self.open = Some(OpenFile { path, schema: schema.clone(), writer, rows: 0, event_ids });
         }
         let batch = records_to_batch(&self.pending, schema)?;
         let open = self.open.as_mut().expect("opened above");
         open.writer.write(&batch).map_err(parquet_error(&open.path))?;
         open.rows += batch.num_rows() as u64;
+        self.pending.iter().for_each(|record| open.event_ids.observe(record));
         self.pending.clear();
         Ok(closed)
     }
@@ -97,7 +128,16 @@ impl PartitionWriter {
         let file = open.writer.into_inner().map_err(parquet_error(&open.path))?;
         file.sync_all().map_err(LakeError::io(&open.path))?;
         let bytes = file.metadata().map_err(LakeError::io(&open.path))?.len();
-        Ok(Some(StagedFile { table: self.table.clone(), key: self.key.clone(), path: open.path, rows: open.rows, bytes, schema: open.schema }))
+        let event_ids = open.event_ids.0.map(|ids| ids.into_iter().collect());
+        Ok(Some(StagedFile {
+            table: self.table.clone(),
+            key: self.key.clone(),
+            path: open.path,
+            rows: open.rows,
+            bytes,
+            schema: open.schema,
+            event_ids,
+        }))
     }
 }
 

@@ -37,6 +37,7 @@ struct LakeFile {
     bytes: u64,
     source: String,
     day: String,
+    event_ids: Option<Vec<i64>>,
 }
 
 impl LakeTable {
@@ -52,6 +53,7 @@ impl LakeTable {
                 bytes: f.bytes,
                 source: f.source.clone(),
                 day: f.day.clone(),
+                event_ids: f.event_ids.clone(),
             })
             .collect();
         LakeTable { schema: Arc::new(query_schema(&shape.storage_schema())), files }
@@ -83,7 +85,7 @@ impl TableProvider for LakeTable {
         let bounds = Bounds::from_filters(filters);
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); state.config().target_partitions().max(1)];
         let mut sizes = vec![0u64; groups.len()];
-        for file in self.files.iter().filter(|f| bounds.may_hold(&f.source, &f.day)) {
+        for file in self.files.iter().filter(|f| bounds.may_hold(&f.source, &f.day, f.event_ids.as_deref())) {
             // Largest-first is not needed for balance here: files are similar in size.
             let smallest = (0..sizes.len()).min_by_key(|&i| sizes[i]).expect("at least one group");
             sizes[smallest] += file.bytes;

@@ -1,6 +1,7 @@
-//! Which partitions of a lake table can hold rows a scan's filters accept: a partition is
+//! Which files of a lake table can hold rows a scan's filters accept: a file's partition is
 //! a source (the `Channel` text of its rows, when they have one) and a day (the date that
-//! starts their `@timestamp`), so filters on those two columns rule partitions out.
+//! starts their `@timestamp`), and the catalog knows the `EventID`s of most files, so
+//! filters on those three columns rule files out before they are opened.
 
 use std::collections::HashSet;
 
@@ -18,6 +19,8 @@ pub struct Bounds {
     /// `@timestamp` lower and upper bounds (strings, as compared).
     after: Option<String>,
     before: Option<String>,
+    /// `EventID` (a number column) must be one of these.
+    event_ids: Option<HashSet<i64>>,
 }
 
 /// A record's source is its `Channel` when it has one, so a file of another source holds no
@@ -26,6 +29,7 @@ const CHANNEL: &str = "Channel";
 const TIMESTAMP: &str = "@timestamp";
 /// Days are `YYYY-MM-DD`: the first characters of every `@timestamp` in the partition.
 const DAY_LENGTH: usize = 10;
+const EVENT_ID: &str = "EventID";
 
 impl Bounds {
     /// What the conjuncts of `filters` say about `Channel` and `@timestamp`.
@@ -40,6 +44,9 @@ impl Bounds {
     }
 
     fn learn(&mut self, expr: &Expr) {
+        if self.learn_event_ids(expr) {
+            return;
+        }
         match expr {
             Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
                 let (column, op, value) = match (text_literal(right), text_literal(left)) {
@@ -81,6 +88,32 @@ impl Bounds {
         }
     }
 
+    /// `EventID = n` or `EventID IN (n, m)` with whole-number literals, on the column itself
+    /// (a number column: text compared with a number goes through a cast and is not learnt).
+    fn learn_event_ids(&mut self, expr: &Expr) -> bool {
+        let values: HashSet<i64> = match expr {
+            Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) => match (left.as_ref(), right.as_ref()) {
+                (Expr::Column(c), value) | (value, Expr::Column(c)) if c.name == EVENT_ID => match integer_literal(value) {
+                    Some(v) => HashSet::from([v]),
+                    None => return false,
+                },
+                _ => return false,
+            },
+            Expr::InList(list) if !list.negated && matches!(list.expr.as_ref(), Expr::Column(c) if c.name == EVENT_ID) => {
+                match list.list.iter().map(integer_literal).collect::<Option<HashSet<i64>>>() {
+                    Some(values) => values,
+                    None => return false,
+                }
+            }
+            _ => return false,
+        };
+        self.event_ids = Some(match self.event_ids.take() {
+            Some(known) => known.intersection(&values).copied().collect(),
+            None => values,
+        });
+        true
+    }
+
     fn restrict(&mut self, column: &Expr, values: HashSet<String>) {
         let slot = if is_column(column, CHANNEL) {
             &mut self.channels
@@ -95,11 +128,16 @@ impl Bounds {
         });
     }
 
-    /// False when no row of the partition (`source`, `day`) can pass the filters.
-    pub fn may_hold(&self, source: &str, day: &str) -> bool {
+    /// False when no row of a file of partition (`source`, `day`), whose rows have the
+    /// `event_ids` (`None`: unknown), can pass the filters.
+    pub fn may_hold(&self, source: &str, day: &str, event_ids: Option<&[i64]>) -> bool {
         let channel_ok = self.channels.as_ref().is_none_or(|c| c.contains(source));
         let lower_ok = self.lower_channels.as_ref().is_none_or(|c| c.contains(&source.to_lowercase()));
-        channel_ok && lower_ok && self.day_may_hold(day)
+        let ids_ok = match (&self.event_ids, event_ids) {
+            (Some(wanted), Some(held)) => held.iter().any(|id| wanted.contains(id)),
+            _ => true,
+        };
+        channel_ok && lower_ok && ids_ok && self.day_may_hold(day)
     }
 
     /// Every `@timestamp` of a file of day D starts with D: it is below a bound whose first
@@ -118,6 +156,23 @@ impl Bounds {
             day.get(..p.len()).is_none_or(|d| d <= p.as_str())
         });
         above_lower && below_upper
+    }
+}
+
+fn integer_literal(expr: &Expr) -> Option<i64> {
+    match expr {
+        Expr::Literal(value, _) => match value {
+            ScalarValue::Int64(Some(v)) => Some(*v),
+            ScalarValue::Int32(Some(v)) => Some(i64::from(*v)),
+            ScalarValue::Int16(Some(v)) => Some(i64::from(*v)),
+            ScalarValue::Int8(Some(v)) => Some(i64::from(*v)),
+            ScalarValue::UInt32(Some(v)) => Some(i64::from(*v)),
+            ScalarValue::UInt16(Some(v)) => Some(i64::from(*v)),
+            ScalarValue::UInt8(Some(v)) => Some(i64::from(*v)),
+            _ => None,
+        },
+        Expr::Cast(cast) if matches!(cast.field.data_type(), DataType::Int64) => integer_literal(&cast.expr),
+        _ => None,
     }
 }
 
@@ -153,7 +208,25 @@ mod tests {
     use datafusion::prelude::{ident as col, lit};
 
     fn holds(filters: Vec<Expr>, source: &str, day: &str) -> bool {
-        Bounds::from_filters(&filters).may_hold(source, day)
+        Bounds::from_filters(&filters).may_hold(source, day, None)
+    }
+
+    #[test]
+    fn event_id_filters_prune_files_without_those_ids() {
+        let ids = |filters: Vec<Expr>, held: Option<&[i64]>| Bounds::from_filters(&filters).may_hold("Security", "x", held);
+        let eq = vec![col(EVENT_ID).eq(lit(5140i64))];
+        assert!(ids(eq.clone(), Some(&[4624, 5140])));
+        assert!(!ids(eq.clone(), Some(&[4624, 4688])));
+        assert!(!ids(eq.clone(), Some(&[])));
+        assert!(ids(eq, None), "a file whose ids are unknown is read");
+        let listed = vec![col(EVENT_ID).in_list(vec![lit(1i64), lit(3i64)], false)];
+        assert!(ids(listed.clone(), Some(&[3])) && !ids(listed, Some(&[7])));
+        let both = vec![col(EVENT_ID).eq(lit(1i64)), col(EVENT_ID).eq(lit(3i64))];
+        assert!(!ids(both, Some(&[1, 3])), "no row is both 1 and 3");
+        // Text compared with a number, a disjunction, and negation prune nothing.
+        assert!(ids(vec![col(EVENT_ID).eq(lit("5140"))], Some(&[1])));
+        assert!(ids(vec![col(EVENT_ID).eq(lit(5140i64)).or(col("x").eq(lit(1i64)))], Some(&[1])));
+        assert!(ids(vec![col(EVENT_ID).in_list(vec![lit(5140i64)], true)], Some(&[1])));
     }
 
     #[test]
