@@ -26,30 +26,17 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-
-
-def run(command, cwd=None):
-    """Runs a command; returns (seconds, peak RSS in MB, exit status)."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as stderr:
-        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            stderr.seek(0)
-            sys.exit(f"{command[0]} failed ({status}):\n{stderr.read().decode(errors='replace')[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+sys.path.insert(0, str(HERE))
+from run import run  # noqa: E402  (wall time and peak RSS of one command)
 
 
 def measure(name, command, runs, cwd=None):
-    results = [run(command, cwd) for _ in range(runs)]
+    results = [run(command, cwd=cwd) for _ in range(runs)]
     seconds = statistics.median(r[0] for r in results)
     rss = max(r[1] for r in results)
     print(f"{name}: {', '.join(f'{r[0]:.2f}' for r in results)} s, peak RSS {rss:.0f} MB", file=sys.stderr)

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
+use hela_sigma::Level;
 use hela_sql::{OutputFormat, TableSpec};
 
 /// hela — Hunting Engine for Log Analytics.
@@ -146,6 +147,11 @@ pub struct SqlArgs {
     pub sql: String,
 }
 
+fn level_parser() -> impl clap::builder::TypedValueParser<Value = Level> {
+    let names = Level::ALL.map(Level::as_str);
+    clap::builder::PossibleValuesParser::new(names).map(|name| Level::parse(&name).expect("a listed level"))
+}
+
 fn format_parser() -> impl clap::builder::TypedValueParser<Value = OutputFormat> {
     let names = OutputFormat::ALL.map(|(name, _)| name);
     clap::builder::PossibleValuesParser::new(names).map(|name| name.parse::<OutputFormat>().expect("a listed format"))
@@ -183,8 +189,8 @@ pub struct HuntArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Only run rules of this level or above.
-    #[arg(long, value_enum, value_name = "LEVEL")]
-    pub min_level: Option<HuntLevel>,
+    #[arg(long, value_name = "LEVEL", value_parser = level_parser())]
+    pub min_level: Option<Level>,
     /// Only run rules with one of these statuses (stable, test, experimental, deprecated...).
     #[arg(long, value_name = "STATUS", value_delimiter = ',')]
     pub status: Vec<String>,
@@ -212,16 +218,6 @@ pub enum HuntFormat {
     Csv,
     Json,
     Jsonl,
-}
-
-/// Sigma levels, for --min-level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum HuntLevel {
-    Informational,
-    Low,
-    Medium,
-    High,
-    Critical,
 }
 
 /// Show the columns of a lake table.

@@ -237,8 +237,9 @@ fn matcher(m: &Matcher, column: Option<&Column>, view: &View) -> BooleanBuffer {
     }
 }
 
-/// A column found by exact name, else by name ignoring case.
-fn column_index(batch: &RecordBatch, name: &str) -> Option<usize> {
+/// A column found by exact name, else by name ignoring case (as Sigma field names and the
+/// event's key fields are looked up).
+pub fn column_index(batch: &RecordBatch, name: &str) -> Option<usize> {
     let schema = batch.schema();
     schema.index_of(name).ok().or_else(|| schema.fields().iter().position(|f| f.name().eq_ignore_ascii_case(name)))
 }

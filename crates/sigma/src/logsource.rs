@@ -44,7 +44,7 @@ const NETWORK_CONNECTION_5156: &[(&str, &str)] = &[
 pub const COMMON_ALIASES: &[(&str, &str)] = &[("Provider_Name", "SourceName"), ("Computer", "Hostname")];
 
 fn sysmon(event_ids: &[i64]) -> Branch {
-    Branch { channels: vec![SYSMON], event_ids: event_ids.to_vec(), aliases: &[] }
+    channel(SYSMON, event_ids)
 }
 
 fn channel(name: &'static str, event_ids: &[i64]) -> Branch {

@@ -21,6 +21,9 @@ pub enum Level {
 }
 
 impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 5] = [Level::Informational, Level::Low, Level::Medium, Level::High, Level::Critical];
+
     pub fn parse(text: &str) -> Option<Level> {
         Some(match text.trim().to_ascii_lowercase().as_str() {
             "informational" => Level::Informational,

@@ -33,7 +33,7 @@ pub fn hunt_files(
         eprintln!("warning: {error}");
     }
     if inputs.is_empty() {
-        anyhow::bail!("no event logs to hunt in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        anyhow::bail!("no event logs to hunt in {}", super::display(paths));
     }
     let names: Vec<Arc<str>> = inputs.iter().map(|i| Arc::from(i.display_name())).collect();
     let mut pending: Vec<(RecordBatch, Option<Arc<str>>)> = Vec::new();

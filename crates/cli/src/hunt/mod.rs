@@ -11,9 +11,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use hela_sigma::{Engine, Level, Rule, RuleSet, load_rules};
+use hela_sigma::{Engine, Rule, RuleSet, load_rules};
 
-use crate::cli::{HuntArgs, HuntLevel};
+use crate::cli::HuntArgs;
 use report::{Detection, Summary, Writer};
 
 pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
@@ -73,23 +73,14 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn selected(rule: &Rule, args: &HuntArgs) -> bool {
-    let level_ok = args.min_level.is_none_or(|min| rule.level >= level(min));
+    let level_ok = args.min_level.is_none_or(|min| rule.level >= min);
     let status_ok = args.status.is_empty() || args.status.iter().any(|s| s.eq_ignore_ascii_case(&rule.status));
     let tag_ok = args.tags.is_empty()
         || args.tags.iter().any(|want| rule.tags.iter().any(|t| t.to_ascii_lowercase().contains(&want.to_ascii_lowercase())));
     level_ok && status_ok && tag_ok
 }
 
-fn level(level: HuntLevel) -> Level {
-    match level {
-        HuntLevel::Informational => Level::Informational,
-        HuntLevel::Low => Level::Low,
-        HuntLevel::Medium => Level::Medium,
-        HuntLevel::High => Level::High,
-        HuntLevel::Critical => Level::Critical,
-    }
-}
-
+/// Paths for a message: `a, b, c`.
 fn display(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }

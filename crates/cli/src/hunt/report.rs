@@ -10,6 +10,7 @@ use anyhow::Context;
 use arrow::array::{Array, RecordBatch};
 use arrow::json::LineDelimitedWriter;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+use hela_sigma::eval::column_index;
 use hela_sigma::{Engine, Hit, Level, Rejected};
 use serde_json::{Map, Value, json};
 
@@ -84,8 +85,7 @@ impl<'a> Cells<'a> {
     }
 
     fn get(&self, name: &str, row: usize) -> Option<String> {
-        let schema = self.batch.schema();
-        let index = schema.index_of(name).ok().or_else(|| schema.fields().iter().position(|f| f.name().eq_ignore_ascii_case(name)))?;
+        let index = column_index(self.batch, name)?;
         let column = self.batch.column(index);
         if column.is_null(row) {
             return None;
@@ -143,23 +143,44 @@ pub struct Writer<W: Write> {
     written: u64,
 }
 
-const TABLE_HEADER: [&str; 7] = ["time", "host", "level", "rule", "event", "channel", "fields"];
+/// The columns of the csv format, in order.
+const COLUMNS: [&str; 10] =
+    ["@timestamp", "Hostname", "level", "rule_title", "rule_id", "tags", "EventID", "Channel", "EventRecordID", "fields"];
+
+/// The columns the table format shows (places in [`COLUMNS`]) and their headings.
+const TABLE_COLUMNS: [(usize, &str); 7] =
+    [(0, "time"), (1, "host"), (2, "level"), (3, "rule"), (6, "event"), (7, "channel"), (9, "fields")];
+
+/// A detection's values for [`COLUMNS`], as text.
+fn text_cells(detection: &Detection, engine: &Engine) -> [String; 10] {
+    let rule = &engine.rules()[detection.rule];
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        text(&detection.timestamp),
+        text(&detection.host),
+        rule.level.as_str().to_string(),
+        rule.title.clone(),
+        rule.id.clone(),
+        rule.tags.join(" "),
+        text(&detection.event_id),
+        text(&detection.channel),
+        text(&detection.record_id),
+        detection.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+    ]
+}
 
 impl<W: Write> Writer<W> {
     pub fn new(format: HuntFormat, mut out: W) -> anyhow::Result<Self> {
         match format {
-            HuntFormat::Csv => writeln!(out, "@timestamp,Hostname,level,rule_title,rule_id,tags,EventID,Channel,EventRecordID,fields")?,
+            HuntFormat::Csv => writeln!(out, "{}", COLUMNS.join(","))?,
             HuntFormat::Json => write!(out, "[")?,
-            HuntFormat::Table => writeln!(out, "{}", table_row(&TABLE_HEADER.map(String::from)))?,
+            HuntFormat::Table => writeln!(out, "{}", table_row(&TABLE_COLUMNS.map(|(_, heading)| heading.to_string())))?,
             HuntFormat::Jsonl => {}
         }
         Ok(Writer { format, out, written: 0 })
     }
 
     pub fn write(&mut self, detection: &Detection, engine: &Engine) -> anyhow::Result<()> {
-        let rule = &engine.rules()[detection.rule];
-        let text = |v: &Option<String>| v.clone().unwrap_or_default();
-        let fields = || detection.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
         match self.format {
             HuntFormat::Jsonl => writeln!(self.out, "{}", to_json(detection, engine))?,
             HuntFormat::Json => {
@@ -167,31 +188,13 @@ impl<W: Write> Writer<W> {
                 write!(self.out, "{separator}{}", to_json(detection, engine))?
             }
             HuntFormat::Csv => {
-                let row = [
-                    text(&detection.timestamp),
-                    text(&detection.host),
-                    rule.level.as_str().to_string(),
-                    rule.title.clone(),
-                    rule.id.clone(),
-                    rule.tags.join(" "),
-                    text(&detection.event_id),
-                    text(&detection.channel),
-                    text(&detection.record_id),
-                    fields(),
-                ];
-                writeln!(self.out, "{}", row.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","))?
+                let cells = text_cells(detection, engine);
+                writeln!(self.out, "{}", cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","))?
             }
             HuntFormat::Table => {
-                let row = [
-                    text(&detection.timestamp),
-                    text(&detection.host),
-                    rule.level.as_str().to_string(),
-                    rule.title.clone(),
-                    text(&detection.event_id),
-                    text(&detection.channel),
-                    fields(),
-                ];
-                writeln!(self.out, "{}", table_row(&row))?
+                let mut cells = text_cells(detection, engine);
+                let shown = TABLE_COLUMNS.map(|(place, _)| std::mem::take(&mut cells[place]));
+                writeln!(self.out, "{}", table_row(&shown))?
             }
         }
         self.written += 1;
