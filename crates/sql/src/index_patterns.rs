@@ -2,13 +2,13 @@
 //! HELK users' queries), `logs-endpoint-winevent-sysmon-*` names every lake table it
 //! matches, read as one table. Lake tables are made when a statement names them.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::Result;
-use hela_lake::{Catalog, Lake};
+use hela_lake::{Catalog, Lake, LakeError};
 
 use crate::lake_tables::LakeTable;
 
@@ -18,21 +18,42 @@ use crate::lake_tables::LakeTable;
 #[derive(Debug)]
 pub struct IndexPatternSchema {
     named: MemorySchemaProvider,
-    lake: Option<(Lake, Catalog)>,
+    lake: Option<Lake>,
+    /// The lake's catalog as last read; none while the lake does not exist yet.
+    catalog: RwLock<Option<Catalog>>,
 }
 
 impl IndexPatternSchema {
     /// A schema over the lake's catalog, when there is a lake.
-    pub fn new(lake: Option<(Lake, Catalog)>) -> Self {
-        IndexPatternSchema { named: MemorySchemaProvider::new(), lake }
+    pub fn new(lake: Option<Lake>) -> Result<Self, LakeError> {
+        let schema = IndexPatternSchema { named: MemorySchemaProvider::new(), lake, catalog: RwLock::new(None) };
+        schema.reload()?;
+        Ok(schema)
+    }
+
+    /// Reads the lake's catalog again, so that tables and files committed since are seen.
+    pub fn reload(&self) -> Result<(), LakeError> {
+        let catalog = match self.lake.as_ref().filter(|lake| lake.exists()) {
+            Some(lake) => Some(lake.catalog()?),
+            None => None,
+        };
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = catalog;
+        Ok(())
+    }
+
+    fn with_catalog<T>(&self, f: impl FnOnce(&Catalog) -> T) -> Option<T> {
+        self.catalog.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(f)
     }
 
     /// The lake tables `name` names (itself, or those its pattern matches), read as one.
     fn lake_table(&self, name: &str) -> Option<LakeTable> {
-        let (lake, catalog) = self.lake.as_ref()?;
-        let entries: Vec<_> =
-            catalog.tables.iter().filter(|(table, _)| names_table(name, table)).map(|(_, entry)| entry).collect();
-        (!entries.is_empty()).then(|| LakeTable::union(lake, &entries))
+        let lake = self.lake.as_ref()?;
+        self.with_catalog(|catalog| {
+            let entries: Vec<_> =
+                catalog.tables.iter().filter(|(table, _)| names_table(name, table)).map(|(_, entry)| entry).collect();
+            (!entries.is_empty()).then(|| LakeTable::union(lake, &entries))
+        })
+        .flatten()
     }
 }
 
@@ -40,9 +61,8 @@ impl IndexPatternSchema {
 impl SchemaProvider for IndexPatternSchema {
     fn table_names(&self) -> Vec<String> {
         let mut names = self.named.table_names();
-        if let Some((_, catalog)) = &self.lake {
-            names.extend(catalog.tables.keys().filter(|t| !self.named.table_exist(t)).cloned());
-        }
+        let lake_names = self.with_catalog(|catalog| catalog.tables.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+        names.extend(lake_names.into_iter().filter(|t| !self.named.table_exist(t)));
         names
     }
 
@@ -63,7 +83,7 @@ impl SchemaProvider for IndexPatternSchema {
 
     fn table_exist(&self, name: &str) -> bool {
         self.named.table_exist(name)
-            || self.lake.as_ref().is_some_and(|(_, catalog)| catalog.tables.keys().any(|t| names_table(name, t)))
+            || self.with_catalog(|catalog| catalog.tables.keys().any(|t| names_table(name, t))).unwrap_or(false)
     }
 }
 

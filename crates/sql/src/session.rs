@@ -4,7 +4,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
 use datafusion::common::TableReference;
+use datafusion::datasource::MemTable;
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
@@ -25,6 +29,8 @@ const MAX_CASE_FIXES: usize = 64;
 /// A query session: the lake's tables (when there is a lake) and the inline tables.
 pub struct Session {
     ctx: SessionContext,
+    partitions: usize,
+    lake_schema: Arc<IndexPatternSchema>,
 }
 
 impl Session {
@@ -52,23 +58,38 @@ impl Session {
         for function in spark::functions::all() {
             ctx.register_udf(function);
         }
-        let lake = match lake.filter(|l| l.exists()) {
-            Some(lake) => Some((lake.clone(), lake.catalog()?)),
-            None => None,
-        };
-        let schema = Arc::new(IndexPatternSchema::new(lake));
-        ctx.catalog("datafusion").expect("the default catalog").register_schema("public", schema)?;
+        let lake_schema = Arc::new(IndexPatternSchema::new(lake.cloned())?);
+        ctx.catalog("datafusion").expect("the default catalog").register_schema("public", lake_schema.clone())?;
+        let session = Session { ctx, partitions, lake_schema };
         let mut by_name: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
         for spec in tables {
             by_name.entry(spec.name.as_str()).or_default().push(spec.path.clone());
         }
         for (name, paths) in by_name {
-            let table = load_table(name, &paths, partitions, router, warn)?;
-            // Names are taken as written (`dataTable`), not folded to lower case.
-            ctx.deregister_table(TableReference::bare(name))?;
-            ctx.register_table(TableReference::bare(name), Arc::new(table))?;
+            session.register_files(name, &paths, router, &mut *warn)?;
         }
-        Ok(Session { ctx })
+        Ok(session)
+    }
+
+    /// Makes the table `name` from files, directories and archives, read as `hela sql
+    /// --table` reads them; it hides a lake table or earlier table of the same name.
+    pub fn register_files(&self, name: &str, paths: &[PathBuf], router: &dyn Router, warn: Warn) -> Result<(), SqlError> {
+        let table = load_table(name, paths, self.partitions, router, warn)?;
+        self.register(name, Arc::new(table))
+    }
+
+    /// Makes the table `name` from batches already in memory (a DataFrame handed over from
+    /// Python, say); it hides a lake table or earlier table of the same name.
+    pub fn register_batches(&self, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(), SqlError> {
+        let table = MemTable::try_new(schema, vec![batches]).map_err(|e| SqlError::Table { name: name.to_string(), message: e.to_string() })?;
+        self.register(name, Arc::new(table))
+    }
+
+    fn register(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<(), SqlError> {
+        // Names are taken as written (`dataTable`), not folded to lower case.
+        self.ctx.deregister_table(TableReference::bare(name))?;
+        self.ctx.register_table(TableReference::bare(name), table)?;
+        Ok(())
     }
 
     /// Runs every statement of `sql` in order and returns the last one's result. The text
@@ -119,6 +140,12 @@ impl Session {
             }
         }
         Err(SqlError::Query(format!("more than {MAX_CASE_FIXES} column names differ in case from the data")))
+    }
+
+    /// Reads the lake's catalog again, so that what was ingested since the session opened
+    /// (or since the lake was made) is seen; registered tables and views stay.
+    pub fn reload_lake(&self) -> Result<(), SqlError> {
+        Ok(self.lake_schema.reload()?)
     }
 
     /// The DataFusion context, for callers that need more than SQL text.

@@ -1,0 +1,28 @@
+//! hela's commands, shared by the `hela` program and the Python package: parse a command
+//! line with [`Cli`], run it with [`run`].
+
+mod cli;
+mod hunt;
+mod ingest;
+mod records;
+mod sample;
+mod sql;
+mod tables;
+
+use std::process::ExitCode;
+
+pub use cli::Cli;
+pub use records::router_named;
+
+/// Runs a parsed command line: what the command prints goes to standard output and error;
+/// the exit status says whether it found what it was asked to (ingest: every input read).
+pub fn run(args: Cli) -> anyhow::Result<ExitCode> {
+    match args.command {
+        cli::Command::Ingest(a) => ingest::run(a),
+        cli::Command::Sql(a) => sql::run(a),
+        cli::Command::Hunt(a) => hunt::run(a),
+        cli::Command::Tables(a) => tables::list(a),
+        cli::Command::Schema(a) => tables::schema(a),
+        cli::Command::Sample(a) => sample::run(a),
+    }
+}

@@ -1,0 +1,111 @@
+//! A connection: one lake, the tables registered on it, and a SQL session over both.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hela_lake::{IngestOptions, IngestProgress, Lake, Notice, Router, ingest};
+use hela_sql::Session;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::frame::Frame;
+use crate::ipc::decode;
+use crate::{hela_error, runtime};
+
+/// Messages of one ingest shown one by one before the rest are only counted.
+const SHOWN_MESSAGES: usize = 50;
+
+/// A lake (which need not exist yet: the first ingest makes it) and a query session on it.
+#[pyclass(module = "hela._hela", frozen)]
+pub struct Connection {
+    lake: Lake,
+    router: Arc<dyn Router>,
+    session: Session,
+}
+
+#[pymethods]
+impl Connection {
+    /// Opens the lake at `lake`; records are stored in `schema` (`raw` or `helk`).
+    #[new]
+    #[pyo3(signature = (lake, schema = "raw", helk_mappings = None))]
+    fn new(lake: PathBuf, schema: &str, helk_mappings: Option<PathBuf>) -> PyResult<Connection> {
+        let router = hela::router_named(schema, helk_mappings.as_deref()).map_err(hela_error)?;
+        let lake = Lake::new(lake);
+        let session = Session::new(Some(&lake), &[], router.as_ref(), &mut |_| {}).map_err(hela_error)?;
+        Ok(Connection { lake, router, session })
+    }
+
+    /// The lake's directory.
+    #[getter]
+    fn lake(&self) -> PathBuf {
+        self.lake.root().to_path_buf()
+    }
+
+    /// Runs every statement in order (views and tables made by one are seen by the next)
+    /// and returns the last one's result, not yet run.
+    fn sql(&self, py: Python<'_>, query: &str) -> PyResult<Frame> {
+        py.detach(|| runtime()?.block_on(self.session.run(query)).map(Frame::new).map_err(hela_error))
+    }
+
+    /// Makes the table `name` from files, directories and archives; returns the warnings
+    /// (bad lines skipped, truncated archives).
+    fn register_files(&self, py: Python<'_>, name: &str, paths: Vec<PathBuf>) -> PyResult<Vec<String>> {
+        py.detach(|| {
+            let mut warnings = Vec::new();
+            self.session.register_files(name, &paths, self.router.as_ref(), &mut |w| warnings.push(w)).map_err(hela_error)?;
+            Ok(warnings)
+        })
+    }
+
+    /// Makes the table `name` from an Arrow IPC stream (a pyarrow table or DataFrame).
+    fn register_ipc(&self, py: Python<'_>, name: &str, stream: &[u8]) -> PyResult<()> {
+        let (schema, batches) = decode(stream).map_err(hela_error)?;
+        py.detach(|| self.session.register_batches(name, schema, batches).map_err(hela_error))
+    }
+
+    /// Ingests files, directories and archives into the lake and returns what was done:
+    /// counts, and the messages (quarantined lines, skipped and failed inputs, warnings).
+    #[pyo3(signature = (paths, force = false))]
+    fn ingest<'py>(&self, py: Python<'py>, paths: Vec<PathBuf>, force: bool) -> PyResult<Bound<'py, PyDict>> {
+        let options = IngestOptions { force, router: self.router.clone(), ..IngestOptions::default() };
+        let (summary, messages, unshown) = py.detach(|| {
+            let mut messages: Vec<String> = Vec::new();
+            let mut unshown = 0usize;
+            let summary = ingest(&self.lake, &paths, &options, &IngestProgress::default(), &mut |notice| {
+                let message = match notice {
+                    Notice::Warning(w) => format!("warning: {w}"),
+                    Notice::Quarantined(bad) => format!("quarantined: {}:{}: {}", bad.origin, bad.line, bad.reason),
+                    Notice::Skipped { path, reason } => format!("skipped: {}: {reason}", path.display()),
+                    Notice::InputFailed { path, error } => format!("error: {path}: {error}"),
+                    Notice::Committed { .. } => return,
+                };
+                if messages.len() < SHOWN_MESSAGES {
+                    messages.push(message);
+                } else {
+                    unshown += 1;
+                }
+            })
+            .map_err(hela_error)?;
+            self.session.reload_lake().map_err(hela_error)?;
+            Ok::<_, PyErr>((summary, messages, unshown))
+        })?;
+        let result = PyDict::new(py);
+        result.set_item("inputs_read", summary.inputs_read)?;
+        result.set_item("inputs_skipped", summary.inputs_skipped)?;
+        result.set_item("inputs_failed", summary.inputs_failed)?;
+        result.set_item("records_stored", summary.records_stored)?;
+        result.set_item("records_quarantined", summary.records_quarantined)?;
+        result.set_item("warnings", summary.warnings)?;
+        result.set_item("bytes_read", summary.bytes_read)?;
+        result.set_item("files_written", summary.files_written)?;
+        result.set_item("seconds", summary.seconds)?;
+        result.set_item("messages", messages)?;
+        result.set_item("messages_not_shown", unshown)?;
+        Ok(result)
+    }
+
+    /// Reads the lake's catalog again, to see what another process ingested since.
+    fn refresh(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.session.reload_lake().map_err(hela_error))
+    }
+}

@@ -1,0 +1,259 @@
+"""Connections to a lake, and query results that become pyarrow, pandas or polars."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.ipc
+
+from . import _hela
+
+_default: Connection | None = None
+
+
+def _read_ipc(buffer: Any) -> pa.RecordBatchStreamReader:
+    # The buffer is Rust memory lent through the buffer protocol: read in place.
+    return pa.ipc.open_stream(pa.py_buffer(buffer))
+
+
+class Result:
+    """The result of a query, run when it is asked for (``to_arrow``, ``to_pandas``, ...).
+
+    Each conversion runs the query again; keep the table or DataFrame it returns.
+    """
+
+    def __init__(self, frame: _hela.Frame):
+        self._frame = frame
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The result's columns and their Arrow types (the query is not run)."""
+        return _read_ipc(self._frame.schema()).schema
+
+    def to_arrow(self) -> pa.Table:
+        """Runs the query on every core and returns the whole result as a pyarrow Table."""
+        return _read_ipc(self._frame.collect()).read_all()
+
+    def to_pandas(self, **options: Any):
+        """The result as a pandas DataFrame (``options`` go to ``pyarrow.Table.to_pandas``)."""
+        return self.to_arrow().to_pandas(**options)
+
+    def to_polars(self):
+        """The result as a polars DataFrame."""
+        import polars
+
+        return polars.from_arrow(self.to_arrow())
+
+    def batches(self) -> pa.RecordBatchReader:
+        """Runs the query and streams its result a batch at a time, for answers larger than
+        memory: ``for batch in result.batches(): ...``."""
+        stream = self._frame.stream()
+
+        def each() -> Iterator[pa.RecordBatch]:
+            for buffer in stream:
+                yield from _read_ipc(buffer)
+
+        return pa.RecordBatchReader.from_batches(self.schema, each())
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """The Arrow PyCapsule stream interface: polars, DuckDB and pyarrow read the result
+        from it batch by batch."""
+        return self.batches().__arrow_c_stream__(requested_schema)
+
+    def __repr__(self) -> str:
+        columns = ", ".join(f"{f.name}: {f.type}" for f in self.schema)
+        return f"<hela.Result ({columns})>"
+
+
+class Connection:
+    """A lake and a SQL session on it.
+
+    ``lake`` is the lake's directory (default: ``$HELA_LAKE``, else ``./hela-lake``); it need
+    not exist until the first ingest. ``schema`` is how ingested records are stored:
+    ``"raw"`` (field names as in the data) or ``"helk"`` (HELK's names and tables).
+    """
+
+    def __init__(self, lake: str | os.PathLike | None = None, schema: str = "raw", helk_mappings: str | os.PathLike | None = None):
+        lake = lake if lake is not None else os.environ.get("HELA_LAKE", "hela-lake")
+        self.schema = schema
+        self._native = _hela.Connection(
+            os.fspath(lake), schema, os.fspath(helk_mappings) if helk_mappings is not None else None
+        )
+
+    @property
+    def lake(self) -> Path:
+        """The lake's directory."""
+        return Path(self._native.lake)
+
+    def sql(self, query: str) -> Result:
+        """Runs the statements of ``query`` in order (Spark SQL: views made by one are seen by
+        the next) and returns the last one's result."""
+        return Result(self._native.sql(query))
+
+    def register(self, name: str, data: Any) -> Connection:
+        """Makes the table ``name`` for this connection's queries, hiding a lake table of the
+        same name. ``data`` is a path (file, directory, zip/tar.gz archive, .evtx) or a list
+        of paths, read as ``hela ingest`` reads them; or a pandas or polars DataFrame, a
+        pyarrow Table, RecordBatch or RecordBatchReader, or anything with
+        ``__arrow_c_stream__``."""
+        if isinstance(data, (str, os.PathLike)):
+            data = [data]
+        if isinstance(data, list) and all(isinstance(p, (str, os.PathLike)) for p in data):
+            for warning in self._native.register_files(name, [os.fspath(p) for p in data]):
+                print(f"warning: {warning}", file=sys.stderr)
+            return self
+        table = _to_arrow_table(data)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        self._native.register_ipc(name, sink.getvalue().to_pybytes())
+        return self
+
+    def ingest(self, *paths: str | os.PathLike, force: bool = False) -> dict:
+        """Ingests files, directories and archives into the lake. Returns the counts (records
+        stored and quarantined, inputs read, skipped and failed, ...); quarantined lines and
+        failed inputs are also printed to standard error."""
+        summary = self._native.ingest([os.fspath(p) for p in paths], force)
+        for message in summary["messages"]:
+            print(message, file=sys.stderr)
+        if summary["messages_not_shown"]:
+            print(f"... and {summary['messages_not_shown']} more messages", file=sys.stderr)
+        return summary
+
+    def hunt(
+        self,
+        rules: str | os.PathLike | Iterable[str | os.PathLike],
+        paths: str | os.PathLike | Iterable[str | os.PathLike] | None = None,
+        *,
+        min_level: str | None = None,
+        status: Iterable[str] = (),
+        tags: Iterable[str] = (),
+        save: bool = False,
+    ) -> pa.Table:
+        """Runs Sigma rules (files or directories) over event logs (``paths``: .evtx, JSON
+        lines, archives) or, without paths, over the lake's ``events``. Returns one row per
+        (rule, event): rule_id, rule_title, level, status, tags, @timestamp, Hostname, Channel,
+        EventID, EventRecordID, source, and the rule's fields and the whole event as JSON
+        text. ``save`` stores them in the lake's ``detections`` table."""
+        args = ["hunt", "--quiet", "--format", "jsonl", "--lake", os.fspath(self.lake)]
+        for rule in _paths(rules):
+            args += ["--sigma", rule]
+        if min_level:
+            args += ["--min-level", min_level]
+        for value in status:
+            args += ["--status", value]
+        for value in tags:
+            args += ["--tag", value]
+        if save:
+            args.append("--save")
+        with tempfile.TemporaryDirectory(prefix="hela-hunt-") as scratch:
+            out = os.path.join(scratch, "detections.jsonl")
+            args += ["--output", out, *(_paths(paths) if paths is not None else [])]
+            if command(*args) != 0:
+                raise _hela.HelaError("the hunt did not finish; see the messages above")
+            with open(out, encoding="utf-8") as lines:
+                rows = [_detection_row(json.loads(line)) for line in lines if line.strip()]
+        if save:
+            self._native.refresh()
+        return pa.Table.from_pylist(rows, schema=_DETECTION_SCHEMA)
+
+    def tables(self) -> list[str]:
+        """The names of the tables queries can use: the lake's and the registered ones."""
+        result = self.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
+        return result.to_arrow().column(0).to_pylist()
+
+    def refresh(self) -> None:
+        """Reads the lake's catalog again, to see what another process ingested since."""
+        self._native.refresh()
+
+    def __repr__(self) -> str:
+        return f"<hela.Connection lake={str(self.lake)!r} schema={self.schema!r}>"
+
+
+_DETECTION_SCHEMA = pa.schema(
+    [
+        ("rule_id", pa.string()),
+        ("rule_title", pa.string()),
+        ("level", pa.string()),
+        ("status", pa.string()),
+        ("tags", pa.list_(pa.string())),
+        ("@timestamp", pa.string()),
+        ("Hostname", pa.string()),
+        ("Channel", pa.string()),
+        ("EventID", pa.string()),
+        ("EventRecordID", pa.string()),
+        ("source", pa.string()),
+        ("fields", pa.string()),
+        ("event", pa.string()),
+    ]
+)
+
+
+def _detection_row(detection: dict) -> dict:
+    row = {}
+    for field in _DETECTION_SCHEMA.names:
+        value = detection.get(field)
+        if field in ("fields", "event") and value is not None:
+            value = json.dumps(value, ensure_ascii=False)
+        elif field in ("EventID", "EventRecordID") and value is not None:
+            value = str(value)
+        row[field] = value
+    return row
+
+
+def _paths(paths: Any) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    return [os.fspath(p) for p in paths]
+
+
+def _to_arrow_table(data: Any) -> pa.Table:
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    if type(data).__module__.startswith("pandas"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.table(data)
+    raise TypeError(
+        f"cannot make a table from {type(data).__name__}: give paths, a pandas or polars DataFrame, or an Arrow table"
+    )
+
+
+def connect(lake: str | os.PathLike | None = None, schema: str = "raw", helk_mappings: str | os.PathLike | None = None) -> Connection:
+    """Opens a lake (see :class:`Connection`) and makes it the one :func:`sql` and the
+    ``%hela`` magics use."""
+    global _default
+    _default = Connection(lake, schema, helk_mappings)
+    return _default
+
+
+def default_connection() -> Connection:
+    """The connection :func:`connect` opened last; the first call opens ``$HELA_LAKE``
+    (else ``./hela-lake``)."""
+    global _default
+    if _default is None:
+        _default = Connection()
+    return _default
+
+
+def sql(query: str) -> Result:
+    """Runs ``query`` on the default connection (see :func:`default_connection`)."""
+    return default_connection().sql(query)
+
+
+def command(*args: str | os.PathLike) -> int:
+    """Runs a ``hela`` command line in this process (``hela.command("tables", "--lake",
+    "demo-lake")``) and returns its exit status; it prints what the program prints."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return _hela.run_command([os.fspath(a) for a in args])
