@@ -239,4 +239,16 @@ pub struct SampleArgs {
     /// Approximate number of background events.
     #[arg(long, default_value_t = 2000)]
     pub events: usize,
+    /// nxlog: flat records as Security-Datasets ship them (`Hostname`, `EventID`, event
+    /// fields at the top). winlogbeat: Winlogbeat 6 records as in the 2019 Mordor datasets
+    /// (`computer_name`, `event_id`, `source_name`, event fields nested in `event_data`).
+    #[arg(long, value_enum, default_value = "nxlog")]
+    pub shape: SampleShape,
+}
+
+/// The record shapes `hela sample` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SampleShape {
+    Nxlog,
+    Winlogbeat,
 }

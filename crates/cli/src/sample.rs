@@ -1,14 +1,15 @@
 //! `hela sample`: writes a small, realistic Windows dataset (NXLog-shaped JSON lines, as in
 //! Security-Datasets) with background activity and one WMI lateral movement to find:
 //! a network logon (4624, type 3) from 172.18.39.5 as THESHIRE\pgustavo, then WmiPrvSE.exe
-//! starting PowerShell under that logon, which runs whoami.
+//! starting PowerShell under that logon, which runs whoami. `--shape winlogbeat` writes the
+//! same events as Winlogbeat 6 shipped them in 2019, with the event's fields in `event_data`.
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use crate::cli::SampleArgs;
+use crate::cli::{SampleArgs, SampleShape};
 
 const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
 const HOSTS: &[&str] = &["WORKSTATION5.theshire.local", "WORKSTATION6.theshire.local", "MORDORDC.theshire.local"];
@@ -26,7 +27,10 @@ pub fn run(args: SampleArgs) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(file);
     let events = generate(args.events);
     for event in &events {
-        serde_json::to_writer(&mut out, event)?;
+        match args.shape {
+            SampleShape::Nxlog => serde_json::to_writer(&mut out, event)?,
+            SampleShape::Winlogbeat => serde_json::to_writer(&mut out, &winlogbeat(event))?,
+        }
         out.write_all(b"\n")?;
     }
     out.flush()?;
@@ -160,4 +164,53 @@ fn logon(rng: &mut Rng, seconds: u64, host: &str, logon_type: u32, ip: &str, use
     });
     e.extend(fields.as_object().expect("object").clone());
     Value::Object(e)
+}
+
+/// NXLog's system fields and the Winlogbeat 6 fields they become; what is not here and not
+/// dropped goes into `event_data`.
+const WINLOGBEAT_FIELDS: &[(&str, &str)] = &[
+    ("@timestamp", "@timestamp"),
+    ("Hostname", "computer_name"),
+    ("Channel", "log_name"),
+    ("EventID", "event_id"),
+    ("SourceName", "source_name"),
+    ("RecordNumber", "record_number"),
+    ("ThreadID", "thread_id"),
+    ("ExecutionProcessID", "process_id"),
+    ("Category", "task"),
+];
+
+/// NXLog fields Winlogbeat does not have.
+const NXLOG_ONLY: &[&str] = &["@version", "EventTime", "Keywords", "Severity", "SeverityValue", "host", "tags"];
+
+/// The event as Winlogbeat 6.7 wrote it (the 2019 Mordor datasets' shape).
+fn winlogbeat(event: &Value) -> Value {
+    let Value::Object(fields) = event else { return event.clone() };
+    let mut out = serde_json::Map::new();
+    let mut event_data = serde_json::Map::new();
+    for (name, value) in fields {
+        if let Some((_, renamed)) = WINLOGBEAT_FIELDS.iter().find(|(from, _)| from == name) {
+            let value = match (*renamed, value) {
+                ("log_name", Value::String(channel)) if channel == "security" => json!("Security"),
+                ("record_number", Value::Number(n)) => json!(n.to_string()),
+                _ => value.clone(),
+            };
+            out.insert(renamed.to_string(), value);
+        } else if !NXLOG_ONLY.contains(&name.as_str()) {
+            event_data.insert(name.clone(), value.clone());
+        }
+    }
+    let task = out.get("task").and_then(Value::as_str).unwrap_or_default().to_string();
+    let summary = task.split(" (").next().unwrap_or_default().to_string();
+    let details: Vec<String> = event_data.iter().map(|(k, v)| format!("{k}: {}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
+    out.insert("message".into(), json!(format!("{summary}:\n{}", details.join("\n"))));
+    out.insert("event_data".into(), Value::Object(event_data));
+    out.insert("@metadata".into(), json!({"beat": "winlogbeat", "type": "doc", "version": "6.7.0", "topic": "winlogbeat"}));
+    out.insert("beat".into(), json!({"version": "6.7.0", "name": "WECserver", "hostname": "WECserver"}));
+    out.insert("host".into(), json!({"name": "WECserver"}));
+    out.insert("type".into(), json!("wineventlog"));
+    out.insert("level".into(), json!("Information"));
+    out.insert("opcode".into(), json!("Info"));
+    out.insert("version".into(), json!(5));
+    Value::Object(out)
 }

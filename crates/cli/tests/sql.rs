@@ -210,3 +210,24 @@ fn partition_pruning_never_changes_answers() {
         assert!(from_lake[0]["n"].as_i64().unwrap() > 0, "{sql} finds rows");
     }
 }
+
+#[test]
+fn winlogbeat_sample_nests_event_data_and_holds_the_wmi_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = dir.path().join("winlogbeat.json");
+    hela_ok(&["sample", "--shape", "winlogbeat", "--out", sample.to_str().unwrap(), "--events", "300"]);
+    let first: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&sample).unwrap().lines().next().unwrap()).unwrap();
+    assert!(first["event_data"].is_object() && first.get("EventID").is_none(), "{first}");
+    assert_eq!(first["@metadata"]["beat"], "winlogbeat");
+    let t = format!("t={}", sample.display());
+    let sql = "SELECT event_data.Image AS image, event_data.CommandLine AS command FROM t \
+               WHERE source_name = 'Microsoft-Windows-Sysmon' AND event_id = 1 \
+               AND event_data.ParentImage = 'C:\\\\Windows\\\\System32\\\\wbem\\\\WmiPrvSE.exe'";
+    let out = hela_ok(&["sql", "--lake", "/nonexistent-lake", "--table", &t, "--format", "jsonl", sql]);
+    let row: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(row["image"].as_str().unwrap().ends_with("powershell.exe"), "{out}");
+    assert!(row["command"].as_str().unwrap().contains(" -enc "), "{out}");
+    let logons = hela_ok(&["sql", "--lake", "/nonexistent-lake", "--table", &t, "--format", "csv",
+        "SELECT count(*) AS n FROM t WHERE log_name = 'Security' AND event_id = 4624 AND event_data.LogonType = '3'"]);
+    assert_eq!(logons, "n\n1\n");
+}
