@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
+use hela_chart::ChartKind;
 use hela_sigma::Level;
 use hela_sql::{OutputFormat, TableSpec};
 
@@ -34,6 +35,7 @@ pub enum Command {
     Tables(LakeArgs),
     Schema(SchemaArgs),
     Sample(SampleArgs),
+    Playbook(PlaybookArgs),
 }
 
 /// How records are stored: as they come, or in a schema's field names and tables.
@@ -142,9 +144,80 @@ pub struct SqlArgs {
     /// rows and wall time to standard error (the last result is printed as usual).
     #[arg(long)]
     pub timings: bool,
+    /// Also draw the result: a bar chart (--x categories, --y values, or the count of rows
+    /// per --x), a line chart (--y over --x) or a histogram of --x, written to --out.
+    #[arg(long, value_name = "KIND", requires_all = ["x", "out"], help_heading = "Charts")]
+    pub chart: Option<ChartKind>,
+    /// The chart's x column: categories of a bar chart, the axis of a line chart, the values
+    /// of a histogram.
+    #[arg(long, value_name = "COLUMN", requires = "chart", help_heading = "Charts")]
+    pub x: Option<String>,
+    /// The chart's y column (numbers).
+    #[arg(long, value_name = "COLUMN", requires = "chart", help_heading = "Charts")]
+    pub y: Option<String>,
+    /// The chart's title.
+    #[arg(long, value_name = "TEXT", requires = "chart", help_heading = "Charts")]
+    pub title: Option<String>,
+    /// The chart's file: .svg or .png.
+    #[arg(long, value_name = "FILE", requires = "chart", help_heading = "Charts")]
+    pub out: Option<PathBuf>,
     /// SQL statements, separated by `;`.
     #[arg(value_name = "SQL")]
     pub sql: String,
+}
+
+/// Run hunt playbooks: Markdown documents whose ```sql blocks are hunts.
+#[derive(Debug, Args)]
+pub struct PlaybookArgs {
+    #[command(subcommand)]
+    pub command: PlaybookCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaybookCommand {
+    Run(PlaybookRunArgs),
+}
+
+/// Run a playbook headless and write a report with every block's result.
+///
+/// A playbook is Markdown (ThreatHunter-Playbook / MyST style). Its ```sql blocks (also
+/// ```{sql} and ```{code-cell} sql) run in order against the lake and --table files, in one
+/// session, so views made by one block are seen by the next. The report is the playbook with
+/// each block's result table (and chart) after it: Markdown, or HTML for --report FILE.html.
+///
+/// Options after `sql` on a block's fence line:
+///   expect=hits    the block must return rows (a hunt that must keep firing)
+///   expect=none    the block must return no rows
+///   chart=bar|line|hist x=COLUMN [y=COLUMN] [title="..."]   draw the result
+///
+/// Exit status: 0 when every expectation held, 1 when one did not, 2 when a block failed.
+///
+/// Example:
+///   ```sql expect=hits chart=bar x=ParentImage y=n
+///   SELECT ParentImage, count(*) AS n FROM events WHERE EventID = 1 GROUP BY ParentImage
+///   ```
+///   hela playbook run hunt.md --lake demo-lake --report hunt-report.html
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct PlaybookRunArgs {
+    /// The playbook (Markdown).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// The schema --table files are read in.
+    #[command(flatten)]
+    pub records: RecordSchemaArgs,
+    /// Make a table from a file, directory or archive, without ingesting it.
+    #[arg(long = "table", value_name = "NAME=PATH")]
+    pub tables: Vec<TableSpec>,
+    /// Write the report to FILE: HTML when it ends in .html or .htm, Markdown otherwise.
+    /// Without it, the Markdown report goes to standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Rows of each result shown in the report (all are counted).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub max_rows: usize,
 }
 
 fn level_parser() -> impl clap::builder::TypedValueParser<Value = Level> {

@@ -4,6 +4,7 @@
 mod cli;
 mod hunt;
 mod ingest;
+mod playbook;
 mod records;
 mod sample;
 mod sql;
@@ -24,5 +25,8 @@ pub fn run(args: Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Tables(a) => tables::list(a),
         cli::Command::Schema(a) => tables::schema(a),
         cli::Command::Sample(a) => sample::run(a),
+        cli::Command::Playbook(a) => match a.command {
+            cli::PlaybookCommand::Run(a) => playbook::run(a),
+        },
     }
 }

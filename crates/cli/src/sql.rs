@@ -4,8 +4,9 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use hela_chart::ChartSpec;
 use hela_lake::Lake;
-use hela_sql::{Session, SqlError, TableStyle, write_result};
+use hela_sql::{Session, SqlError, TableStyle, write_batches, write_result};
 
 use crate::cli::SqlArgs;
 use crate::records;
@@ -22,6 +23,16 @@ pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
     };
     let mut out = BufWriter::with_capacity(1 << 20, &mut out);
     runtime.block_on(async {
+        if let Some(kind) = args.chart {
+            let frame = session.run(&args.sql).await?;
+            let schema = frame.schema().as_arrow().clone();
+            let batches = frame.collect().await.map_err(SqlError::from)?;
+            let spec = ChartSpec { kind, x: args.x.clone().unwrap_or_default(), y: args.y.clone(), title: args.title.clone() };
+            let path = args.out.as_deref().expect("clap requires --out with --chart");
+            hela_chart::render_file(&batches, &spec, path).map_err(|e| SqlError::Output(e.to_string()))?;
+            eprintln!("chart written to {}", path.display());
+            return write_batches(&schema, batches, args.format, style, &mut out).await.map(|_| ());
+        }
         if !args.timings {
             let frame = session.run(&args.sql).await?;
             return write_result(frame, args.format, style, &mut out).await.map(|_| ());

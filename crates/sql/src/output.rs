@@ -8,6 +8,7 @@ use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::dataframe::DataFrame;
+use datafusion::error::DataFusionError;
 use futures::StreamExt;
 use hela_schema::adapt::adapt_array;
 
@@ -61,8 +62,25 @@ pub struct TableStyle {
 
 /// Runs `frame` and writes its result to `out`. Returns the number of rows written.
 pub async fn write_result(frame: DataFrame, format: OutputFormat, style: TableStyle, out: &mut (dyn Write + Send)) -> Result<u64, SqlError> {
-    let schema = shown_schema(frame.schema().as_arrow());
-    let mut stream = frame.execute_stream().await?;
+    let schema = frame.schema().as_arrow().clone();
+    let stream = frame.execute_stream().await?;
+    write_stream(&schema, stream, format, style, out).await
+}
+
+/// Writes a result already in memory (`schema` is the query's) to `out`. Returns the
+/// number of rows written.
+pub async fn write_batches(schema: &Schema, batches: Vec<RecordBatch>, format: OutputFormat, style: TableStyle, out: &mut (dyn Write + Send)) -> Result<u64, SqlError> {
+    write_stream(schema, futures::stream::iter(batches.into_iter().map(Ok)), format, style, out).await
+}
+
+async fn write_stream(
+    schema: &Schema,
+    mut stream: impl futures::Stream<Item = Result<RecordBatch, DataFusionError>> + Unpin,
+    format: OutputFormat,
+    style: TableStyle,
+    out: &mut (dyn Write + Send),
+) -> Result<u64, SqlError> {
+    let schema = shown_schema(schema);
     let mut sink = Sink::new(format, schema.clone(), out)?;
     let mut rows = 0;
     while let Some(batch) = stream.next().await {
@@ -154,21 +172,36 @@ fn nested_as_json_text(batch: &RecordBatch) -> Result<RecordBatch, SqlError> {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(output_error)
 }
 
-/// An aligned text table, long cells cut to `style.max_width`, and a row count.
-fn write_table(schema: &Schema, batches: &[RecordBatch], style: TableStyle, out: &mut (dyn Write + Send)) -> Result<(), SqlError> {
+/// The names of a result's columns as the query gave them (`count(*)`, not `count(Int64(1))`).
+pub fn column_names(schema: &Schema) -> Vec<String> {
+    schema.fields().iter().map(|f| shown_name(f.name()).to_string()).collect()
+}
+
+/// The first `limit` rows of a result as one-line text cells: nulls as `NULL`, control
+/// characters escaped, cells longer than `max_width` characters cut with `…`.
+pub fn text_rows(batches: &[RecordBatch], max_width: Option<usize>, limit: usize) -> Result<Vec<Vec<String>>, SqlError> {
     let options = FormatOptions::default().with_null("NULL");
     let mut rows: Vec<Vec<String>> = Vec::new();
     for batch in batches {
+        if rows.len() >= limit {
+            break;
+        }
         let formatters = batch
             .columns()
             .iter()
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
             .collect::<Result<Vec<_>, _>>()
             .map_err(output_error)?;
-        for row in 0..batch.num_rows() {
-            rows.push(formatters.iter().map(|f| cell(&f.value(row).to_string(), style.max_width)).collect());
+        for row in 0..batch.num_rows().min(limit - rows.len()) {
+            rows.push(formatters.iter().map(|f| cell(&f.value(row).to_string(), max_width)).collect());
         }
     }
+    Ok(rows)
+}
+
+/// An aligned text table, long cells cut to `style.max_width`, and a row count.
+fn write_table(schema: &Schema, batches: &[RecordBatch], style: TableStyle, out: &mut (dyn Write + Send)) -> Result<(), SqlError> {
+    let rows = text_rows(batches, style.max_width, usize::MAX)?;
     let header: Vec<String> = schema.fields().iter().map(|f| cell(f.name(), style.max_width)).collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {

@@ -273,6 +273,6 @@ pub fn reasons(rejected: &[Rejected]) -> String {
         *counts.entry(kind).or_default() += 1;
     }
     let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     counts.iter().take(4).map(|(kind, n)| format!("{n} {kind}")).collect::<Vec<_>>().join(", ")
 }

@@ -1,0 +1,245 @@
+//! The report of a playbook run: the playbook's prose, and after each SQL block its result
+//! table, chart and verdict; as Markdown or as one self-contained HTML page.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use base64::Engine;
+
+use super::parse::Part;
+
+/// Whether a block's expectation held.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The block has no expectation (or did not run).
+    #[default]
+    None,
+    Held(String),
+    Unmet(String),
+}
+
+/// What one block returned.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub columns: Vec<String>,
+    /// The first rows, as text.
+    pub rows: Vec<Vec<String>>,
+    pub total_rows: u64,
+    pub millis: f64,
+    /// The chart as SVG, or why it could not be drawn.
+    pub chart: Option<Result<String, String>>,
+    pub error: Option<String>,
+    pub verdict: Verdict,
+}
+
+impl Outcome {
+    /// One line: rows, time, and the verdict or error.
+    pub fn summary(&self) -> String {
+        if let Some(error) = &self.error {
+            return format!("error: {error}");
+        }
+        let rows = format!("{} row{}, {:.0} ms", self.total_rows, if self.total_rows == 1 { "" } else { "s" }, self.millis);
+        match &self.verdict {
+            Verdict::None => rows,
+            Verdict::Held(what) => format!("{rows}; {what}: held"),
+            Verdict::Unmet(what) => format!("{rows}; NOT AS EXPECTED: {what}"),
+        }
+    }
+
+    fn mark(&self) -> &'static str {
+        match (&self.error, &self.verdict) {
+            (Some(_), _) | (_, Verdict::Unmet(_)) => "✗",
+            (_, Verdict::Held(_)) => "✓",
+            _ => "·",
+        }
+    }
+}
+
+/// What the report says about the run as a whole.
+pub struct Header<'a> {
+    pub playbook: &'a str,
+    pub lake: &'a Path,
+    pub when: String,
+}
+
+impl Header<'_> {
+    fn line(&self, outcomes: &[Outcome]) -> String {
+        let held = outcomes.iter().filter(|o| matches!(o.verdict, Verdict::Held(_))).count();
+        let unmet = outcomes.iter().filter(|o| matches!(o.verdict, Verdict::Unmet(_))).count();
+        let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+        format!(
+            "hela playbook run {} · {} · lake {} · {} blocks: {held} expectations held, {unmet} not, {failed} failed",
+            self.playbook,
+            self.when,
+            self.lake.display(),
+            outcomes.len()
+        )
+    }
+}
+
+/// The time now, in UTC, to the second.
+pub fn now() -> String {
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rest / 3600, rest / 60 % 60, rest % 60)
+}
+
+/// The calendar date of a day counted from 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// The report as Markdown; charts are SVG images inlined as data URLs.
+pub fn markdown(header: &Header, parts: &[Part], outcomes: &[Outcome]) -> String {
+    let mut out = format!("> {}\n\n", header.line(outcomes));
+    let mut outcomes = outcomes.iter();
+    for part in parts {
+        match part {
+            Part::Prose(text) => out.push_str(text),
+            Part::Query(block) => {
+                let Some(outcome) = outcomes.next() else { break };
+                let _ = write!(out, "```{}\n{}```\n\n> {} {}\n\n", block.info, block.sql, outcome.mark(), outcome.summary());
+                if !outcome.columns.is_empty() && outcome.error.is_none() {
+                    out.push_str(&markdown_table(outcome));
+                }
+                match &outcome.chart {
+                    Some(Ok(svg)) => {
+                        let data = base64::engine::general_purpose::STANDARD.encode(svg);
+                        let _ = write!(out, "![chart](data:image/svg+xml;base64,{data})\n\n");
+                    }
+                    Some(Err(error)) => {
+                        let _ = write!(out, "> chart not drawn: {error}\n\n");
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+fn markdown_table(outcome: &Outcome) -> String {
+    // Backslashes (Windows paths) are doubled so that `\?` or `\*` stay as written.
+    let escape = |cell: &str| cell.replace('\\', "\\\\").replace('|', "\\|");
+    let mut out = String::new();
+    let _ = writeln!(out, "| {} |", outcome.columns.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(outcome.columns.len()));
+    for row in &outcome.rows {
+        let _ = writeln!(out, "| {} |", row.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" | "));
+    }
+    let more = outcome.total_rows.saturating_sub(outcome.rows.len() as u64);
+    if more > 0 {
+        let _ = writeln!(out, "\n… {more} more rows");
+    }
+    out.push('\n');
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}\
+pre{background:#f4f4f4;padding:.6rem;overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}\
+td,th{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}th{background:#eee}\
+.status{font-weight:600}.held{color:#176f2c}.unmet,.error{color:#b00020}.run{color:#555;font-size:.9rem}";
+
+/// The report as one HTML page: prose rendered from Markdown, tables, charts inline.
+pub fn html(header: &Header, parts: &[Part], outcomes: &[Outcome]) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<p class=\"run\">{}</p>\n",
+        escape_html(header.playbook),
+        escape_html(&header.line(outcomes))
+    );
+    let mut outcomes = outcomes.iter();
+    for part in parts {
+        match part {
+            Part::Prose(text) => pulldown_cmark::html::push_html(&mut out, pulldown_cmark::Parser::new(text)),
+            Part::Query(block) => {
+                let Some(outcome) = outcomes.next() else { break };
+                let class = match (&outcome.error, &outcome.verdict) {
+                    (Some(_), _) => "error",
+                    (_, Verdict::Unmet(_)) => "unmet",
+                    (_, Verdict::Held(_)) => "held",
+                    _ => "plain",
+                };
+                let _ = write!(
+                    out,
+                    "<pre><code class=\"language-sql\">{}</code></pre>\n<p class=\"status {class}\">{} {}</p>\n",
+                    escape_html(&block.sql),
+                    outcome.mark(),
+                    escape_html(&outcome.summary())
+                );
+                if !outcome.columns.is_empty() && outcome.error.is_none() {
+                    out.push_str(&html_table(outcome));
+                }
+                match &outcome.chart {
+                    Some(Ok(svg)) => out.push_str(svg),
+                    Some(Err(error)) => {
+                        let _ = writeln!(out, "<p class=\"error\">chart not drawn: {}</p>", escape_html(error));
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn html_table(outcome: &Outcome) -> String {
+    let mut out = String::from("<table><tr>");
+    for column in &outcome.columns {
+        let _ = write!(out, "<th>{}</th>", escape_html(column));
+    }
+    out.push_str("</tr>\n");
+    for row in &outcome.rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", escape_html(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    let more = outcome.total_rows.saturating_sub(outcome.rows.len() as u64);
+    if more > 0 {
+        let _ = writeln!(out, "<p>… {more} more rows</p>");
+    }
+    out
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_from_days() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_415), (2025, 11, 23));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn html_escapes_cells_and_sql() {
+        assert_eq!(escape_html("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+    }
+}
