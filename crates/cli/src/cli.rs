@@ -119,14 +119,7 @@ pub struct IngestArgs {
 #[command(verbatim_doc_comment)]
 pub struct SqlArgs {
     #[command(flatten)]
-    pub lake: LakeArgs,
-    /// The schema --table files are read in (the lake keeps the one it was ingested with).
-    #[command(flatten)]
-    pub records: RecordSchemaArgs,
-    /// Make a table from a file, directory or archive, without ingesting it. Give the same
-    /// NAME several times to union several paths.
-    #[arg(long = "table", value_name = "NAME=PATH")]
-    pub tables: Vec<TableSpec>,
+    pub tables: QueryTablesArgs,
     /// Output format: table (aligned text), csv, json (an array of objects), jsonl (an
     /// object per line), parquet, or arrow (an Arrow IPC stream for pyarrow/pandas/polars).
     #[arg(long, short, default_value = "table", value_name = "FORMAT", value_parser = format_parser())]
@@ -164,6 +157,20 @@ pub struct SqlArgs {
     /// SQL statements, separated by `;`.
     #[arg(value_name = "SQL")]
     pub sql: String,
+}
+
+/// The tables queries read: the lake's, and tables made from files for one run.
+#[derive(Debug, Args)]
+pub struct QueryTablesArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// The schema --table files are read in (the lake keeps the one it was ingested with).
+    #[command(flatten)]
+    pub records: RecordSchemaArgs,
+    /// Make a table from a file, directory or archive, without ingesting it. Give the same
+    /// NAME several times to union several paths.
+    #[arg(long = "table", value_name = "NAME=PATH")]
+    pub tables: Vec<TableSpec>,
 }
 
 /// Run hunt playbooks: Markdown documents whose ```sql blocks are hunts.
@@ -204,13 +211,7 @@ pub struct PlaybookRunArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     #[command(flatten)]
-    pub lake: LakeArgs,
-    /// The schema --table files are read in.
-    #[command(flatten)]
-    pub records: RecordSchemaArgs,
-    /// Make a table from a file, directory or archive, without ingesting it.
-    #[arg(long = "table", value_name = "NAME=PATH")]
-    pub tables: Vec<TableSpec>,
+    pub tables: QueryTablesArgs,
     /// Write the report to FILE: HTML when it ends in .html or .htm, Markdown otherwise.
     /// Without it, the Markdown report goes to standard output.
     #[arg(long, short, value_name = "FILE")]

@@ -8,14 +8,20 @@ use hela_chart::ChartSpec;
 use hela_lake::Lake;
 use hela_sql::{Session, SqlError, TableStyle, write_batches, write_result};
 
-use crate::cli::SqlArgs;
+use crate::cli::{QueryTablesArgs, SqlArgs};
 use crate::records;
 
-pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+/// Opens a session on the lake and the --table files; warnings go to standard error.
+pub fn open_session(args: &QueryTablesArgs) -> anyhow::Result<(Lake, Session)> {
     let lake = Lake::new(&args.lake.lake);
     let router = records::router(&args.records)?;
     let session = Session::new(Some(&lake), &args.tables, router.as_ref(), &mut |w| eprintln!("warning: {w}"))?;
+    Ok((lake, session))
+}
+
+pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let (_, session) = open_session(&args.tables)?;
     let style = TableStyle { max_width: (!args.wide).then_some(args.max_width) };
     let mut out: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?),

@@ -51,7 +51,7 @@ fn day_of(record: &Map<String, Value>) -> Option<String> {
 }
 
 /// The proleptic Gregorian date of a day number counted from 1970-01-01.
-fn civil_date(days: i64) -> String {
+pub fn civil_date(days: i64) -> String {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

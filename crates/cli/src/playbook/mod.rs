@@ -12,11 +12,9 @@ use anyhow::Context;
 use arrow::array::RecordBatch;
 use futures::StreamExt;
 use hela_chart::ChartSpec;
-use hela_lake::Lake;
 use hela_sql::{Session, SqlError, column_names, text_rows};
 
 use crate::cli::PlaybookRunArgs;
-use crate::records;
 use parse::{Block, Expect, Part, parse};
 use report::{Outcome, Verdict};
 
@@ -33,9 +31,7 @@ pub fn run(args: PlaybookRunArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("{}: no ```sql blocks to run", args.file.display());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let lake = Lake::new(&args.lake.lake);
-    let router = records::router(&args.records)?;
-    let session = Session::new(Some(&lake), &args.tables, router.as_ref(), &mut |w| eprintln!("warning: {w}"))?;
+    let (lake, session) = crate::sql::open_session(&args.tables)?;
     let mut outcomes = Vec::with_capacity(blocks);
     for block in parts.iter().filter_map(|p| if let Part::Query(b) = p { Some(b) } else { None }) {
         let outcome = runtime.block_on(run_block(&session, block, args.max_rows));
