@@ -189,3 +189,30 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         if p.is_dir() { walk(&p) } else { vec![p] }
     }).collect()
 }
+
+#[test]
+fn lake_files_are_lz4_parquet_with_statistics() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tempfile::tempdir().unwrap();
+    let sample = dir.path().join("sample.json");
+    let lake = dir.path().join("lake");
+    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", "300"]);
+    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()]);
+    let mut files = Vec::new();
+    let mut dirs = vec![lake.join("tables")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+            if entry.path().is_dir() { dirs.push(entry.path()) } else { files.push(entry.path()) }
+        }
+    }
+    assert!(!files.is_empty());
+    for file in files {
+        let reader = SerializedFileReader::new(std::fs::File::open(&file).unwrap()).unwrap();
+        let row_group = reader.metadata().row_group(0);
+        for column in row_group.columns() {
+            assert_eq!(column.compression(), parquet::basic::Compression::LZ4_RAW, "{}: {}", file.display(), column.column_path());
+        }
+        let timestamp = row_group.columns().iter().find(|c| c.column_path().string() == "@timestamp").expect("@timestamp");
+        assert!(timestamp.statistics().is_some_and(|s| s.min_bytes_opt().is_some()), "{}", file.display());
+    }
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 use hela_schema::{Shape, records_to_batch};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use serde_json::{Map, Value};
 
@@ -141,9 +141,13 @@ impl PartitionWriter {
     }
 }
 
+/// LZ4 (raw blocks): measured against zstd level 1 on the Security-Datasets corpus, ingest
+/// was 1.35× faster (3.2 s against 4.3 s for 502 MB of JSON lines) and the THP analytics
+/// 1.4× faster warm, for a lake 1.8× larger (18 MB against 10 MB). Snappy was as fast with
+/// a lake 4× larger. zstd also keeps a decompression context per column writer.
 pub(crate) fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
+        .set_compression(Compression::LZ4_RAW)
         .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
         .set_created_by(format!("hela {}", env!("CARGO_PKG_VERSION")))
         .build()
