@@ -303,8 +303,8 @@ pub struct SchemaArgs {
     pub table: String,
 }
 
-/// Write a small, realistic sample of Sysmon and Security events (NXLog JSON lines) with a
-/// lateral movement through WMI hidden in it, to try hela without a dataset.
+/// Write a small, realistic sample of Sysmon and Security events (NXLog or Winlogbeat JSON lines)
+/// with a lateral movement through WMI hidden in it, to try hela without a dataset.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
     /// Output file.

@@ -134,7 +134,7 @@ fn markdown_table(outcome: &Outcome) -> String {
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}\
 pre{background:#f4f4f4;padding:.6rem;overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}\
 td,th{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}th{background:#eee}\
-.status{font-weight:600}.held{color:#176f2c}.unmet,.error{color:#b00020}.run{color:#555;font-size:.9rem}";
+.result{overflow-x:auto}.status{font-weight:600}.held{color:#176f2c}.unmet,.error{color:#b00020}.run{color:#555;font-size:.9rem}";
 
 /// The report as one HTML page: prose rendered from Markdown, tables, charts inline.
 pub fn html(header: &Header, parts: &[Part], outcomes: &[Outcome]) -> String {
@@ -180,7 +180,7 @@ pub fn html(header: &Header, parts: &[Part], outcomes: &[Outcome]) -> String {
 }
 
 fn html_table(outcome: &Outcome) -> String {
-    let mut out = String::from("<table><tr>");
+    let mut out = String::from("<div class=\"result\"><table><tr>");
     for column in &outcome.columns {
         let _ = write!(out, "<th>{}</th>", escape_html(column));
     }
@@ -192,7 +192,7 @@ fn html_table(outcome: &Outcome) -> String {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</table>\n");
+    out.push_str("</table></div>\n");
     let more = outcome.total_rows.saturating_sub(outcome.rows.len() as u64);
     if more > 0 {
         let _ = writeln!(out, "<p>… {more} more rows</p>");
