@@ -90,6 +90,14 @@ def test_dataframes_and_files_become_tables(tmp_path, sample_file):
     assert set(connection.tables()) >= {"sample", "owners", "owners_arrow"}
 
 
+def test_columns_keep_the_names_the_query_gave_them(lake):
+    query = "SELECT a.EventID, b.EventID, count(*) FROM events a JOIN events b ON a.LogonId = b.TargetLogonId GROUP BY 1, 2"
+    result = lake.sql(query)
+    assert result.schema.names == ["EventID", "EventID", "count(*)"]
+    assert result.to_arrow().column_names == ["EventID", "EventID", "count(*)"]
+    assert [batch.schema.names for batch in result.batches()][0] == ["EventID", "EventID", "count(*)"]
+
+
 def test_views_made_by_one_statement_are_seen_by_the_next(lake):
     lake.sql("CREATE OR REPLACE TEMP VIEW logons AS SELECT * FROM events WHERE EventID = 4624")
     assert lake.sql("SELECT count(*) AS n FROM logons").to_arrow().column("n")[0].as_py() > 0

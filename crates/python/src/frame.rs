@@ -5,7 +5,8 @@ use std::sync::Mutex;
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
-use hela_sql::SqlError;
+use arrow::datatypes::SchemaRef;
+use hela_sql::{SqlError, shown_batch, shown_schema};
 use pyo3::prelude::*;
 
 use crate::ipc::IpcBuffer;
@@ -27,24 +28,26 @@ impl Frame {
 impl Frame {
     /// The result's column names and types, as an IPC stream without batches.
     fn schema(&self) -> PyResult<IpcBuffer> {
-        IpcBuffer::encode(self.frame.schema().as_arrow(), &[]).map_err(hela_error)
+        IpcBuffer::encode(&shown_schema(self.frame.schema().as_arrow()), &[]).map_err(hela_error)
     }
 
     /// Runs the query (on every core) and returns the whole result as one IPC stream.
     fn collect(&self, py: Python<'_>) -> PyResult<IpcBuffer> {
         let frame = self.frame.clone();
         py.detach(|| {
-            let schema = frame.schema().as_arrow().clone();
+            let shown = shown_schema(frame.schema().as_arrow());
             let batches = runtime()?.block_on(frame.collect()).map_err(|e| hela_error(SqlError::from(e)))?;
-            IpcBuffer::encode(&schema, &batches).map_err(hela_error)
+            let batches = batches.iter().map(|b| shown_batch(b, &shown)).collect::<Result<Vec<_>, _>>().map_err(hela_error)?;
+            IpcBuffer::encode(&shown, &batches).map_err(hela_error)
         })
     }
 
     /// Runs the query and returns its batches one at a time, as they are made.
     fn stream(&self, py: Python<'_>) -> PyResult<BatchStream> {
         let frame = self.frame.clone();
+        let shown = shown_schema(frame.schema().as_arrow());
         let stream = py.detach(|| runtime()?.block_on(frame.execute_stream()).map_err(|e| hela_error(SqlError::from(e))))?;
-        Ok(BatchStream { stream: Mutex::new(Some(stream)) })
+        Ok(BatchStream { stream: Mutex::new(Some(stream)), shown })
     }
 }
 
@@ -52,6 +55,7 @@ impl Frame {
 #[pyclass(module = "hela._hela", frozen)]
 pub struct BatchStream {
     stream: Mutex<Option<SendableRecordBatchStream>>,
+    shown: SchemaRef,
 }
 
 #[pymethods]
@@ -65,7 +69,10 @@ impl BatchStream {
             let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
             let Some(stream) = guard.as_mut() else { return Ok(None) };
             match runtime()?.block_on(stream.next()) {
-                Some(Ok(batch)) => IpcBuffer::encode(&batch.schema(), std::slice::from_ref(&batch)).map(Some).map_err(hela_error),
+                Some(Ok(batch)) => {
+                    let batch = shown_batch(&batch, &self.shown).map_err(hela_error)?;
+                    IpcBuffer::encode(&self.shown, std::slice::from_ref(&batch)).map(Some).map_err(hela_error)
+                }
                 Some(Err(error)) => {
                     *guard = None;
                     Err(hela_error(SqlError::from(error)))

@@ -13,5 +13,5 @@ pub mod spark;
 
 pub use error::SqlError;
 pub use inline::TableSpec;
-pub use output::{OutputFormat, TableStyle, column_names, text_rows, write_batches, write_result};
+pub use output::{OutputFormat, TableStyle, column_names, shown_batch, shown_schema, text_rows, write_batches, write_result};
 pub use session::Session;

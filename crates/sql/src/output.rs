@@ -84,9 +84,7 @@ async fn write_stream(
     let mut sink = Sink::new(format, schema.clone(), out)?;
     let mut rows = 0;
     while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-        let batch = RecordBatch::try_new_with_options(schema.clone(), batch.columns().to_vec(), &options).map_err(output_error)?;
+        let batch = shown_batch(&batch?, &schema)?;
         rows += batch.num_rows() as u64;
         sink.write(batch)?;
     }
@@ -94,10 +92,17 @@ async fn write_stream(
     Ok(rows)
 }
 
-/// The result's schema with each column under the name the query gave it.
-fn shown_schema(schema: &Schema) -> SchemaRef {
+/// The result's schema with each column under the name the query gave it (a column named
+/// twice, as in `SELECT a.EventID, b.EventID`, is `EventID` both times).
+pub fn shown_schema(schema: &Schema) -> SchemaRef {
     let fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone().with_name(shown_name(f.name()))).collect();
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// A result batch under its [`shown_schema`].
+pub fn shown_batch(batch: &RecordBatch, shown: &SchemaRef) -> Result<RecordBatch, SqlError> {
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(shown.clone(), batch.columns().to_vec(), &options).map_err(output_error)
 }
 
 enum Sink<'a> {
