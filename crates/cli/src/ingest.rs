@@ -46,20 +46,18 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
             Some(bar) => bar.println(line),
             None => eprintln!("{line}"),
         };
-        let result = ingest(&lake, &args.paths, &options, &progress, &mut |notice| match notice {
-            Notice::Warning(w) => say(format!("warning: {w}")),
-            Notice::Quarantined(bad) => {
-                quarantined += 1;
-                if args.quiet {
-                } else if quarantined <= SHOWN_QUARANTINED {
-                    say(format!("quarantined: {}:{}: {}", bad.origin, bad.line, bad.reason));
-                } else if quarantined == SHOWN_QUARANTINED + 1 {
-                    say("quarantined: more lines follow; all are in the lake's quarantine/ directory".into());
-                }
+        let result = ingest(&lake, &args.paths, &options, &progress, &mut |notice| {
+            let Some(message) = notice.message() else { return };
+            if !matches!(notice, Notice::Quarantined(_)) {
+                return say(message);
             }
-            Notice::Skipped { path, reason } => say(format!("skipped: {}: {reason}", path.display())),
-            Notice::InputFailed { path, error } => say(format!("error: {path}: {error}")),
-            Notice::Committed { .. } => {}
+            quarantined += 1;
+            if args.quiet {
+            } else if quarantined <= SHOWN_QUARANTINED {
+                say(message);
+            } else if quarantined == SHOWN_QUARANTINED + 1 {
+                say("quarantined: more lines follow; all are in the lake's quarantine/ directory".into());
+            }
         });
         done.store(true, Ordering::Relaxed);
         result

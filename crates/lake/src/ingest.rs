@@ -72,6 +72,20 @@ pub enum Notice<'a> {
     Committed { inputs: usize, records: u64, files: usize },
 }
 
+impl Notice<'_> {
+    /// The line to show the user (`quarantined: FILE:LINE: reason`, `skipped: ...`); none for
+    /// a commit, which the summary counts.
+    pub fn message(&self) -> Option<String> {
+        Some(match self {
+            Notice::Warning(w) => format!("warning: {w}"),
+            Notice::Quarantined(bad) => format!("quarantined: {}:{}: {}", bad.origin, bad.line, bad.reason),
+            Notice::Skipped { path, reason } => format!("skipped: {}: {reason}", path.display()),
+            Notice::InputFailed { path, error } => format!("error: {path}: {error}"),
+            Notice::Committed { .. } => return None,
+        })
+    }
+}
+
 /// What an ingest did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct IngestSummary {

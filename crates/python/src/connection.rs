@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use hela_lake::{IngestOptions, IngestProgress, Lake, Notice, Router, ingest};
+use hela_lake::{IngestOptions, IngestProgress, Lake, Router, ingest};
 use hela_sql::Session;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -72,13 +72,7 @@ impl Connection {
             let mut messages: Vec<String> = Vec::new();
             let mut unshown = 0usize;
             let summary = ingest(&self.lake, &paths, &options, &IngestProgress::default(), &mut |notice| {
-                let message = match notice {
-                    Notice::Warning(w) => format!("warning: {w}"),
-                    Notice::Quarantined(bad) => format!("quarantined: {}:{}: {}", bad.origin, bad.line, bad.reason),
-                    Notice::Skipped { path, reason } => format!("skipped: {}: {reason}", path.display()),
-                    Notice::InputFailed { path, error } => format!("error: {path}: {error}"),
-                    Notice::Committed { .. } => return,
-                };
+                let Some(message) = notice.message() else { return };
                 if messages.len() < SHOWN_MESSAGES {
                     messages.push(message);
                 } else {

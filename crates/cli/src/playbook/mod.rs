@@ -16,7 +16,7 @@ use hela_sql::{Session, SqlError, column_names, text_rows};
 
 use crate::cli::PlaybookRunArgs;
 use parse::{Block, Expect, Part, parse};
-use report::{Outcome, Verdict};
+use report::{Outcome, Tally, Verdict};
 
 /// Rows kept to draw a chart from; a result with more is drawn from its first rows.
 const CHART_ROWS: usize = 10_000;
@@ -54,8 +54,7 @@ pub fn run(args: PlaybookRunArgs) -> anyhow::Result<ExitCode> {
 
 /// 2 when a block failed, 1 when an expectation did not hold, 0 otherwise.
 fn exit_code(outcomes: &[Outcome], file: &Path) -> ExitCode {
-    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
-    let unmet = outcomes.iter().filter(|o| matches!(o.verdict, Verdict::Unmet(_))).count();
+    let Tally { failed, unmet, .. } = Tally::of(outcomes);
     if failed > 0 {
         eprintln!("{}: {failed} of {} blocks failed", file.display(), outcomes.len());
         ExitCode::from(2)

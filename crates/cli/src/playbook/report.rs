@@ -46,12 +46,57 @@ impl Outcome {
         }
     }
 
-    fn mark(&self) -> &'static str {
+    fn state(&self) -> State {
         match (&self.error, &self.verdict) {
-            (Some(_), _) | (_, Verdict::Unmet(_)) => "✗",
-            (_, Verdict::Held(_)) => "✓",
-            _ => "·",
+            (Some(_), _) => State::Failed,
+            (_, Verdict::Unmet(_)) => State::Unmet,
+            (_, Verdict::Held(_)) => State::Held,
+            _ => State::Plain,
         }
+    }
+
+    fn mark(&self) -> &'static str {
+        match self.state() {
+            State::Failed | State::Unmet => "✗",
+            State::Held => "✓",
+            State::Plain => "·",
+        }
+    }
+}
+
+/// How a block ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Failed,
+    Unmet,
+    Held,
+    /// It ran and expected nothing.
+    Plain,
+}
+
+impl State {
+    /// The HTML class of its verdict line.
+    fn class(self) -> &'static str {
+        match self {
+            State::Failed => "error",
+            State::Unmet => "unmet",
+            State::Held => "held",
+            State::Plain => "plain",
+        }
+    }
+}
+
+/// Blocks whose expectation held, did not hold, and that failed.
+pub struct Tally {
+    pub held: usize,
+    pub unmet: usize,
+    pub failed: usize,
+}
+
+impl Tally {
+    pub fn of(outcomes: &[Outcome]) -> Tally {
+        let count = |state: State| outcomes.iter().filter(|o| o.state() == state).count();
+        Tally { held: count(State::Held), unmet: count(State::Unmet), failed: count(State::Failed) }
     }
 }
 
@@ -64,9 +109,7 @@ pub struct Header<'a> {
 
 impl Header<'_> {
     fn line(&self, outcomes: &[Outcome]) -> String {
-        let held = outcomes.iter().filter(|o| matches!(o.verdict, Verdict::Held(_))).count();
-        let unmet = outcomes.iter().filter(|o| matches!(o.verdict, Verdict::Unmet(_))).count();
-        let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+        let Tally { held, unmet, failed } = Tally::of(outcomes);
         format!(
             "hela playbook run {} · {} · lake {} · {} blocks: {held} expectations held, {unmet} not, {failed} failed",
             self.playbook,
@@ -149,12 +192,7 @@ pub fn html(header: &Header, parts: &[Part], outcomes: &[Outcome]) -> String {
             Part::Prose(text) => pulldown_cmark::html::push_html(&mut out, pulldown_cmark::Parser::new(text)),
             Part::Query(block) => {
                 let Some(outcome) = outcomes.next() else { break };
-                let class = match (&outcome.error, &outcome.verdict) {
-                    (Some(_), _) => "error",
-                    (_, Verdict::Unmet(_)) => "unmet",
-                    (_, Verdict::Held(_)) => "held",
-                    _ => "plain",
-                };
+                let class = outcome.state().class();
                 let _ = write!(
                     out,
                     "<pre><code class=\"language-sql\">{}</code></pre>\n<p class=\"status {class}\">{} {}</p>\n",
