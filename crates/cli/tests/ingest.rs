@@ -135,6 +135,29 @@ fn a_nested_field_that_later_holds_text_reads_as_json_text() {
 }
 
 #[test]
+fn a_nested_field_that_holds_text_later_in_the_same_ingest_reads_as_json_text() {
+    // The Winlogbeat shape's `host` is an object and NXLog's a string: both in one input, in
+    // two partitions (sources) whose files are committed together.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mixed.json");
+    let lines = [
+        "{\"EventID\":1,\"Channel\":\"a\",\"host\":{\"name\":\"WKS1\"},\"l\":[1]}",
+        "{\"EventID\":2,\"Channel\":\"b\",\"host\":\"WKS2\",\"l\":\"none\"}",
+    ];
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let lake = dir.path().join("lake");
+    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), input.to_str().unwrap()]);
+    let rows = query(&lake, "SELECT EventID, host, l FROM events ORDER BY EventID");
+    assert_eq!(
+        rows,
+        vec![
+            serde_json::json!({"EventID": 1, "host": "{\"name\":\"WKS1\"}", "l": "[1]"}),
+            serde_json::json!({"EventID": 2, "host": "WKS2", "l": "none"}),
+        ]
+    );
+}
+
+#[test]
 fn interrupted_ingest_leaves_the_lake_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use arrow::datatypes::DataType;
 use hela_schema::{BadRecord, RecordEvent, Shape, stream_records};
 use hela_source::{ReadOptions, Warning, discover};
 use rayon::prelude::*;
@@ -371,11 +372,19 @@ impl<'a> Run<'a> {
         let before = shape.clone();
         let existing_files = table.files.len();
         let mut records = 0;
+        // The files of this commit whose own schema the merged one cannot read (a partition
+        // that saw objects where another saw text), found before they move.
+        let mut mixed = Vec::new();
+        for file in &files {
+            shape.merge(Shape::from_schema(&file.schema));
+        }
         for file in &files {
             let file_name = file.path.file_name().expect("staged files have names").to_string_lossy();
             let relative = format!("{TABLES_DIR}/{}/{}/{file_name}", escape(name), file.key.directory());
             directories.insert(move_into_lake(self.lake, &file.path, &relative)?);
-            shape.merge(Shape::from_schema(&file.schema));
+            if needs_rewrite(&DataType::Struct(file.schema.fields().clone()), &shape.storage_type()) {
+                mixed.push(table.files.len());
+            }
             records += file.rows;
             table.files.push(DataFile {
                 path: relative,
@@ -386,9 +395,12 @@ impl<'a> Run<'a> {
                 event_ids: file.event_ids.clone(),
             });
         }
-        if needs_rewrite(&before.storage_type(), &shape.storage_type()) {
+        let older_need_it = needs_rewrite(&before.storage_type(), &shape.storage_type());
+        if older_need_it || !mixed.is_empty() {
             let target = Arc::new(shape.storage_schema());
-            for entry in &mut table.files[..existing_files] {
+            let older = if older_need_it { 0..existing_files } else { 0..0 };
+            for index in older.chain(mixed) {
+                let entry = &mut table.files[index];
                 let staged_name = self.txn.file_name();
                 let staged = self.txn.staging.join(&staged_name);
                 if let Some(bytes) = rewrite_if_needed(self.lake, entry, &target, &staged)? {
