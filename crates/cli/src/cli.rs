@@ -231,8 +231,9 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = OutputFormat>
     clap::builder::PossibleValuesParser::new(names).map(|name| name.parse::<OutputFormat>().expect("a listed format"))
 }
 
-/// Run Sigma rules over event logs (.evtx files, JSON lines, archives) or the lake, and print
-/// what fires.
+/// Run Sigma rules over event logs or the lake, and print what fires.
+///
+/// PATHs are .evtx files, JSON lines and archives of them, or directories holding them.
 ///
 /// Every rule file under --sigma is either loaded or rejected with the reason (a logsource
 /// with no Windows mapping, an unsupported modifier, ...): the counts are printed, and
