@@ -168,7 +168,8 @@ pub struct QueryTablesArgs {
     #[command(flatten)]
     pub records: RecordSchemaArgs,
     /// Make a table from a file, directory or archive, without ingesting it. Give the same
-    /// NAME several times to union several paths.
+    /// NAME several times to union several paths. Parquet (a file, or a directory of them as
+    /// Spark writes) is read in place, its columns as they are.
     #[arg(long = "table", value_name = "NAME=PATH")]
     pub tables: Vec<TableSpec>,
 }

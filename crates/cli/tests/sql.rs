@@ -179,6 +179,42 @@ fn unknown_columns_suggest_close_names() {
 }
 
 #[test]
+fn parquet_files_and_spark_output_directories_are_read_in_place() {
+    let dir = fixtures();
+    let nxlog = table_arg(&dir, "t", "nxlog.json");
+    // A directory as Spark writes it: part files with different columns, and markers.
+    let out = dir.path().join("spark-out");
+    std::fs::create_dir(&out).unwrap();
+    let copy = |select: &str, file: &str| {
+        let sql = format!("COPY ({select}) TO '{}' STORED AS PARQUET", out.join(file).display());
+        hela_ok(&["sql", "--table", &nxlog, &sql]);
+    };
+    copy("SELECT EventID, Hostname FROM t WHERE EventID = 4624", "part-00000-a1.snappy.parquet");
+    copy("SELECT EventID, Hostname, Image FROM t WHERE EventID <> 4624", "part-00001-a1.snappy.parquet");
+    std::fs::write(out.join("_SUCCESS"), "").unwrap();
+    std::fs::write(out.join(".part-00000-a1.snappy.parquet.crc"), "crc").unwrap();
+    let spark = format!("s={}", out.display());
+    let total = hela_ok(&["sql", "--table", &nxlog, "--format", "csv", "SELECT count(*) FROM t"]);
+    let rows = hela_ok(&[
+        "sql", "--table", &spark, "--format", "csv",
+        "SELECT count(*), count(Image), sum(CASE WHEN EventID = 4624 THEN 1 ELSE 0 END) FROM s",
+    ]);
+    let with_image = hela_ok(&["sql", "--table", &nxlog, "--format", "csv", "SELECT count(Image) FROM t WHERE EventID <> 4624"]);
+    let logons = hela_ok(&["sql", "--table", &nxlog, "--format", "csv", "SELECT count(*) FROM t WHERE EventID = 4624"]);
+    let line = |text: &str| text.lines().nth(1).unwrap().to_string();
+    assert_eq!(line(&rows), format!("{},{},{}", line(&total), line(&with_image), line(&logons)));
+    // One file, whatever its name ends with.
+    let single = dir.path().join("logons.pq");
+    std::fs::copy(out.join("part-00000-a1.snappy.parquet"), &single).unwrap();
+    let one = format!("l={}", single.display());
+    assert_eq!(line(&hela_ok(&["sql", "--table", &one, "--format", "csv", "SELECT count(*) FROM l"])), line(&logons));
+    // Parquet and event logs are not one table.
+    let mixed = hela(&["sql", "--table", &spark.replacen("s=", "t=", 1), "--table", &nxlog, "SELECT 1"], None);
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(stderr(&mixed).contains("is Parquet but") && stderr(&mixed).contains("nxlog.json"), "{}", stderr(&mixed));
+}
+
+#[test]
 fn bad_table_paths_are_named() {
     let out = hela(&["sql", "--table", "t=/no/such/file.json", "SELECT 1"], None);
     assert_eq!(out.status.code(), Some(2));

@@ -1,5 +1,5 @@
 //! SQL over hela's data: a DataFusion session that sees the lake's tables and tables made on
-//! the fly from files (`--table NAME=PATH`), runs several statements in order, and writes
+//! the fly from files (`--table NAME=PATH`: event logs loaded, Parquet read in place), runs several statements in order, and writes
 //! the last result in the format asked for.
 
 pub mod error;
@@ -7,6 +7,7 @@ pub mod index_patterns;
 pub mod inline;
 pub mod lake_tables;
 pub mod output;
+pub mod parquet_table;
 pub mod pruning;
 pub mod session;
 pub mod spark;

@@ -20,6 +20,7 @@ use hela_lake::{Lake, Router};
 
 use crate::index_patterns::IndexPatternSchema;
 use crate::inline::{Warn, load_table};
+use crate::parquet_table::{parquet_files, parquet_table};
 use crate::spark::CaseFix;
 use crate::{SqlError, TableSpec, spark};
 
@@ -73,7 +74,11 @@ impl Session {
 
     /// Makes the table `name` from files, directories and archives, read as `hela sql
     /// --table` reads them; it hides a lake table or earlier table of the same name.
+    /// Parquet files and directories of them are read in place instead, as they are.
     pub fn register_files(&self, name: &str, paths: &[PathBuf], router: &dyn Router, warn: Warn) -> Result<(), SqlError> {
+        if let Some(files) = parquet_files(name, paths)? {
+            return self.register(name, Arc::new(parquet_table(name, &files)?));
+        }
         let table = load_table(name, paths, self.partitions, router, warn)?;
         self.register(name, Arc::new(table))
     }
