@@ -34,6 +34,9 @@ pub struct IngestOptions {
     pub buffer_bytes: usize,
     /// Input bytes after which completed inputs are committed.
     pub commit_bytes: u64,
+    /// Memory the row groups being built may hold together, across all partitions; past
+    /// it the largest are ended early (smaller row groups, the same rows).
+    pub row_group_memory: usize,
     /// The table of each record, and the record to store.
     pub router: Arc<dyn Router>,
 }
@@ -45,6 +48,7 @@ impl Default for IngestOptions {
             read: ReadOptions::default(),
             buffer_bytes: 32 << 20,
             commit_bytes: 256 << 20,
+            row_group_memory: 192 << 20,
             router: Arc::new(RawEvents::default()),
         }
     }
@@ -194,7 +198,7 @@ pub fn ingest(
                     run.buffered += bytes;
                 }
                 if run.buffered >= options.buffer_bytes {
-                    run.flush()?;
+                    run.flush(options.row_group_memory)?;
                 }
             }
             RecordEvent::Bad { record, .. } => {
@@ -298,9 +302,29 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// Writes every partition's buffered records to the staging area, in parallel.
-    fn flush(&mut self) -> Result<(), LakeError> {
-        self.write_partitions(false)
+    /// Writes every partition's buffered records to the staging area, in parallel, and
+    /// keeps the row groups being built within `limit` bytes.
+    fn flush(&mut self, limit: usize) -> Result<(), LakeError> {
+        self.write_partitions(false)?;
+        self.bound_row_group_memory(limit)
+    }
+
+    /// Ends the largest unfinished row groups early while together they hold more than
+    /// `limit` bytes: a partition that grows for the whole of a long input would
+    /// otherwise keep a row group of up to [`crate::writer::ROWS_PER_ROW_GROUP`] rows in
+    /// memory, and every partition at once.
+    fn bound_row_group_memory(&mut self, limit: usize) -> Result<(), LakeError> {
+        let mut writers: Vec<(usize, &mut PartitionWriter)> = self.writers.values_mut().map(|w| (w.row_group_bytes(), w)).collect();
+        let mut held: usize = writers.iter().map(|(bytes, _)| bytes).sum();
+        writers.sort_by_key(|(bytes, _)| std::cmp::Reverse(*bytes));
+        for (bytes, writer) in writers {
+            if held <= limit {
+                break;
+            }
+            writer.end_row_group()?;
+            held -= bytes;
+        }
+        Ok(())
     }
 
     /// Writes every partition's buffered records, in parallel, closing the open files when
@@ -460,4 +484,41 @@ fn transaction_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{nanos:x}-{:x}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::File;
+
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    use super::*;
+
+    /// The row groups of each file of the lake's `events` table, and its rows.
+    fn ingest_with(row_group_memory: usize) -> (Vec<usize>, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("events.json");
+        let lines: String = (0..40_000)
+            .map(|i| format!("{{\"EventID\":{},\"Channel\":\"Security\",\"CommandLine\":\"cmd.exe /c echo {i:08}\"}}\n", i % 7))
+            .collect();
+        std::fs::write(&input, lines).unwrap();
+        let lake = Lake::new(dir.path().join("lake"));
+        let read = ReadOptions { chunk_bytes: 16 << 10 };
+        let options = IngestOptions { read, buffer_bytes: 16 << 10, row_group_memory, ..IngestOptions::default() };
+        let summary = ingest(&lake, &[input], &options, &IngestProgress::default(), &mut |_| {}).unwrap();
+        let files = &lake.catalog().unwrap().tables["events"].files;
+        let groups = files
+            .iter()
+            .map(|f| SerializedFileReader::new(File::open(lake.path_of(&f.path)).unwrap()).unwrap().metadata().num_row_groups())
+            .collect();
+        (groups, summary.records_stored)
+    }
+
+    #[test]
+    fn row_groups_end_early_when_together_they_outgrow_their_memory() {
+        assert_eq!(ingest_with(192 << 20), (vec![1], 40_000), "one row group while memory allows");
+        let (groups, rows) = ingest_with(1);
+        assert_eq!((groups.len(), rows), (1, 40_000), "the same file and rows");
+        assert!(groups[0] > 10, "{groups:?} row groups: one per flush of the buffered input");
+    }
 }

@@ -20,7 +20,7 @@ use crate::partition::PartitionKey;
 /// Rows after which a file is closed and the next one started.
 const ROWS_PER_FILE: u64 = 2 << 20;
 /// Rows per Parquet row group: the unit that filters on statistics can skip.
-const ROWS_PER_ROW_GROUP: usize = 128 << 10;
+pub(crate) const ROWS_PER_ROW_GROUP: usize = 128 << 10;
 
 /// A finished Parquet file waiting in the staging area for its commit.
 #[derive(Debug)]
@@ -114,6 +114,19 @@ impl PartitionWriter {
         self.pending.iter().for_each(|record| open.event_ids.observe(record));
         self.pending.clear();
         Ok(closed)
+    }
+
+    /// Bytes of the open file's unfinished row group, held in memory until it is written.
+    pub fn row_group_bytes(&self) -> usize {
+        self.open.as_ref().map_or(0, |open| open.writer.memory_size())
+    }
+
+    /// Writes the open file's unfinished row group to the file now, freeing its memory.
+    pub fn end_row_group(&mut self) -> Result<(), LakeError> {
+        match self.open.as_mut() {
+            Some(open) => open.writer.flush().map_err(parquet_error(&open.path)),
+            None => Ok(()),
+        }
     }
 
     /// Writes what is buffered and closes the open file.

@@ -92,7 +92,8 @@ impl TableProvider for LakeTable {
             groups[smallest].push(PartitionedFile::new(file.path.clone(), file.bytes));
         }
         let groups: Vec<FileGroup> = groups.into_iter().filter(|g| !g.is_empty()).map(FileGroup::new).collect();
-        let format = ParquetFormat::default();
+        // The session's Parquet options (`SET datafusion.execution.parquet.*`) apply.
+        let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
         let source = format.file_source(TableSchema::from(self.schema.clone()));
         let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)
             .with_file_groups(groups)
