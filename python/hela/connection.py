@@ -99,7 +99,8 @@ class Connection:
     def register(self, name: str, data: Any) -> Connection:
         """Makes the table ``name`` for this connection's queries, hiding a lake table of the
         same name. ``data`` is a path (file, directory, zip/tar.gz archive, .evtx) or a list
-        of paths, read as ``hela ingest`` reads them; or a pandas or polars DataFrame, a
+        of paths, read as ``hela ingest`` reads them (Parquet files, and directories of
+        them as Spark writes, are read in place); or a pandas or polars DataFrame, a
         pyarrow Table, RecordBatch or RecordBatchReader, or anything with
         ``__arrow_c_stream__``."""
         if isinstance(data, (str, os.PathLike)):

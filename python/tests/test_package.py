@@ -90,6 +90,23 @@ def test_dataframes_and_files_become_tables(tmp_path, sample_file):
     assert set(connection.tables()) >= {"sample", "owners", "owners_arrow"}
 
 
+def test_parquet_written_by_pyarrow_is_read_in_place(tmp_path, lake):
+    import pyarrow.parquet as pq
+
+    logons = lake.sql("SELECT Hostname, TargetLogonId FROM events WHERE EventID = 4624").to_arrow()
+    assert logons.num_rows > 1
+    out = tmp_path / "logons"
+    out.mkdir()
+    half = logons.num_rows // 2
+    pq.write_table(logons.slice(0, half), out / "part-0.parquet")
+    pq.write_table(logons.slice(half).append_column("extra", pa.array([1] * (logons.num_rows - half))), out / "part-1.parquet")
+    (out / "_SUCCESS").write_text("")
+    lake.register("written", out)
+    got = lake.sql("SELECT count(*) AS n, count(extra) AS e, count(DISTINCT TargetLogonId) AS ids FROM written").to_pandas()
+    expected_ids = logons.column("TargetLogonId").unique()
+    assert got.to_dict("records") == [{"n": logons.num_rows, "e": logons.num_rows - half, "ids": len(expected_ids.drop_null())}]
+
+
 def test_columns_keep_the_names_the_query_gave_them(lake):
     query = "SELECT a.EventID, b.EventID, count(*) FROM events a JOIN events b ON a.LogonId = b.TargetLogonId GROUP BY 1, 2"
     result = lake.sql(query)
