@@ -33,6 +33,24 @@ fn inline_tables_union_paths_and_statements_see_earlier_views() {
 }
 
 #[test]
+fn a_view_of_a_whole_table_reads_as_the_table_and_is_listed_as_a_view() {
+    let dir = fixtures();
+    let t = table_arg(&dir, "t", "nxlog.json");
+    let make = "CREATE OR REPLACE TEMP VIEW dataTable AS SELECT * FROM t; CREATE OR REPLACE TEMP VIEW dataTable AS SELECT * FROM t;";
+    let counts = "SELECT count(*) AS n, count(DISTINCT EventID) AS ids, min(Hostname) AS host, max(`@timestamp`) AS last";
+    let of_table = hela_ok(&["sql", "--table", &t, "--format", "jsonl", &format!("{counts} FROM t")]);
+    let of_view = hela_ok(&["sql", "--table", &t, "--format", "jsonl",
+        &format!("{make} {counts} FROM dataTable WHERE dataTable.EventID IS NOT NULL OR true")]);
+    assert!(of_table.contains("\"n\":") && !of_table.contains("\"n\":0"), "{of_table}");
+    assert_eq!(of_view, of_table);
+    let listed = hela_ok(&["sql", "--table", &t, "--format", "csv",
+        &format!("{make} SELECT table_type FROM information_schema.tables WHERE table_name = 'dataTable'")]);
+    assert_eq!(listed, "table_type\nVIEW\n");
+    let again = hela(&["sql", "--table", &t, "CREATE VIEW v AS SELECT * FROM t; CREATE VIEW v AS SELECT * FROM t"], None);
+    assert!(!again.status.success() && stderr(&again).contains("already exists"), "{}", stderr(&again));
+}
+
+#[test]
 fn timings_run_every_statement_and_report_rows_and_time() {
     let dir = fixtures();
     let t = table_arg(&dir, "t", "nxlog.json");

@@ -1,6 +1,6 @@
 //! SQL over hela's data: a DataFusion session that sees the lake's tables and tables made on
-//! the fly from files (`--table NAME=PATH`: event logs loaded, Parquet read in place), runs several statements in order, and writes
-//! the last result in the format asked for.
+//! the fly from files (`--table NAME=PATH`: event logs loaded, Parquet read in place), runs
+//! several statements in order, and writes the last result in the format asked for.
 
 pub mod error;
 pub mod index_patterns;
@@ -11,8 +11,9 @@ pub mod parquet_table;
 pub mod pruning;
 pub mod session;
 pub mod spark;
+mod views;
 
 pub use error::SqlError;
 pub use inline::TableSpec;
 pub use output::{OutputFormat, TableStyle, column_names, shown_batch, shown_schema, text_rows, write_batches, write_result};
-pub use session::Session;
+pub use session::{ParsedStatement, Session};
