@@ -17,7 +17,8 @@ names and GUIDs varied per copy; `hela sample` events when ../shared is absent):
   - cold: a fresh `hela sql` process per query (start-up and opening the lake included);
     a fresh DuckDB connection on its database file per query.
 
-Prints Markdown tables, writes bench/results/run.json and bench/results/run.svg.
+Prints Markdown tables and, for each peer, the queries whose row count differs from hela's;
+writes bench/results/run.json and bench/results/run.svg.
 
     pip install duckdb pyspark sqlglot pyarrow pytz     # and Java 17 for Spark
     python3 bench/run.py --scale 1 4
@@ -105,10 +106,15 @@ def hela_ingest(hela, path, lake):
 
 
 def hela_warm(hela, lake, qs):
+    """Each query's time and row count, from one process's `--timings` lines
+    ("statement 3/38: 12 rows, 5.1 ms")."""
     text = hela_views() + ''.join(q['sql'].rstrip().rstrip(';') + ';\n' for q in qs) + 'SELECT 1'
     _, _, _, err = run([hela, 'sql', '--lake', lake, '--timings', '--format', 'csv', text])
-    times = [float(line.split(', ')[-1].split()[0]) / 1e3 for line in err.splitlines() if line.startswith('statement ')]
-    return dict(zip((q['id'] for q in qs), times[len(VIEWS):]))
+    lines = [line for line in err.splitlines() if line.startswith('statement ')][len(VIEWS):]
+    ids = [q['id'] for q in qs]
+    times = {i: float(line.split(', ')[-1].split()[0]) / 1e3 for i, line in zip(ids, lines)}
+    rows = {i: int(line.split(': ')[1].split()[0]) for i, line in zip(ids, lines)}
+    return times, rows
 
 
 def hela_cold(hela, lake, qs):
@@ -133,7 +139,7 @@ def duckdb_queries(db, qs, mode):
     import duckdb
     import sqlglot
     setup = [f'CREATE OR REPLACE TEMP VIEW {v} AS SELECT * FROM events' for v in VIEWS]
-    times, errors = {}, {}
+    times, rows, errors = {}, {}, {}
     con = None
     for q in qs:
         try:
@@ -147,11 +153,12 @@ def duckdb_queries(db, qs, mode):
                 con = duckdb.connect(db, read_only=True)
                 for s in setup:
                     con.execute(s)
-            con.execute(sql).fetchall()
+            answer = con.execute(sql).fetchall()
             times[q['id']] = time.perf_counter() - started
+            rows[q['id']] = len(answer)
         except Exception as e:  # noqa: BLE001
             errors[q['id']] = str(e).splitlines()[0][:300]
-    return {'times': times, 'errors': errors}
+    return {'times': times, 'rows': rows, 'errors': errors}
 
 
 def spark_session():
@@ -177,15 +184,16 @@ def spark_queries(parquet, qs):
     for v in VIEWS:
         frame.createOrReplaceTempView(v)
     spark.sql('SELECT count(*) FROM dataTable').collect()   # warm-up: JIT, class loading
-    times, errors = {}, {}
+    times, rows, errors = {}, {}, {}
     for q in qs:
         started = time.perf_counter()
         try:
-            spark.sql(q['sql']).collect()
+            answer = spark.sql(q['sql']).collect()
             times[q['id']] = time.perf_counter() - started
+            rows[q['id']] = len(answer)
         except Exception as e:  # noqa: BLE001
             errors[q['id']] = str(e).splitlines()[0][:300]
-    return {'times': times, 'errors': errors}
+    return {'times': times, 'rows': rows, 'errors': errors}
 
 
 def worker(kind, args):
@@ -219,6 +227,18 @@ def compare(hela_times, peer_times):
     h = geomean([hela_times[q] for q in common])
     p = geomean([peer_times[q] for q in common])
     return {'queries': len(common), 'hela_geomean_s': h, 'peer_geomean_s': p, 'ratio': (p / h) if h and p else None}
+
+
+def print_disagreements(rows):
+    """Says, for each peer, on how many queries its row count is hela's, and names the others."""
+    for peer, counts in rows.items():
+        if peer == 'hela':
+            continue
+        common = [q for q in counts if q in rows['hela']]
+        differ = [q for q in common if counts[q] != rows['hela'][q]]
+        print(f'\nrow counts, {peer} against hela: {len(common) - len(differ)} of {len(common)} queries agree')
+        for q in differ:
+            print(f'  {q}: hela {rows["hela"][q]}, {peer} {counts[q]}')
 
 
 def svg_chart(rows, path):
@@ -267,7 +287,7 @@ def main():
         lake = os.path.join(args.work, f'lake-sf{scale}')
         db = os.path.join(args.work, f'duck-sf{scale}.db')
         parquet = os.path.join(args.work, f'spark-sf{scale}.parquet')
-        result = {'bytes': size, 'ingest': {}, 'warm': {}, 'cold': {}, 'errors': {}}
+        result = {'bytes': size, 'ingest': {}, 'warm': {}, 'cold': {}, 'rows': {}, 'errors': {}}
         read_through(path)
         result['ingest']['hela'] = hela_ingest(hela, path, lake)
         log(f"  hela ingest {result['ingest']['hela']['seconds']:.1f} s")
@@ -284,7 +304,7 @@ def main():
             log(f"  spark ingest {inner['seconds']:.1f} s")
         for engine, r in result['ingest'].items():
             r['mb_per_s'] = size / 1e6 / r['seconds']
-        result['warm']['hela'] = hela_warm(hela, lake, qs)
+        result['warm']['hela'], result['rows']['hela'] = hela_warm(hela, lake, qs)
         cold_runs = [hela_cold(hela, lake, qs) for _ in range(args.repeat)]
         result['cold']['hela'] = {q['id']: statistics.median(r[q['id']] for r in cold_runs) for q in qs}
         log('  hela queries done')
@@ -293,10 +313,12 @@ def main():
                 _, _, inner = in_worker('duckdb-queries', db, mode, queries_file)
                 result[mode]['duckdb'] = inner['times']
                 result['errors'][f'duckdb-{mode}'] = inner['errors']
+                result['rows'].setdefault('duckdb', inner['rows'])
             log(f"  duckdb queries done ({len(result['errors']['duckdb-warm'])} not answered)")
         if 'spark' in engines:
             _, _, inner = in_worker('spark-queries', parquet, queries_file)
             result['warm']['spark'] = inner['times']
+            result['rows']['spark'] = inner['rows']
             result['errors']['spark-warm'] = inner['errors']
             log(f"  spark queries done ({len(inner['errors'])} not answered)")
         result['comparison'] = {}
@@ -320,6 +342,7 @@ def main():
             if c['ratio']:
                 print(f"| {key} | {c['queries']} | {c['hela_geomean_s'] * 1e3:.0f} | {c['peer_geomean_s'] * 1e3:.0f} | {c['ratio']:.1f}× |")
                 chart.append((f'SF{scale} queries {key}', c['ratio']))
+        print_disagreements(result['rows'])
     os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
     with open(os.path.join(HERE, 'results', 'run.json'), 'w') as f:
         json.dump(report, f, indent=2)

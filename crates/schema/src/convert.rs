@@ -26,25 +26,33 @@ pub fn records_to_batch(records: &[Map<String, Value>], schema: SchemaRef) -> Re
     RecordBatch::try_new_with_options(schema, columns, &options)
 }
 
-/// Splits objects into one column of values per field, in one pass over each object. Keys
-/// are found among the sorted field names by trying the place after the last match first
-/// (JSON objects iterate their keys in sorted order), then by binary search.
+/// Splits objects into one column of values per field, in one pass over each object. A key
+/// is looked for among the sorted field names where the previous object's key in the same
+/// place was found (records of one source repeat their keys in order), then just after the
+/// last match (keys in sorted order), then by binary search.
 fn scatter<'a>(objects: &[Option<&'a Map<String, Value>>], fields: &Fields) -> Vec<Vec<Option<&'a Value>>> {
     let mut order: Vec<usize> = (0..fields.len()).collect();
     order.sort_by(|&a, &b| fields[a].name().cmp(fields[b].name()));
     let names: Vec<&str> = order.iter().map(|&i| fields[i].name().as_str()).collect();
     let mut columns = vec![vec![None; objects.len()]; fields.len()];
+    let mut found_before: Vec<usize> = Vec::new();
     for (row, object) in objects.iter().enumerate() {
         let mut next = 0;
-        for (name, value) in object.iter().flat_map(|o| o.iter()) {
+        for (place, (name, value)) in object.iter().flat_map(|o| o.iter()).enumerate() {
             let key = name.as_str();
-            let found = match names.get(next) {
-                Some(n) if *n == key => Some(next),
+            let holds_key = |i: usize| names.get(i).is_some_and(|n| *n == key);
+            if place == found_before.len() {
+                found_before.push(usize::MAX);
+            }
+            let found = match found_before[place] {
+                i if holds_key(i) => Some(i),
+                _ if holds_key(next) => Some(next),
                 _ => names.binary_search(&key).ok(),
             };
             if let Some(i) = found {
                 columns[order[i]][row] = Some(value);
                 next = i + 1;
+                found_before[place] = i;
             }
         }
     }
@@ -159,6 +167,22 @@ mod tests {
         let tags = b.column_by_name("tags").unwrap().as_list::<i32>();
         assert_eq!((tags.value_length(0), tags.value_length(1), tags.is_null(2)), (1, 0, true));
         assert_eq!(b.column_by_name("Extra").unwrap().null_count(), 2);
+    }
+
+    #[test]
+    fn keys_are_found_whatever_their_order_from_record_to_record() {
+        let b = batch(vec![
+            json!({"b": 1, "a": "x", "c": 3}),
+            json!({"b": 2, "a": "y", "c": 4}),
+            json!({"c": 5, "b": 6}),
+            json!({"a": "z", "c": 7, "b": 8}),
+            json!({"b": 9, "a": "w", "c": 10}),
+        ]);
+        let ints = |name: &str| b.column_by_name(name).unwrap().as_primitive::<Int64Type>().iter().collect::<Vec<_>>();
+        assert_eq!(ints("b"), [Some(1), Some(2), Some(6), Some(8), Some(9)]);
+        assert_eq!(ints("c"), [Some(3), Some(4), Some(5), Some(7), Some(10)]);
+        let texts: Vec<_> = b.column_by_name("a").unwrap().as_string::<i32>().iter().collect();
+        assert_eq!(texts, [Some("x"), Some("y"), None, Some("z"), Some("w")]);
     }
 
     #[test]
