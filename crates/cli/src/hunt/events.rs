@@ -92,7 +92,9 @@ pub fn hunt_lake(
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let session = Session::new(Some(&lake), &[], &RawEvents::default(), &mut |w| eprintln!("warning: {w}"))?;
-        let frame = session.run(&format!("SELECT * FROM {EVENTS_TABLE}")).await?;
+        // The table itself rather than `SELECT *`, which DataFusion's SQL planner expands in
+        // time quadratic in the columns (13 ms at 330).
+        let frame = session.context().table(EVENTS_TABLE).await.context("cannot read the lake's events")?;
         let mut stream = frame.execute_stream().await.context("cannot read the lake's events")?;
         let mut pending = Vec::new();
         let mut events = 0u64;
