@@ -3,6 +3,7 @@
 mod common;
 
 use std::io::Cursor;
+use std::path::Path;
 
 use arrow::array::{Array, AsArray};
 use common::*;
@@ -263,6 +264,40 @@ fn partition_pruning_never_changes_answers() {
         assert_eq!(serde_json::Value::Array(from_lake.clone()), from_files, "{sql}");
         assert!(from_lake[0]["n"].as_i64().unwrap() > 0, "{sql} finds rows");
     }
+}
+
+#[test]
+fn channel_filters_that_the_files_settle_are_not_applied_to_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = |channel: &str, id: u32| format!(r#"{{{channel}"log_name":"Security","EventID":{id},"@timestamp":"2020-09-21T04:15:00.000Z","Hostname":"wks1"}}"#);
+    // Every record has its Channel: a filter on Channel keeps whole files or skips them.
+    let named = dir.path().join("named.json");
+    std::fs::write(&named, [event(r#""Channel":"Security","#, 4624), event(r#""Channel":"Security","#, 4688)].join("\n")).unwrap();
+    // One record of the same partition has none: its file must be filtered row by row.
+    let mixed = dir.path().join("mixed.json");
+    std::fs::write(&mixed, [event(r#""Channel":"Security","#, 4624), event("", 4624)].join("\n")).unwrap();
+    // The physical plan: what runs against the rows.
+    let explain = |lake: &Path, sql: &str| {
+        let text = hela_ok(&["sql", "--lake", lake.to_str().unwrap(), "--format", "csv", &format!("EXPLAIN {sql}")]);
+        text.split_once("physical_plan").map(|(_, plan)| plan.to_string()).unwrap_or_else(|| panic!("no physical plan: {text}"))
+    };
+    let counted = "SELECT count(*) AS n FROM events WHERE Channel = 'Security' OR Channel = 'System'";
+    let lower = "SELECT count(*) AS n FROM events WHERE lower(Channel) = 'security' AND EventID = 4624";
+
+    let settled = dir.path().join("settled");
+    hela_ok(&["ingest", "--lake", settled.to_str().unwrap(), named.to_str().unwrap()]);
+    assert_eq!(count(&settled, "events WHERE Channel = 'Security' OR Channel = 'System'"), 2);
+    assert_eq!(count(&settled, "events WHERE Channel = 'System'"), 0);
+    assert_eq!(query(&settled, lower)[0]["n"], 1);
+    assert!(!explain(&settled, counted).contains("Channel"), "{}", explain(&settled, counted));
+    assert!(!explain(&settled, lower).contains("Channel") && explain(&settled, lower).contains("EventID"), "{}", explain(&settled, lower));
+
+    let unsettled = dir.path().join("unsettled");
+    hela_ok(&["ingest", "--lake", unsettled.to_str().unwrap(), mixed.to_str().unwrap()]);
+    assert_eq!(count(&unsettled, "events"), 2);
+    assert_eq!(count(&unsettled, "events WHERE Channel = 'Security' OR Channel = 'System'"), 1);
+    assert_eq!(query(&unsettled, lower)[0]["n"], 1);
+    assert!(explain(&unsettled, counted).contains("Channel"), "{}", explain(&unsettled, counted));
 }
 
 #[test]

@@ -70,6 +70,24 @@ pub struct DataFile {
     /// numbers, or a lake written before they were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_ids: Option<Vec<i64>>,
+    /// Which of its rows have a `Channel`; absent when unknown (a lake written before this
+    /// was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelFill>,
+}
+
+/// Which rows of a file have a `Channel`. A row's source is its `Channel` when it has one,
+/// so where every row has one, each row's `Channel` is the file's source: a filter on
+/// `Channel` passes every row of the file or none. Where no row has one, it passes none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelFill {
+    /// Every row's `Channel` is text (and so the source).
+    Every,
+    /// No row has a `Channel` (missing or null).
+    Absent,
+    /// Some rows have one, or one is not text.
+    Mixed,
 }
 
 /// An input that was ingested, so that ingesting it again can be skipped.

@@ -417,6 +417,7 @@ impl<'a> Run<'a> {
                 source: file.key.source.clone(),
                 day: file.key.day.clone(),
                 event_ids: file.event_ids.clone(),
+                channel: Some(file.channel),
             });
         }
         let older_need_it = needs_rewrite(&before.storage_type(), &shape.storage_type());

@@ -21,7 +21,7 @@ pub mod rewrite;
 pub mod router;
 pub mod writer;
 
-pub use catalog::{Catalog, DataFile, IngestedInput, TableEntry};
+pub use catalog::{Catalog, ChannelFill, DataFile, IngestedInput, TableEntry};
 pub use error::LakeError;
 pub use ingest::{IngestOptions, IngestProgress, IngestSummary, Notice, ingest};
 pub use lake::{EVENTS_TABLE, Lake};

@@ -15,6 +15,7 @@ use parquet::file::properties::WriterProperties;
 use serde_json::{Map, Value};
 
 use crate::LakeError;
+use crate::catalog::ChannelFill;
 use crate::partition::PartitionKey;
 
 /// Rows after which a file is closed and the next one started.
@@ -34,6 +35,8 @@ pub struct StagedFile {
     pub schema: SchemaRef,
     /// The `EventID`s of its rows, when they are whole numbers and few (see [`EventIds`]).
     pub event_ids: Option<Vec<i64>>,
+    /// Which of its rows have a `Channel`.
+    pub channel: ChannelFill,
 }
 
 /// The distinct `EventID` numbers of a file's rows, for pruning files by `EventID = n`.
@@ -61,6 +64,37 @@ impl EventIds {
     }
 }
 
+/// Which of a file's rows have a `Channel`, learnt one record at a time.
+#[derive(Debug, Clone, Copy)]
+struct ChannelSeen {
+    every_text: bool,
+    any: bool,
+}
+
+impl ChannelSeen {
+    const NONE_YET: ChannelSeen = ChannelSeen { every_text: true, any: false };
+
+    fn observe(&mut self, record: &Map<String, Value>) {
+        match record.get(CHANNEL) {
+            None | Some(Value::Null) => self.every_text = false,
+            Some(value) => {
+                self.any = true;
+                self.every_text &= value.is_string();
+            }
+        }
+    }
+
+    fn fill(self) -> ChannelFill {
+        match (self.every_text, self.any) {
+            (true, _) => ChannelFill::Every,
+            (false, false) => ChannelFill::Absent,
+            (false, true) => ChannelFill::Mixed,
+        }
+    }
+}
+
+const CHANNEL: &str = "Channel";
+
 /// The writer of one partition of one table during one ingest.
 pub struct PartitionWriter {
     table: Arc<str>,
@@ -76,6 +110,7 @@ struct OpenFile {
     writer: ArrowWriter<File>,
     rows: u64,
     event_ids: EventIds,
+    channel: ChannelSeen,
 }
 
 impl PartitionWriter {
@@ -105,13 +140,16 @@ impl PartitionWriter {
             let file = File::create(&path).map_err(LakeError::io(&path))?;
             let writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties())).map_err(parquet_error(&path))?;
             let event_ids = EventIds(Some(BTreeSet::new()));
-            self.open = Some(OpenFile { path, schema: schema.clone(), writer, rows: 0, event_ids });
+            self.open = Some(OpenFile { path, schema: schema.clone(), writer, rows: 0, event_ids, channel: ChannelSeen::NONE_YET });
         }
         let batch = records_to_batch(&self.pending, schema)?;
         let open = self.open.as_mut().expect("opened above");
         open.writer.write(&batch).map_err(parquet_error(&open.path))?;
         open.rows += batch.num_rows() as u64;
-        self.pending.iter().for_each(|record| open.event_ids.observe(record));
+        for record in &self.pending {
+            open.event_ids.observe(record);
+            open.channel.observe(record);
+        }
         self.pending.clear();
         Ok(closed)
     }
@@ -150,6 +188,7 @@ impl PartitionWriter {
             bytes,
             schema: open.schema,
             event_ids,
+            channel: open.channel.fill(),
         }))
     }
 }

@@ -1,11 +1,12 @@
 //! The lake's tables as DataFusion tables. Each scan reads the Parquet files the catalog
 //! names (no directory listing), skips the files whose partition (source, day) cannot hold a
 //! matching row, and reads the rest with the table's merged schema: files written before a
-//! column appeared read it as nulls.
+//! column appeared read it as nulls. A filter on `Channel` that the choice of files settles
+//! (each file read passes it whole) is not applied to rows at all.
 
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::datasource::file_format::FileFormat;
@@ -18,17 +19,19 @@ use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
-use hela_lake::{Lake, TableEntry};
+use hela_lake::{ChannelFill, Lake, TableEntry};
 use hela_schema::Shape;
 use hela_schema::shape::query_schema;
 
-use crate::pruning::Bounds;
+use crate::pruning::{Bounds, CHANNEL, ChannelTest};
 
 /// One table of the lake, or several read as one.
 #[derive(Debug)]
 pub struct LakeTable {
     schema: SchemaRef,
     files: Vec<LakeFile>,
+    /// The table's `Channel` column holds text, so a row's `Channel` is its source.
+    channel_is_text: bool,
 }
 
 #[derive(Debug)]
@@ -38,6 +41,7 @@ struct LakeFile {
     source: String,
     day: String,
     event_ids: Option<Vec<i64>>,
+    channel: Option<ChannelFill>,
 }
 
 impl LakeTable {
@@ -54,9 +58,18 @@ impl LakeTable {
                 source: f.source.clone(),
                 day: f.day.clone(),
                 event_ids: f.event_ids.clone(),
+                channel: f.channel,
             })
             .collect();
-        LakeTable { schema: Arc::new(query_schema(&shape.storage_schema())), files }
+        let schema = Arc::new(query_schema(&shape.storage_schema()));
+        let channel_is_text = schema.field_with_name(CHANNEL).is_ok_and(|f| matches!(f.data_type(), DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8));
+        LakeTable { schema, files, channel_is_text }
+    }
+
+    /// True when `filter` tests `Channel` alone and the choice of files settles it: each
+    /// file either passes it whole or is not read.
+    fn settled_by_files(&self, filter: &Expr) -> bool {
+        self.channel_is_text && ChannelTest::of(filter).is_some_and(|test| self.files.iter().all(|f| test.settled_by_file(&f.source, f.channel)))
     }
 }
 
@@ -70,9 +83,13 @@ impl TableProvider for LakeTable {
         TableType::Base
     }
 
-    /// Filters prune whole files here and are applied to rows above the scan as well.
+    /// Filters prune whole files here; those the choice of files does not settle are
+    /// applied to rows as well.
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
-        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+        let pushdown = |filter: &&Expr| {
+            if self.settled_by_files(filter) { TableProviderFilterPushDown::Exact } else { TableProviderFilterPushDown::Inexact }
+        };
+        Ok(filters.iter().map(pushdown).collect())
     }
 
     async fn scan(
@@ -85,7 +102,7 @@ impl TableProvider for LakeTable {
         let bounds = Bounds::from_filters(filters);
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); state.config().target_partitions().max(1)];
         let mut sizes = vec![0u64; groups.len()];
-        for file in self.files.iter().filter(|f| bounds.may_hold(&f.source, &f.day, f.event_ids.as_deref())) {
+        for file in self.files.iter().filter(|f| bounds.may_hold(&f.source, &f.day, f.event_ids.as_deref(), f.channel)) {
             // Largest-first is not needed for balance here: files are similar in size.
             let smallest = (0..sizes.len()).min_by_key(|&i| sizes[i]).expect("at least one group");
             sizes[smallest] += file.bytes;

@@ -8,14 +8,13 @@ use std::collections::HashSet;
 use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
+use hela_lake::ChannelFill;
 
 /// What the filters of a scan say about the partitions that can hold matching rows.
 #[derive(Debug, Default)]
 pub struct Bounds {
-    /// `Channel` must be one of these (exact values).
-    channels: Option<HashSet<String>>,
-    /// `lower(Channel)` must be one of these.
-    lower_channels: Option<HashSet<String>>,
+    /// Tests of `Channel` every row must pass.
+    channel_tests: Vec<ChannelTest>,
     /// `@timestamp` lower and upper bounds (strings, as compared).
     after: Option<String>,
     before: Option<String>,
@@ -25,14 +24,70 @@ pub struct Bounds {
 
 /// A record's source is its `Channel` when it has one, so a file of another source holds no
 /// row with that `Channel`; its day is the date that starts its `@timestamp`.
-const CHANNEL: &str = "Channel";
+pub(crate) const CHANNEL: &str = "Channel";
 const TIMESTAMP: &str = "@timestamp";
 /// Days are `YYYY-MM-DD`: the first characters of every `@timestamp` in the partition.
 const DAY_LENGTH: usize = 10;
 const EVENT_ID: &str = "EventID";
 
+/// A filter that tests `Channel` alone: `Channel` (or `lower(Channel)`) is one of some
+/// texts, written with `=`, `IN`, or `OR` of those.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelTest {
+    lower: bool,
+    values: HashSet<String>,
+}
+
+impl ChannelTest {
+    /// The test `filter` makes, when it tests `Channel` and nothing else.
+    pub fn of(filter: &Expr) -> Option<ChannelTest> {
+        match filter {
+            Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) => match (text_literal(right), text_literal(left)) {
+                (Some(value), _) => ChannelTest::on(left, HashSet::from([value])),
+                (None, Some(value)) => ChannelTest::on(right, HashSet::from([value])),
+                _ => None,
+            },
+            Expr::InList(list) if !list.negated => ChannelTest::on(&list.expr, list.list.iter().map(text_literal).collect::<Option<_>>()?),
+            Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => {
+                let (mut either, other) = (ChannelTest::of(left)?, ChannelTest::of(right)?);
+                (either.lower == other.lower).then(|| {
+                    either.values.extend(other.values);
+                    either
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn on(column: &Expr, values: HashSet<String>) -> Option<ChannelTest> {
+        let lower = if is_column(column, CHANNEL) {
+            false
+        } else if is_lower_of(column, CHANNEL) {
+            true
+        } else {
+            return None;
+        };
+        Some(ChannelTest { lower, values })
+    }
+
+    /// True when a row whose `Channel` is `source` passes.
+    pub fn accepts(&self, source: &str) -> bool {
+        if self.lower { self.values.contains(&source.to_lowercase()) } else { self.values.contains(source) }
+    }
+
+    /// True when the test passes every row of a file of `source` whose rows' `Channel`s are
+    /// as `fill` says, or passes none and [`Bounds::may_hold`] rules the file out: then the
+    /// test need not be applied to the rows.
+    pub fn settled_by_file(&self, source: &str, fill: Option<ChannelFill>) -> bool {
+        match fill {
+            Some(ChannelFill::Every | ChannelFill::Absent) => true,
+            Some(ChannelFill::Mixed) | None => !self.accepts(source),
+        }
+    }
+}
+
 impl Bounds {
-    /// What the conjuncts of `filters` say about `Channel` and `@timestamp`.
+    /// What the conjuncts of `filters` say about `Channel`, `@timestamp` and `EventID`.
     pub fn from_filters(filters: &[Expr]) -> Bounds {
         let mut bounds = Bounds::default();
         for filter in filters {
@@ -47,6 +102,10 @@ impl Bounds {
         if self.learn_event_ids(expr) {
             return;
         }
+        if let Some(test) = ChannelTest::of(expr) {
+            self.channel_tests.push(test);
+            return;
+        }
         match expr {
             Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
                 let (column, op, value) = match (text_literal(right), text_literal(left)) {
@@ -57,33 +116,25 @@ impl Bounds {
                     },
                     _ => return,
                 };
-                self.learn_comparison(column, op, value);
+                self.learn_timestamp_bound(column, op, value);
             }
             Expr::Between(Between { expr, negated: false, low, high }) => {
                 if let (Some(low), Some(high)) = (text_literal(low), text_literal(high)) {
-                    self.learn_comparison(expr, Operator::GtEq, low);
-                    self.learn_comparison(expr, Operator::LtEq, high);
-                }
-            }
-            Expr::InList(list) if !list.negated => {
-                let values: Option<HashSet<String>> = list.list.iter().map(text_literal).collect();
-                if let Some(values) = values {
-                    self.restrict(&list.expr, values);
+                    self.learn_timestamp_bound(expr, Operator::GtEq, low);
+                    self.learn_timestamp_bound(expr, Operator::LtEq, high);
                 }
             }
             _ => {}
         }
     }
 
-    fn learn_comparison(&mut self, column: &Expr, op: Operator, value: String) {
+    fn learn_timestamp_bound(&mut self, column: &Expr, op: Operator, value: String) {
+        if !is_column(column, TIMESTAMP) {
+            return;
+        }
         match op {
-            Operator::Eq => self.restrict(column, HashSet::from([value])),
-            Operator::Gt | Operator::GtEq if is_column(column, TIMESTAMP) => {
-                self.after = Some(self.after.take().map_or(value.clone(), |a| a.max(value)));
-            }
-            Operator::Lt | Operator::LtEq if is_column(column, TIMESTAMP) => {
-                self.before = Some(self.before.take().map_or(value.clone(), |b| b.min(value)));
-            }
+            Operator::Gt | Operator::GtEq => self.after = Some(self.after.take().map_or(value.clone(), |a| a.max(value))),
+            Operator::Lt | Operator::LtEq => self.before = Some(self.before.take().map_or(value.clone(), |b| b.min(value))),
             _ => {}
         }
     }
@@ -114,30 +165,16 @@ impl Bounds {
         true
     }
 
-    fn restrict(&mut self, column: &Expr, values: HashSet<String>) {
-        let slot = if is_column(column, CHANNEL) {
-            &mut self.channels
-        } else if is_lower_of(column, CHANNEL) {
-            &mut self.lower_channels
-        } else {
-            return;
-        };
-        *slot = Some(match slot.take() {
-            Some(known) => known.intersection(&values).cloned().collect(),
-            None => values,
-        });
-    }
-
     /// False when no row of a file of partition (`source`, `day`), whose rows have the
-    /// `event_ids` (`None`: unknown), can pass the filters.
-    pub fn may_hold(&self, source: &str, day: &str, event_ids: Option<&[i64]>) -> bool {
-        let channel_ok = self.channels.as_ref().is_none_or(|c| c.contains(source));
-        let lower_ok = self.lower_channels.as_ref().is_none_or(|c| c.contains(&source.to_lowercase()));
+    /// `event_ids` and `Channel`s as `channel` says (`None`: unknown), can pass the filters.
+    pub fn may_hold(&self, source: &str, day: &str, event_ids: Option<&[i64]>, channel: Option<ChannelFill>) -> bool {
+        let tests = &self.channel_tests;
+        let channel_ok = tests.iter().all(|t| t.accepts(source)) && (tests.is_empty() || channel != Some(ChannelFill::Absent));
         let ids_ok = match (&self.event_ids, event_ids) {
             (Some(wanted), Some(held)) => held.iter().any(|id| wanted.contains(id)),
             _ => true,
         };
-        channel_ok && lower_ok && ids_ok && self.day_may_hold(day)
+        channel_ok && ids_ok && self.day_may_hold(day)
     }
 
     /// Every `@timestamp` of a file of day D starts with D: it is below a bound whose first
@@ -208,12 +245,12 @@ mod tests {
     use datafusion::prelude::{ident as col, lit};
 
     fn holds(filters: Vec<Expr>, source: &str, day: &str) -> bool {
-        Bounds::from_filters(&filters).may_hold(source, day, None)
+        Bounds::from_filters(&filters).may_hold(source, day, None, None)
     }
 
     #[test]
     fn event_id_filters_prune_files_without_those_ids() {
-        let ids = |filters: Vec<Expr>, held: Option<&[i64]>| Bounds::from_filters(&filters).may_hold("Security", "x", held);
+        let ids = |filters: Vec<Expr>, held: Option<&[i64]>| Bounds::from_filters(&filters).may_hold("Security", "x", held, None);
         let eq = vec![col(EVENT_ID).eq(lit(5140i64))];
         assert!(ids(eq.clone(), Some(&[4624, 5140])));
         assert!(!ids(eq.clone(), Some(&[4624, 4688])));
@@ -243,6 +280,36 @@ mod tests {
         // Other columns and disjunctions prune nothing.
         assert!(holds(vec![col("log_name").eq(lit("Security"))], sysmon, "x"));
         assert!(holds(vec![col(CHANNEL).eq(lit("Security")).or(col("EventID").eq(lit(1)))], sysmon, "x"));
+    }
+
+    #[test]
+    fn channel_tests_are_filters_on_channel_alone() {
+        let test = |filter: Expr| ChannelTest::of(&filter);
+        let either = test(col(CHANNEL).eq(lit("Security")).or(col(CHANNEL).eq(lit("System")))).unwrap();
+        assert!(either.accepts("Security") && either.accepts("System") && !either.accepts("security"));
+        let lower = datafusion::functions::string::expr_fn::lower(col(CHANNEL));
+        assert!(test(lower.clone().eq(lit("security"))).unwrap().accepts("SECURITY"));
+        assert_eq!(test(lower.eq(lit("security")).or(col(CHANNEL).eq(lit("System")))), None, "two kinds of test");
+        assert_eq!(test(col(CHANNEL).eq(lit("Security")).or(col(EVENT_ID).eq(lit(1i64)))), None);
+        assert_eq!(test(col(CHANNEL).in_list(vec![lit("Security")], true)), None, "NOT IN");
+        assert_eq!(test(col(CHANNEL).not_eq(lit("Security"))), None);
+    }
+
+    #[test]
+    fn files_settle_a_channel_test_when_their_rows_all_have_a_channel_or_none_has() {
+        let security = ChannelTest::of(&col(CHANNEL).eq(lit("Security"))).unwrap();
+        assert!(security.settled_by_file("Security", Some(ChannelFill::Every)));
+        assert!(security.settled_by_file("System", Some(ChannelFill::Every)));
+        assert!(security.settled_by_file("Security", Some(ChannelFill::Absent)));
+        assert!(!security.settled_by_file("Security", Some(ChannelFill::Mixed)));
+        assert!(!security.settled_by_file("Security", None), "unknown");
+        assert!(security.settled_by_file("System", None), "no row of another source passes");
+        // The scan skips the files the test passes no row of.
+        let bounds = Bounds::from_filters(&[col(CHANNEL).eq(lit("Security"))]);
+        assert!(bounds.may_hold("Security", "x", None, Some(ChannelFill::Every)));
+        assert!(!bounds.may_hold("Security", "x", None, Some(ChannelFill::Absent)));
+        assert!(bounds.may_hold("Security", "x", None, Some(ChannelFill::Mixed)));
+        assert!(Bounds::from_filters(&[]).may_hold("Security", "x", None, Some(ChannelFill::Absent)));
     }
 
     #[test]
