@@ -9,9 +9,9 @@ use arrow::datatypes::SchemaRef;
 use datafusion::catalog::TableProvider;
 use datafusion::common::TableReference;
 use datafusion::dataframe::DataFrame;
-use datafusion::datasource::{MemTable, provider_as_source};
+use datafusion::datasource::MemTable;
 use datafusion::execution::SessionStateBuilder;
-use datafusion::logical_expr::{CreateView, DdlStatement, LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::ast;
@@ -23,7 +23,7 @@ use crate::index_patterns::IndexPatternSchema;
 use crate::inline::{Warn, load_table};
 use crate::parquet_table::{parquet_files, parquet_table};
 use crate::spark::CaseFix;
-use crate::views;
+use crate::views::{self, WholeTableView};
 use crate::{SqlError, TableSpec, spark};
 
 /// Column names in another case than the data's that one statement may use.
@@ -154,25 +154,27 @@ impl Session {
     /// Plans one statement: one that makes a view or table takes effect here; a query is
     /// a plan that runs when its frame is collected.
     pub async fn execute(&self, statement: ParsedStatement) -> Result<DataFrame, SqlError> {
-        let plan = match self.whole_table_view(&statement.0).await? {
-            Some(plan) => plan,
-            None => self.plan(statement.0).await?,
-        };
+        if self.make_whole_table_view(&statement.0).await? {
+            return Ok(DataFrame::new(self.ctx.state(), LogicalPlanBuilder::empty(false).build()?));
+        }
+        let plan = self.plan(statement.0).await?;
         Ok(self.ctx.execute_logical_plan(plan).await?)
     }
 
-    /// The plan of `CREATE [OR REPLACE] VIEW v AS SELECT * FROM t` over a table there is,
-    /// made from the table itself: DataFusion's SQL planner takes time quadratic in the
-    /// columns to expand `*` (17 ms for the 330 columns of a Security-Datasets lake).
-    async fn whole_table_view(&self, statement: &Statement) -> Result<Option<LogicalPlan>, SqlError> {
-        let Statement::Statement(inner) = statement else { return Ok(None) };
-        let ast::Statement::CreateView(view) = inner.as_ref() else { return Ok(None) };
-        let Some((name, table)) = views::whole_table_view(view) else { return Ok(None) };
-        let Ok(provider) = self.ctx.table_provider(table.clone()).await else { return Ok(None) };
-        let input = LogicalPlanBuilder::scan(table, provider_as_source(provider), None)?.build()?;
-        let definition = Some(inner.to_string());
-        let view = CreateView { name, input: Arc::new(input), or_replace: view.or_replace, definition, temporary: false };
-        Ok(Some(LogicalPlan::Ddl(DdlStatement::CreateView(view))))
+    /// Makes the view of `CREATE [OR REPLACE] VIEW v AS SELECT * FROM t`, over a table there
+    /// is, as the table itself under the name `v` (see [`views`]); false for any other
+    /// statement. As with any view, `v` must not exist unless the statement replaces it.
+    async fn make_whole_table_view(&self, statement: &Statement) -> Result<bool, SqlError> {
+        let Statement::Statement(inner) = statement else { return Ok(false) };
+        let ast::Statement::CreateView(view) = inner.as_ref() else { return Ok(false) };
+        let Some((name, table)) = views::whole_table_view(view) else { return Ok(false) };
+        let Ok(provider) = self.ctx.table_provider(table).await else { return Ok(false) };
+        if !view.or_replace && self.ctx.table_exist(name.clone())? {
+            return Err(SqlError::Query(format!("table '{name}' already exists")));
+        }
+        self.ctx.deregister_table(name.clone())?;
+        self.ctx.register_table(name, Arc::new(WholeTableView::new(provider, inner.to_string())))?;
+        Ok(true)
     }
 
     /// Plans a statement. A column written in another case than the data's (`LogonID` for
