@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::datasource::file_format::FileFormat;
@@ -23,7 +23,7 @@ use hela_lake::{ChannelFill, Lake, TableEntry};
 use hela_schema::Shape;
 use hela_schema::shape::query_schema;
 
-use crate::pruning::{Bounds, CHANNEL, ChannelTest};
+use crate::pruning::{Bounds, CHANNEL, ChannelTest, is_text};
 
 /// One table of the lake, or several read as one.
 #[derive(Debug)]
@@ -62,7 +62,7 @@ impl LakeTable {
             })
             .collect();
         let schema = Arc::new(query_schema(&shape.storage_schema()));
-        let channel_is_text = schema.field_with_name(CHANNEL).is_ok_and(|f| matches!(f.data_type(), DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8));
+        let channel_is_text = schema.field_with_name(CHANNEL).is_ok_and(|f| is_text(f.data_type()));
         LakeTable { schema, files, channel_is_text }
     }
 
