@@ -77,7 +77,10 @@ fn print_summary(lake: &Lake, s: &IngestSummary) {
     eprintln!("  inputs    {} read, {} skipped (already in the lake), {} failed", s.inputs_read, s.inputs_skipped, s.inputs_failed);
     eprintln!("  records   {} stored, {} quarantined", s.records_stored, s.records_quarantined);
     eprintln!("  bytes     {:.1} MB read, {:.1} MB of JSON", mb(s.bytes_read), mb(s.bytes_decoded));
-    eprintln!("  files     {} Parquet files written", s.files_written);
+    match s.files_merged {
+        0 => eprintln!("  files     {} Parquet files written", s.files_written),
+        merged => eprintln!("  files     {} Parquet files written; {merged} fewer once each partition's small files were merged", s.files_written),
+    }
     eprintln!("  warnings  {}", s.warnings);
     eprintln!("  time      {:.2} s, {rate:.1} MB/s of JSON", s.seconds);
 }

@@ -194,6 +194,65 @@ fn interrupted_ingest_leaves_the_lake_as_it_was() {
     assert!(walk(&staging).is_empty());
 }
 
+#[test]
+fn each_ingest_merges_the_small_files_of_the_partitions_it_wrote() {
+    let event = |id: u32, channel: &str, extra: &str| {
+        format!("{{\"@timestamp\":\"2020-09-21T04:14:{id:02}.000Z\",\"Channel\":\"{channel}\",\"EventID\":{id}{extra}}}\n")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    let inputs = [
+        event(1, "Security", "") + &event(2, "Microsoft-Windows-Sysmon/Operational", ""),
+        // A column the partition's first file lacks.
+        event(3, "Security", ",\"LogonType\":3"),
+        // Another day: a partition of its own.
+        event(4, "Security", "").replace("2020-09-21", "2020-09-22"),
+    ];
+    let on_disk = || walk(&lake.join("tables")).len();
+    let (mut reports, mut files_on_disk) = (Vec::new(), Vec::new());
+    for (i, text) in inputs.iter().enumerate() {
+        let file = dir.path().join(format!("input-{i}.json"));
+        std::fs::write(&file, text).unwrap();
+        let out = hela(&["ingest", "--lake", lake_arg, file.to_str().unwrap()], None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        reports.push(stderr(&out));
+        files_on_disk.push(on_disk());
+    }
+    // The files merged stay for readers of the catalog before, until the next ingest.
+    assert_eq!(files_on_disk, [2, 4, 3]);
+    assert!(reports[1].contains("1 Parquet files written; 1 fewer once each partition's small files were merged"), "{}", reports[1]);
+    assert!(!reports[2].contains("fewer"), "the third ingest wrote a partition of one file: {}", reports[2]);
+
+    let partitions = || {
+        let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+        let mut files: Vec<String> = catalog["tables"]["events"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {} rows={} ids={} channel={}", f["source"], f["day"], f["rows"], f["event_ids"], f["channel"]))
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(partitions(), [
+        r#""Microsoft-Windows-Sysmon/Operational" "2020-09-21" rows=1 ids=[2] channel="every""#,
+        r#""Security" "2020-09-21" rows=2 ids=[1,3] channel="every""#,
+        r#""Security" "2020-09-22" rows=1 ids=[4] channel="every""#,
+    ]);
+    let rows = query(&lake, "SELECT EventID, LogonType FROM events WHERE Channel = 'Security' ORDER BY EventID");
+    let expected = [(1, None), (3, Some(3)), (4, None)].map(|(id, logon_type)| serde_json::json!({"EventID": id, "LogonType": logon_type}));
+    assert_eq!(rows, expected);
+    // Merged files merge again.
+    hela_ok(&["ingest", "--force", "--lake", lake_arg, dir.path().join("input-0.json").to_str().unwrap()]);
+    assert_eq!(count(&lake, "events"), 6);
+    assert_eq!(partitions(), [
+        r#""Microsoft-Windows-Sysmon/Operational" "2020-09-21" rows=2 ids=[2] channel="every""#,
+        r#""Security" "2020-09-21" rows=3 ids=[1,3] channel="every""#,
+        r#""Security" "2020-09-22" rows=1 ids=[4] channel="every""#,
+    ]);
+}
+
 /// Writes each text as a file and ingests the files one after another into a new lake.
 fn ingest_one_by_one(dir: &tempfile::TempDir, texts: &[&str]) -> std::path::PathBuf {
     let lake = dir.path().join("lake");

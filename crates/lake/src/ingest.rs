@@ -16,6 +16,7 @@ use hela_source::{ReadOptions, Warning, discover};
 use rayon::prelude::*;
 
 use crate::catalog::sync_directory;
+use crate::compact::{merge_files, plan_merges};
 use crate::lake::{QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
 use crate::partition::{PartitionKey, escape};
 use crate::quarantine::QuarantineWriter;
@@ -105,6 +106,9 @@ pub struct IngestSummary {
     /// Bytes of JSON records after decompression.
     pub bytes_decoded: u64,
     pub files_written: u64,
+    /// Small files of a partition merged into others after the commits (see
+    /// [`crate::compact`]): the files the lake holds fewer for it.
+    pub files_merged: u64,
     pub seconds: f64,
 }
 
@@ -240,6 +244,7 @@ pub fn ingest(
         Ok::<(), LakeError>(())
     })?;
     summary.files_written += run.commit(notify)? as u64;
+    summary.files_merged = run.merge_small_files()? as u64;
     run.close()?;
     summary.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
     summary.seconds = started.elapsed().as_secs_f64();
@@ -439,6 +444,53 @@ impl<'a> Run<'a> {
         }
         table.shape = shape;
         Ok(records)
+    }
+
+    /// Merges the small files of each partition this ingest wrote into files of at most
+    /// one row group, and commits the merge. Returns how many fewer files the lake holds.
+    /// The files merged stay on disk for readers of the catalog before, until the next
+    /// ingest sweeps them.
+    fn merge_small_files(&mut self) -> Result<usize, LakeError> {
+        let touched: HashSet<(&str, &str, &str)> =
+            self.writers.keys().map(|(table, key)| (table.as_ref(), key.source.as_str(), key.day.as_str())).collect();
+        let mut catalog = self.catalog.clone();
+        let mut directories = HashSet::new();
+        let mut fewer = 0;
+        let (lake, txn) = (self.lake, &self.txn);
+        for (name, table) in catalog.tables.iter_mut() {
+            let groups = plan_merges(table, |f| touched.contains(&(name.as_str(), f.source.as_str(), f.day.as_str())));
+            let merged: Vec<(String, DataFile)> = groups
+                .par_iter()
+                .map(|group| {
+                    let staged_name = txn.file_name();
+                    let files: Vec<&DataFile> = group.iter().map(|&i| &table.files[i]).collect();
+                    Ok((staged_name.clone(), merge_files(lake, &files, &txn.staging.join(&staged_name))?))
+                })
+                .collect::<Result<_, LakeError>>()?;
+            let mut replaced: HashSet<usize> = HashSet::new();
+            for (group, (staged_name, mut file)) in groups.iter().zip(merged) {
+                let directory = table.files[group[0]].path.rsplit_once('/').map_or("", |(d, _)| d);
+                file.path = format!("{directory}/{staged_name}");
+                directories.insert(move_into_lake(lake, &txn.staging.join(&staged_name), &file.path)?);
+                table.files[group[0]] = file;
+                replaced.extend(&group[1..]);
+                fewer += group.len() - 1;
+            }
+            let mut index = 0;
+            table.files.retain(|_| {
+                index += 1;
+                !replaced.contains(&(index - 1))
+            });
+        }
+        if fewer == 0 {
+            return Ok(0);
+        }
+        for directory in &directories {
+            sync_directory(directory)?;
+        }
+        catalog.save(&self.lake.catalog_path())?;
+        self.catalog = catalog;
+        Ok(fewer)
     }
 
     /// Removes the staging area of the transaction that was begun but will not be used.

@@ -11,6 +11,7 @@
 //! ```
 
 pub mod catalog;
+mod compact;
 pub mod error;
 pub mod fingerprint;
 pub mod ingest;

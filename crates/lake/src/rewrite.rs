@@ -3,7 +3,7 @@
 //! The rewritten file holds each such value as its JSON text, as Spark does.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, SchemaRef};
@@ -11,7 +11,7 @@ use hela_schema::adapt_batch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::writer::writer_properties;
+use crate::writer::{parquet_error, writer_properties};
 use crate::{DataFile, Lake, LakeError};
 
 /// True when a file stored as `stored` cannot be read as `wanted` without rewriting.
@@ -30,21 +30,33 @@ pub fn needs_rewrite(stored: &DataType, wanted: &DataType) -> bool {
 /// schema needs it. Returns the size of the file written, or `None` when it was left alone.
 pub fn rewrite_if_needed(lake: &Lake, file: &DataFile, target: &SchemaRef, staged: &Path) -> Result<Option<u64>, LakeError> {
     let path = lake.path_of(&file.path);
-    let parquet_error = |e: parquet::errors::ParquetError| LakeError::Parquet { path: path.clone(), message: e.to_string() };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).map_err(LakeError::io(&path))?).map_err(parquet_error)?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).map_err(LakeError::io(&path))?).map_err(parquet_error(&path))?;
     let stored = reader.schema().clone();
     let wanted = DataType::Struct(target.fields().clone());
     if !needs_rewrite(&DataType::Struct(stored.fields().clone()), &wanted) {
         return Ok(None);
     }
+    write_as(vec![(path, reader)], target, staged).map(Some)
+}
+
+/// Writes the rows of `sources` (each a file and its reader), in order, as one file at
+/// `staged` with the schema `target`, which holds each source's columns. Returns its size.
+pub(crate) fn write_as(
+    sources: Vec<(PathBuf, ParquetRecordBatchReaderBuilder<File>)>,
+    target: &SchemaRef,
+    staged: &Path,
+) -> Result<u64, LakeError> {
     let out = File::create(staged).map_err(LakeError::io(staged))?;
-    let mut writer = ArrowWriter::try_new(out, Arc::clone(target), Some(writer_properties())).map_err(parquet_error)?;
-    for batch in reader.build().map_err(parquet_error)? {
-        writer.write(&adapt_batch(&batch?, Arc::clone(target))?).map_err(parquet_error)?;
+    let mut writer = ArrowWriter::try_new(out, Arc::clone(target), Some(writer_properties())).map_err(parquet_error(staged))?;
+    for (path, reader) in sources {
+        for batch in reader.build().map_err(parquet_error(&path))? {
+            let batch = batch.map_err(|e| LakeError::Parquet { path: path.clone(), message: e.to_string() })?;
+            writer.write(&adapt_batch(&batch, Arc::clone(target))?).map_err(parquet_error(staged))?;
+        }
     }
-    let out = writer.into_inner().map_err(parquet_error)?;
+    let out = writer.into_inner().map_err(parquet_error(staged))?;
     out.sync_all().map_err(LakeError::io(staged))?;
-    Ok(Some(out.metadata().map_err(LakeError::io(staged))?.len()))
+    Ok(out.metadata().map_err(LakeError::io(staged))?.len())
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub struct StagedFile {
 struct EventIds(Option<BTreeSet<i64>>);
 
 /// More distinct event ids than this in one file and the file is not pruned by them.
-const MAX_EVENT_IDS: usize = 64;
+pub(crate) const MAX_EVENT_IDS: usize = 64;
 const EVENT_ID: &str = "EventID";
 
 impl EventIds {
@@ -206,6 +206,6 @@ pub(crate) fn writer_properties() -> WriterProperties {
         .build()
 }
 
-fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> LakeError + '_ {
+pub(crate) fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> LakeError + '_ {
     move |e| LakeError::Parquet { path: path.to_path_buf(), message: e.to_string() }
 }

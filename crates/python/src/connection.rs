@@ -92,6 +92,7 @@ impl Connection {
         result.set_item("warnings", summary.warnings)?;
         result.set_item("bytes_read", summary.bytes_read)?;
         result.set_item("files_written", summary.files_written)?;
+        result.set_item("files_merged", summary.files_merged)?;
         result.set_item("seconds", summary.seconds)?;
         result.set_item("messages", messages)?;
         result.set_item("messages_not_shown", unshown)?;

@@ -1,0 +1,133 @@
+//! Merges the small files of a partition. A partition gains a file at each commit that
+//! brings it rows, and another whenever its schema grows while it is written; yet each file
+//! a query opens costs the query the same work whatever its size (its footer read and its
+//! schema converted, its filters adapted, its readers built). So after an ingest, the small
+//! files of each partition it wrote are merged, in catalog order, into files of at most one
+//! row group.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::path::Path;
+
+use hela_schema::Shape;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::catalog::{ChannelFill, DataFile, TableEntry};
+use crate::rewrite::write_as;
+use crate::writer::{MAX_EVENT_IDS, ROWS_PER_ROW_GROUP, parquet_error};
+use crate::{Lake, LakeError};
+
+/// The groups of `table`'s files to merge, each as indices into its files: in each
+/// partition that `touched` accepts, its files of fewer rows than a row group, taken in
+/// catalog order into groups that fit in one row group. A group of one file is no merge.
+pub(crate) fn plan_merges(table: &TableEntry, touched: impl Fn(&DataFile) -> bool) -> Vec<Vec<usize>> {
+    let mut filling: HashMap<(&str, &str), (Vec<usize>, u64)> = HashMap::new();
+    let mut groups = Vec::new();
+    let row_group = ROWS_PER_ROW_GROUP as u64;
+    for (index, file) in table.files.iter().enumerate() {
+        if file.rows >= row_group || !touched(file) {
+            continue;
+        }
+        let (group, rows) = filling.entry((&file.source, &file.day)).or_default();
+        if *rows + file.rows > row_group {
+            groups.push(std::mem::take(group));
+            *rows = 0;
+        }
+        group.push(index);
+        *rows += file.rows;
+    }
+    groups.extend(filling.into_values().map(|(group, _)| group));
+    groups.retain(|group| group.len() > 1);
+    groups.sort();
+    groups
+}
+
+/// Writes `files` (of one partition, in this order) as one file at `staged`, with the union
+/// of their schemas. Returns its catalog entry, whose `path` is left for the caller to set.
+pub(crate) fn merge_files(lake: &Lake, files: &[&DataFile], staged: &Path) -> Result<DataFile, LakeError> {
+    let mut readers = Vec::with_capacity(files.len());
+    let mut shape = Shape::Null;
+    for file in files {
+        let path = lake.path_of(&file.path);
+        let handle = File::open(&path).map_err(LakeError::io(&path))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(parquet_error(&path))?;
+        shape.merge(Shape::from_schema(reader.schema()));
+        readers.push((path, reader));
+    }
+    let bytes = write_as(readers, &shape.storage_schema().into(), staged)?;
+    let first = files.first().expect("a merge has files");
+    Ok(DataFile {
+        path: String::new(),
+        rows: files.iter().map(|f| f.rows).sum(),
+        bytes,
+        source: first.source.clone(),
+        day: first.day.clone(),
+        event_ids: merged_event_ids(files),
+        channel: files.iter().map(|f| f.channel).reduce(merged_channel).flatten(),
+    })
+}
+
+/// Every `EventID` of the files, unknown when one file's are or when there are too many.
+fn merged_event_ids(files: &[&DataFile]) -> Option<Vec<i64>> {
+    let mut ids = BTreeSet::new();
+    for file in files {
+        ids.extend(file.event_ids.as_ref()?);
+    }
+    (ids.len() <= MAX_EVENT_IDS).then(|| ids.into_iter().collect())
+}
+
+fn merged_channel(a: Option<ChannelFill>, b: Option<ChannelFill>) -> Option<ChannelFill> {
+    match (a?, b?) {
+        (ChannelFill::Every, ChannelFill::Every) => Some(ChannelFill::Every),
+        (ChannelFill::Absent, ChannelFill::Absent) => Some(ChannelFill::Absent),
+        _ => Some(ChannelFill::Mixed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(source: &str, day: &str, rows: u64) -> DataFile {
+        let path = format!("{source}/{day}/{rows}");
+        DataFile { path, rows, bytes: 1, source: source.into(), day: day.into(), event_ids: None, channel: None }
+    }
+
+    #[test]
+    fn small_files_of_a_partition_are_grouped_to_fill_a_row_group() {
+        let big = ROWS_PER_ROW_GROUP as u64;
+        let files = vec![
+            file("Security", "2020-09-21", 10),
+            file("Sysmon", "2020-09-21", 10),
+            file("Security", "2020-09-21", big),
+            file("Security", "2020-09-21", big - 15),
+            file("Security", "2020-09-22", 10),
+            file("Security", "2020-09-21", 20),
+            file("Sysmon", "2020-09-21", 10),
+            file("System", "2020-09-21", 5),
+            file("System", "2020-09-21", 5),
+        ];
+        let table = TableEntry { shape: Shape::Null, files };
+        let groups = plan_merges(&table, |f| f.source != "System");
+        // The full file is left alone, the lone file of 09-22 and the partition not
+        // touched too; 10 + (big - 15) fits in a row group, adding 20 would not.
+        assert_eq!(groups, vec![vec![0, 3], vec![1, 6]]);
+    }
+
+    #[test]
+    fn merged_files_know_their_event_ids_and_channels_only_when_each_did() {
+        let mut a = file("Security", "d", 1);
+        let mut b = file("Security", "d", 1);
+        (a.event_ids, b.event_ids) = (Some(vec![4624, 4688]), Some(vec![4624, 4672]));
+        assert_eq!(merged_event_ids(&[&a, &b]), Some(vec![4624, 4672, 4688]));
+        b.event_ids = Some((0..MAX_EVENT_IDS as i64).collect());
+        assert_eq!(merged_event_ids(&[&a, &b]), None, "too many");
+        b.event_ids = None;
+        assert_eq!(merged_event_ids(&[&a, &b]), None);
+        let (every, absent, mixed) = (Some(ChannelFill::Every), Some(ChannelFill::Absent), Some(ChannelFill::Mixed));
+        assert_eq!(merged_channel(every, every), every);
+        assert_eq!(merged_channel(absent, absent), absent);
+        assert_eq!(merged_channel(every, absent), mixed);
+        assert_eq!(merged_channel(every, None), None);
+    }
+}
