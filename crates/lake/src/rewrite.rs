@@ -8,10 +8,9 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, SchemaRef};
 use hela_schema::adapt_batch;
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::writer::{parquet_error, writer_properties};
+use crate::writer::{lake_file_writer, parquet_error};
 use crate::{DataFile, Lake, LakeError};
 
 /// True when a file stored as `stored` cannot be read as `wanted` without rewriting.
@@ -47,7 +46,7 @@ pub(crate) fn write_as(
     staged: &Path,
 ) -> Result<u64, LakeError> {
     let out = File::create(staged).map_err(LakeError::io(staged))?;
-    let mut writer = ArrowWriter::try_new(out, Arc::clone(target), Some(writer_properties())).map_err(parquet_error(staged))?;
+    let mut writer = lake_file_writer(out, Arc::clone(target), staged)?;
     for (path, reader) in sources {
         for batch in reader.build().map_err(parquet_error(&path))? {
             let batch = batch.map_err(|e| LakeError::Parquet { path: path.clone(), message: e.to_string() })?;
