@@ -80,6 +80,8 @@ pub struct LakeArgs {
 /// with file and line, to LAKE/quarantine/ and counted; the ingest goes on. Truncated
 /// archives keep every complete record and are reported as warnings. Each input is committed
 /// whole and atomically; ingesting a file the lake already holds is skipped unless --force.
+/// Events are stored by source and day; at the end, the small files of each source and day
+/// the ingest wrote are merged, since a query pays for every file it opens.
 ///
 /// Examples:
 ///   hela ingest --lake cases/apt29 ~/datasets/security-datasets/
