@@ -90,6 +90,22 @@ pub enum ChannelFill {
     Mixed,
 }
 
+impl ChannelFill {
+    /// The fill of one row whose `Channel` is `value` (`None`: the row has none).
+    pub fn of_row(value: Option<&serde_json::Value>) -> ChannelFill {
+        match value {
+            None | Some(serde_json::Value::Null) => ChannelFill::Absent,
+            Some(serde_json::Value::String(_)) => ChannelFill::Every,
+            Some(_) => ChannelFill::Mixed,
+        }
+    }
+
+    /// The fill of the rows of `self` and of `other` together.
+    pub fn and(self, other: ChannelFill) -> ChannelFill {
+        if self == other { self } else { ChannelFill::Mixed }
+    }
+}
+
 /// An input that was ingested, so that ingesting it again can be skipped.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IngestedInput {

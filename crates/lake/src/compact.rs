@@ -76,12 +76,9 @@ fn merged_event_ids(files: &[&DataFile]) -> Option<Vec<i64>> {
     (ids.len() <= MAX_EVENT_IDS).then(|| ids.into_iter().collect())
 }
 
+/// The fill of two files' rows together, unknown when either's is.
 fn merged_channel(a: Option<ChannelFill>, b: Option<ChannelFill>) -> Option<ChannelFill> {
-    match (a?, b?) {
-        (ChannelFill::Every, ChannelFill::Every) => Some(ChannelFill::Every),
-        (ChannelFill::Absent, ChannelFill::Absent) => Some(ChannelFill::Absent),
-        _ => Some(ChannelFill::Mixed),
-    }
+    Some(a?.and(b?))
 }
 
 #[cfg(test)]

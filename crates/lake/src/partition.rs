@@ -11,13 +11,16 @@ pub struct PartitionKey {
     pub day: String,
 }
 
+/// The field that names a record's source when it has one: a record's `Channel`, when not
+/// null, is its partition's source.
+pub const CHANNEL: &str = "Channel";
+
 /// Fields that name the source of a record, in order of preference: NXLog and EVTX
 /// (`Channel`), Winlogbeat 6 (`log_name`), Zeek (`_path`, or `@stream` in Security-Datasets).
-const SOURCE_FIELDS: &[&str] = &["Channel", "log_name", "_path", "@stream"];
+const SOURCE_FIELDS: &[&str] = &[CHANNEL, "log_name", "_path", "@stream"];
 const UNKNOWN: &str = "unknown";
 
 impl PartitionKey {
-    /// The partition of one record.
     /// The partition of one record. The source is the stored text of its first non-null
     /// source field, so every row of a partition whose `Channel` is not null has `Channel`
     /// equal to the source; queries rely on this to skip partitions.

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::LakeError;
 use crate::catalog::ChannelFill;
-use crate::partition::PartitionKey;
+use crate::partition::{CHANNEL, PartitionKey};
 
 /// Rows after which a file is closed and the next one started.
 const ROWS_PER_FILE: u64 = 2 << 20;
@@ -65,37 +65,6 @@ impl EventIds {
     }
 }
 
-/// Which of a file's rows have a `Channel`, learnt one record at a time.
-#[derive(Debug, Clone, Copy)]
-struct ChannelSeen {
-    every_text: bool,
-    any: bool,
-}
-
-impl ChannelSeen {
-    const NONE_YET: ChannelSeen = ChannelSeen { every_text: true, any: false };
-
-    fn observe(&mut self, record: &Map<String, Value>) {
-        match record.get(CHANNEL) {
-            None | Some(Value::Null) => self.every_text = false,
-            Some(value) => {
-                self.any = true;
-                self.every_text &= value.is_string();
-            }
-        }
-    }
-
-    fn fill(self) -> ChannelFill {
-        match (self.every_text, self.any) {
-            (true, _) => ChannelFill::Every,
-            (false, false) => ChannelFill::Absent,
-            (false, true) => ChannelFill::Mixed,
-        }
-    }
-}
-
-const CHANNEL: &str = "Channel";
-
 /// The writer of one partition of one table during one ingest.
 pub struct PartitionWriter {
     table: Arc<str>,
@@ -111,7 +80,8 @@ struct OpenFile {
     writer: ArrowWriter<File>,
     rows: u64,
     event_ids: EventIds,
-    channel: ChannelSeen,
+    /// Which of its rows have a `Channel`; `None` until it has rows.
+    channel: Option<ChannelFill>,
 }
 
 impl PartitionWriter {
@@ -141,7 +111,7 @@ impl PartitionWriter {
             let file = File::create(&path).map_err(LakeError::io(&path))?;
             let writer = lake_file_writer(file, schema.clone(), &path)?;
             let event_ids = EventIds(Some(BTreeSet::new()));
-            self.open = Some(OpenFile { path, schema: schema.clone(), writer, rows: 0, event_ids, channel: ChannelSeen::NONE_YET });
+            self.open = Some(OpenFile { path, schema: schema.clone(), writer, rows: 0, event_ids, channel: None });
         }
         let batch = records_to_batch(&self.pending, schema)?;
         let open = self.open.as_mut().expect("opened above");
@@ -149,7 +119,8 @@ impl PartitionWriter {
         open.rows += batch.num_rows() as u64;
         for record in &self.pending {
             open.event_ids.observe(record);
-            open.channel.observe(record);
+            let row = ChannelFill::of_row(record.get(CHANNEL));
+            open.channel = Some(open.channel.map_or(row, |fill| fill.and(row)));
         }
         self.pending.clear();
         Ok(closed)
@@ -189,7 +160,7 @@ impl PartitionWriter {
             bytes,
             schema: open.schema,
             event_ids,
-            channel: open.channel.fill(),
+            channel: open.channel.unwrap_or(ChannelFill::Every),
         }))
     }
 }

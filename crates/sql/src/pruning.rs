@@ -23,8 +23,9 @@ pub struct Bounds {
 }
 
 /// A record's source is its `Channel` when it has one, so a file of another source holds no
-/// row with that `Channel`; its day is the date that starts its `@timestamp`.
-pub(crate) const CHANNEL: &str = "Channel";
+/// row with that `Channel`.
+pub(crate) use hela_lake::partition::CHANNEL;
+/// A record's day is the date that starts its `@timestamp`.
 const TIMESTAMP: &str = "@timestamp";
 /// Days are `YYYY-MM-DD`: the first characters of every `@timestamp` in the partition.
 const DAY_LENGTH: usize = 10;
