@@ -374,13 +374,9 @@ impl<'a> Run<'a> {
             directories.insert(move_into_lake(self.lake, &staged, &relative)?);
             catalog.quarantine.push(relative);
         }
-        for directory in &directories {
-            sync_directory(directory)?;
-        }
         let inputs = self.completed.len();
         catalog.inputs.extend(self.completed.drain(..));
-        catalog.save(&self.lake.catalog_path())?;
-        self.catalog = catalog;
+        self.publish(catalog, &directories)?;
         notify(Notice::Committed { inputs, records, files: file_count });
         std::fs::remove_dir_all(&self.txn.staging).map_err(LakeError::io(&self.txn.staging))?;
         self.txn = Transaction::begin(self.lake)?;
@@ -431,14 +427,10 @@ impl<'a> Run<'a> {
             let older = if older_need_it { 0..existing_files } else { 0..0 };
             for index in older.chain(mixed) {
                 let entry = &mut table.files[index];
-                let staged_name = self.txn.file_name();
-                let staged = self.txn.staging.join(&staged_name);
+                let staged = self.txn.staging.join(self.txn.file_name());
                 if let Some(bytes) = rewrite_if_needed(self.lake, entry, &target, &staged)? {
-                    let directory = entry.path.rsplit_once('/').map_or("", |(d, _)| d);
-                    let relative = format!("{directory}/{staged_name}");
-                    directories.insert(move_into_lake(self.lake, &staged, &relative)?);
+                    entry.path = move_in_place_of(self.lake, &staged, &entry.path, directories)?;
                     entry.bytes = bytes;
-                    entry.path = relative;
                 }
             }
         }
@@ -459,19 +451,18 @@ impl<'a> Run<'a> {
         let (lake, txn) = (self.lake, &self.txn);
         for (name, table) in catalog.tables.iter_mut() {
             let groups = plan_merges(table, |f| touched.contains(&(name.as_str(), f.source.as_str(), f.day.as_str())));
-            let merged: Vec<(String, DataFile)> = groups
+            let merged: Vec<(PathBuf, DataFile)> = groups
                 .par_iter()
                 .map(|group| {
-                    let staged_name = txn.file_name();
+                    let staged = txn.staging.join(txn.file_name());
                     let files: Vec<&DataFile> = group.iter().map(|&i| &table.files[i]).collect();
-                    Ok((staged_name.clone(), merge_files(lake, &files, &txn.staging.join(&staged_name))?))
+                    let file = merge_files(lake, &files, &staged)?;
+                    Ok((staged, file))
                 })
                 .collect::<Result<_, LakeError>>()?;
             let mut replaced: HashSet<usize> = HashSet::new();
-            for (group, (staged_name, mut file)) in groups.iter().zip(merged) {
-                let directory = table.files[group[0]].path.rsplit_once('/').map_or("", |(d, _)| d);
-                file.path = format!("{directory}/{staged_name}");
-                directories.insert(move_into_lake(lake, &txn.staging.join(&staged_name), &file.path)?);
+            for (group, (staged, mut file)) in groups.iter().zip(merged) {
+                file.path = move_in_place_of(lake, &staged, &table.files[group[0]].path, &mut directories)?;
                 table.files[group[0]] = file;
                 replaced.extend(&group[1..]);
                 fewer += group.len() - 1;
@@ -482,15 +473,20 @@ impl<'a> Run<'a> {
                 !replaced.contains(&(index - 1))
             });
         }
-        if fewer == 0 {
-            return Ok(0);
+        if fewer > 0 {
+            self.publish(catalog, &directories)?;
         }
-        for directory in &directories {
+        Ok(fewer)
+    }
+
+    /// Makes `catalog` the lake's, once the files moved into `directories` are durable.
+    fn publish(&mut self, catalog: Catalog, directories: &HashSet<PathBuf>) -> Result<(), LakeError> {
+        for directory in directories {
             sync_directory(directory)?;
         }
         catalog.save(&self.lake.catalog_path())?;
         self.catalog = catalog;
-        Ok(fewer)
+        Ok(())
     }
 
     /// Removes the staging area of the transaction that was begun but will not be used.
@@ -502,6 +498,17 @@ impl<'a> Run<'a> {
         let _ = std::fs::remove_dir(parent);
         Ok(())
     }
+}
+
+/// Moves a staged file into the directory of the lake file `replaced` (relative to the
+/// lake), which it replaces, keeping its staged name; returns its path relative to the lake
+/// and adds its directory to `directories`.
+fn move_in_place_of(lake: &Lake, staged: &Path, replaced: &str, directories: &mut HashSet<PathBuf>) -> Result<String, LakeError> {
+    let directory = replaced.rsplit_once('/').map_or("", |(d, _)| d);
+    let name = staged.file_name().expect("staged files have names").to_string_lossy();
+    let relative = format!("{directory}/{name}");
+    directories.insert(move_into_lake(lake, staged, &relative)?);
+    Ok(relative)
 }
 
 /// Moves a staged file to its place in the lake; returns the directory it went to.
