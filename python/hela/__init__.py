@@ -8,17 +8,23 @@ pandas or polars::
     lake.ingest("hela-sample.json")
     df = lake.sql("SELECT EventID, count(*) AS n FROM events GROUP BY EventID").to_pandas()
 
+``hela.connect("http://127.0.0.1:9200")`` queries a ``hela serve`` instead, with the same
+results.
+
 In IPython or Jupyter, ``%load_ext hela`` adds the ``%hela`` and ``%%hela`` SQL magics.
 """
 
 from ._hela import HelaError
 from .connection import Connection, Result, command, connect, default_connection, sql
 from .magics import load_ipython_extension, unload_ipython_extension
+from .server import ServerConnection, ServerResult
 
 __all__ = [
     "Connection",
     "HelaError",
     "Result",
+    "ServerConnection",
+    "ServerResult",
     "command",
     "connect",
     "default_connection",

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.ipc
 
 from . import _hela
+from .server import ServerConnection, is_server_url
 
 _default: Connection | None = None
 
@@ -230,11 +231,21 @@ def _to_arrow_table(data: Any) -> pa.Table:
     )
 
 
-def connect(lake: str | os.PathLike | None = None, schema: str = "raw", helk_mappings: str | os.PathLike | None = None) -> Connection:
-    """Opens a lake (see :class:`Connection`) and makes it the one :func:`sql` and the
-    ``%hela`` magics use."""
+def connect(
+    lake: str | os.PathLike | None = None,
+    schema: str = "raw",
+    helk_mappings: str | os.PathLike | None = None,
+    *,
+    token: str | None = None,
+) -> Connection | ServerConnection:
+    """Opens a lake (see :class:`Connection`), or a ``hela serve`` when ``lake`` is its URL
+    (``http://HOST:PORT``, with ``token``, its API key, when it asks for one), and makes it
+    the one :func:`sql` and the ``%hela`` magics use."""
     global _default
-    _default = Connection(lake, schema, helk_mappings)
+    if is_server_url(lake):
+        _default = ServerConnection(lake, token=token)
+    else:
+        _default = Connection(lake, schema, helk_mappings)
     return _default
 
 

@@ -32,10 +32,12 @@ pub enum Command {
     Sql(SqlArgs),
     Hunt(HuntArgs),
     /// List the lake's tables with their rows, files and bytes.
-    Tables(LakeArgs),
+    Tables(TablesArgs),
     Schema(SchemaArgs),
     Sample(SampleArgs),
     Playbook(PlaybookArgs),
+    Serve(ServeArgs),
+    Apikey(ApikeyArgs),
 }
 
 /// How records are stored: as they come, or in a schema's field names and tables.
@@ -122,6 +124,8 @@ pub struct IngestArgs {
 pub struct SqlArgs {
     #[command(flatten)]
     pub tables: QueryTablesArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Output format: table (aligned text), csv, json (an array of objects), jsonl (an
     /// object per line), parquet, or arrow (an Arrow IPC stream for pyarrow/pandas/polars).
     #[arg(long, short, default_value = "table", value_name = "FORMAT", value_parser = format_parser())]
@@ -298,11 +302,34 @@ pub enum HuntFormat {
     Jsonl,
 }
 
+/// A `hela serve` to ask instead of reading the lake here.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Ask the `hela serve` at URL (http://HOST:PORT) instead of reading a lake here: the
+    /// same SQL, results and formats, without this process opening the lake.
+    #[arg(long, env = "HELA_SERVER", value_name = "URL", help_heading = "Server")]
+    pub server: Option<String>,
+    /// The server's API key (what `hela apikey add` printed), when it asks for one.
+    #[arg(long, env = "HELA_TOKEN", value_name = "KEY", requires = "server", hide_env_values = true, help_heading = "Server")]
+    pub token: Option<String>,
+}
+
+/// List the lake's tables with their rows, files and bytes.
+#[derive(Debug, Args)]
+pub struct TablesArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
 /// Show the columns of a lake table.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     #[command(flatten)]
     pub lake: LakeArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Table name (see `hela tables`).
     pub table: String,
 }
@@ -329,4 +356,92 @@ pub struct SampleArgs {
 pub enum SampleShape {
     Nxlog,
     Winlogbeat,
+}
+
+/// Run hela as a server that shippers send events to and hunters query.
+///
+/// Shippers (Winlogbeat, NXLog, Logstash, Fluent Bit, the Elasticsearch clients) send to
+/// it as to Elasticsearch: POST /_bulk, POST /INDEX/_doc, PUT /INDEX/_create/ID. A request
+/// is answered once its documents are in the write-ahead log on disk (LAKE/wal/); they are
+/// stored in the lake's tables, with their index in `_index` and id in `_id`, within a
+/// second, and can be queried from then on. A document sent again with the same `_id` is
+/// not stored twice. Documents that cannot be stored get an error item in the response and
+/// go to the quarantine.
+///
+/// Hunters query with POST /_sql {"query": "..."} (?format=json|csv|txt|jsonl|arrow), or
+/// with `hela sql --server URL`, or from Python with hela.connect("http://HOST:PORT").
+///
+/// On loopback (the default) no credentials are needed. With --auth FILE every request
+/// needs an API key (made with `hela apikey add`). SIGTERM or Ctrl-C stops it: requests
+/// under way finish, every acknowledged document is stored, and it exits with status 0.
+///
+/// Examples:
+///   hela serve --lake cases/live
+///   hela serve --lake helk-lake --schema helk --listen 127.0.0.1:9200 --auth keys.toml
+///   curl -s localhost:9200/_bulk -H 'Content-Type: application/x-ndjson' --data-binary @bulk.ndjson
+///   hela sql --server http://127.0.0.1:9200 "SELECT _index, count(*) FROM events GROUP BY 1"
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    #[command(flatten)]
+    pub records: RecordSchemaArgs,
+    /// Address to listen on, HOST:PORT (port 0: any free port, printed at start). Only
+    /// loopback addresses are served.
+    #[arg(long, default_value = "127.0.0.1:9200", value_name = "ADDR")]
+    pub listen: String,
+    /// API keys file: every request then needs a key with the role it calls for (ingest,
+    /// read, admin). Make keys with `hela apikey add`.
+    #[arg(long, value_name = "FILE")]
+    pub auth: Option<PathBuf>,
+    /// Largest request body, after decompression.
+    #[arg(long, default_value_t = 100 << 20, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+    /// Largest document; larger ones are refused and quarantined.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_document_bytes: usize,
+    /// A query still running after this many seconds is stopped.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub query_timeout: u64,
+    /// Memory all queries together may hold (sorts and joins spill to disk past it).
+    #[arg(long, default_value_t = 2048, value_name = "MIB")]
+    pub query_memory: usize,
+    /// How often acknowledged documents are committed to the lake (they are queryable from
+    /// then on).
+    #[arg(long, default_value_t = 500, value_name = "MILLISECONDS")]
+    pub commit_interval: u64,
+}
+
+/// Manage the API keys `hela serve --auth FILE` accepts.
+#[derive(Debug, Args)]
+pub struct ApikeyArgs {
+    #[command(subcommand)]
+    pub command: ApikeyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    Add(ApikeyAddArgs),
+}
+
+/// Make an API key and add it to a keys file (made if missing). The key is printed once;
+/// the file keeps only its hash.
+///
+/// Examples:
+///   hela apikey add --auth keys.toml --name winlogbeat --role ingest
+///   hela apikey add --auth keys.toml --name hunter --role read
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ApikeyAddArgs {
+    /// The keys file.
+    #[arg(long, value_name = "FILE")]
+    pub auth: PathBuf,
+    /// The key's name (a client presents it with the secret).
+    #[arg(long)]
+    pub name: String,
+    /// What the key may do: ingest (send documents), read (SQL, tables), admin (everything,
+    /// with /metrics). Repeat for several.
+    #[arg(long = "role", required = true, value_name = "ROLE")]
+    pub roles: Vec<hela_serve::auth::Role>,
 }

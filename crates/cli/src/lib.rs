@@ -6,7 +6,9 @@ mod hunt;
 mod ingest;
 mod playbook;
 mod records;
+mod remote;
 mod sample;
+mod serve;
 mod sql;
 mod tables;
 
@@ -27,6 +29,10 @@ pub fn run(args: Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Sample(a) => sample::run(a),
         cli::Command::Playbook(a) => match a.command {
             cli::PlaybookCommand::Run(a) => playbook::run(a),
+        },
+        cli::Command::Serve(a) => serve::run(a),
+        cli::Command::Apikey(a) => match a.command {
+            cli::ApikeyCommand::Add(a) => serve::add_key(a),
         },
     }
 }

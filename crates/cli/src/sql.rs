@@ -6,10 +6,12 @@ use std::time::Instant;
 
 use hela_chart::ChartSpec;
 use hela_lake::Lake;
-use hela_sql::{Session, SqlError, TableStyle, write_batches, write_result};
+use datafusion::error::DataFusionError;
+use hela_sql::{Session, SqlError, TableStyle, write_batches, write_result, write_stream};
 
 use crate::cli::{QueryTablesArgs, SqlArgs};
 use crate::records;
+use crate::remote::Remote;
 
 /// Opens a session on the lake and the --table files; warnings go to standard error.
 pub fn open_session(args: &QueryTablesArgs) -> anyhow::Result<(Lake, Session)> {
@@ -19,15 +21,50 @@ pub fn open_session(args: &QueryTablesArgs) -> anyhow::Result<(Lake, Session)> {
     Ok((lake, session))
 }
 
-pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let (_, session) = open_session(&args.tables)?;
+/// Runs the statements on a `hela serve` and writes the result as a local run would.
+fn run_on_server(remote: &Remote, args: &SqlArgs) -> anyhow::Result<ExitCode> {
+    if !args.tables.tables.is_empty() {
+        anyhow::bail!("--table reads files here; with --server, register them on the server or query the lake it serves");
+    }
+    if args.timings {
+        anyhow::bail!("--timings times statements in this process; it does not apply with --server");
+    }
     let style = TableStyle { max_width: (!args.wide).then_some(args.max_width) };
-    let mut out: Box<dyn Write + Send> = match &args.output {
+    let mut out = output(args)?;
+    let (schema, batches) = remote.query(&args.sql)?;
+    futures::executor::block_on(async {
+        if let Some(kind) = args.chart {
+            let batches: Vec<_> = batches.collect::<Result<_, _>>().map_err(|e| SqlError::Output(e.to_string()))?;
+            let spec = ChartSpec { kind, x: args.x.clone().unwrap_or_default(), y: args.y.clone(), title: args.title.clone() };
+            let path = args.out.as_deref().expect("clap requires --out with --chart");
+            hela_chart::render_file(&batches, &spec, path).map_err(|e| SqlError::Output(e.to_string()))?;
+            eprintln!("chart written to {}", path.display());
+            return write_batches(&schema, batches, args.format, style, &mut out).await;
+        }
+        let stream = futures::stream::iter(batches.map(|b| b.map_err(DataFusionError::from)));
+        write_stream(&schema, stream, args.format, style, &mut out).await
+    })?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where the result goes: `--output FILE` or standard output.
+fn output(args: &SqlArgs) -> anyhow::Result<BufWriter<Box<dyn Write + Send>>> {
+    let out: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?),
         None => Box::new(std::io::stdout()),
     };
-    let mut out = BufWriter::with_capacity(1 << 20, &mut out);
+    Ok(BufWriter::with_capacity(1 << 20, out))
+}
+
+pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
+    if let Some(remote) = Remote::of(&args.server) {
+        return run_on_server(&remote, &args);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let (_, session) = open_session(&args.tables)?;
+    let style = TableStyle { max_width: (!args.wide).then_some(args.max_width) };
+    let mut out = output(&args)?;
     runtime.block_on(async {
         if let Some(kind) = args.chart {
             let frame = session.run(&args.sql).await?;

@@ -6,12 +6,21 @@ use anyhow::bail;
 use hela_lake::Lake;
 use hela_schema::shape::query_schema;
 
-use crate::cli::{LakeArgs, SchemaArgs};
+use crate::cli::{LakeArgs, SchemaArgs, TablesArgs};
+use crate::remote::Remote;
 
-pub fn list(args: LakeArgs) -> anyhow::Result<ExitCode> {
-    let lake = open(&args)?;
-    let catalog = lake.catalog()?;
+pub fn list(args: TablesArgs) -> anyhow::Result<ExitCode> {
     println!("{:<40} {:>12} {:>8} {:>12}", "table", "rows", "files", "bytes");
+    if let Some(remote) = Remote::of(&args.server) {
+        let answer = remote.get_json("/_hela/tables")?;
+        for table in answer["tables"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            let (name, rows, files, bytes) = (table["name"].as_str().unwrap_or_default(), &table["rows"], &table["files"], &table["bytes"]);
+            println!("{name:<40} {rows:>12} {files:>8} {bytes:>12}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let lake = open(&args.lake)?;
+    let catalog = lake.catalog()?;
     for (name, table) in &catalog.tables {
         let rows: u64 = table.files.iter().map(|f| f.rows).sum();
         let bytes: u64 = table.files.iter().map(|f| f.bytes).sum();
@@ -21,6 +30,11 @@ pub fn list(args: LakeArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn schema(args: SchemaArgs) -> anyhow::Result<ExitCode> {
+    if let Some(remote) = Remote::of(&args.server) {
+        let (schema, _) = remote.query(&format!("SELECT * FROM `{}` LIMIT 0", args.table.replace('`', "``")))?;
+        schema.fields().iter().for_each(|field| print_field(field, 0));
+        return Ok(ExitCode::SUCCESS);
+    }
     let lake = open(&args.lake)?;
     let catalog = lake.catalog()?;
     let Some(table) = catalog.tables.get(&args.table) else {

@@ -27,6 +27,10 @@ pub struct Catalog {
     /// written before it was recorded hold `raw`.
     #[serde(default = "raw_schema")]
     pub schema: String,
+    /// How far each stream of records handed to an [`crate::Appender`] has been stored (the
+    /// server's write-ahead log: the last sequence number folded in), committed with them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checkpoints: BTreeMap<String, u64>,
 }
 
 fn raw_schema() -> String {
@@ -38,7 +42,7 @@ pub const RAW_SCHEMA: &str = "raw";
 
 impl Default for Catalog {
     fn default() -> Self {
-        Self { format: CATALOG_FORMAT, tables: BTreeMap::new(), inputs: BTreeMap::new(), quarantine: Vec::new(), schema: raw_schema() }
+        Self { format: CATALOG_FORMAT, tables: BTreeMap::new(), inputs: BTreeMap::new(), quarantine: Vec::new(), schema: raw_schema(), checkpoints: BTreeMap::new() }
     }
 }
 

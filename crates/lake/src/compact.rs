@@ -19,8 +19,9 @@ use crate::{Lake, LakeError};
 
 /// The groups of `table`'s files to merge, each as indices into its files: in each
 /// partition that `touched` accepts, its files of fewer rows than a row group, taken in
-/// catalog order into groups that fit in one row group. A group of one file is no merge.
-pub(crate) fn plan_merges(table: &TableEntry, touched: impl Fn(&DataFile) -> bool) -> Vec<Vec<usize>> {
+/// catalog order into groups that fit in one row group. Groups of fewer than `min_files`
+/// files (at least two: a group of one file is no merge) are left as they are.
+pub(crate) fn plan_merges(table: &TableEntry, min_files: usize, touched: impl Fn(&DataFile) -> bool) -> Vec<Vec<usize>> {
     let mut filling: HashMap<(&str, &str), (Vec<usize>, u64)> = HashMap::new();
     let mut groups = Vec::new();
     let row_group = ROWS_PER_ROW_GROUP as u64;
@@ -37,7 +38,7 @@ pub(crate) fn plan_merges(table: &TableEntry, touched: impl Fn(&DataFile) -> boo
         *rows += file.rows;
     }
     groups.extend(filling.into_values().map(|(group, _)| group));
-    groups.retain(|group| group.len() > 1);
+    groups.retain(|group| group.len() >= min_files.max(2));
     groups.sort();
     groups
 }
@@ -105,7 +106,7 @@ mod tests {
             file("System", "2020-09-21", 5),
         ];
         let table = TableEntry { shape: Shape::Null, files };
-        let groups = plan_merges(&table, |f| f.source != "System");
+        let groups = plan_merges(&table, 2, |f| f.source != "System");
         // The full file is left alone, the lone file of 09-22 and the partition not
         // touched too; 10 + (big - 15) fits in a row group, adding 20 would not.
         assert_eq!(groups, vec![vec![0, 3], vec![1, 6]]);

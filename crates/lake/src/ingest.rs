@@ -12,12 +12,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::DataType;
 use hela_schema::{BadRecord, RecordEvent, Shape, stream_records};
+use serde_json::{Map, Value};
 use hela_source::{ReadOptions, Warning, discover};
 use rayon::prelude::*;
 
 use crate::catalog::sync_directory;
 use crate::compact::{merge_files, plan_merges};
-use crate::lake::{QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
+use crate::lake::{LakeLock, QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
 use crate::partition::{PartitionKey, escape};
 use crate::quarantine::QuarantineWriter;
 use crate::rewrite::{needs_rewrite, rewrite_if_needed};
@@ -122,16 +123,7 @@ pub fn ingest(
     notify: &mut dyn FnMut(Notice),
 ) -> Result<IngestSummary, LakeError> {
     let started = Instant::now();
-    let lock = lake.lock()?;
-    let mut catalog = lake.catalog()?;
-    let asked = options.router.schema();
-    if catalog.tables.is_empty() {
-        catalog.schema = asked.to_string();
-    } else if catalog.schema != asked {
-        let (have, asked) = (catalog.schema.clone(), asked.to_string());
-        return Err(LakeError::SchemaMismatch { path: lake.root().to_path_buf(), lake: have, asked });
-    }
-    lake.sweep(&lock, &catalog)?;
+    let (lock, catalog) = open_for_writing(lake, options.router.as_ref())?;
     let mut summary = IngestSummary::default();
     let mut run = Run::new(lake, catalog)?;
 
@@ -244,12 +236,121 @@ pub fn ingest(
         Ok::<(), LakeError>(())
     })?;
     summary.files_written += run.commit(notify)? as u64;
-    summary.files_merged = run.merge_small_files()? as u64;
+    summary.files_merged = run.merge_written(2)? as u64;
     run.close()?;
     summary.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
     summary.seconds = started.elapsed().as_secs_f64();
     drop(lock);
     Ok(summary)
+}
+
+/// Takes the lake's lock and reads its catalog, whose schema must be the router's (a new
+/// lake takes it), and removes what interrupted writers left.
+fn open_for_writing(lake: &Lake, router: &dyn Router) -> Result<(LakeLock, Catalog), LakeError> {
+    let lock = lake.lock()?;
+    let mut catalog = lake.catalog()?;
+    let asked = router.schema();
+    if catalog.tables.is_empty() {
+        catalog.schema = asked.to_string();
+    } else if catalog.schema != asked {
+        let (have, asked) = (catalog.schema.clone(), asked.to_string());
+        return Err(LakeError::SchemaMismatch { path: lake.root().to_path_buf(), lake: have, asked });
+    }
+    lake.sweep(&lock, &catalog)?;
+    Ok((lock, catalog))
+}
+
+/// Records handed to an [`Appender`] to be stored in one commit.
+#[derive(Debug, Default)]
+pub struct AppendBatch {
+    pub records: Vec<Map<String, Value>>,
+    /// Records that cannot be stored, for the quarantine.
+    pub bad: Vec<BadRecord>,
+    /// The stream these come from and the position they bring it to, committed with them
+    /// into [`Catalog::checkpoints`].
+    pub checkpoint: (String, u64),
+}
+
+/// What one [`Appender::append`] stored.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct AppendSummary {
+    pub records_stored: u64,
+    pub records_quarantined: u64,
+    pub files_written: u64,
+    pub files_merged: u64,
+}
+
+/// A writer that holds the lake's lock for as long as it lives and stores batches of
+/// records handed to it (not read from files), each batch one atomic commit together with a
+/// checkpoint of the stream it came from. A long-running server appends through one.
+pub struct Appender {
+    lake: Lake,
+    _lock: LakeLock,
+    catalog: Catalog,
+    router: Arc<dyn Router>,
+}
+
+/// Small files of a partition an appender leaves unmerged: each append commits a file per
+/// partition it brings rows, so merging at every append would rewrite the same rows over
+/// and over.
+const APPEND_MERGE_MIN_FILES: usize = 8;
+
+impl Appender {
+    /// Takes the lake's lock (refused while another writer holds it) and removes what
+    /// interrupted writers left.
+    pub fn open(lake: &Lake, router: Arc<dyn Router>) -> Result<Appender, LakeError> {
+        let (lock, catalog) = open_for_writing(lake, router.as_ref())?;
+        Ok(Appender { lake: lake.clone(), _lock: lock, catalog, router })
+    }
+
+    /// The catalog as last committed.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Stores `batch` in one commit: its records in their tables, its bad records in the
+    /// quarantine, its checkpoint in the catalog. Then merges the small files of the
+    /// partitions it wrote once they are many.
+    pub fn append(&mut self, batch: AppendBatch) -> Result<AppendSummary, LakeError> {
+        self.store(batch, APPEND_MERGE_MIN_FILES)
+    }
+
+    /// Merges every partition's small files, as an ingest does at its end; for a server
+    /// that stops.
+    pub fn merge_all(&mut self) -> Result<u64, LakeError> {
+        let mut run = Run::new(&self.lake, self.catalog.clone())?;
+        let fewer = run.merge_small_files(2, |_, _| true)?;
+        self.catalog = run.catalog.clone();
+        run.close()?;
+        Ok(fewer as u64)
+    }
+
+    fn store(&mut self, batch: AppendBatch, min_files: usize) -> Result<AppendSummary, LakeError> {
+        let mut run = Run::new(&self.lake, self.catalog.clone())?;
+        let mut summary = AppendSummary { records_stored: batch.records.len() as u64, ..AppendSummary::default() };
+        for bad in &batch.bad {
+            run.txn.quarantine.record(bad)?;
+        }
+        summary.records_quarantined = batch.bad.len() as u64;
+        let router = self.router.as_ref();
+        let routed: Vec<_> = batch
+            .records
+            .into_par_iter()
+            .map(|record| {
+                let (table, record) = router.route(record);
+                (table, PartitionKey::of(&record), record)
+            })
+            .collect();
+        for (table, key, record) in routed {
+            run.writers.entry((table, key)).or_insert_with_key(|(table, key)| PartitionWriter::new(table.clone(), key.clone())).push(record);
+        }
+        run.checkpoint = Some(batch.checkpoint);
+        summary.files_written = run.commit(&mut |_| {})? as u64;
+        summary.files_merged = run.merge_written(min_files)? as u64;
+        self.catalog = run.catalog.clone();
+        run.close()?;
+        Ok(summary)
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -267,6 +368,8 @@ struct Run<'a> {
     writers: HashMap<(Arc<str>, PartitionKey), PartitionWriter>,
     staged: Vec<StagedFile>,
     completed: Vec<(String, IngestedInput)>,
+    /// The checkpoint the next commit records.
+    checkpoint: Option<(String, u64)>,
     buffered: usize,
     uncommitted_bytes: u64,
 }
@@ -302,6 +405,7 @@ impl<'a> Run<'a> {
             writers: HashMap::new(),
             staged: Vec::new(),
             completed: Vec::new(),
+            checkpoint: None,
             buffered: 0,
             uncommitted_bytes: 0,
         })
@@ -353,7 +457,7 @@ impl<'a> Run<'a> {
     fn commit(&mut self, notify: &mut dyn FnMut(Notice)) -> Result<usize, LakeError> {
         self.write_partitions(true)?;
         let quarantined = self.txn.quarantine.finish()?.map(Path::to_path_buf);
-        if self.staged.is_empty() && quarantined.is_none() && self.completed.is_empty() {
+        if self.staged.is_empty() && quarantined.is_none() && self.completed.is_empty() && self.checkpoint.is_none() {
             return Ok(0);
         }
         let mut catalog = self.catalog.clone();
@@ -376,6 +480,9 @@ impl<'a> Run<'a> {
         }
         let inputs = self.completed.len();
         catalog.inputs.extend(self.completed.drain(..));
+        if let Some((stream, position)) = self.checkpoint.take() {
+            catalog.checkpoints.insert(stream, position);
+        }
         self.publish(catalog, &directories)?;
         notify(Notice::Committed { inputs, records, files: file_count });
         std::fs::remove_dir_all(&self.txn.staging).map_err(LakeError::io(&self.txn.staging))?;
@@ -438,19 +545,27 @@ impl<'a> Run<'a> {
         Ok(records)
     }
 
+    /// Merges the small files of the partitions this run wrote (see
+    /// [`Run::merge_small_files`]).
+    fn merge_written(&mut self, min_files: usize) -> Result<usize, LakeError> {
+        let written: Vec<(Arc<str>, PartitionKey)> = self.writers.keys().cloned().collect();
+        let touched: HashSet<(&str, &str, &str)> =
+            written.iter().map(|(table, key)| (table.as_ref(), key.source.as_str(), key.day.as_str())).collect();
+        self.merge_small_files(min_files, |table, f| touched.contains(&(table, f.source.as_str(), f.day.as_str())))
+    }
+
     /// Merges the small files of each partition this ingest wrote into files of at most
     /// one row group, and commits the merge. Returns how many fewer files the lake holds.
     /// The files merged stay on disk for readers of the catalog before, until the next
-    /// ingest sweeps them.
-    fn merge_small_files(&mut self) -> Result<usize, LakeError> {
-        let touched: HashSet<(&str, &str, &str)> =
-            self.writers.keys().map(|(table, key)| (table.as_ref(), key.source.as_str(), key.day.as_str())).collect();
+    /// ingest sweeps them. `touched` says which files (of which table) may be merged;
+    /// groups of fewer than `min_files` files are left alone.
+    fn merge_small_files(&mut self, min_files: usize, touched: impl Fn(&str, &DataFile) -> bool) -> Result<usize, LakeError> {
         let mut catalog = self.catalog.clone();
         let mut directories = HashSet::new();
         let mut fewer = 0;
         let (lake, txn) = (self.lake, &self.txn);
         for (name, table) in catalog.tables.iter_mut() {
-            let groups = plan_merges(table, |f| touched.contains(&(name.as_str(), f.source.as_str(), f.day.as_str())));
+            let groups = plan_merges(table, min_files, |f| touched(name, f));
             let merged: Vec<(PathBuf, DataFile)> = groups
                 .par_iter()
                 .map(|group| {
@@ -580,5 +695,39 @@ mod tests {
         let (groups, rows) = ingest_with(1);
         assert_eq!((groups.len(), rows), (1, 40_000), "the same file and rows");
         assert!(groups[0] > 10, "{groups:?} row groups: one per flush of the buffered input");
+    }
+
+    fn record(n: u64) -> Map<String, Value> {
+        let value = serde_json::json!({"@timestamp": "2020-09-21T19:00:00Z", "Channel": "Security", "EventID": 4624, "n": n});
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn an_append_commits_its_records_quarantine_and_checkpoint_together_and_merges_once_files_are_many() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path().join("lake"));
+        let mut appender = Appender::open(&lake, Arc::new(RawEvents::default())).unwrap();
+        assert!(matches!(Appender::open(&lake, Arc::new(RawEvents::default())), Err(LakeError::Locked(_))), "one writer");
+        let bad = BadRecord { origin: hela_source::Origin::file("POST /_bulk"), line: 3, reason: "not JSON".into(), text: "{x".into() };
+        let batch = AppendBatch { records: vec![record(1), record(2)], bad: vec![bad], checkpoint: ("wal".into(), 7) };
+        let summary = appender.append(batch).unwrap();
+        assert_eq!((summary.records_stored, summary.records_quarantined, summary.files_written), (2, 1, 1));
+        let catalog = lake.catalog().unwrap();
+        assert_eq!(catalog.checkpoints["wal"], 7);
+        assert_eq!(catalog.tables["events"].files.iter().map(|f| f.rows).sum::<u64>(), 2);
+        let quarantine = std::fs::read_to_string(lake.path_of(&catalog.quarantine[0])).unwrap();
+        assert!(quarantine.contains("POST /_bulk") && quarantine.contains("not JSON"), "{quarantine}");
+
+        for n in 0..APPEND_MERGE_MIN_FILES as u64 - 2 {
+            appender.append(AppendBatch { records: vec![record(n)], checkpoint: ("wal".into(), 8 + n), ..AppendBatch::default() }).unwrap();
+        }
+        assert_eq!(lake.catalog().unwrap().tables["events"].files.len(), APPEND_MERGE_MIN_FILES - 1, "a few small files stay");
+        let summary = appender.append(AppendBatch { records: vec![record(99)], checkpoint: ("wal".into(), 20), ..AppendBatch::default() }).unwrap();
+        assert_eq!(summary.files_merged, APPEND_MERGE_MIN_FILES as u64 - 1);
+        let catalog = lake.catalog().unwrap();
+        assert_eq!((catalog.tables["events"].files.len(), catalog.tables["events"].files[0].rows), (1, 2 + APPEND_MERGE_MIN_FILES as u64 - 1));
+        assert_eq!(catalog.checkpoints["wal"], 20);
+        drop(appender);
+        assert!(lake.lock().is_ok(), "the lock goes with the appender");
     }
 }

@@ -24,6 +24,6 @@ pub mod writer;
 
 pub use catalog::{Catalog, ChannelFill, DataFile, IngestedInput, TableEntry};
 pub use error::LakeError;
-pub use ingest::{IngestOptions, IngestProgress, IngestSummary, Notice, ingest};
+pub use ingest::{AppendBatch, AppendSummary, Appender, IngestOptions, IngestProgress, IngestSummary, Notice, ingest};
 pub use lake::{EVENTS_TABLE, Lake};
 pub use router::{OneTable, RawEvents, Router};

@@ -20,7 +20,7 @@ pub struct IndexPatternSchema {
     named: MemorySchemaProvider,
     lake: Option<Lake>,
     /// The lake's catalog as last read; none while the lake does not exist yet.
-    catalog: RwLock<Option<Catalog>>,
+    catalog: RwLock<Option<Arc<Catalog>>>,
 }
 
 impl IndexPatternSchema {
@@ -34,15 +34,21 @@ impl IndexPatternSchema {
     /// Reads the lake's catalog again, so that tables and files committed since are seen.
     pub fn reload(&self) -> Result<(), LakeError> {
         let catalog = match self.lake.as_ref().filter(|lake| lake.exists()) {
-            Some(lake) => Some(lake.catalog()?),
+            Some(lake) => Some(Arc::new(lake.catalog()?)),
             None => None,
         };
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = catalog;
         Ok(())
     }
 
+    /// A schema over the same lake and catalog with no registered tables of its own.
+    pub fn fork(&self) -> IndexPatternSchema {
+        let catalog = self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone();
+        IndexPatternSchema { named: MemorySchemaProvider::new(), lake: self.lake.clone(), catalog: RwLock::new(catalog) }
+    }
+
     fn with_catalog<T>(&self, f: impl FnOnce(&Catalog) -> T) -> Option<T> {
-        self.catalog.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(f)
+        self.catalog.read().unwrap_or_else(|e| e.into_inner()).as_deref().map(f)
     }
 
     /// The lake tables `name` names (itself, or those its pattern matches), read as one.

@@ -73,7 +73,9 @@ pub async fn write_batches(schema: &Schema, batches: Vec<RecordBatch>, format: O
     write_stream(schema, futures::stream::iter(batches.into_iter().map(Ok)), format, style, out).await
 }
 
-async fn write_stream(
+/// Writes a result as it is computed (`schema` is the query's) to `out`. Returns the
+/// number of rows written.
+pub async fn write_stream(
     schema: &Schema,
     mut stream: impl futures::Stream<Item = Result<RecordBatch, DataFusionError>> + Unpin,
     format: OutputFormat,

@@ -10,7 +10,10 @@ use datafusion::catalog::TableProvider;
 use datafusion::common::TableReference;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
+use datafusion::catalog::{CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList};
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
@@ -38,6 +41,9 @@ pub struct Session {
     ctx: SessionContext,
     partitions: usize,
     lake_schema: Arc<IndexPatternSchema>,
+    /// Statements that reach outside the session (files, settings) are refused: the SQL
+    /// comes from the network.
+    untrusted: bool,
 }
 
 impl Session {
@@ -84,7 +90,7 @@ impl Session {
         }
         let lake_schema = Arc::new(IndexPatternSchema::new(lake.cloned())?);
         ctx.catalog("datafusion").expect("the default catalog").register_schema("public", lake_schema.clone())?;
-        let session = Session { ctx, partitions, lake_schema };
+        let session = Session { ctx, partitions, lake_schema, untrusted: false };
         let mut by_name: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
         for spec in tables {
             by_name.entry(spec.name.as_str()).or_default().push(spec.path.clone());
@@ -93,6 +99,31 @@ impl Session {
             session.register_files(name, &paths, router, &mut *warn)?;
         }
         Ok(session)
+    }
+
+    /// A session for SQL from the network: queries run within `memory_limit` bytes (in
+    /// all, across the sessions [`Session::fork`]ed from it, spilling where they can), and
+    /// statements that would read or write files or change settings are refused.
+    pub fn for_network(lake: &Lake, router: &dyn Router, memory_limit: usize) -> Result<Session, SqlError> {
+        let mut session = Session::new(Some(lake), &[], router, &mut |_| {})?;
+        let runtime = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(memory_limit))).build_arc()?;
+        let state = SessionStateBuilder::new_from_existing(session.ctx.state()).with_runtime_env(runtime).build();
+        session.ctx = SessionContext::new_with_state(state);
+        session.untrusted = true;
+        Ok(session)
+    }
+
+    /// A session over the same lake, functions, settings and memory pool, with none of the
+    /// views or tables registered in this one, so that what one request makes is not seen
+    /// by another; cheap enough to make per request.
+    pub fn fork(&self) -> Session {
+        let lake_schema = Arc::new(self.lake_schema.fork());
+        let catalog = MemoryCatalogProvider::new();
+        catalog.register_schema("public", lake_schema.clone()).expect("a memory catalog takes any schema");
+        let catalogs = MemoryCatalogProviderList::new();
+        catalogs.register_catalog("datafusion".to_string(), Arc::new(catalog));
+        let state = SessionStateBuilder::new_from_existing(self.ctx.state()).with_catalog_list(Arc::new(catalogs)).build();
+        Session { ctx: SessionContext::new_with_state(state), partitions: self.partitions, lake_schema, untrusted: self.untrusted }
     }
 
     /// Makes the table `name` from files, directories and archives, read as `hela sql
@@ -154,6 +185,9 @@ impl Session {
     /// Plans one statement: one that makes a view or table takes effect here; a query is
     /// a plan that runs when its frame is collected.
     pub async fn execute(&self, statement: ParsedStatement) -> Result<DataFrame, SqlError> {
+        if self.untrusted {
+            network_policy(&statement.0)?;
+        }
         if self.make_whole_table_view(&statement.0).await? {
             return Ok(DataFrame::new(self.ctx.state(), LogicalPlanBuilder::empty(false).build()?));
         }
@@ -204,5 +238,39 @@ impl Session {
     /// The DataFusion context, for callers that need more than SQL text.
     pub fn context(&self) -> &SessionContext {
         &self.ctx
+    }
+}
+
+/// Refuses what SQL from the network may not do: read or write files (`CREATE EXTERNAL
+/// TABLE`, `COPY`, `INSERT`), change the session's settings (`SET`, `RESET`), or anything
+/// else but queries, views and descriptions of tables.
+fn network_policy(statement: &Statement) -> Result<(), SqlError> {
+    let refused = match statement {
+        Statement::Statement(inner) => match inner.as_ref() {
+            ast::Statement::Query(_)
+            | ast::Statement::CreateView(_)
+            | ast::Statement::Drop { object_type: ast::ObjectType::View, .. }
+            | ast::Statement::ShowTables { .. }
+            | ast::Statement::ShowColumns { .. }
+            | ast::Statement::ExplainTable { .. } => return Ok(()),
+            ast::Statement::Explain { statement, .. } => return network_policy(&Statement::Statement(statement.clone())),
+            other => statement_kind(other),
+        },
+        Statement::Explain(explain) => return network_policy(&explain.statement),
+        Statement::CreateExternalTable(_) => "CREATE EXTERNAL TABLE".to_string(),
+        Statement::CopyTo(_) => "COPY".to_string(),
+        Statement::Reset(_) => "RESET".to_string(),
+    };
+    Err(SqlError::Query(format!("{refused} is not allowed over the network: only queries (SELECT, WITH), views, SHOW TABLES and DESCRIBE")))
+}
+
+/// The first words of a statement (`INSERT`, `SET`), for an error message.
+fn statement_kind(statement: &ast::Statement) -> String {
+    let text = statement.to_string();
+    let words: Vec<&str> = text.split_whitespace().take(2).collect();
+    match words.as_slice() {
+        [first, second] if ["CREATE", "DROP", "ALTER"].contains(&first.to_uppercase().as_str()) => format!("{first} {second}").to_uppercase(),
+        [first, ..] => first.to_uppercase(),
+        [] => "this statement".to_string(),
     }
 }

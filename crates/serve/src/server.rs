@@ -1,0 +1,178 @@
+//! The HTTP server: its routes, who may call each, one log line per request, and the
+//! headers Elasticsearch clients check on every response.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post, put};
+use hela_lake::Lake;
+use hela_sql::Session;
+use serde_json::json;
+
+use crate::auth::{Denied, Keys, Role};
+use crate::es::{self, error};
+use crate::metrics::Metrics;
+use crate::query;
+use crate::store::Store;
+
+/// Limits on what one request may ask.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body, after decompression.
+    pub max_body_bytes: usize,
+    /// Largest document.
+    pub max_document_bytes: usize,
+    pub query_timeout: Duration,
+}
+
+/// What every request handler shares.
+pub struct AppState {
+    pub store: Store,
+    /// The session requests fork theirs from; it reads the lake's catalog after each commit.
+    pub session: Arc<Session>,
+    pub metrics: Arc<Metrics>,
+    /// The keys accepted; none: every client may do everything (loopback only).
+    pub keys: Option<Keys>,
+    pub limits: Limits,
+    pub lake: Lake,
+    pub name: String,
+    pub cluster_uuid: String,
+}
+
+impl AppState {
+    /// `message` without the server's own paths, for a client's eyes.
+    pub fn scrub(&self, message: &str) -> String {
+        message.replace(&*self.lake.root().to_string_lossy(), "<lake>")
+    }
+}
+
+/// Every route of the server.
+pub fn routes(state: Arc<AppState>) -> Router {
+    let setup = any(es::accepted_setup);
+    Router::new()
+        .route("/", get(es::banner).head(es::banner))
+        .route("/_bulk", post(es::bulk).put(es::bulk))
+        .route("/{index}/_bulk", post(es::bulk).put(es::bulk))
+        .route("/{index}/_doc", post(es::index_document))
+        .route("/{index}/_doc/{id}", put(es::index_document).post(es::index_document))
+        .route("/{index}/_create/{id}", put(es::create_document).post(es::create_document))
+        .route("/_license", get(es::license))
+        .route("/_xpack", get(es::xpack))
+        .route("/_cluster/health", get(es::cluster_health))
+        .route("/_index_template/{name}", setup.clone())
+        .route("/_component_template/{name}", setup.clone())
+        .route("/_template/{name}", setup.clone())
+        .route("/_ilm/policy/{name}", setup.clone())
+        .route("/_data_stream/{name}", setup)
+        .route("/_sql", post(query::sql).get(query::sql))
+        .route("/_hela/tables", get(tables))
+        .route("/_hela/health", get(health))
+        .route("/metrics", get(metrics))
+        .fallback(es::unsupported)
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+/// What a request needs of its credentials: nothing (the health check), any key (the
+/// banner, which every client reads first), or a role.
+fn role_for(path: &str) -> Option<Option<Role>> {
+    match path {
+        "/_hela/health" => None,
+        "/" => Some(None),
+        "/_sql" | "/_hela/tables" => Some(Some(Role::Read)),
+        "/metrics" => Some(Some(Role::Admin)),
+        _ => Some(Some(Role::Ingest)),
+    }
+}
+
+/// Checks credentials, counts and logs each request, and adds the product header.
+async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let client = request.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.to_string()).unwrap_or_default();
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let denied = match (&state.keys, role_for(&path)) {
+        (Some(keys), Some(role)) => {
+            let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+            keys.check(authorization, role).err().map(|denied| (denied, role))
+        }
+        _ => None,
+    };
+    let mut response = match denied {
+        None => next.run(request).await,
+        Some((denied, role)) => {
+            state.metrics.requests_rejected.fetch_add(1, Ordering::Relaxed);
+            refusal(denied, role, &method, &path)
+        }
+    };
+    let status = response.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        state.metrics.requests_rejected.fetch_add(1, Ordering::Relaxed);
+    }
+    response.headers_mut().insert("x-elastic-product", HeaderValue::from_static("Elasticsearch"));
+    eprintln!("{} {client} \"{method} {path}\" {} {:.1} ms", timestamp(), status.as_u16(), started.elapsed().as_secs_f64() * 1e3);
+    response
+}
+
+/// The answer to a request without the credentials it needs: 401 names what is missing
+/// and nothing of the server; 403 names the key and what it lacks.
+fn refusal(denied: Denied, role: Option<Role>, method: &Method, path: &str) -> Response {
+    match denied {
+        Denied::Unauthenticated => {
+            let reason = format!("missing or wrong credentials for REST request [{method} {path}]: send Authorization: ApiKey or Basic");
+            let mut response = error(StatusCode::UNAUTHORIZED, "security_exception", reason);
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("ApiKey, Basic realm=\"hela\""));
+            response
+        }
+        Denied::Forbidden(name) => {
+            let role = role.and_then(|r| serde_json::to_value(r).ok()).and_then(|r| r.as_str().map(str::to_string)).unwrap_or_default();
+            let reason = format!("action [{method} {path}] is unauthorized for API key [{name}]: it needs the role [{role}]");
+            error(StatusCode::FORBIDDEN, "security_exception", reason)
+        }
+    }
+}
+
+fn timestamp() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// `GET /_hela/health`: the server answers and its lake is readable.
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let lag = state.metrics.pending_bytes.load(Ordering::Relaxed);
+    match state.lake.catalog() {
+        Ok(_) => axum::Json(json!({"status": "green", "wal_lag_bytes": lag})).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "red", "reason": "the lake's catalog cannot be read"}))).into_response(),
+    }
+}
+
+/// `GET /metrics`: Prometheus' text format.
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+/// `GET /_hela/tables`: each table with its rows, files and bytes.
+async fn tables(State(state): State<Arc<AppState>>) -> Response {
+    match state.lake.catalog() {
+        Ok(catalog) => {
+            let tables: Vec<_> = catalog
+                .tables
+                .iter()
+                .map(|(name, table)| {
+                    let rows: u64 = table.files.iter().map(|f| f.rows).sum();
+                    let bytes: u64 = table.files.iter().map(|f| f.bytes).sum();
+                    json!({"name": name, "rows": rows, "files": table.files.len(), "bytes": bytes})
+                })
+                .collect();
+            axum::Json(json!({"tables": tables})).into_response()
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "exception", state.scrub(&e.to_string())),
+    }
+}

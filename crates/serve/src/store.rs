@@ -1,0 +1,375 @@
+//! The server's ingest: documents are checked, logged in the write-ahead log (one sync for
+//! every request waiting, so concurrent requests share it), acknowledged, and folded into
+//! the lake in the background, each fold one atomic commit that also records the last
+//! sequence number it holds.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hela_lake::{AppendBatch, Appender, Lake, LakeError, Router};
+use hela_schema::BadRecord;
+use hela_source::Origin;
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+use tokio::sync::{oneshot, watch};
+
+use crate::ids::SeenIds;
+use crate::lake_ids::recent_ids;
+use crate::metrics::Metrics;
+use crate::wal::{Body, Entry, Wal, WalError};
+
+/// The catalog checkpoint of the write-ahead log.
+pub const WAL_CHECKPOINT: &str = "wal";
+/// The log's directory in the lake.
+pub const WAL_DIR: &str = "wal";
+
+/// How the store behaves.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// A fold starts this long after the previous one.
+    pub fold_interval: Duration,
+    /// A fold starts early once this many bytes of documents wait.
+    pub fold_bytes: usize,
+    /// Past this many bytes of documents waiting for a fold, bulk requests are refused
+    /// (429) until the lake catches up.
+    pub max_pending_bytes: usize,
+    /// Ids remembered to recognise documents sent again.
+    pub remembered_ids: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            fold_interval: Duration::from_millis(500),
+            fold_bytes: 32 << 20,
+            max_pending_bytes: 256 << 20,
+            remembered_ids: 4_000_000,
+        }
+    }
+}
+
+/// Why a request's documents could not be logged.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the server is behind in storing documents ({0} bytes wait); retry later")]
+    Busy(usize),
+    #[error("the write-ahead log cannot be written: {0}")]
+    Log(String),
+    #[error("the server is stopping")]
+    Stopping,
+}
+
+/// Cannot open the store.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error(transparent)]
+    Wal(#[from] WalError),
+}
+
+/// The entries acknowledged and not yet in the lake, in sequence order.
+#[derive(Default)]
+struct Pending {
+    entries: Vec<Entry>,
+    bytes: usize,
+    stopping: bool,
+}
+
+struct Shared {
+    ids: Mutex<SeenIds>,
+    pending: Mutex<Pending>,
+    /// Woken when a fold should start early, or the store stops.
+    wake: Condvar,
+    /// The last sequence number the lake holds.
+    folded: watch::Sender<u64>,
+    metrics: Arc<Metrics>,
+    options: StoreOptions,
+}
+
+type Reply = oneshot::Sender<Result<Vec<u64>, String>>;
+
+enum LogRequest {
+    Append(Vec<Entry>, Reply),
+    /// The lake holds every entry up to this sequence number.
+    Release(u64),
+    Stop,
+}
+
+/// The ingest side of the server.
+pub struct Store {
+    shared: Arc<Shared>,
+    log: SyncSender<LogRequest>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Store {
+    /// Opens the store over `lake`: takes the lake's lock, replays the write-ahead log's
+    /// entries the lake does not hold yet, and starts the logging and folding threads.
+    /// `on_commit` runs after each fold is committed.
+    pub fn open(
+        lake: &Lake,
+        router: Arc<dyn Router>,
+        options: StoreOptions,
+        metrics: Arc<Metrics>,
+        on_commit: Box<dyn Fn() + Send>,
+    ) -> Result<Store, OpenError> {
+        let mut appender = Appender::open(lake, router)?;
+        let folded = appender.catalog().checkpoints.get(WAL_CHECKPOINT).copied().unwrap_or(0);
+        let (mut wal, replayed) = Wal::open(&lake.root().join(WAL_DIR), folded)?;
+        let mut ids = SeenIds::new(options.remembered_ids);
+        for (index, id) in recent_ids(lake, appender.catalog(), options.remembered_ids)? {
+            ids.insert(&index, &id);
+        }
+        let mut pending = Pending::default();
+        for entry in replayed {
+            if let Body::Document(_) = entry.body {
+                ids.insert(&entry.index, &entry.id);
+            }
+            pending.bytes += entry.body.len();
+            pending.entries.push(entry);
+        }
+        metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
+        let shared = Arc::new(Shared {
+            ids: Mutex::new(ids),
+            pending: Mutex::new(pending),
+            wake: Condvar::new(),
+            folded: watch::Sender::new(folded),
+            metrics,
+            options,
+        });
+        // What the log holds beyond the lake is stored before the first request, so that
+        // every document acknowledged before a restart is queryable from the start.
+        let replayed = std::mem::take(&mut shared.pending.lock().expect("not poisoned").entries);
+        if !replayed.is_empty() {
+            let seq = fold(&mut appender, replayed, &shared).map_err(|(error, _)| error)?;
+            wal.release(seq)?;
+            shared.folded.send_replace(seq);
+        }
+        let (log, requests) = sync_channel(1024);
+        let logger = {
+            let shared = shared.clone();
+            std::thread::Builder::new().name("hela-wal".into()).spawn(move || log_loop(wal, requests, &shared))
+        };
+        let folder = {
+            let (shared, log) = (shared.clone(), log.clone());
+            std::thread::Builder::new()
+                .name("hela-fold".into())
+                .spawn(move || fold_loop(appender, &shared, &log, on_commit.as_ref()))
+        };
+        let spawned = |r: std::io::Result<JoinHandle<()>>| r.map_err(|e| OpenError::Lake(LakeError::io(lake.root())(e)));
+        Ok(Store { shared, log, threads: Mutex::new(vec![spawned(folder)?, spawned(logger)?]) })
+    }
+
+    /// Claims `(index, id)` for a document about to be logged; false when a document with
+    /// that id was stored already.
+    pub fn claim_id(&self, index: &str, id: &str) -> bool {
+        self.shared.ids.lock().expect("not poisoned").insert(index, id)
+    }
+
+    /// Logs `entries` durably and returns their sequence numbers. The ids claimed for them
+    /// are given back when they cannot be logged.
+    pub async fn log(&self, entries: Vec<Entry>) -> Result<Vec<u64>, StoreError> {
+        let waiting = self.shared.pending.lock().expect("not poisoned").bytes;
+        let claimed: Vec<(String, String)> = entries.iter().map(|e| (e.index.clone(), e.id.clone())).collect();
+        let result = if waiting > self.shared.options.max_pending_bytes {
+            Err(StoreError::Busy(waiting))
+        } else {
+            let (reply, answer) = oneshot::channel();
+            match self.log.send(LogRequest::Append(entries, reply)) {
+                Ok(()) => answer.await.map_err(|_| StoreError::Stopping).and_then(|r| r.map_err(StoreError::Log)),
+                Err(_) => Err(StoreError::Stopping),
+            }
+        };
+        if result.is_err() {
+            let mut ids = self.shared.ids.lock().expect("not poisoned");
+            claimed.iter().for_each(|(index, id)| ids.remove(index, id));
+        }
+        result
+    }
+
+    /// Waits until the lake holds sequence number `seq` (a request's `refresh=wait_for`).
+    pub async fn wait_folded(&self, seq: u64) {
+        let mut folded = self.shared.folded.subscribe();
+        let _ = folded.wait_for(|&f| f >= seq).await;
+    }
+
+    /// Folds what waits into the lake, merges each partition's small files, and stops
+    /// logging: requests after it are refused.
+    pub fn stop(&self) {
+        self.shared.pending.lock().expect("not poisoned").stopping = true;
+        self.shared.wake.notify_all();
+        let threads = std::mem::take(&mut *self.threads.lock().expect("not poisoned"));
+        for (position, thread) in threads.into_iter().enumerate() {
+            if position == 1 {
+                let _ = self.log.send(LogRequest::Stop);
+            }
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The document as stored: its fields, with its index and id in `_index` and `_id`.
+pub fn with_metadata(mut record: Map<String, Value>, index: &str, id: &str) -> Map<String, Value> {
+    record.insert("_index".into(), Value::String(index.to_string()));
+    record.insert("_id".into(), Value::String(id.to_string()));
+    record
+}
+
+/// Appends every request waiting, syncs once for all of them, hands their entries to the
+/// folder and answers them.
+fn log_loop(mut wal: Wal, requests: Receiver<LogRequest>, shared: &Shared) {
+    let mut stop = false;
+    while let Ok(first) = requests.recv() {
+        let mut appended = Vec::new();
+        let mut release = None;
+        for request in std::iter::once(first).chain(requests.try_iter()) {
+            match request {
+                LogRequest::Stop => stop = true,
+                LogRequest::Release(seq) => release = Some(release.unwrap_or(0).max(seq)),
+                LogRequest::Append(mut entries, reply) => match wal.append(&mut entries) {
+                    Ok(()) => appended.push((entries, reply)),
+                    Err(e) => {
+                        let _ = reply.send(Err(e.to_string()));
+                    }
+                },
+            }
+        }
+        let synced = match appended.is_empty() {
+            true => Ok(()),
+            false => wal.sync().map_err(|e| e.to_string()),
+        };
+        if let Err(message) = &synced {
+            eprintln!("error: {message}");
+        }
+        let mut replies = Vec::with_capacity(appended.len());
+        {
+            let mut pending = shared.pending.lock().expect("not poisoned");
+            for (entries, reply) in appended {
+                replies.push((reply, entries.iter().map(|e| e.seq).collect::<Vec<_>>()));
+                if synced.is_ok() {
+                    pending.bytes += entries.iter().map(|e| e.body.len()).sum::<usize>();
+                    pending.entries.extend(entries);
+                }
+            }
+            shared.metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
+            if pending.bytes >= shared.options.fold_bytes {
+                shared.wake.notify_all();
+            }
+        }
+        for (reply, seqs) in replies {
+            let _ = reply.send(synced.clone().map(|_| seqs));
+        }
+        if let Some(seq) = release
+            && let Err(e) = wal.release(seq)
+        {
+            eprintln!("error: {e}");
+        }
+        shared.metrics.wal_bytes.store(wal.bytes(), Ordering::Relaxed);
+        if stop {
+            return;
+        }
+    }
+}
+
+/// Folds what the log has acknowledged into the lake, every interval or sooner when much
+/// waits; on stop, folds the rest and merges small files.
+fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogRequest>, on_commit: &dyn Fn()) {
+    let interval = shared.options.fold_interval;
+    let mut last = Instant::now();
+    loop {
+        let (taken, stopping) = {
+            let mut pending = shared.pending.lock().expect("not poisoned");
+            while !(pending.stopping
+                || pending.bytes >= shared.options.fold_bytes
+                || (!pending.entries.is_empty() && last.elapsed() >= interval))
+            {
+                let wait = interval.saturating_sub(last.elapsed()).max(Duration::from_millis(5));
+                pending = shared.wake.wait_timeout(pending, wait).expect("not poisoned").0;
+            }
+            (std::mem::take(&mut pending.entries), pending.stopping)
+        };
+        last = Instant::now();
+        if !taken.is_empty() {
+            match fold(&mut appender, taken, shared) {
+                Ok(seq) => {
+                    on_commit();
+                    shared.folded.send_replace(seq);
+                    let _ = log.send(LogRequest::Release(seq));
+                }
+                Err((error, taken)) => {
+                    eprintln!("error: cannot store documents in the lake: {error}");
+                    let mut pending = shared.pending.lock().expect("not poisoned");
+                    let newer = std::mem::replace(&mut pending.entries, taken);
+                    pending.entries.extend(newer);
+                    drop(pending);
+                    if stopping {
+                        eprintln!("error: stopping with documents only in the write-ahead log; the next start stores them");
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                    continue;
+                }
+            }
+        }
+        if stopping {
+            if let Err(e) = appender.merge_all() {
+                eprintln!("error: cannot merge small files: {e}");
+            }
+            on_commit();
+            return;
+        }
+    }
+}
+
+/// Stores `taken` in one commit; gives it back with the error when that fails.
+fn fold(appender: &mut Appender, taken: Vec<Entry>, shared: &Shared) -> Result<u64, (LakeError, Vec<Entry>)> {
+    let started = Instant::now();
+    let last = taken.last().map(|e| e.seq).expect("not empty");
+    let bytes: usize = taken.iter().map(|e| e.body.len()).sum();
+    let stored: Vec<Result<Map<String, Value>, BadRecord>> = taken.par_iter().map(stored_form).collect();
+    let mut batch = AppendBatch { checkpoint: (WAL_CHECKPOINT.to_string(), last), ..AppendBatch::default() };
+    for item in stored {
+        match item {
+            Ok(record) => batch.records.push(record),
+            Err(bad) => batch.bad.push(bad),
+        }
+    }
+    match appender.append(batch) {
+        Ok(summary) => {
+            let metrics = &shared.metrics;
+            metrics.documents_stored.fetch_add(summary.records_stored, Ordering::Relaxed);
+            metrics.documents_quarantined.fetch_add(summary.records_quarantined, Ordering::Relaxed);
+            metrics.bytes_stored.fetch_add(bytes as u64, Ordering::Relaxed);
+            metrics.commits.record(started.elapsed());
+            let mut pending = shared.pending.lock().expect("not poisoned");
+            pending.bytes = pending.bytes.saturating_sub(bytes);
+            metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
+            Ok(last)
+        }
+        Err(error) => Err((error, taken)),
+    }
+}
+
+/// A logged entry as the lake stores it: the document with its `_index` and `_id`, or the
+/// quarantine's record of a document refused. Documents were checked before they were
+/// logged; one that does not read now is quarantined, not lost.
+fn stored_form(entry: &Entry) -> Result<Map<String, Value>, BadRecord> {
+    match &entry.body {
+        Body::Document(json) => match serde_json::from_slice::<Map<String, Value>>(json) {
+            Ok(record) => Ok(with_metadata(record, &entry.index, &entry.id)),
+            Err(e) => Err(BadRecord {
+                origin: Origin::file("write-ahead log"),
+                line: entry.seq,
+                reason: format!("not a JSON object when read back: {e}"),
+                text: String::from_utf8_lossy(json).into_owned(),
+            }),
+        },
+        Body::Refused { source, line, reason, text } => {
+            Err(BadRecord { origin: Origin::file(source.as_str()), line: *line, reason: reason.clone(), text: text.clone() })
+        }
+    }
+}
