@@ -14,7 +14,8 @@ pub fn list(args: TablesArgs) -> anyhow::Result<ExitCode> {
     if let Some(remote) = Remote::of(&args.server) {
         let answer = remote.get_json("/_hela/tables")?;
         for table in answer["tables"].as_array().map(Vec::as_slice).unwrap_or_default() {
-            let (name, rows, files, bytes) = (table["name"].as_str().unwrap_or_default(), &table["rows"], &table["files"], &table["bytes"]);
+            let number = |key: &str| table[key].as_u64().unwrap_or_default();
+            let (name, rows, files, bytes) = (table["name"].as_str().unwrap_or_default(), number("rows"), number("files"), number("bytes"));
             println!("{name:<40} {rows:>12} {files:>8} {bytes:>12}");
         }
         return Ok(ExitCode::SUCCESS);

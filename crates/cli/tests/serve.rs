@@ -139,7 +139,10 @@ fn bulk_documents_are_acknowledged_stored_quarantined_and_queryable() {
     assert_eq!(server.sql("SELECT count(*) FROM events WHERE _index = 'zeek'"), vec![vec![json!(1)]]);
 
     // A shipper's retry: nothing is stored twice.
-    let retry = server.bulk(&format!("{{\"index\":{{\"_index\":\"winlogbeat\",\"_id\":\"a\"}}}}\n{}\n{{\"create\":{{\"_index\":\"winlogbeat\",\"_id\":\"b\"}}}}\n{}\n", event(1, "WKS1"), event(2, "WKS2")));
+    // (sent to /winlogbeat/_bulk: the path names the index the actions leave out)
+    let body = format!("{{\"index\":{{\"_id\":\"a\"}}}}\n{}\n{{\"create\":{{\"_id\":\"b\"}}}}\n{}\n", event(1, "WKS1"), event(2, "WKS2"));
+    let (status, retry) = server.send("POST", "/winlogbeat/_bulk", body.as_bytes(), None);
+    assert_eq!(status, 200, "{retry}");
     assert_eq!(retry["items"][0]["index"]["result"], "noop", "{retry}");
     assert_eq!(retry["items"][1]["create"]["status"], 409, "{retry}");
     assert_eq!(retry["items"][1]["create"]["error"]["type"], "version_conflict_engine_exception");

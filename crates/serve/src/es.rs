@@ -160,38 +160,12 @@ pub async fn bulk(
 }
 
 /// `POST /{index}/_doc`, `PUT|POST /{index}/_doc/{id}`: one document, created or (with an
-/// id already stored) left as it is.
-pub async fn index_document(
+/// id already stored) left as it is; `PUT|POST /{index}/_create/{id}`: one document,
+/// refused (409) if its id is stored.
+pub async fn document(
     State(state): State<Arc<AppState>>,
     Path(path): Path<HashMap<String, String>>,
     Query(params): Query<WriteParams>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    one_document(state, Op::Index, path, params, method, uri, headers, body).await
-}
-
-/// `PUT|POST /{index}/_create/{id}`: one document, refused (409) if its id is stored.
-pub async fn create_document(
-    State(state): State<Arc<AppState>>,
-    Path(path): Path<HashMap<String, String>>,
-    Query(params): Query<WriteParams>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    one_document(state, Op::Create, path, params, method, uri, headers, body).await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn one_document(
-    state: Arc<AppState>,
-    op: Op,
-    path: HashMap<String, String>,
-    params: WriteParams,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -201,6 +175,7 @@ async fn one_document(
         Ok(body) => body,
         Err(response) => return response,
     };
+    let op = if uri.path().split('/').nth(2) == Some("_create") { Op::Create } else { Op::Index };
     let index = path.get("index").cloned().unwrap_or_default();
     let source = format!("{method} {}", uri.path());
     let mut entries = Vec::new();
@@ -215,13 +190,14 @@ async fn one_document(
         state.store.wait_folded(last).await;
     }
     let (status, mut body) = outcome.item(seqs.first().copied());
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Some(object) = body.as_object_mut() {
         object.remove("status");
         if let Some(error) = object.remove("error") {
-            return (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), axum::Json(json!({"error": error, "status": status}))).into_response();
+            return (status, axum::Json(json!({"error": error, "status": status.as_u16()}))).into_response();
         }
     }
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), axum::Json(body)).into_response()
+    (status, axum::Json(body)).into_response()
 }
 
 /// What becomes of one action.

@@ -24,7 +24,7 @@ use crate::wal::{Body, Entry, Wal, WalError};
 /// The catalog checkpoint of the write-ahead log.
 pub const WAL_CHECKPOINT: &str = "wal";
 /// The log's directory in the lake.
-pub const WAL_DIR: &str = "wal";
+const WAL_DIR: &str = "wal";
 
 /// How the store behaves.
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ impl Store {
             if let Body::Document(_) = entry.body {
                 ids.insert(&entry.index, &entry.id);
             }
-            pending.bytes += entry.body.len();
+            pending.bytes += entry.body.size();
             pending.entries.push(entry);
         }
         metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
@@ -251,7 +251,7 @@ fn log_loop(mut wal: Wal, requests: Receiver<LogRequest>, shared: &Shared) {
             for (entries, reply) in appended {
                 replies.push((reply, entries.iter().map(|e| e.seq).collect::<Vec<_>>()));
                 if synced.is_ok() {
-                    pending.bytes += entries.iter().map(|e| e.body.len()).sum::<usize>();
+                    pending.bytes += entries.iter().map(|e| e.body.size()).sum::<usize>();
                     pending.entries.extend(entries);
                 }
             }
@@ -329,7 +329,7 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
 fn fold(appender: &mut Appender, taken: Vec<Entry>, shared: &Shared) -> Result<u64, (LakeError, Vec<Entry>)> {
     let started = Instant::now();
     let last = taken.last().map(|e| e.seq).expect("not empty");
-    let bytes: usize = taken.iter().map(|e| e.body.len()).sum();
+    let bytes: usize = taken.iter().map(|e| e.body.size()).sum();
     let stored: Vec<Result<Map<String, Value>, BadRecord>> = taken.par_iter().map(stored_form).collect();
     let mut batch = AppendBatch { checkpoint: (WAL_CHECKPOINT.to_string(), last), ..AppendBatch::default() };
     for item in stored {

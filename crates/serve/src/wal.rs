@@ -42,15 +42,11 @@ pub enum Body {
 
 impl Body {
     /// Bytes of the document's text.
-    pub fn len(&self) -> usize {
+    pub fn size(&self) -> usize {
         match self {
             Body::Document(json) => json.len(),
             Body::Refused { text, .. } => text.len(),
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
