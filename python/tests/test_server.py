@@ -5,6 +5,7 @@ of a lake ingested from the same events."""
 
 import gzip
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -129,6 +130,8 @@ def test_the_opensearch_client_ships_a_security_dataset_as_hela_ingest_stores_it
 
 
 def test_curl_speaks_to_it_with_compressed_bulk_bodies_and_sql_formats(server, sample_file, tmp_path):
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
     body = "".join(f'{{"index":{{"_index":"winlogbeat"}}}}\n{line}\n' for line in sample_file.read_text().splitlines()[:100])
     compressed = tmp_path / "bulk.ndjson.gz"
     compressed.write_bytes(gzip.compress(body.encode()))

@@ -251,7 +251,7 @@ fn credentials_roles_limits_and_the_network_are_enforced() {
     let keys = dir.path().join("keys.toml");
     let key = |name: &str, role: &str| hela_ok(&["apikey", "add", "--auth", keys.to_str().unwrap(), "--name", name, "--role", role]).trim().to_string();
     let (shipper, hunter) = (key("winlogbeat", "ingest"), key("hunter", "read"));
-    let server = Server::start(&lake, &["--auth", keys.to_str().unwrap(), "--max-body-bytes", "100000"]);
+    let server = Server::start(&lake, &["--auth", keys.to_str().unwrap(), "--max-body-bytes", "100000", "--query-timeout", "1"]);
     let bulk = format!("{{\"index\":{{\"_index\":\"w\"}}}}\n{}\n", event(1, "WKS1"));
     let sql = br#"{"query": "SELECT count(*) FROM events"}"#;
     let api_key = |credential: &str| format!("ApiKey {credential}");
@@ -283,6 +283,9 @@ fn credentials_roles_limits_and_the_network_are_enforced() {
     assert_eq!(status, 400);
     assert!(!answer.to_string().contains(lake.to_str().unwrap()), "no paths: {answer}");
 
+    let endless = br#"{"query": "SELECT count(*) FROM range(1000000000000)"}"#;
+    let (status, answer) = server.send("POST", "/_sql", endless, Some(&api_key(&hunter)));
+    assert_eq!((status, answer["error"]["type"].as_str()), (408, Some("timeout_exception")), "{answer}");
     let (status, answer) = server.send("POST", "/_bulk", &vec![b' '; 200_000], Some(&api_key(&shipper)));
     assert_eq!(status, 413, "{answer}");
     let (status, answer) = server.send("GET", "/_search", b"", Some(&api_key(&shipper)));

@@ -8,13 +8,14 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::DataType;
 use hela_schema::{BadRecord, RecordEvent, Shape, stream_records};
-use serde_json::{Map, Value};
 use hela_source::{ReadOptions, Warning, discover};
 use rayon::prelude::*;
+use serde_json::{Map, Value};
 
 use crate::catalog::sync_directory;
 use crate::compact::{merge_files, plan_merges};
@@ -285,22 +286,27 @@ pub struct AppendSummary {
 /// checkpoint of the stream it came from. A long-running server appends through one.
 pub struct Appender {
     lake: Lake,
-    _lock: LakeLock,
+    lock: LakeLock,
     catalog: Catalog,
     router: Arc<dyn Router>,
+    /// Files that commits replaced (merged or rewritten), with when: removed once no query
+    /// that began before can still be reading them.
+    retired: VecDeque<(Instant, Vec<String>)>,
 }
 
 /// Small files of a partition an appender leaves unmerged: each append commits a file per
 /// partition it brings rows, so merging at every append would rewrite the same rows over
 /// and over.
 const APPEND_MERGE_MIN_FILES: usize = 8;
+/// How long a file an append replaced stays on disk for the queries reading it.
+const RETIRED_FILES_KEPT: Duration = Duration::from_secs(600);
 
 impl Appender {
     /// Takes the lake's lock (refused while another writer holds it) and removes what
     /// interrupted writers left.
     pub fn open(lake: &Lake, router: Arc<dyn Router>) -> Result<Appender, LakeError> {
         let (lock, catalog) = open_for_writing(lake, router.as_ref())?;
-        Ok(Appender { lake: lake.clone(), _lock: lock, catalog, router })
+        Ok(Appender { lake: lake.clone(), lock, catalog, router, retired: VecDeque::new() })
     }
 
     /// The catalog as last committed.
@@ -312,21 +318,8 @@ impl Appender {
     /// quarantine, its checkpoint in the catalog. Then merges the small files of the
     /// partitions it wrote once they are many.
     pub fn append(&mut self, batch: AppendBatch) -> Result<AppendSummary, LakeError> {
-        self.store(batch, APPEND_MERGE_MIN_FILES)
-    }
-
-    /// Merges every partition's small files, as an ingest does at its end; for a server
-    /// that stops.
-    pub fn merge_all(&mut self) -> Result<u64, LakeError> {
-        let mut run = Run::new(&self.lake, self.catalog.clone())?;
-        let fewer = run.merge_small_files(2, |_, _| true)?;
-        self.catalog = run.catalog.clone();
-        run.close()?;
-        Ok(fewer as u64)
-    }
-
-    fn store(&mut self, batch: AppendBatch, min_files: usize) -> Result<AppendSummary, LakeError> {
-        let mut run = Run::new(&self.lake, self.catalog.clone())?;
+        let lake = self.lake.clone();
+        let mut run = Run::new(&lake, self.catalog.clone())?;
         let mut summary = AppendSummary { records_stored: batch.records.len() as u64, ..AppendSummary::default() };
         for bad in &batch.bad {
             run.txn.quarantine.record(bad)?;
@@ -346,10 +339,36 @@ impl Appender {
         }
         run.checkpoint = Some(batch.checkpoint);
         summary.files_written = run.commit(&mut |_| {})? as u64;
-        summary.files_merged = run.merge_written(min_files)? as u64;
-        self.catalog = run.catalog.clone();
-        run.close()?;
+        summary.files_merged = run.merge_written(APPEND_MERGE_MIN_FILES)? as u64;
+        self.finish(run)?;
         Ok(summary)
+    }
+
+    /// Merges every partition's small files, as an ingest does at its end; for a server
+    /// that stops.
+    pub fn merge_all(&mut self) -> Result<u64, LakeError> {
+        let lake = self.lake.clone();
+        let mut run = Run::new(&lake, self.catalog.clone())?;
+        let fewer = run.merge_small_files(2, |_, _| true)?;
+        self.finish(run)?;
+        Ok(fewer as u64)
+    }
+
+    /// Takes what a run committed, and removes the files replaced long enough ago.
+    fn finish(&mut self, run: Run) -> Result<(), LakeError> {
+        self.catalog = run.catalog.clone();
+        let retired = run.retired.clone();
+        run.close()?;
+        if !retired.is_empty() {
+            self.retired.push_back((Instant::now(), retired));
+        }
+        while let Some((when, _)) = self.retired.front()
+            && when.elapsed() >= RETIRED_FILES_KEPT
+        {
+            let (_, files) = self.retired.pop_front().expect("looked at");
+            self.lake.remove_unlisted(&self.lock, &self.catalog, &files)?;
+        }
+        Ok(())
     }
 }
 
@@ -370,6 +389,8 @@ struct Run<'a> {
     completed: Vec<(String, IngestedInput)>,
     /// The checkpoint the next commit records.
     checkpoint: Option<(String, u64)>,
+    /// Files (relative to the lake) its commits replaced: merged, or rewritten wider.
+    retired: Vec<String>,
     buffered: usize,
     uncommitted_bytes: u64,
 }
@@ -406,6 +427,7 @@ impl<'a> Run<'a> {
             staged: Vec::new(),
             completed: Vec::new(),
             checkpoint: None,
+            retired: Vec::new(),
             buffered: 0,
             uncommitted_bytes: 0,
         })
@@ -469,9 +491,10 @@ impl<'a> Run<'a> {
             by_table.entry(file.table.clone()).or_default().push(file);
         }
         let mut records = 0;
+        let mut retired = Vec::new();
         for (name, files) in by_table {
             let table = catalog.tables.entry(name.to_string()).or_insert_with(|| TableEntry { shape: Shape::Null, files: Vec::new() });
-            records += self.commit_table(&name, table, files, &mut directories)?;
+            records += self.commit_table(&name, table, files, &mut directories, &mut retired)?;
         }
         if let Some(staged) = quarantined {
             let relative = format!("{QUARANTINE_DIR}/{}.jsonl", self.txn.id);
@@ -484,6 +507,7 @@ impl<'a> Run<'a> {
             catalog.checkpoints.insert(stream, position);
         }
         self.publish(catalog, &directories)?;
+        self.retired.extend(retired);
         notify(Notice::Committed { inputs, records, files: file_count });
         std::fs::remove_dir_all(&self.txn.staging).map_err(LakeError::io(&self.txn.staging))?;
         self.txn = Transaction::begin(self.lake)?;
@@ -499,6 +523,7 @@ impl<'a> Run<'a> {
         table: &mut TableEntry,
         files: Vec<StagedFile>,
         directories: &mut HashSet<PathBuf>,
+        retired: &mut Vec<String>,
     ) -> Result<u64, LakeError> {
         let mut shape = std::mem::take(&mut table.shape);
         let before = shape.clone();
@@ -536,6 +561,7 @@ impl<'a> Run<'a> {
                 let entry = &mut table.files[index];
                 let staged = self.txn.staging.join(self.txn.file_name());
                 if let Some(bytes) = rewrite_if_needed(self.lake, entry, &target, &staged)? {
+                    retired.push(entry.path.clone());
                     entry.path = move_in_place_of(self.lake, &staged, &entry.path, directories)?;
                     entry.bytes = bytes;
                 }
@@ -563,6 +589,7 @@ impl<'a> Run<'a> {
         let mut catalog = self.catalog.clone();
         let mut directories = HashSet::new();
         let mut fewer = 0;
+        let mut retired = Vec::new();
         let (lake, txn) = (self.lake, &self.txn);
         for (name, table) in catalog.tables.iter_mut() {
             let groups = plan_merges(table, min_files, |f| touched(name, f));
@@ -577,6 +604,7 @@ impl<'a> Run<'a> {
                 .collect::<Result<_, LakeError>>()?;
             let mut replaced: HashSet<usize> = HashSet::new();
             for (group, (staged, mut file)) in groups.iter().zip(merged) {
+                retired.extend(group.iter().map(|&i| table.files[i].path.clone()));
                 file.path = move_in_place_of(lake, &staged, &table.files[group[0]].path, &mut directories)?;
                 table.files[group[0]] = file;
                 replaced.extend(&group[1..]);
@@ -590,6 +618,7 @@ impl<'a> Run<'a> {
         }
         if fewer > 0 {
             self.publish(catalog, &directories)?;
+            self.retired.extend(retired);
         }
         Ok(fewer)
     }
@@ -729,5 +758,8 @@ mod tests {
         assert_eq!(catalog.checkpoints["wal"], 20);
         drop(appender);
         assert!(lake.lock().is_ok(), "the lock goes with the appender");
+        let on_disk = |dir: &Path| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+        let partition = lake.path_of(&catalog.tables["events"].files[0].path).parent().unwrap().to_path_buf();
+        assert_eq!(on_disk(&partition), APPEND_MERGE_MIN_FILES + 1, "the merged files stay for the queries reading them");
     }
 }

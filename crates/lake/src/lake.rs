@@ -111,6 +111,22 @@ impl Lake {
     }
 }
 
+impl Lake {
+    /// Removes those of `files` (relative to the lake) that `catalog` does not name: files
+    /// a commit replaced, once no reader can still need them. Call with the lock held.
+    pub(crate) fn remove_unlisted(&self, _lock: &LakeLock, catalog: &Catalog, files: &[String]) -> Result<(), LakeError> {
+        let listed: HashSet<&str> = catalog.tables.values().flat_map(|t| t.files.iter().map(|f| f.path.as_str())).collect();
+        for file in files.iter().filter(|f| !listed.contains(f.as_str())) {
+            let path = self.path_of(file);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(LakeError::io(path)(e)),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries
