@@ -135,7 +135,7 @@ def main():
 
     def ship_all(prefix, latencies, during=None):
         nonlocal documents
-        bodies = bulk_bodies(data, args.batch, 4, prefix)
+        bodies = bulk_bodies(data, args.batch, 4, prefix.encode())
         documents = sum(body.count(b'\n') // 2 for share in bodies for body in share)
         failures = []
         started = time.perf_counter()
