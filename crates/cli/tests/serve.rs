@@ -298,3 +298,28 @@ fn credentials_roles_limits_and_the_network_are_enforced() {
     let message = String::from_utf8_lossy(&refused.stderr);
     assert!(message.contains("refusing to listen on 0.0.0.0") && message.contains("--auth"), "{message}");
 }
+
+#[test]
+fn with_the_helk_schema_documents_go_to_helks_tables_as_hela_ingest_puts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = dir.path().join("sample.json");
+    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", "300"]);
+    let local = dir.path().join("local");
+    hela_ok(&["ingest", "--lake", local.to_str().unwrap(), "--schema", "helk", sample.to_str().unwrap()]);
+    let server = Server::start(&dir.path().join("served"), &["--schema", "helk"]);
+    let body: String = read(&sample).lines().filter(|l| !l.trim().is_empty()).map(|l| format!("{{\"index\":{{\"_index\":\"winlogbeat\"}}}}\n{l}\n")).collect();
+    assert_eq!(server.bulk(&body)["errors"], false);
+    let query = "SELECT host_name, process_parent_name, process_name FROM `logs-endpoint-winevent-sysmon-*` \
+                 WHERE event_id = 1 AND process_parent_name = 'wmiprvse.exe' ORDER BY 1, 2, 3";
+    let remote = hela_ok(&["sql", "--server", &server.url, "--format", "csv", query]);
+    assert_eq!(remote, hela_ok(&["sql", "--lake", local.to_str().unwrap(), "--format", "csv", query]));
+    assert!(remote.contains("powershell.exe"), "{remote}");
+    // The same tables with the same rows (the served files differ: they hold `_index`, `_id`).
+    let names_and_rows = |listing: String| -> Vec<(String, String)> {
+        listing.lines().skip(1).map(|l| l.split_whitespace().take(2).map(str::to_string).collect::<Vec<_>>()).map(|c| (c[0].clone(), c[1].clone())).collect()
+    };
+    let served = names_and_rows(hela_ok(&["tables", "--server", &server.url]));
+    assert_eq!(served, names_and_rows(hela_ok(&["tables", "--lake", local.to_str().unwrap()])));
+    assert!(served.iter().any(|(name, _)| name == "logs-endpoint-winevent-security"), "{served:?}");
+    assert!(server.stop().success());
+}
