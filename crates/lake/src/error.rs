@@ -15,7 +15,7 @@ pub enum LakeError {
     Catalog { path: PathBuf, message: String },
     #[error("{path}: not a hela lake (it holds `{entry}`); name an empty or new directory with --lake")]
     NotALake { path: PathBuf, entry: String },
-    #[error("{0}: another ingest is writing to this lake; wait for it to finish")]
+    #[error("{0}: another writer (an ingest, or a hela serve) holds this lake; wait for it to finish or stop")]
     Locked(PathBuf),
     #[error("{path}: cannot write Parquet: {message}")]
     Parquet { path: PathBuf, message: String },
