@@ -90,7 +90,8 @@ struct Shared {
     options: StoreOptions,
 }
 
-type Reply = oneshot::Sender<Result<Vec<u64>, String>>;
+/// The entries' sequence numbers, or why they could not be logged with the entries back.
+type Reply = oneshot::Sender<Result<Vec<u64>, (String, Vec<Entry>)>>;
 
 enum LogRequest {
     Append(Vec<Entry>, Reply),
@@ -170,25 +171,29 @@ impl Store {
         self.shared.ids.lock().expect("not poisoned").insert(index, id)
     }
 
-    /// Logs `entries` durably and returns their sequence numbers. The ids claimed for them
-    /// are given back when they cannot be logged.
+    /// Logs `entries` durably and returns their sequence numbers. The ids claimed for their
+    /// documents are given back when they cannot be logged.
     pub async fn log(&self, entries: Vec<Entry>) -> Result<Vec<u64>, StoreError> {
         let waiting = self.shared.pending.lock().expect("not poisoned").bytes;
-        let claimed: Vec<(String, String)> = entries.iter().map(|e| (e.index.clone(), e.id.clone())).collect();
-        let result = if waiting > self.shared.options.max_pending_bytes {
-            Err(StoreError::Busy(waiting))
+        let (error, entries) = if waiting > self.shared.options.max_pending_bytes {
+            (StoreError::Busy(waiting), entries)
         } else {
             let (reply, answer) = oneshot::channel();
             match self.log.send(LogRequest::Append(entries, reply)) {
-                Ok(()) => answer.await.map_err(|_| StoreError::Stopping).and_then(|r| r.map_err(StoreError::Log)),
-                Err(_) => Err(StoreError::Stopping),
+                Ok(()) => match answer.await {
+                    Ok(Ok(seqs)) => return Ok(seqs),
+                    Ok(Err((message, entries))) => (StoreError::Log(message), entries),
+                    Err(_) => (StoreError::Stopping, Vec::new()),
+                },
+                Err(std::sync::mpsc::SendError(LogRequest::Append(entries, _))) => (StoreError::Stopping, entries),
+                Err(_) => (StoreError::Stopping, Vec::new()),
             }
         };
-        if result.is_err() {
-            let mut ids = self.shared.ids.lock().expect("not poisoned");
-            claimed.iter().for_each(|(index, id)| ids.remove(index, id));
+        let mut ids = self.shared.ids.lock().expect("not poisoned");
+        for entry in entries.iter().filter(|e| matches!(e.body, Body::Document(_))) {
+            ids.remove(&entry.index, &entry.id);
         }
-        result
+        Err(error)
     }
 
     /// Waits until the lake holds sequence number `seq` (a request's `refresh=wait_for`).
@@ -233,7 +238,7 @@ fn log_loop(mut wal: Wal, requests: Receiver<LogRequest>, shared: &Shared) {
                 LogRequest::Append(mut entries, reply) => match wal.append(&mut entries) {
                     Ok(()) => appended.push((entries, reply)),
                     Err(e) => {
-                        let _ = reply.send(Err(e.to_string()));
+                        let _ = reply.send(Err((e.to_string(), entries)));
                     }
                 },
             }
@@ -249,10 +254,13 @@ fn log_loop(mut wal: Wal, requests: Receiver<LogRequest>, shared: &Shared) {
         {
             let mut pending = shared.pending.lock().expect("not poisoned");
             for (entries, reply) in appended {
-                replies.push((reply, entries.iter().map(|e| e.seq).collect::<Vec<_>>()));
-                if synced.is_ok() {
-                    pending.bytes += entries.iter().map(|e| e.body.size()).sum::<usize>();
-                    pending.entries.extend(entries);
+                match &synced {
+                    Ok(()) => {
+                        replies.push((reply, Ok(entries.iter().map(|e| e.seq).collect::<Vec<_>>())));
+                        pending.bytes += entries.iter().map(|e| e.body.size()).sum::<usize>();
+                        pending.entries.extend(entries);
+                    }
+                    Err(message) => replies.push((reply, Err((message.clone(), entries)))),
                 }
             }
             shared.metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
@@ -260,8 +268,8 @@ fn log_loop(mut wal: Wal, requests: Receiver<LogRequest>, shared: &Shared) {
                 shared.wake.notify_all();
             }
         }
-        for (reply, seqs) in replies {
-            let _ = reply.send(synced.clone().map(|_| seqs));
+        for (reply, answer) in replies {
+            let _ = reply.send(answer);
         }
         if let Some(seq) = release
             && let Err(e) = wal.release(seq)
