@@ -4,9 +4,11 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use hela_chart::ChartSpec;
-use hela_lake::Lake;
+use arrow::array::RecordBatch;
+use arrow::datatypes::Schema;
 use datafusion::error::DataFusionError;
+use hela_chart::{ChartKind, ChartSpec};
+use hela_lake::Lake;
 use hela_sql::{Session, SqlError, TableStyle, write_batches, write_result, write_stream};
 
 use crate::cli::{QueryTablesArgs, SqlArgs};
@@ -35,17 +37,29 @@ fn run_on_server(remote: &Remote, args: &SqlArgs) -> anyhow::Result<ExitCode> {
     futures::executor::block_on(async {
         if let Some(kind) = args.chart {
             let batches: Vec<_> = batches.collect::<Result<_, _>>().map_err(|e| SqlError::Output(e.to_string()))?;
-            let spec = ChartSpec { kind, x: args.x.clone().unwrap_or_default(), y: args.y.clone(), title: args.title.clone() };
-            let path = args.out.as_deref().expect("clap requires --out with --chart");
-            hela_chart::render_file(&batches, &spec, path).map_err(|e| SqlError::Output(e.to_string()))?;
-            eprintln!("chart written to {}", path.display());
-            return write_batches(&schema, batches, args.format, style, &mut out).await;
+            return chart_and_write(args, kind, &schema, batches, style, &mut out).await;
         }
         let stream = futures::stream::iter(batches.map(|b| b.map_err(DataFusionError::from)));
         write_stream(&schema, stream, args.format, style, &mut out).await
     })?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Draws the `--chart` of a result, then writes the result.
+async fn chart_and_write(
+    args: &SqlArgs,
+    kind: ChartKind,
+    schema: &Schema,
+    batches: Vec<RecordBatch>,
+    style: TableStyle,
+    out: &mut (dyn Write + Send),
+) -> Result<u64, SqlError> {
+    let spec = ChartSpec { kind, x: args.x.clone().unwrap_or_default(), y: args.y.clone(), title: args.title.clone() };
+    let path = args.out.as_deref().expect("clap requires --out with --chart");
+    hela_chart::render_file(&batches, &spec, path).map_err(|e| SqlError::Output(e.to_string()))?;
+    eprintln!("chart written to {}", path.display());
+    write_batches(schema, batches, args.format, style, out).await
 }
 
 /// Where the result goes: `--output FILE` or standard output.
@@ -70,11 +84,7 @@ pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
             let frame = session.run(&args.sql).await?;
             let schema = frame.schema().as_arrow().clone();
             let batches = frame.collect().await.map_err(SqlError::from)?;
-            let spec = ChartSpec { kind, x: args.x.clone().unwrap_or_default(), y: args.y.clone(), title: args.title.clone() };
-            let path = args.out.as_deref().expect("clap requires --out with --chart");
-            hela_chart::render_file(&batches, &spec, path).map_err(|e| SqlError::Output(e.to_string()))?;
-            eprintln!("chart written to {}", path.display());
-            return write_batches(&schema, batches, args.format, style, &mut out).await.map(|_| ());
+            return chart_and_write(&args, kind, &schema, batches, style, &mut out).await.map(|_| ());
         }
         if !args.timings {
             let frame = session.run(&args.sql).await?;

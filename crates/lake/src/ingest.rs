@@ -355,9 +355,9 @@ impl Appender {
     }
 
     /// Takes what a run committed, and removes the files replaced long enough ago.
-    fn finish(&mut self, run: Run) -> Result<(), LakeError> {
-        self.catalog = run.catalog.clone();
-        let retired = run.retired.clone();
+    fn finish(&mut self, mut run: Run) -> Result<(), LakeError> {
+        self.catalog = std::mem::take(&mut run.catalog);
+        let retired = std::mem::take(&mut run.retired);
         run.close()?;
         if !retired.is_empty() {
             self.retired.push_back((Instant::now(), retired));

@@ -133,15 +133,10 @@ pub async fn bulk(
         let index = action.index.clone().or_else(|| default_index.clone()).unwrap_or_default();
         outcomes.push(admit(&state, action.op, &index, action.id.clone(), action.source, (&source, action.line), &mut entries));
     }
-    let seqs = match log(&state, entries).await {
+    let seqs = match log(&state, entries, params.waits()).await {
         Ok(seqs) => seqs,
         Err(response) => return response,
     };
-    if params.waits()
-        && let Some(&last) = seqs.last()
-    {
-        state.store.wait_folded(last).await;
-    }
     let mut seq_of = seqs.into_iter();
     let mut errors = false;
     let items: Vec<Value> = actions
@@ -180,15 +175,10 @@ pub async fn document(
     let source = format!("{method} {}", uri.path());
     let mut entries = Vec::new();
     let outcome = admit(&state, op, &index, path.get("id").cloned(), Some(&body), (&source, 1), &mut entries);
-    let seqs = match log(&state, entries).await {
+    let seqs = match log(&state, entries, params.waits()).await {
         Ok(seqs) => seqs,
         Err(response) => return response,
     };
-    if params.waits()
-        && let Some(&last) = seqs.last()
-    {
-        state.store.wait_folded(last).await;
-    }
     let (status, mut body) = outcome.item(seqs.first().copied());
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Some(object) = body.as_object_mut() {
@@ -295,8 +285,9 @@ fn admit(state: &AppState, op: Op, index: &str, id: Option<String>, document: Op
     Outcome::Created { index: index.to_string(), id }
 }
 
-/// Logs the entries of a request; an error response when they cannot be.
-async fn log(state: &AppState, entries: Vec<Entry>) -> Result<Vec<u64>, Response> {
+/// Logs the entries of a request and, when it asked to (`refresh`), waits until the lake
+/// holds them; an error response when they cannot be logged.
+async fn log(state: &AppState, entries: Vec<Entry>, wait_for_lake: bool) -> Result<Vec<u64>, Response> {
     if entries.is_empty() {
         return Ok(Vec::new());
     }
@@ -304,6 +295,9 @@ async fn log(state: &AppState, entries: Vec<Entry>) -> Result<Vec<u64>, Response
     match state.store.log(entries).await {
         Ok(seqs) => {
             state.metrics.documents_acknowledged.fetch_add(documents, Ordering::Relaxed);
+            if wait_for_lake && let Some(&last) = seqs.last() {
+                state.store.wait_folded(last).await;
+            }
             Ok(seqs)
         }
         Err(e @ StoreError::Busy(_)) => {

@@ -56,7 +56,9 @@ pub struct Wal {
     /// Segments by first sequence number, oldest first; the last is being written.
     segments: Vec<(u64, PathBuf)>,
     file: File,
+    /// Bytes of the segment being written, and of the closed ones together.
     written: u64,
+    closed: u64,
     next_seq: u64,
 }
 
@@ -82,9 +84,13 @@ impl Wal {
         let mut segments = list_segments(dir)?;
         let mut pending = Vec::new();
         let mut last_seq = folded;
+        let mut closed = 0;
         let count = segments.len();
         for (position, (_, path)) in segments.iter().enumerate() {
             let bytes = std::fs::read(path).map_err(io_error(path))?;
+            if position + 1 < count {
+                closed += bytes.len() as u64;
+            }
             let (entries, end) = decode_all(&bytes);
             if let Err((offset, what)) = end {
                 if position + 1 < count {
@@ -107,7 +113,7 @@ impl Wal {
         let file = OpenOptions::new().create(true).append(true).open(path).map_err(io_error(path))?;
         let written = file.metadata().map_err(io_error(path))?.len();
         sync_dir(dir)?;
-        Ok((Wal { dir: dir.to_path_buf(), segments, file, written, next_seq: last_seq + 1 }, pending))
+        Ok((Wal { dir: dir.to_path_buf(), segments, file, written, closed, next_seq: last_seq + 1 }, pending))
     }
 
     /// Appends entries, giving each the next sequence number. They are durable once
@@ -138,15 +144,16 @@ impl Wal {
     pub fn release(&mut self, folded: u64) -> Result<(), WalError> {
         while self.segments.len() > 1 && self.segments[1].0 <= folded + 1 {
             let (_, path) = self.segments.remove(0);
+            let bytes = path.metadata().map_err(io_error(&path))?.len();
             std::fs::remove_file(&path).map_err(io_error(&path))?;
+            self.closed -= bytes.min(self.closed);
         }
         Ok(())
     }
 
     /// Bytes of the log on disk.
     pub fn bytes(&self) -> u64 {
-        let closed: u64 = self.segments[..self.segments.len() - 1].iter().filter_map(|(_, p)| p.metadata().ok()).map(|m| m.len()).sum();
-        closed + self.written
+        self.closed + self.written
     }
 
     fn rotate(&mut self) -> Result<(), WalError> {
@@ -155,6 +162,7 @@ impl Wal {
         self.file = OpenOptions::new().create(true).append(true).open(&path).map_err(io_error(&path))?;
         sync_dir(&self.dir)?;
         self.segments.push((self.next_seq, path));
+        self.closed += self.written;
         self.written = 0;
         Ok(())
     }
@@ -304,6 +312,8 @@ mod tests {
         wal.append(&mut entries).unwrap();
         wal.sync().unwrap();
         assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+        let on_disk = || list_segments(dir.path()).unwrap().iter().map(|(_, p)| p.metadata().unwrap().len()).sum::<u64>();
+        assert_eq!(wal.bytes(), on_disk());
         drop(wal);
 
         // A torn entry at the end, as a crash in the middle of a write leaves it.
@@ -319,6 +329,7 @@ mod tests {
         wal.append(&mut more).unwrap();
         wal.sync().unwrap();
         assert_eq!(more[0].seq, 4, "sequence numbers go on after the torn entry");
+        assert_eq!(wal.bytes(), on_disk(), "the torn entry was cut off");
         drop(wal);
         let (_, pending) = Wal::open(dir.path(), 3).unwrap();
         assert_eq!(pending, more);
