@@ -11,7 +11,9 @@
   latency under load against idle (geometric means; under load the lake holds one to two
   copies of the corpus, idle one), the server's peak RSS, and the ratio of serve's MB/s to
   `hela ingest`'s. Clients run on the same machine and take CPU from the server.
-* Cold queries through the server: a fresh `hela sql --server` process per query.
+* Cold queries through the server (a fresh `hela sql --server` process per query, the lake
+  holding one copy of the corpus) against DuckDB's cold queries (a fresh connection per
+  query, as bench/run.py runs them) on a database of the same corpus, in the same run.
 
     python3 bench/serve.py --hela target/release/hela --scale 1
 """
@@ -31,7 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import corpus  # noqa: E402
-from run import SHARED, hela_views, queries, run  # noqa: E402
+from run import SHARED, compare, hela_views, in_worker, queries, run  # noqa: E402
 
 
 def log(*args):
@@ -111,6 +113,23 @@ def ship(server, bodies, latencies, failures):
             failures.append(answer[:300])
 
 
+def duckdb_cold_times(data, qs, work):
+    """DuckDB's cold query times on a database of `data`, or none without DuckDB."""
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        log('no duckdb (pip install duckdb sqlglot): the cold comparison is skipped')
+        return {}
+    db = os.path.join(work, 'duckdb-serve.db')
+    in_worker('duckdb-ingest', data, db)
+    queries_file = os.path.join(work, 'serve-queries.json')
+    with open(queries_file, 'w') as out:
+        json.dump(qs, out)
+    _, _, inner = in_worker('duckdb-queries', db, 'cold', queries_file)
+    log(f"duckdb cold queries done ({len(inner['errors'])} not answered)")
+    return inner['times']
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--hela', default=os.path.join(os.path.dirname(HERE), 'target', 'release', 'hela'))
@@ -127,6 +146,8 @@ def main():
     shutil.rmtree(lake, ignore_errors=True)
     ingest_seconds, ingest_rss, _, _ = run([args.hela, 'ingest', '--quiet', '--lake', lake, data])
     log(f'hela ingest: {ingest_seconds:.1f} s, {size_mb / ingest_seconds:.0f} MB/s')
+
+    duckdb_cold = duckdb_cold_times(data, qs, args.work)
 
     served = os.path.join(args.work, 'served-lake')
     shutil.rmtree(served, ignore_errors=True)
@@ -153,6 +174,7 @@ def main():
     log(f'hela serve, shipping alone: {alone:.1f} s, {size_mb / alone:.0f} MB/s')
     connection = server.connection()
     idle = {q['id']: statistics.median(query_once(connection, q['sql']) for _ in range(3)) for q in qs}
+    cold = {q['id']: run([args.hela, 'sql', '--server', server.url, '--format', 'csv', hela_views() + q['sql']])[0] for q in qs}
 
     latencies, query_times, running = [], {q['id']: [] for q in qs}, [True]
 
@@ -174,7 +196,6 @@ def main():
     log(f'hela serve, shipping under query load: {shipped:.1f} s, {size_mb / shipped:.0f} MB/s')
 
     loaded = {i: statistics.median(t) for i, t in query_times.items() if t}
-    cold = [run([args.hela, 'sql', '--server', server.url, '--format', 'csv', hela_views() + q['sql']])[0] for q in qs]
     rss = server.peak_rss_mb()
     server.stop()
 
@@ -192,7 +213,8 @@ def main():
         'queries_loaded_geomean_ms': geomean([loaded[i] for i in loaded]) * 1e3,
         'queries_loaded_vs_idle': geomean([loaded[i] / idle[i] for i in loaded]),
         'query_rounds_under_load': min((len(t) for t in query_times.values()), default=0),
-        'cold_server_geomean_ms': geomean(cold) * 1e3, 'serve_peak_rss_mb': rss,
+        'cold_server_geomean_ms': geomean(cold.values()) * 1e3,
+        'cold_server_vs_duckdb_cold': compare(cold, duckdb_cold), 'serve_peak_rss_mb': rss,
     }
     os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
     with open(os.path.join(HERE, 'results', 'serve.json'), 'w') as out:

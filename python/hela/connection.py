@@ -237,13 +237,15 @@ def connect(
     helk_mappings: str | os.PathLike | None = None,
     *,
     token: str | None = None,
+    ca_cert: str | os.PathLike | None = None,
 ) -> Connection | ServerConnection:
     """Opens a lake (see :class:`Connection`), or a ``hela serve`` when ``lake`` is its URL
-    (``http://HOST:PORT``, with ``token``, its API key, when it asks for one), and makes it
-    the one :func:`sql` and the ``%hela`` magics use."""
+    (``http://HOST:PORT`` or ``https://HOST:PORT``, with ``token``, its API key, when it
+    asks for one, and ``ca_cert``, a PEM file of the certificates to trust instead of the
+    system's), and makes it the one :func:`sql` and the ``%hela`` magics use."""
     global _default
     if is_server_url(lake):
-        _default = ServerConnection(lake, token=token)
+        _default = ServerConnection(lake, token=token, ca_cert=ca_cert)
     else:
         _default = Connection(lake, schema, helk_mappings)
     return _default

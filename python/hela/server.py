@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import ssl
 import urllib.error
 import urllib.request
 from typing import Any
@@ -57,13 +59,15 @@ class ServerResult:
 
 
 class ServerConnection:
-    """A ``hela serve`` at ``url`` (``http://HOST:PORT``); ``token`` is an API key from
-    ``hela apikey add``, when the server asks for one."""
+    """A ``hela serve`` at ``url`` (``http://HOST:PORT`` or ``https://HOST:PORT``);
+    ``token`` is an API key from ``hela apikey add``, when the server asks for one;
+    ``ca_cert`` a PEM file of the certificates to trust (a self-signed server's own)."""
 
-    def __init__(self, url: str, token: str | None = None, timeout: float | None = None):
+    def __init__(self, url: str, token: str | None = None, timeout: float | None = None, ca_cert: str | os.PathLike | None = None):
         self.url = url.rstrip("/")
         self._token = token
         self._timeout = timeout
+        self._tls = ssl.create_default_context(cafile=os.fspath(ca_cert)) if ca_cert is not None else None
 
     def _request(self, path: str, body: Any = None):
         data = None if body is None else json.dumps(body).encode()
@@ -73,7 +77,7 @@ class ServerConnection:
         if self._token:
             request.add_header("Authorization", f"ApiKey {self._token}")
         try:
-            return urllib.request.urlopen(request, timeout=self._timeout)
+            return urllib.request.urlopen(request, timeout=self._timeout, context=self._tls)
         except urllib.error.HTTPError as error:
             raise HelaError(f"{self.url} answered {error.code}: {_reason(error.read())}") from None
         except urllib.error.URLError as error:

@@ -305,13 +305,18 @@ pub enum HuntFormat {
 /// A `hela serve` to ask instead of reading the lake here.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
-    /// Ask the `hela serve` at URL (http://HOST:PORT) instead of reading a lake here: the
-    /// same SQL, results and formats, without this process opening the lake.
+    /// Ask the `hela serve` at URL (http://HOST:PORT, or https:// when it serves TLS)
+    /// instead of reading a lake here: the same SQL, results and formats, without this
+    /// process opening the lake.
     #[arg(long, env = "HELA_SERVER", value_name = "URL", help_heading = "Server")]
     pub server: Option<String>,
     /// The server's API key (what `hela apikey add` printed), when it asks for one.
     #[arg(long, env = "HELA_TOKEN", value_name = "KEY", requires = "server", hide_env_values = true, help_heading = "Server")]
     pub token: Option<String>,
+    /// Trust the certificates in this PEM file (a self-signed server's own) instead of the
+    /// usual certificate authorities.
+    #[arg(long, env = "HELA_SERVER_CA", value_name = "FILE", requires = "server", help_heading = "Server")]
+    pub server_ca: Option<PathBuf>,
 }
 
 /// List the lake's tables with their rows, files and bytes.
@@ -371,13 +376,19 @@ pub enum SampleShape {
 /// Hunters query with POST /_sql {"query": "..."} (?format=json|csv|txt|jsonl|arrow), or
 /// with `hela sql --server URL`, or from Python with hela.connect("http://HOST:PORT").
 ///
+/// With --flight ADDR the same SQL is served over Arrow Flight SQL, for ADBC and JDBC
+/// drivers (grpc://ADDR, or grpc+tls://ADDR with TLS).
+///
 /// On loopback (the default) no credentials are needed. With --auth FILE every request
-/// needs an API key (made with `hela apikey add`). SIGTERM or Ctrl-C stops it: requests
+/// needs an API key (made with `hela apikey add`). Any other address is refused unless
+/// both --auth and TLS (--tls-cert, --tls-key) are given. SIGTERM or Ctrl-C stops it: requests
 /// under way finish, every acknowledged document is stored, and it exits with status 0.
 ///
 /// Examples:
 ///   hela serve --lake cases/live
 ///   hela serve --lake helk-lake --schema helk --listen 127.0.0.1:9200 --auth keys.toml
+///   hela serve --lake live --listen 0.0.0.0:9200 --flight 0.0.0.0:50051 --auth keys.toml \
+///     --tls-cert cert.pem --tls-key key.pem
 ///   curl -s localhost:9200/_bulk -H 'Content-Type: application/x-ndjson' --data-binary @bulk.ndjson
 ///   hela sql --server http://127.0.0.1:9200 "SELECT _index, count(*) FROM events GROUP BY 1"
 #[derive(Debug, Args)]
@@ -387,14 +398,25 @@ pub struct ServeArgs {
     pub lake: LakeArgs,
     #[command(flatten)]
     pub records: RecordSchemaArgs,
-    /// Address to listen on, HOST:PORT (port 0: any free port, printed at start). Only
-    /// loopback addresses are served.
+    /// Address to listen on, HOST:PORT (port 0: any free port, printed at start). Beyond
+    /// loopback it needs --auth and --tls-cert/--tls-key.
     #[arg(long, default_value = "127.0.0.1:9200", value_name = "ADDR")]
     pub listen: String,
+    /// Also serve Arrow Flight SQL (ADBC, JDBC, BI tools) on HOST:PORT, e.g. 127.0.0.1:50051.
+    #[arg(long, value_name = "ADDR")]
+    pub flight: Option<String>,
     /// API keys file: every request then needs a key with the role it calls for (ingest,
     /// read, admin). Make keys with `hela apikey add`.
     #[arg(long, value_name = "FILE")]
     pub auth: Option<PathBuf>,
+    /// Serve TLS on both ports with this certificate chain (PEM), e.g. a Let's Encrypt
+    /// fullchain.pem, or a self-signed one (`openssl req -x509 -addext
+    /// basicConstraints=critical,CA:FALSE`), which clients then trust explicitly.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Largest request body, after decompression.
     #[arg(long, default_value_t = 100 << 20, value_name = "BYTES")]
     pub max_body_bytes: usize,

@@ -2,6 +2,7 @@
 //! IPC stream and are written with the same formats as local ones.
 
 use std::io::Read;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -9,6 +10,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use arrow::ipc::reader::StreamReader;
 use serde_json::Value;
+use ureq::tls::{PemItem, RootCerts, TlsConfig, parse_pem};
 
 use crate::cli::ServerArgs;
 
@@ -21,10 +23,14 @@ pub struct Remote {
 
 impl Remote {
     /// The server `--server` names, if it does.
-    pub fn of(args: &ServerArgs) -> Option<Remote> {
-        let base = args.server.as_ref()?.trim_end_matches('/').to_string();
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_connect(Some(Duration::from_secs(10))).build().into();
-        Some(Remote { base, token: args.token.clone(), agent })
+    pub fn of(args: &ServerArgs) -> anyhow::Result<Option<Remote>> {
+        let Some(server) = &args.server else { return Ok(None) };
+        let base = server.trim_end_matches('/').to_string();
+        let mut config = ureq::Agent::config_builder().http_status_as_error(false).timeout_connect(Some(Duration::from_secs(10)));
+        if let Some(ca) = &args.server_ca {
+            config = config.tls_config(TlsConfig::builder().root_certs(trusted(ca)?).build());
+        }
+        Ok(Some(Remote { base, token: args.token.clone(), agent: config.build().into() }))
     }
 
     /// Runs `sql` on the server; its result's schema and a reader of its batches as they
@@ -70,6 +76,30 @@ impl Remote {
     }
 
     fn unreachable(&self, error: ureq::Error) -> anyhow::Error {
-        anyhow::anyhow!("cannot reach the hela server at {}: {error}", self.base)
+        let hint = match error.to_string() {
+            e if e.contains("CaUsedAsEndEntity") => {
+                " (the server presents a CA's certificate: serve a server certificate, e.g. made with `openssl req -x509 -addext basicConstraints=critical,CA:FALSE`)"
+            }
+            e if e.contains("UnknownIssuer") => " (for a self-signed certificate, trust it with --server-ca FILE)",
+            _ => "",
+        };
+        anyhow::anyhow!("cannot reach the hela server at {}: {error}{hint}", self.base)
     }
+}
+
+/// The certificates of a PEM file, to trust.
+fn trusted(path: &Path) -> anyhow::Result<RootCerts> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read --server-ca {}", path.display()))?;
+    let certificates = parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(certificate)) => Some(Ok(certificate)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("--server-ca {}: not a PEM file", path.display()))?;
+    if certificates.is_empty() {
+        bail!("--server-ca {}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path.display());
+    }
+    Ok(RootCerts::new_with_certs(&certificates))
 }

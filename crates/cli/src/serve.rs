@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use hela_serve::auth::Keys;
+use hela_serve::tls::TlsFiles;
 use hela_serve::{Limits, ServeOptions, StoreOptions};
 
 use crate::cli::{ApikeyAddArgs, ServeArgs};
@@ -14,8 +15,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let options = ServeOptions {
         lake: args.lake.lake.clone(),
         listen: args.listen.clone(),
+        flight: args.flight.clone(),
         router: records::router(&args.records)?,
         auth: args.auth.clone(),
+        tls: args.tls_cert.clone().zip(args.tls_key.clone()).map(|(cert, key)| TlsFiles { cert, key }),
         store: StoreOptions { fold_interval: Duration::from_millis(args.commit_interval.max(1)), ..StoreOptions::default() },
         limits: Limits {
             max_body_bytes: args.max_body_bytes,
@@ -25,15 +28,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         query_memory: args.query_memory.max(1) << 20,
     };
     let lake = std::path::absolute(&args.lake.lake).unwrap_or_else(|_| args.lake.lake.clone());
-    hela_serve::run(options, &mut |address| {
-        // The first line of standard output, for scripts and tests waiting for the server.
-        println!("listening on http://{address}");
+    hela_serve::run(options, &mut |bound| {
+        // Standard output's first lines, for scripts and tests waiting for the server: the
+        // Flight SQL address first, so that the HTTP line means both are listening.
+        let (http, grpc) = if bound.tls { ("https", "grpc+tls") } else { ("http", "grpc") };
+        if let Some(flight) = bound.flight {
+            println!("flight sql on {grpc}://{flight}");
+        }
+        println!("listening on {http}://{}", bound.http);
         let _ = std::io::stdout().flush();
         let auth = match &args.auth {
             Some(file) => format!("API keys from {}", file.display()),
             None => "no credentials needed (loopback)".to_string(),
         };
-        eprintln!("hela serve: lake {}, {auth}; SIGTERM or Ctrl-C stops it", lake.display());
+        let tls = if bound.tls { ", TLS" } else { "" };
+        eprintln!("hela serve: lake {}, {auth}{tls}; SIGTERM or Ctrl-C stops it", lake.display());
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -72,7 +72,7 @@ fn output(args: &SqlArgs) -> anyhow::Result<BufWriter<Box<dyn Write + Send>>> {
 }
 
 pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
-    if let Some(remote) = Remote::of(&args.server) {
+    if let Some(remote) = Remote::of(&args.server)? {
         return run_on_server(&remote, &args);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

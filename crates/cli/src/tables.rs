@@ -11,7 +11,7 @@ use crate::remote::Remote;
 
 pub fn list(args: TablesArgs) -> anyhow::Result<ExitCode> {
     println!("{:<40} {:>12} {:>8} {:>12}", "table", "rows", "files", "bytes");
-    if let Some(remote) = Remote::of(&args.server) {
+    if let Some(remote) = Remote::of(&args.server)? {
         let answer = remote.get_json("/_hela/tables")?;
         for table in answer["tables"].as_array().map(Vec::as_slice).unwrap_or_default() {
             let number = |key: &str| table[key].as_u64().unwrap_or_default();
@@ -31,7 +31,7 @@ pub fn list(args: TablesArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn schema(args: SchemaArgs) -> anyhow::Result<ExitCode> {
-    if let Some(remote) = Remote::of(&args.server) {
+    if let Some(remote) = Remote::of(&args.server)? {
         let (schema, _) = remote.query(&format!("SELECT * FROM `{}` LIMIT 0", args.table.replace('`', "``")))?;
         schema.fields().iter().for_each(|field| print_field(field, 0));
         return Ok(ExitCode::SUCCESS);

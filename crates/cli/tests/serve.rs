@@ -293,10 +293,25 @@ fn credentials_roles_limits_and_the_network_are_enforced() {
     assert!(answer["error"]["reason"].as_str().unwrap().contains("does not implement [GET /_search]"), "{answer}");
     assert!(server.stop().success());
 
-    let refused = hela(&["serve", "--lake", lake.to_str().unwrap(), "--listen", "0.0.0.0:0"], None);
+    // Beyond loopback both keys and TLS are needed, on either port.
+    let lake_arg = lake.to_str().unwrap();
+    let exposed = [
+        (vec!["--listen", "0.0.0.0:0"], "API keys (--auth FILE) and TLS"),
+        (vec!["--listen", "0.0.0.0:0", "--auth", keys.to_str().unwrap()], "needs TLS (--tls-cert FILE --tls-key FILE)"),
+        (vec!["--flight", "0.0.0.0:0"], "API keys (--auth FILE) and TLS"),
+    ];
+    for (options, missing) in exposed {
+        let refused = hela(&[&["serve", "--lake", lake_arg][..], &options].concat(), None);
+        assert_eq!(refused.status.code(), Some(2));
+        let message = String::from_utf8_lossy(&refused.stderr);
+        assert!(message.contains("refusing to listen on 0.0.0.0") && message.contains(missing), "{options:?}: {message}");
+    }
+    let missing_cert = dir.path().join("missing.pem");
+    let options = ["serve", "--lake", lake_arg, "--tls-cert", missing_cert.to_str().unwrap(), "--tls-key", missing_cert.to_str().unwrap()];
+    let refused = hela(&options, None);
     assert_eq!(refused.status.code(), Some(2));
     let message = String::from_utf8_lossy(&refused.stderr);
-    assert!(message.contains("refusing to listen on 0.0.0.0") && message.contains("--auth"), "{message}");
+    assert!(message.contains("missing.pem") && message.contains("No such file"), "{message}");
 }
 
 #[test]

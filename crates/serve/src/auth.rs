@@ -16,7 +16,8 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
 use serde::{Deserialize, Serialize};
 
 /// What a key may do. `admin` may do everything.
@@ -143,13 +144,17 @@ fn hash_of(secret: &str) -> String {
     format!("blake3:{}", blake3::hash(secret.as_bytes()).to_hex())
 }
 
+/// Standard base64, with or without its padding (Go's Flight clients leave it out).
+pub(crate) const LENIENT: GeneralPurpose =
+    GeneralPurpose::new(&base64::alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
+
 /// The name and secret of an `ApiKey` or `Basic` authorization.
 fn credentials(header: &str) -> Option<(String, String)> {
     let (scheme, encoded) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("apikey") && !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let decoded = String::from_utf8(LENIENT.decode(encoded.trim()).ok()?).ok()?;
     let (name, secret) = decoded.split_once(':')?;
     Some((name.to_string(), secret.to_string()))
 }
@@ -177,6 +182,8 @@ mod tests {
         assert_eq!(keys.check(Some(&api_key(&hunter)), Some(Role::Read)), Ok(()));
         assert_eq!(keys.check(Some(&api_key(&root)), Some(Role::Ingest)), Ok(()), "admin may do everything");
         assert_eq!(keys.check(Some(&format!("Basic {hunter}")), Some(Role::Read)), Ok(()), "HTTP Basic: name and secret");
+        let unpadded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(STANDARD.decode(&hunter).unwrap());
+        assert_eq!(keys.check(Some(&format!("Basic {unpadded}")), Some(Role::Read)), Ok(()), "base64 without its padding");
         let wrong = STANDARD.encode(format!("hunter:{secret}"));
         assert_eq!(keys.check(Some(&api_key(&wrong)), Some(Role::Read)), Err(Denied::Unauthenticated), "another key's secret");
         assert_eq!(keys.check(None, Some(Role::Read)), Err(Denied::Unauthenticated));

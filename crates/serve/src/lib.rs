@@ -5,18 +5,22 @@
 //!   the background by its atomic commit ([`store`]).
 //! - Queries arrive on `POST /_sql` ([`query`]), each in its own session forked from one
 //!   that follows the lake's commits.
-//! - On loopback no credentials are needed; any other address needs API keys ([`auth`]).
+//! - The same queries are served over Arrow Flight SQL on a port of its own ([`flight`]).
+//! - On loopback no credentials are needed; any other address needs API keys ([`auth`])
+//!   and TLS ([`tls`]).
 
 pub mod auth;
 mod body;
 pub mod bulk;
 pub mod es;
+pub mod flight;
 pub mod ids;
 mod lake_ids;
 pub mod metrics;
 pub mod query;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod wal;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -35,8 +39,12 @@ pub struct ServeOptions {
     /// `HOST:PORT`; port 0 takes a free port (the address is printed).
     pub listen: String,
     pub router: Arc<dyn Router>,
+    /// `HOST:PORT` for Arrow Flight SQL, if it is served.
+    pub flight: Option<String>,
     /// The API keys file; required to listen beyond loopback.
     pub auth: Option<PathBuf>,
+    /// The certificate and key to serve TLS with, on both ports; required beyond loopback.
+    pub tls: Option<tls::TlsFiles>,
     pub store: StoreOptions,
     pub limits: Limits,
     /// Memory all queries together may hold, in bytes.
@@ -51,6 +59,8 @@ pub enum ServeError {
     #[error(transparent)]
     Keys(#[from] auth::KeysError),
     #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error(transparent)]
     Open(#[from] store::OpenError),
     #[error(transparent)]
     Sql(#[from] hela_sql::SqlError),
@@ -58,19 +68,29 @@ pub enum ServeError {
     Io(String, std::io::Error),
 }
 
+/// Where the server listens, once it does.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    pub http: SocketAddr,
+    pub flight: Option<SocketAddr>,
+    /// Whether both ports speak TLS.
+    pub tls: bool,
+}
+
 /// Runs the server until SIGTERM or SIGINT, then stops accepting requests, lets those
 /// under way finish, folds every acknowledged document into the lake and returns.
-/// `ready` is called with the address listened on once requests are accepted.
-pub fn run(options: ServeOptions, ready: &mut dyn FnMut(SocketAddr)) -> Result<(), ServeError> {
-    let addresses: Vec<SocketAddr> =
-        options.listen.to_socket_addrs().map_err(|e| ServeError::Io(format!("cannot resolve --listen {}", options.listen), e))?.collect();
-    let address = *addresses.first().ok_or_else(|| ServeError::Refused(format!("--listen {} names no address", options.listen)))?;
-    if addresses.iter().any(|a| !a.ip().is_loopback()) {
-        return Err(ServeError::Refused(format!(
-            "refusing to listen on {address}: beyond loopback hela serve needs API keys (--auth FILE) and TLS, and it does not serve TLS yet; listen on 127.0.0.1 and put a TLS-terminating proxy on this host in front of it"
-        )));
+/// `ready` is called with the addresses listened on once requests are accepted.
+pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), ServeError> {
+    let http = resolve("--listen", &options.listen)?;
+    let flight = options.flight.as_deref().map(|flight| resolve("--flight", flight)).transpose()?;
+    for address in std::iter::once(&http).chain(&flight) {
+        check_exposure(address, options.auth.is_some(), options.tls.is_some())?;
     }
     let keys = options.auth.as_deref().map(auth::Keys::load).transpose()?;
+    let tls = match &options.tls {
+        Some(files) => Some((files.config(tls::Alpn::Http1)?, files.config(tls::Alpn::H2)?)),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("hela-serve")
@@ -98,16 +118,101 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(SocketAddr)) -> Result<(
         lake,
     });
     let served = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| ServeError::Io(format!("cannot listen on {address}"), e))?;
-        let bound = listener.local_addr().map_err(|e| ServeError::Io(format!("cannot listen on {address}"), e))?;
+        let bind = |address: SocketAddr| async move {
+            tokio::net::TcpListener::bind(address).await.map_err(|e| ServeError::Io(format!("cannot listen on {address}"), e))
+        };
+        let http_listener = bind(http[0]).await?;
+        let flight_listener = match &flight {
+            Some(flight) => Some(bind(flight[0]).await?),
+            None => None,
+        };
+        let local = |listener: &tokio::net::TcpListener| listener.local_addr().map_err(|e| ServeError::Io("cannot read the bound address".into(), e));
+        let bound = Bound { http: local(&http_listener)?, flight: flight_listener.as_ref().map(local).transpose()?, tls: tls.is_some() };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            stop_signal().await;
+            let _ = stop.send(true);
+        });
+        let flight_served = flight_listener.map(|listener| {
+            let config = tls.as_ref().map(|(_, h2)| h2.clone());
+            tokio::spawn(serve_flight(listener, config, state.clone(), stopped.clone()))
+        });
         ready(bound);
-        let app = server::routes(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).with_graceful_shutdown(stop_signal()).await.map_err(|e| ServeError::Io("the server failed".into(), e))
+        let app = server::routes(state.clone()).into_make_service_with_connect_info::<server::Client>();
+        let on_stop = until_stopped(stopped);
+        let http_served = match tls {
+            Some((http1, _)) => {
+                let listener = tls::TlsListener::new(http_listener, http1).map_err(|e| ServeError::Io("cannot listen".into(), e))?;
+                axum::serve(listener, app).with_graceful_shutdown(on_stop).await
+            }
+            None => axum::serve(http_listener, app).with_graceful_shutdown(on_stop).await,
+        };
+        let http_served = http_served.map_err(|e| ServeError::Io("the server failed".into(), e));
+        if let Some(flight_served) = flight_served {
+            match flight_served.await {
+                Ok(result) => result?,
+                Err(e) => return Err(ServeError::Io("the Flight SQL server failed".into(), std::io::Error::other(e))),
+            }
+        }
+        http_served
     });
     eprintln!("stopping: storing every acknowledged document in the lake");
     state.store.stop();
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     served
+}
+
+fn resolve(flag: &str, address: &str) -> Result<Vec<SocketAddr>, ServeError> {
+    let addresses: Vec<SocketAddr> = address.to_socket_addrs().map_err(|e| ServeError::Io(format!("cannot resolve {flag} {address}"), e))?.collect();
+    match addresses.is_empty() {
+        true => Err(ServeError::Refused(format!("{flag} {address} names no address"))),
+        false => Ok(addresses),
+    }
+}
+
+/// Beyond loopback a server needs API keys and TLS: without them anyone on the network
+/// could read every event or write into the lake, and keys would cross it in clear.
+fn check_exposure(addresses: &[SocketAddr], auth: bool, tls: bool) -> Result<(), ServeError> {
+    let Some(exposed) = addresses.iter().find(|a| !a.ip().is_loopback()) else { return Ok(()) };
+    let missing = match (auth, tls) {
+        (true, true) => return Ok(()),
+        (false, false) => "API keys (--auth FILE) and TLS (--tls-cert FILE --tls-key FILE)",
+        (false, true) => "API keys (--auth FILE)",
+        (true, false) => "TLS (--tls-cert FILE --tls-key FILE)",
+    };
+    Err(ServeError::Refused(format!(
+        "refusing to listen on {exposed}: beyond loopback hela serve needs {missing}, so that only key holders reach the lake and keys never cross the network in clear"
+    )))
+}
+
+/// Serves Flight SQL on `listener` until `stopped`.
+async fn serve_flight(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    state: Arc<server::AppState>,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), ServeError> {
+    let failed = |e: tonic::transport::Error| ServeError::Io("the Flight SQL server failed".into(), std::io::Error::other(e));
+    let router = tonic::transport::Server::builder().add_service(flight::service(state));
+    match tls {
+        Some(config) => {
+            let listener = tls::TlsListener::new(listener, config).map_err(|e| ServeError::Io("cannot listen".into(), e))?;
+            let incoming = futures::stream::unfold(listener, |mut listener| async move {
+                let (connection, _) = listener.next().await?;
+                Some((Ok::<_, std::io::Error>(connection), listener))
+            });
+            router.serve_with_incoming_shutdown(incoming, until_stopped(stopped)).await.map_err(failed)
+        }
+        None => {
+            let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+            router.serve_with_incoming_shutdown(incoming, until_stopped(stopped)).await.map_err(failed)
+        }
+    }
+}
+
+/// Resolves once the stop signal has come.
+async fn until_stopped(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -7,11 +7,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
+use axum::serve::IncomingStream;
 use hela_lake::Lake;
 use hela_sql::Session;
 use serde_json::json;
@@ -21,6 +23,7 @@ use crate::es::{self, error};
 use crate::metrics::Metrics;
 use crate::query;
 use crate::store::Store;
+use crate::tls::TlsListener;
 
 /// Limits on what one request may ask.
 #[derive(Debug, Clone)]
@@ -50,6 +53,22 @@ impl AppState {
     /// `message` without the server's own paths, for a client's eyes.
     pub fn scrub(&self, message: &str) -> String {
         message.replace(&*self.lake.root().to_string_lossy(), "<lake>")
+    }
+}
+
+/// The address of the client a request came from, over TCP or TLS.
+#[derive(Debug, Clone, Copy)]
+pub struct Client(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Client {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Client {
+        Client(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for Client {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Client {
+        Client(*stream.remote_addr())
     }
 }
 
@@ -97,7 +116,7 @@ fn role_for(path: &str) -> Option<Option<Role>> {
 async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
-    let client = request.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.to_string()).unwrap_or_default();
+    let client = request.extensions().get::<ConnectInfo<Client>>().map(|c| c.0.0.to_string()).unwrap_or_default();
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let denied = match (&state.keys, role_for(&path)) {
         (Some(keys), Some(role)) => {
@@ -140,7 +159,7 @@ fn refusal(denied: Denied, role: Option<Role>, method: &Method, path: &str) -> R
     }
 }
 
-fn timestamp() -> String {
+pub(crate) fn timestamp() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
