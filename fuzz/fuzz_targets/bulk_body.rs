@@ -2,8 +2,12 @@
 //! reason, each document checked or refused, never a panic.
 #![no_main]
 
-use hela_serve::bulk::{check_index_name, document, parse};
+#[path = "../../crates/serve/src/bulk.rs"]
+#[allow(dead_code)]
+mod bulk;
+
 use libfuzzer_sys::fuzz_target;
+use bulk::{check_index_name, document, parse};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(actions) = parse(data) else { return };

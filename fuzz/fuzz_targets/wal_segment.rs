@@ -2,8 +2,12 @@
 //! they are whole, never a panic.
 #![no_main]
 
-use hela_serve::wal::{decode, decode_all};
+#[path = "../../crates/serve/src/wal.rs"]
+#[allow(dead_code)]
+mod wal;
+
 use libfuzzer_sys::fuzz_target;
+use wal::{decode, decode_all};
 
 fuzz_target!(|data: &[u8]| {
     let _ = decode_all(data);

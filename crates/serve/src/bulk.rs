@@ -109,20 +109,131 @@ pub struct Refusal {
 /// Fields of a document that Elasticsearch keeps for itself (the request names them).
 const METADATA_FIELDS: &[&str] = &["_id", "_index", "_source", "_routing", "_version", "_seq_no"];
 
-/// Reads one document: a JSON object of at most `max_bytes`, without metadata fields.
-pub fn document(source: &[u8], max_bytes: usize) -> Result<Map<String, Value>, Refusal> {
+/// Checks one document: a JSON object of at most `max_bytes`, without metadata fields. It is
+/// read as the lake will read it when it is stored, so what is accepted here is stored,
+/// but nothing of it is kept, which costs a fraction of building it.
+pub fn document(source: &[u8], max_bytes: usize) -> Result<(), Refusal> {
     let refuse = |reason: String| Refusal { kind: "document_parsing_exception", reason };
     if source.len() > max_bytes {
         return Err(refuse(format!("the document has {} bytes, more than the limit of {max_bytes} (--max-document-bytes)", source.len())));
     }
-    let value: Value = serde_json::from_slice(source).map_err(|e| refuse(format!("failed to parse the document: {e}")))?;
-    let Value::Object(document) = value else {
-        return Err(refuse("the document is not a JSON object".into()));
-    };
-    if let Some(field) = METADATA_FIELDS.iter().find(|f| document.contains_key(**f)) {
-        return Err(refuse(format!("field [{field}] is a metadata field and cannot be added inside a document; use the request's parameters")));
+    match serde_json::from_slice::<TopLevel>(source) {
+        Ok(TopLevel { metadata_field: None }) => Ok(()),
+        Ok(TopLevel { metadata_field: Some(field) }) => {
+            Err(refuse(format!("field [{field}] is a metadata field and cannot be added inside a document; use the request's parameters")))
+        }
+        Err(e) if e.classify() == serde_json::error::Category::Data => Err(refuse("the document is not a JSON object".into())),
+        Err(e) => Err(refuse(format!("failed to parse the document: {e}"))),
     }
-    Ok(document)
+}
+
+/// A JSON object read for its top-level keys only: the first metadata field among them.
+struct TopLevel {
+    metadata_field: Option<&'static str>,
+}
+
+impl<'de> serde::Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<TopLevel, D::Error> {
+        deserializer.deserialize_map(TopLevelVisitor)
+    }
+}
+
+struct TopLevelVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
+    type Value = TopLevel;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+        let mut metadata_field = None;
+        while let Some(MetadataKey(field)) = map.next_key()? {
+            metadata_field = metadata_field.or(field);
+            map.next_value::<Checked>()?;
+        }
+        Ok(TopLevel { metadata_field })
+    }
+}
+
+/// Any JSON value, read as into a `serde_json::Value` (numbers in range, valid escapes, at
+/// most 128 levels deep) without being kept.
+struct Checked;
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Checked, D::Error> {
+        deserializer.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_key::<Checked>()?.is_some() {
+            map.next_value::<Checked>()?;
+        }
+        Ok(Checked)
+    }
+}
+
+/// A key, read without being kept: which metadata field it is, if one.
+struct MetadataKey(Option<&'static str>);
+
+impl<'de> serde::Deserialize<'de> for MetadataKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<MetadataKey, D::Error> {
+        deserializer.deserialize_str(MetadataKeyVisitor)
+    }
+}
+
+struct MetadataKeyVisitor;
+
+impl serde::de::Visitor<'_> for MetadataKeyVisitor {
+    type Value = MetadataKey;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a field name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<MetadataKey, E> {
+        Ok(MetadataKey(METADATA_FIELDS.iter().copied().find(|f| *f == key)))
+    }
 }
 
 /// Checks an index name as Elasticsearch does: lower case, no `\ / * ? " < > | , #` or
@@ -182,11 +293,20 @@ mod tests {
 
     #[test]
     fn documents_are_objects_within_the_limit_without_metadata_fields() {
-        assert_eq!(document(b"{\"a\":1}", 100).unwrap()["a"], 1);
+        assert_eq!(document(br#"{"a": {"b": [1, "\u00e9", null]}, "c\"d": 2.5}"#, 100), Ok(()));
         let reason = |source: &[u8]| document(source, 10).unwrap_err().reason;
         assert!(reason(b"{\"a\":\"0123456789\"}").contains("more than the limit of 10"));
         assert!(reason(b"{\"a\":").contains("failed to parse"));
         assert!(reason(b"[1]").contains("not a JSON object"));
+        assert!(reason(b"\"text\"").contains("not a JSON object"));
+        assert!(reason(b"{} x").contains("failed to parse"), "trailing characters");
+        assert!(reason(b"{\"a\":1,}").contains("failed to parse"));
+        // What the lake would fail to read is refused here, not acknowledged.
+        let reason = |source: &[u8]| document(source, 1000).unwrap_err().reason;
+        assert!(reason(b"{\"a\":1e999}").contains("failed to parse"), "a number out of range");
+        assert!(reason(b"{\"a\":\"\\ud800\"}").contains("failed to parse"), "a lone surrogate");
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(reason(deep.as_bytes()).contains("failed to parse"), "deeper than the lake reads");
         assert!(reason(b"{\"_id\":1}").contains("[_id] is a metadata field"));
     }
 

@@ -117,41 +117,50 @@ pub async fn bulk(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let body = match request_body(&headers, body, state.limits.max_body_bytes) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let actions = match bulk::parse(&body) {
-        Ok(actions) => actions,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "illegal_argument_exception", format!("Malformed bulk request, {e}")),
-    };
     let default_index = index.map(|Path(i)| i);
     let source = format!("{method} {}", uri.path());
-    let mut outcomes = Vec::with_capacity(actions.len());
-    let mut entries = Vec::new();
-    for action in &actions {
-        let index = action.index.clone().or_else(|| default_index.clone()).unwrap_or_default();
-        outcomes.push(admit(&state, action.op, &index, action.id.clone(), action.source, (&source, action.line), &mut entries));
-    }
+    // Decompressing and reading a body of thousands of documents takes milliseconds of CPU:
+    // off the runtime's threads, which queries' tasks share.
+    let admitting = state.clone();
+    let admitted = tokio::task::spawn_blocking(move || admit_bulk(&admitting, &headers, body, default_index, &source)).await;
+    let (ops, outcomes, entries) = match admitted {
+        Ok(Ok(admitted)) => admitted,
+        Ok(Err(response)) => return response,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "exception", format!("the bulk request could not be read: {e}")),
+    };
     let seqs = match log(&state, entries, params.waits()).await {
         Ok(seqs) => seqs,
         Err(response) => return response,
     };
     let mut seq_of = seqs.into_iter();
     let mut errors = false;
-    let items: Vec<Value> = actions
+    let items: Vec<Value> = ops
         .iter()
         .zip(outcomes)
-        .map(|(action, outcome)| {
+        .map(|(op, outcome)| {
             // Each action that was logged took the next entry of the log, in order.
             let seq = outcome.logged().then(|| seq_of.next()).flatten();
             let (status, body) = outcome.item(seq);
             errors |= status >= 300;
-            json!({ action.op.name(): body })
+            json!({ op.name(): body })
         })
         .collect();
     let took = started.elapsed().as_millis() as u64;
     axum::Json(json!({"took": took, "errors": errors, "items": items})).into_response()
+}
+
+/// Reads a bulk body and decides what becomes of each action: the actions, their outcomes
+/// and the entries to log, or the response refusing the whole body.
+fn admit_bulk(state: &AppState, headers: &HeaderMap, body: Bytes, default_index: Option<String>, source: &str) -> Result<(Vec<Op>, Vec<Outcome>, Vec<Entry>), Response> {
+    let body = request_body(headers, body, state.limits.max_body_bytes)?;
+    let actions = bulk::parse(&body).map_err(|e| error(StatusCode::BAD_REQUEST, "illegal_argument_exception", format!("Malformed bulk request, {e}")))?;
+    let mut outcomes = Vec::with_capacity(actions.len());
+    let mut entries = Vec::new();
+    for action in &actions {
+        let index = action.index.clone().or_else(|| default_index.clone()).unwrap_or_default();
+        outcomes.push(admit(state, action.op, &index, action.id.clone(), action.source, (source, action.line), &mut entries));
+    }
+    Ok((actions.iter().map(|a| a.op).collect(), outcomes, entries))
 }
 
 /// `POST /{index}/_doc`, `PUT|POST /{index}/_doc/{id}`: one document, created or (with an
