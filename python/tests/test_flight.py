@@ -55,7 +55,7 @@ def ship(url: str, sample_file: Path, **client_options) -> int:
 
 
 def test_adbc_reads_what_a_lake_holds_and_lists_its_tables(tmp_path, lake, sample_file):
-    server = FlightServer(tmp_path / "served")
+    server = FlightServer(tmp_path / "served", "--query-timeout", "3")
     try:
         ship(server.url, sample_file)
         with flightsql.connect(server.flight) as connection, connection.cursor() as cursor:
@@ -79,6 +79,10 @@ def test_adbc_reads_what_a_lake_holds_and_lists_its_tables(tmp_path, lake, sampl
                 cursor.execute("SELECT * FROM nowhere")
             with pytest.raises(Exception, match="not allowed over the network"):
                 cursor.execute("CREATE EXTERNAL TABLE secrets STORED AS CSV LOCATION '/etc/passwd'")
+            # A query past the server's time limit is stopped and says so.
+            with pytest.raises(Exception, match="query-timeout"):
+                cursor.execute("SELECT count(*) FROM range(1000000000000)")
+                cursor.fetch_df()
         assert server.stop() == 0
     finally:
         server.kill()

@@ -32,6 +32,17 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The role's name, as keys files and errors spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Ingest => "ingest",
+            Role::Read => "read",
+            Role::Admin => "admin",
+        }
+    }
+}
+
 impl std::str::FromStr for Role {
     type Err = String;
 

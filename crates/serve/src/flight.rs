@@ -98,7 +98,7 @@ impl FlightSql {
                     Denied::Unauthenticated => Status::unauthenticated(format!(
                         "missing or wrong credentials for [{call}]: send authorization: Bearer KEY, or hand-shake with Basic"
                     )),
-                    Denied::Forbidden(name) => Status::permission_denied(format!("[{call}] is unauthorized for API key [{name}]: it needs the role [read]")),
+                    Denied::Forbidden(name) => Status::permission_denied(format!("[{call}] is unauthorized for API key [{name}]: it needs the role [{}]", role.name())),
                 })
             }
         }

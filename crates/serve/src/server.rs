@@ -152,7 +152,7 @@ fn refusal(denied: Denied, role: Option<Role>, method: &Method, path: &str) -> R
             response
         }
         Denied::Forbidden(name) => {
-            let role = role.and_then(|r| serde_json::to_value(r).ok()).and_then(|r| r.as_str().map(str::to_string)).unwrap_or_default();
+            let role = role.map(Role::name).unwrap_or_default();
             let reason = format!("action [{method} {path}] is unauthorized for API key [{name}]: it needs the role [{role}]");
             error(StatusCode::FORBIDDEN, "security_exception", reason)
         }
