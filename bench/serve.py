@@ -18,6 +18,7 @@
     python3 bench/serve.py --hela target/release/hela --scale 1
 """
 import argparse
+import atexit
 import http.client
 import json
 import math
@@ -53,6 +54,7 @@ class Server:
             raise RuntimeError(f'hela serve did not start: {open(log_path).read()[-2000:]}')
         self.url = line.split()[-1]
         self.host, self.port = self.url.removeprefix('http://').rsplit(':', 1)
+        atexit.register(self.kill)
 
     def connection(self):
         return http.client.HTTPConnection(self.host, int(self.port), timeout=600)
@@ -68,6 +70,10 @@ class Server:
         self.process.terminate()
         return self.process.wait(timeout=600)
 
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+
 
 def query_once(connection, sql):
     body = json.dumps({'query': hela_views() + sql})
@@ -78,6 +84,19 @@ def query_once(connection, sql):
     if response.status != 200:
         raise RuntimeError(f'query failed ({response.status}): {sql[:80]}')
     return time.perf_counter() - started
+
+
+def stored_count(server, expected):
+    """The documents the lake holds, once it holds `expected` or 30 s have passed."""
+    connection = server.connection()
+    deadline = time.monotonic() + 30
+    while True:
+        body = json.dumps({'query': 'SELECT count(DISTINCT _id) FROM events'})
+        connection.request('POST', '/_sql', body, {'Content-Type': 'application/json'})
+        stored = json.loads(connection.getresponse().read())['rows'][0][0]
+        if stored == expected or time.monotonic() > deadline:
+            return stored
+        time.sleep(0.2)
 
 
 def bulk_bodies(path, batch, shares, prefix):
@@ -101,13 +120,15 @@ def bulk_bodies(path, batch, shares, prefix):
 def ship(server, bodies, latencies, failures):
     connection = server.connection()
     for body in bodies:
-        started = time.perf_counter()
-        connection.request('POST', '/_bulk', body, {'Content-Type': 'application/x-ndjson'})
-        response = connection.getresponse()
-        answer = response.read()
-        if response.status == 429:
+        while True:
+            started = time.perf_counter()
+            connection.request('POST', '/_bulk', body, {'Content-Type': 'application/x-ndjson'})
+            response = connection.getresponse()
+            answer = response.read()
+            if response.status != 429:
+                break
+            # Back-pressure: the server is folding; send the same body again, as Beats do.
             time.sleep(0.5)
-            continue
         latencies.append(time.perf_counter() - started)
         if response.status != 200 or b'"errors":true' in answer[:200]:
             failures.append(answer[:300])
@@ -172,6 +193,8 @@ def main():
     alone_latencies = []
     alone = ship_all('a', alone_latencies)
     log(f'hela serve, shipping alone: {alone:.1f} s, {size_mb / alone:.0f} MB/s')
+    # Idle means idle: the lake holds every acknowledged document and folds nothing more.
+    stored_count(server, documents)
     connection = server.connection()
     idle = {q['id']: statistics.median(query_once(connection, q['sql']) for _ in range(3)) for q in qs}
     cold = {q['id']: run([args.hela, 'sql', '--server', server.url, '--format', 'csv', hela_views() + q['sql']])[0] for q in qs}
@@ -197,6 +220,9 @@ def main():
 
     loaded = {i: statistics.median(t) for i, t in query_times.items() if t}
     rss = server.peak_rss_mb()
+    stored = stored_count(server, 2 * documents)
+    if stored != 2 * documents:
+        raise RuntimeError(f'the lake holds {stored} documents of the {2 * documents} acknowledged')
     server.stop()
 
     latencies.sort()

@@ -117,6 +117,9 @@ pub async fn bulk(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    if let Err(busy) = state.store.has_room() {
+        return refused_for_now(&state, busy);
+    }
     let default_index = index.map(|Path(i)| i);
     let source = format!("{method} {}", uri.path());
     // Decompressing and reading a body of thousands of documents takes milliseconds of CPU:
@@ -309,12 +312,15 @@ async fn log(state: &AppState, entries: Vec<Entry>, wait_for_lake: bool) -> Resu
             }
             Ok(seqs)
         }
-        Err(e @ StoreError::Busy(_)) => {
-            state.metrics.requests_rejected.fetch_add(1, Ordering::Relaxed);
-            Err(error(StatusCode::TOO_MANY_REQUESTS, "es_rejected_execution_exception", e.to_string()))
-        }
+        Err(e @ StoreError::Busy(_)) => Err(refused_for_now(state, e)),
         Err(e) => Err(error(StatusCode::SERVICE_UNAVAILABLE, "unavailable_shards_exception", e.to_string())),
     }
+}
+
+/// 429, which shippers answer by sending the same request again a little later.
+fn refused_for_now(state: &AppState, busy: StoreError) -> Response {
+    state.metrics.requests_rejected.fetch_add(1, Ordering::Relaxed);
+    error(StatusCode::TOO_MANY_REQUESTS, "es_rejected_execution_exception", busy.to_string())
 }
 
 /// A new document id: 20 URL-safe characters from the time, a counter and this process,

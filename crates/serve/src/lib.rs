@@ -17,6 +17,7 @@ pub mod flight;
 pub mod ids;
 mod lake_ids;
 pub mod metrics;
+mod priority;
 pub mod query;
 pub mod server;
 pub mod store;
@@ -96,6 +97,7 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
         .thread_name("hela-serve")
         .build()
         .map_err(|e| ServeError::Io("cannot start the runtime".into(), e))?;
+    priority::lower_rayon_threads();
     let lake = Lake::new(&options.lake);
     let metrics = Arc::new(metrics::Metrics::default());
     let session = Arc::new(Session::for_network(&lake, options.router.as_ref(), options.query_memory)?);
@@ -145,7 +147,7 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
                 let listener = tls::TlsListener::new(http_listener, http1).map_err(|e| ServeError::Io("cannot listen".into(), e))?;
                 axum::serve(listener, app).with_graceful_shutdown(on_stop).await
             }
-            None => axum::serve(http_listener, app).with_graceful_shutdown(on_stop).await,
+            None => axum::serve(server::TcpNoDelay(http_listener), app).with_graceful_shutdown(on_stop).await,
         };
         let http_served = http_served.map_err(|e| ServeError::Io("the server failed".into(), e));
         if let Some(flight_served) = flight_served {

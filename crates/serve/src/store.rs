@@ -171,12 +171,21 @@ impl Store {
         self.shared.ids.lock().expect("not poisoned").insert(index, id)
     }
 
+    /// Whether more may be logged now: [`StoreError::Busy`] while folding into the lake is
+    /// too far behind, so that a request is refused before it is read.
+    pub fn has_room(&self) -> Result<(), StoreError> {
+        let waiting = self.shared.pending.lock().expect("not poisoned").bytes;
+        match waiting > self.shared.options.max_pending_bytes {
+            true => Err(StoreError::Busy(waiting)),
+            false => Ok(()),
+        }
+    }
+
     /// Logs `entries` durably and returns their sequence numbers. The ids claimed for their
     /// documents are given back when they cannot be logged.
     pub async fn log(&self, entries: Vec<Entry>) -> Result<Vec<u64>, StoreError> {
-        let waiting = self.shared.pending.lock().expect("not poisoned").bytes;
-        let (error, entries) = if waiting > self.shared.options.max_pending_bytes {
-            (StoreError::Busy(waiting), entries)
+        let (error, entries) = if let Err(busy) = self.has_room() {
+            (busy, entries)
         } else {
             let (reply, answer) = oneshot::channel();
             match self.log.send(LogRequest::Append(entries, reply)) {
@@ -286,6 +295,7 @@ fn log_loop(mut wal: Wal, requests: Receiver<LogRequest>, shared: &Shared) {
 /// Folds what the log has acknowledged into the lake, every interval or sooner when much
 /// waits; on stop, folds the rest and merges small files.
 fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogRequest>, on_commit: &dyn Fn()) {
+    crate::priority::lower_this_thread();
     let interval = shared.options.fold_interval;
     let mut last = Instant::now();
     loop {
