@@ -140,16 +140,7 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
             tokio::spawn(serve_flight(listener, config, state.clone(), stopped.clone()))
         });
         ready(bound);
-        let app = server::routes(state.clone()).into_make_service_with_connect_info::<server::Client>();
-        let on_stop = until_stopped(stopped);
-        let http_served = match tls {
-            Some((http1, _)) => {
-                let listener = tls::TlsListener::new(http_listener, http1).map_err(|e| ServeError::Io("cannot listen".into(), e))?;
-                axum::serve(listener, app).with_graceful_shutdown(on_stop).await
-            }
-            None => axum::serve(server::TcpNoDelay(http_listener), app).with_graceful_shutdown(on_stop).await,
-        };
-        let http_served = http_served.map_err(|e| ServeError::Io("the server failed".into(), e));
+        let http_served = serve_http(http_listener, tls.map(|(http1, _)| http1), state.clone(), stopped).await;
         if let Some(flight_served) = flight_served {
             match flight_served.await {
                 Ok(result) => result?,
@@ -185,6 +176,24 @@ fn check_exposure(addresses: &[SocketAddr], auth: bool, tls: bool) -> Result<(),
     Err(ServeError::Refused(format!(
         "refusing to listen on {exposed}: beyond loopback hela serve needs {missing}, so that only key holders reach the lake and keys never cross the network in clear"
     )))
+}
+
+/// Serves the HTTP API on `listener` until `stopped`.
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    state: Arc<server::AppState>,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), ServeError> {
+    let app = server::routes(state).into_make_service_with_connect_info::<server::Client>();
+    let served = match tls {
+        Some(config) => {
+            let listener = tls::TlsListener::new(listener, config).map_err(|e| ServeError::Io("cannot listen".into(), e))?;
+            axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped)).await
+        }
+        None => axum::serve(server::TcpNoDelay(listener), app).with_graceful_shutdown(until_stopped(stopped)).await,
+    };
+    served.map_err(|e| ServeError::Io("the server failed".into(), e))
 }
 
 /// Serves Flight SQL on `listener` until `stopped`.
