@@ -16,32 +16,7 @@ from adbc_driver_flightsql import DatabaseOptions
 
 import hela
 
-from test_server import BY_EVENT, LATERAL, sample_actions
-
-
-class FlightServer:
-    """``python -m hela serve --flight`` on free loopback ports; its log goes to a file."""
-
-    def __init__(self, lake: Path, *args: str):
-        self.log = lake.parent / f"{lake.name}.log"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "hela", "serve", "--lake", str(lake), "--listen", "127.0.0.1:0", "--flight", "127.0.0.1:0", "--commit-interval", "200", *args],
-            stdout=subprocess.PIPE,
-            stderr=open(self.log, "w"),
-            text=True,
-        )
-        flight, http = self.process.stdout.readline(), self.process.stdout.readline()
-        assert flight.startswith("flight sql on ") and http.startswith("listening on "), f"{flight!r} {http!r}\n{self.log.read_text()}"
-        self.flight, self.url = flight.split()[-1], http.split()[-1]
-
-    def stop(self) -> int:
-        self.process.terminate()
-        return self.process.wait(timeout=120)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+from test_server import BY_EVENT, LATERAL, Server, sample_actions
 
 
 def ship(url: str, sample_file: Path, **client_options) -> int:
@@ -55,7 +30,7 @@ def ship(url: str, sample_file: Path, **client_options) -> int:
 
 
 def test_adbc_reads_what_a_lake_holds_and_lists_its_tables(tmp_path, lake, sample_file):
-    server = FlightServer(tmp_path / "served", "--query-timeout", "3")
+    server = Server(tmp_path / "served", "--query-timeout", "3", flight=True)
     try:
         ship(server.url, sample_file)
         with flightsql.connect(server.flight) as connection, connection.cursor() as cursor:
@@ -128,7 +103,7 @@ def test_tls_and_api_keys_on_both_ports(tmp_path, lake, sample_file):
     cert, key = self_signed(tmp_path)
     keys = tmp_path / "keys.toml"
     shipper, hunter = add_key(keys, "winlogbeat", "ingest"), add_key(keys, "hunter", "read")
-    server = FlightServer(tmp_path / "served", "--auth", str(keys), "--tls-cert", str(cert), "--tls-key", str(key))
+    server = Server(tmp_path / "served", "--auth", str(keys), "--tls-cert", str(cert), "--tls-key", str(key), flight=True)
     try:
         assert server.url.startswith("https://") and server.flight.startswith("grpc+tls://")
         shipped = ship(server.url, sample_file, api_key=shipper, ca_certs=str(cert))

@@ -27,16 +27,22 @@ LATERAL = (
 
 
 class Server:
-    """``python -m hela serve`` on a free loopback port; its log goes to a file."""
+    """``python -m hela serve`` on a free loopback port (and with ``flight``, Flight SQL on
+    another); its log goes to a file."""
 
-    def __init__(self, lake: Path, *args: str):
+    def __init__(self, lake: Path, *args: str, flight: bool = False):
         self.log = lake.parent / f"{lake.name}.log"
+        ports = ["--listen", "127.0.0.1:0", *(["--flight", "127.0.0.1:0"] if flight else [])]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hela", "serve", "--lake", str(lake), "--listen", "127.0.0.1:0", "--commit-interval", "200", *args],
+            [sys.executable, "-m", "hela", "serve", "--lake", str(lake), *ports, "--commit-interval", "200", *args],
             stdout=subprocess.PIPE,
             stderr=open(self.log, "w"),
             text=True,
         )
+        if flight:
+            line = self.process.stdout.readline()
+            assert line.startswith("flight sql on "), f"{line!r}\n{self.log.read_text()}"
+            self.flight = line.split()[-1]
         line = self.process.stdout.readline()
         assert line.startswith("listening on "), f"{line!r}\n{self.log.read_text()}"
         self.url = line.split()[-1]

@@ -109,7 +109,7 @@ impl FlightSql {
         let session = self.state.session.fork();
         let frame = match tokio::time::timeout_at(deadline, session.run(sql)).await {
             Ok(frame) => frame.map_err(|e| self.failed(Status::invalid_argument(self.state.scrub(&e.to_string()))))?,
-            Err(_) => return Err(self.failed(Status::deadline_exceeded(self.timeout_message()))),
+            Err(_) => return Err(self.failed(Status::deadline_exceeded(self.state.timeout_message()))),
         };
         let schema = shown_schema(frame.schema().as_arrow());
         Ok((frame, schema))
@@ -132,7 +132,7 @@ impl FlightSql {
         let batches = frame.execute_stream().await.map_err(|e| self.failed(Status::internal(self.state.scrub(&e.to_string()))))?;
         let state = self.state.clone();
         let shown = schema.clone();
-        let timeout = self.timeout_message();
+        let timeout = self.state.timeout_message();
         let limited = futures::stream::unfold(Some(batches), move |batches| {
             let (state, shown, timeout) = (state.clone(), shown.clone(), timeout.clone());
             async move {
@@ -159,10 +159,6 @@ impl FlightSql {
     fn failed(&self, status: Status) -> Status {
         self.state.metrics.query_errors.fetch_add(1, Ordering::Relaxed);
         status
-    }
-
-    fn timeout_message(&self) -> String {
-        format!("the query ran past the server's limit of {} s (--query-timeout)", self.state.limits.query_timeout.as_secs())
     }
 
     /// Every table SQL can name, with its schema.

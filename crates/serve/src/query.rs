@@ -97,7 +97,7 @@ pub async fn sql(State(state): State<Arc<AppState>>, Query(params): Query<SqlPar
     let (schema, first, stream) = match tokio::time::timeout_at(deadline, planned).await {
         Ok(Ok(started)) => started,
         Ok(Err(e)) => return failed(&state, StatusCode::BAD_REQUEST, "verification_exception", e.to_string()),
-        Err(_) => return failed(&state, StatusCode::REQUEST_TIMEOUT, "timeout_exception", timeout_message(&state)),
+        Err(_) => return failed(&state, StatusCode::REQUEST_TIMEOUT, "timeout_exception", state.timeout_message()),
     };
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let producer_state = state.clone();
@@ -110,7 +110,7 @@ pub async fn sql(State(state): State<Arc<AppState>>, Query(params): Query<SqlPar
         let failure = match written {
             Ok(Ok(())) => out.flush().err().map(|e| e.to_string()),
             Ok(Err(e)) => Some(e.to_string()),
-            Err(_) => Some(timeout_message(&state)),
+            Err(_) => Some(state.timeout_message()),
         };
         if let Some(message) = failure {
             state.metrics.query_errors.fetch_add(1, Ordering::Relaxed);
@@ -121,10 +121,6 @@ pub async fn sql(State(state): State<Arc<AppState>>, Query(params): Query<SqlPar
     });
     let body = Body::from_stream(tokio_stream(receiver));
     ([(header::CONTENT_TYPE, format.media_type())], body).into_response()
-}
-
-fn timeout_message(state: &AppState) -> String {
-    format!("the query ran past the server's limit of {} s (--query-timeout)", state.limits.query_timeout.as_secs())
 }
 
 /// Writes the result in `format` to `out` as its batches come.

@@ -54,6 +54,11 @@ impl AppState {
     pub fn scrub(&self, message: &str) -> String {
         message.replace(&*self.lake.root().to_string_lossy(), "<lake>")
     }
+
+    /// Why a query was stopped at the server's time limit.
+    pub fn timeout_message(&self) -> String {
+        format!("the query ran past the server's limit of {} s (--query-timeout)", self.limits.query_timeout.as_secs())
+    }
 }
 
 /// The address of the client a request came from, over TCP or TLS.
