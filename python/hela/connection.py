@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -143,27 +141,17 @@ class Connection:
         (rule, event): rule_id, rule_title, level, status, tags, @timestamp, Hostname, Channel,
         EventID, EventRecordID, source, and the rule's fields and the whole event as JSON
         text. ``save`` stores them in the lake's ``detections`` table."""
-        args = ["hunt", "--quiet", "--format", "jsonl", "--lake", os.fspath(self.lake)]
-        for rule in _paths(rules):
-            args += ["--sigma", rule]
-        if min_level:
-            args += ["--min-level", min_level]
-        for value in status:
-            args += ["--status", value]
-        for value in tags:
-            args += ["--tag", value]
-        if save:
-            args.append("--save")
-        with tempfile.TemporaryDirectory(prefix="hela-hunt-") as scratch:
-            out = os.path.join(scratch, "detections.jsonl")
-            args += ["--output", out, *(_paths(paths) if paths is not None else [])]
-            if command(*args) != 0:
-                raise _hela.HelaError("the hunt did not finish; see the messages above")
-            with open(out, encoding="utf-8") as lines:
-                rows = [_detection_row(json.loads(line)) for line in lines if line.strip()]
-        if save:
-            self._native.refresh()
-        return pa.Table.from_pylist(rows, schema=_DETECTION_SCHEMA)
+        buffer, warnings = self._native.hunt(
+            _paths(rules),
+            _paths(paths) if paths is not None else None,
+            min_level=min_level,
+            status=list(status),
+            tags=list(tags),
+            save=save,
+        )
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        return pa.ipc.open_stream(buffer).read_all()
 
     def tables(self) -> list[str]:
         """The names of the tables queries can use: the lake's and the registered ones."""
@@ -176,37 +164,6 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"<hela.Connection lake={str(self.lake)!r} schema={self.schema!r}>"
-
-
-_DETECTION_SCHEMA = pa.schema(
-    [
-        ("rule_id", pa.string()),
-        ("rule_title", pa.string()),
-        ("level", pa.string()),
-        ("status", pa.string()),
-        ("tags", pa.list_(pa.string())),
-        ("@timestamp", pa.string()),
-        ("Hostname", pa.string()),
-        ("Channel", pa.string()),
-        ("EventID", pa.string()),
-        ("EventRecordID", pa.string()),
-        ("source", pa.string()),
-        ("fields", pa.string()),
-        ("event", pa.string()),
-    ]
-)
-
-
-def _detection_row(detection: dict) -> dict:
-    row = {}
-    for field in _DETECTION_SCHEMA.names:
-        value = detection.get(field)
-        if field in ("fields", "event") and value is not None:
-            value = json.dumps(value, ensure_ascii=False)
-        elif field in ("EventID", "EventRecordID") and value is not None:
-            value = str(value)
-        row[field] = value
-    return row
 
 
 def _paths(paths: Any) -> list[str]:

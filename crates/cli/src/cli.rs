@@ -55,6 +55,17 @@ pub struct RecordSchemaArgs {
     pub helk_mappings: Option<PathBuf>,
 }
 
+impl RecordSchemaArgs {
+    /// The router that stores records in the schema asked for.
+    pub fn router(&self) -> anyhow::Result<std::sync::Arc<dyn hela_lake::Router>> {
+        let schema = match self.schema {
+            RecordSchema::Raw => hela_hunt::RecordSchema::Raw,
+            RecordSchema::Helk => hela_hunt::RecordSchema::Helk,
+        };
+        hela_hunt::router(schema, self.helk_mappings.as_deref())
+    }
+}
+
 /// The schemas records can be stored in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RecordSchema {

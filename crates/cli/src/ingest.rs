@@ -9,14 +9,13 @@ use hela_lake::{IngestOptions, IngestProgress, IngestSummary, Lake, Notice, inge
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::IngestArgs;
-use crate::records;
 
 /// Quarantined lines shown one by one before they are only counted.
 const SHOWN_QUARANTINED: u64 = 20;
 
 pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let lake = Lake::new(&args.lake.lake);
-    let options = IngestOptions { force: args.force, router: records::router(&args.records)?, ..IngestOptions::default() };
+    let options = IngestOptions { force: args.force, router: args.records.router()?, ..IngestOptions::default() };
     let progress = IngestProgress::default();
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let bar = show_progress.then(|| {

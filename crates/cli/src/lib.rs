@@ -1,11 +1,10 @@
-//! hela's commands, shared by the `hela` program and the Python package: parse a command
-//! line with [`Cli`], run it with [`run`].
+//! hela's commands, shared by the `hela` program and the Python package's `hela.command`:
+//! parse a command line with [`Cli`], run it with [`run`].
 
 mod cli;
 mod hunt;
 mod ingest;
 mod playbook;
-mod records;
 mod remote;
 mod sample;
 mod serve;
@@ -15,7 +14,6 @@ mod tables;
 use std::process::ExitCode;
 
 pub use cli::Cli;
-pub use records::router_named;
 
 /// Runs a parsed command line: what the command prints goes to standard output and error;
 /// the exit status says whether it found what it was asked to (ingest: every input read).

@@ -9,14 +9,13 @@ use hela_serve::tls::TlsFiles;
 use hela_serve::{Limits, ServeOptions, StoreOptions};
 
 use crate::cli::{ApikeyAddArgs, ServeArgs};
-use crate::records;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let options = ServeOptions {
         lake: args.lake.lake.clone(),
         listen: args.listen.clone(),
         flight: args.flight.clone(),
-        router: records::router(&args.records)?,
+        router: args.records.router()?,
         auth: args.auth.clone(),
         tls: args.tls_cert.clone().zip(args.tls_key.clone()).map(|(cert, key)| TlsFiles { cert, key }),
         store: StoreOptions { fold_interval: Duration::from_millis(args.commit_interval.max(1)), ..StoreOptions::default() },

@@ -12,13 +12,12 @@ use hela_lake::Lake;
 use hela_sql::{Session, SqlError, TableStyle, write_batches, write_result, write_stream};
 
 use crate::cli::{QueryTablesArgs, SqlArgs};
-use crate::records;
 use crate::remote::Remote;
 
 /// Opens a session on the lake and the --table files; warnings go to standard error.
 pub fn open_session(args: &QueryTablesArgs) -> anyhow::Result<(Lake, Session)> {
     let lake = Lake::new(&args.lake.lake);
-    let router = records::router(&args.records)?;
+    let router = args.records.router()?;
     let session = Session::new(Some(&lake), &args.tables, router.as_ref(), &mut |w| eprintln!("warning: {w}"))?;
     Ok((lake, session))
 }

@@ -3,14 +3,17 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use hela_hunt::rules::{LoadedRules, Selection, load};
+use hela_hunt::{Detection, display, hunt_files, hunt_lake, router_named, store, to_arrow};
 use hela_lake::{IngestOptions, IngestProgress, Lake, Router, ingest};
+use hela_sigma::Level;
 use hela_sql::Session;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::frame::Frame;
-use crate::ipc::decode;
-use crate::{hela_error, runtime};
+use crate::ipc::{IpcBuffer, decode};
+use crate::{HelaError, hela_error, runtime};
 
 /// Messages of one ingest shown one by one before the rest are only counted.
 const SHOWN_MESSAGES: usize = 50;
@@ -29,7 +32,7 @@ impl Connection {
     #[new]
     #[pyo3(signature = (lake, schema = "raw", helk_mappings = None))]
     fn new(lake: PathBuf, schema: &str, helk_mappings: Option<PathBuf>) -> PyResult<Connection> {
-        let router = hela::router_named(schema, helk_mappings.as_deref()).map_err(hela_error)?;
+        let router = router_named(schema, helk_mappings.as_deref()).map_err(hela_error)?;
         let lake = Lake::new(lake);
         let session = Session::new(Some(&lake), &[], router.as_ref(), &mut |_| {}).map_err(hela_error)?;
         Ok(Connection { lake, router, session })
@@ -97,6 +100,58 @@ impl Connection {
         result.set_item("messages", messages)?;
         result.set_item("messages_not_shown", unshown)?;
         Ok(result)
+    }
+
+    /// Runs the Sigma rules under `rules` over event logs (`paths`) or, without paths, the
+    /// lake's `events`; returns the detections as an Arrow IPC stream (with each whole
+    /// event) and the warnings. `save` also stores them in the lake's `detections` table.
+    #[pyo3(signature = (rules, paths = None, min_level = None, status = Vec::new(), tags = Vec::new(), save = false))]
+    fn hunt(
+        &self,
+        py: Python<'_>,
+        rules: Vec<PathBuf>,
+        paths: Option<Vec<PathBuf>>,
+        min_level: Option<&str>,
+        status: Vec<String>,
+        tags: Vec<String>,
+        save: bool,
+    ) -> PyResult<(IpcBuffer, Vec<String>)> {
+        let min_level = match min_level {
+            Some(name) => Some(Level::parse(name).ok_or_else(|| {
+                HelaError::new_err(format!("unknown level `{name}`: one of {}", Level::ALL.map(Level::as_str).join(", ")))
+            })?),
+            None => None,
+        };
+        let selection = Selection { min_level, status, tags };
+        py.detach(|| {
+            let LoadedRules { engine, loaded, rejected } = load(&rules, &selection);
+            let Some(engine) = engine else {
+                return Err(HelaError::new_err(format!(
+                    "no rules to run: {} rule files were read from {}, none selected",
+                    loaded + rejected.len(),
+                    display(&rules)
+                )));
+            };
+            let mut found: Vec<Detection> = Vec::new();
+            let mut warnings = Vec::new();
+            let mut handle = |detections: Vec<Detection>| {
+                found.extend(detections);
+                Ok(())
+            };
+            let mut warn = |warning: String| warnings.push(warning);
+            match &paths {
+                Some(paths) => hunt_files(paths, &engine, true, &mut handle, &mut warn),
+                None => hunt_lake(self.lake.root(), &engine, true, &mut handle, &mut warn),
+            }
+            .map_err(hela_error)?;
+            if save {
+                store(self.lake.root(), &found, &engine, &mut warn).map_err(hela_error)?;
+                self.session.reload_lake().map_err(hela_error)?;
+            }
+            let batch = to_arrow(&found, &engine).map_err(hela_error)?;
+            let buffer = IpcBuffer::encode(&batch.schema(), &[batch]).map_err(hela_error)?;
+            Ok((buffer, warnings))
+        })
     }
 
     /// Reads the lake's catalog again, to see what another process ingested since.

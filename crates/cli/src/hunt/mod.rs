@@ -1,44 +1,40 @@
 //! `hela hunt`: loads Sigma rules, runs them over event logs or the lake a batch at a time,
 //! and prints (and optionally stores) the detections with a summary.
 
-mod events;
 mod report;
-mod save;
 
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use hela_sigma::{Engine, Rule, RuleSet, load_rules};
+use hela_hunt::rules::{LoadedRules, Selection, load};
+use hela_hunt::{DETECTIONS_TABLE, Detection, display, hunt_files, hunt_lake, store};
 
 use crate::cli::HuntArgs;
-use report::{Detection, Summary, Writer};
+use report::{Summary, Writer};
 
 pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let RuleSet { rules, rejected } = load_rules(&args.sigma);
+    let selection = Selection { min_level: args.min_level, status: args.status.clone(), tags: args.tags.clone() };
+    let LoadedRules { engine, loaded, rejected } = load(&args.sigma, &selection);
     if args.list_rejected {
         for r in &rejected {
             let title = r.title.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
             eprintln!("rejected: {}{title}: {}", r.path.display(), r.reason);
         }
     }
-    let loaded = rules.len();
-    let rules: Vec<Rule> = rules.into_iter().filter(|rule| selected(rule, &args)).collect();
     if !args.quiet {
         eprintln!(
             "{loaded} rules loaded, {} rejected{}; {} selected by level/status/tag",
             rejected.len(),
             if rejected.is_empty() || args.list_rejected { String::new() } else { format!(" ({}; see --list-rejected)", report::reasons(&rejected)) },
-            rules.len()
+            engine.as_ref().map_or(0, |e| e.rules().len())
         );
     }
-    if rules.is_empty() {
+    let Some(engine) = engine else {
         anyhow::bail!("no rules to run: {} rule files were read from {}", loaded + rejected.len(), display(&args.sigma));
-    }
-    let engine = Engine::new(rules);
+    };
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?),
         None => Box::new(std::io::stdout().lock()),
@@ -57,14 +53,15 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
         Ok(())
     };
     let needs_event = matches!(args.format, crate::cli::HuntFormat::Json | crate::cli::HuntFormat::Jsonl);
+    let warn = &mut |warning: String| eprintln!("warning: {warning}");
     let events = if args.paths.is_empty() {
-        events::hunt_lake(&args.lake.lake, &engine, needs_event, &mut handle)?
+        hunt_lake(&args.lake.lake, &engine, needs_event, &mut handle, warn)?
     } else {
-        events::hunt_files(&args.paths, &engine, needs_event, &mut handle)?
+        hunt_files(&args.paths, &engine, needs_event, &mut handle, warn)?
     };
     writer.finish()?;
     if args.save {
-        save::store(&args.lake.lake, &stored, &engine)?;
+        save(&args, &stored, &engine)?;
     }
     if !args.quiet {
         summary.print(&engine, events, started.elapsed());
@@ -72,15 +69,15 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn selected(rule: &Rule, args: &HuntArgs) -> bool {
-    let level_ok = args.min_level.is_none_or(|min| rule.level >= min);
-    let status_ok = args.status.is_empty() || args.status.iter().any(|s| s.eq_ignore_ascii_case(&rule.status));
-    let tag_ok = args.tags.is_empty()
-        || args.tags.iter().any(|want| rule.tags.iter().any(|t| t.to_ascii_lowercase().contains(&want.to_ascii_lowercase())));
-    level_ok && status_ok && tag_ok
-}
-
-/// Paths for a message: `a, b, c`.
-fn display(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+/// `--save`: the detections go into the lake's `detections` table.
+fn save(args: &HuntArgs, detections: &[Detection], engine: &hela_sigma::Engine) -> anyhow::Result<()> {
+    if detections.is_empty() {
+        eprintln!("no detections to save");
+        return Ok(());
+    }
+    let stored = store(&args.lake.lake, detections, engine, &mut |message| eprintln!("{message}"))?;
+    if stored > 0 {
+        eprintln!("saved {stored} detections in {}, table `{DETECTIONS_TABLE}`", args.lake.lake.display());
+    }
+    Ok(())
 }

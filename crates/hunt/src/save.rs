@@ -1,6 +1,6 @@
-//! `hunt --save`: detections go into the lake's `detections` table, through an ordinary
-//! ingest, so they can be joined with the events in SQL. Saving the same detections twice
-//! stores them once (the ingest recognises the input it already holds).
+//! Saved detections go into the lake's `detections` table, through an ordinary ingest, so
+//! they can be joined with the events in SQL. Saving the same detections twice stores them
+//! once (the ingest recognises the input it already holds).
 
 use std::io::Write;
 use std::path::Path;
@@ -10,15 +10,17 @@ use anyhow::Context;
 use hela_lake::{IngestOptions, IngestProgress, Lake, Notice, OneTable, Router, ingest};
 use hela_sigma::Engine;
 
-use super::report::{Detection, to_json};
+use crate::detection::{Detection, to_json};
 
 /// The table detections are stored in.
 pub const DETECTIONS_TABLE: &str = "detections";
 
-pub fn store(root: &Path, detections: &[Detection], engine: &Engine) -> anyhow::Result<()> {
+/// Stores `detections` in the lake at `root` (made when it does not exist) and returns how
+/// many were stored: none when the lake holds these detections already. What the ingest
+/// reports goes to `notify`.
+pub fn store(root: &Path, detections: &[Detection], engine: &Engine, notify: &mut dyn FnMut(String)) -> anyhow::Result<u64> {
     if detections.is_empty() {
-        eprintln!("no detections to save");
-        return Ok(());
+        return Ok(0);
     }
     let lake = Lake::new(root);
     let schema = if lake.exists() { lake.catalog()?.schema } else { OneTable::default().schema().to_string() };
@@ -28,19 +30,14 @@ pub fn store(root: &Path, detections: &[Detection], engine: &Engine) -> anyhow::
     let options = IngestOptions { router: Arc::new(OneTable::new(DETECTIONS_TABLE, &schema)), ..IngestOptions::default() };
     let result = written.and_then(|()| {
         ingest(&lake, std::slice::from_ref(&file), &options, &IngestProgress::default(), &mut |notice| match notice {
-            Notice::Skipped { .. } => eprintln!("these detections are already in the lake's `{DETECTIONS_TABLE}` table"),
-            Notice::Warning(w) => eprintln!("warning: {w}"),
-            Notice::InputFailed { path, error } => eprintln!("error: {path}: {error}"),
+            Notice::Skipped { .. } => notify(format!("these detections are already in the lake's `{DETECTIONS_TABLE}` table")),
+            Notice::Warning(_) | Notice::InputFailed { .. } => notify(notice.message().unwrap_or_default()),
             _ => {}
         })
         .map_err(anyhow::Error::from)
     });
     let _ = std::fs::remove_file(&file);
-    let summary = result?;
-    if summary.records_stored > 0 {
-        eprintln!("saved {} detections in {}, table `{DETECTIONS_TABLE}`", summary.records_stored, root.display());
-    }
-    Ok(())
+    Ok(result?.records_stored)
 }
 
 /// Writes the detections as JSON lines in a fixed order (a lake's batches can arrive in any

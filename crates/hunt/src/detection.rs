@@ -1,0 +1,173 @@
+//! Detections: what a hit on a row becomes, as JSON and as Arrow rows.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use arrow::array::{Array, ArrayRef, ListBuilder, RecordBatch, StringArray, StringBuilder};
+use arrow::datatypes::{Field, Schema};
+use arrow::json::LineDelimitedWriter;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use hela_sigma::eval::column_index;
+use hela_sigma::{Engine, Hit};
+use serde_json::{Map, Value, json};
+
+/// One rule firing on one event.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    pub rule: usize,
+    pub timestamp: Option<String>,
+    pub host: Option<String>,
+    pub channel: Option<String>,
+    pub event_id: Option<String>,
+    pub record_id: Option<String>,
+    /// The rule's key fields that the event has, with their values.
+    pub fields: Vec<(String, String)>,
+    /// The file the event was read from (none for the lake).
+    pub source: Option<Arc<str>>,
+    /// The whole event, when the output shows it.
+    pub event: Option<Map<String, Value>>,
+}
+
+/// Turns the hits on one batch into detections.
+pub fn detections(
+    batch: &RecordBatch,
+    hits: &[Hit],
+    engine: &Engine,
+    with_event: bool,
+    source: &Option<Arc<str>>,
+) -> anyhow::Result<Vec<Detection>> {
+    if hits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cells = Cells::new(batch);
+    let events = if with_event { Some(rows_as_json(batch, hits)?) } else { None };
+    Ok(hits
+        .iter()
+        .enumerate()
+        .map(|(i, hit)| {
+            let rule = &engine.rules()[hit.rule];
+            let fields = rule
+                .key_fields
+                .iter()
+                .filter_map(|f| cells.get(f, hit.row).map(|v| (f.clone(), v)))
+                .collect();
+            Detection {
+                rule: hit.rule,
+                timestamp: cells.get("@timestamp", hit.row),
+                host: cells.get("Hostname", hit.row).or_else(|| cells.get("Computer", hit.row)),
+                channel: cells.get("Channel", hit.row),
+                event_id: cells.get("EventID", hit.row),
+                record_id: cells.get("EventRecordID", hit.row).or_else(|| cells.get("RecordNumber", hit.row)),
+                fields,
+                source: source.clone(),
+                event: events.as_ref().map(|e| e[i].clone()),
+            }
+        })
+        .collect())
+}
+
+/// A batch's values as text, by column name (exact, else ignoring case).
+struct Cells<'a> {
+    batch: &'a RecordBatch,
+    formatters: Vec<Option<ArrayFormatter<'a>>>,
+}
+
+impl<'a> Cells<'a> {
+    fn new(batch: &'a RecordBatch) -> Self {
+        let options = FormatOptions::default();
+        let formatters = batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options).ok()).collect();
+        Cells { batch, formatters }
+    }
+
+    fn get(&self, name: &str, row: usize) -> Option<String> {
+        let index = column_index(self.batch, name)?;
+        let column = self.batch.column(index);
+        if column.is_null(row) {
+            return None;
+        }
+        self.formatters[index].as_ref().map(|f| f.value(row).to_string())
+    }
+}
+
+/// The hit rows of a batch as JSON objects, nulls left out.
+fn rows_as_json(batch: &RecordBatch, hits: &[Hit]) -> anyhow::Result<Vec<Map<String, Value>>> {
+    let indices = arrow::array::UInt32Array::from_iter_values(hits.iter().map(|h| h.row as u32));
+    let rows = arrow::compute::take_record_batch(batch, &indices)?;
+    let mut buffer = Vec::new();
+    let mut writer = LineDelimitedWriter::new(&mut buffer);
+    writer.write(&rows)?;
+    writer.finish()?;
+    buffer
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).context("an event did not render as JSON"))
+        .collect()
+}
+
+/// The JSON object of a detection.
+pub fn to_json(detection: &Detection, engine: &Engine) -> Value {
+    let rule = &engine.rules()[detection.rule];
+    let mut object = json!({
+        "@timestamp": detection.timestamp,
+        "Hostname": detection.host,
+        "rule_id": rule.id,
+        "rule_title": rule.title,
+        "level": rule.level.as_str(),
+        "status": rule.status,
+        "tags": rule.tags,
+        "Channel": detection.channel,
+        "EventID": detection.event_id.as_deref().map(number_or_text),
+        "EventRecordID": detection.record_id.as_deref().map(number_or_text),
+        "source": detection.source.as_deref(),
+        "fields": fields_json(detection),
+    });
+    if let Some(event) = &detection.event {
+        object["event"] = Value::Object(event.clone());
+    }
+    object
+}
+
+fn number_or_text(text: &str) -> Value {
+    text.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(text))
+}
+
+
+/// The detections as Arrow rows: rule_id, rule_title, level, status, tags, @timestamp,
+/// Hostname, Channel, EventID, EventRecordID, source, and the rule's fields and the whole
+/// event (when kept) as JSON text.
+pub fn to_arrow(detections: &[Detection], engine: &Engine) -> anyhow::Result<RecordBatch> {
+    let rule = |d: &Detection| &engine.rules()[d.rule];
+    let text = |f: &dyn Fn(&Detection) -> Option<String>| -> ArrayRef {
+        Arc::new(detections.iter().map(f).collect::<StringArray>())
+    };
+    let mut tags = ListBuilder::new(StringBuilder::new());
+    for detection in detections {
+        for tag in &rule(detection).tags {
+            tags.values().append_value(tag);
+        }
+        tags.append(true);
+    }
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("rule_id", text(&|d| Some(rule(d).id.clone()))),
+        ("rule_title", text(&|d| Some(rule(d).title.clone()))),
+        ("level", text(&|d| Some(rule(d).level.as_str().to_string()))),
+        ("status", text(&|d| Some(rule(d).status.clone()))),
+        ("tags", Arc::new(tags.finish())),
+        ("@timestamp", text(&|d| d.timestamp.clone())),
+        ("Hostname", text(&|d| d.host.clone())),
+        ("Channel", text(&|d| d.channel.clone())),
+        ("EventID", text(&|d| d.event_id.clone())),
+        ("EventRecordID", text(&|d| d.record_id.clone())),
+        ("source", text(&|d| d.source.as_deref().map(str::to_string))),
+        ("fields", text(&|d| Some(Value::Object(fields_json(d)).to_string()))),
+        ("event", text(&|d| d.event.as_ref().map(|e| Value::Object(e.clone()).to_string()))),
+    ];
+    let schema = Schema::new(
+        columns.iter().map(|(name, column)| Field::new(*name, column.data_type().clone(), true)).collect::<Vec<_>>(),
+    );
+    Ok(RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|(_, c)| c).collect())?)
+}
+
+fn fields_json(detection: &Detection) -> Map<String, Value> {
+    detection.fields.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect()
+}

@@ -1,0 +1,23 @@
+//! hela's hunt pipeline, shared by the `hela` program, the server and the Python package:
+//! Sigma rules chosen ([`rules`]), run over event logs or the lake a batch at a time
+//! ([`hunt_files`], [`hunt_lake`]), their hits made detections ([`Detection`]) shown as
+//! JSON or Arrow rows and stored in the lake ([`store`]); and the schema records are stored
+//! in ([`router`]).
+
+mod detection;
+mod events;
+mod records;
+pub mod rules;
+mod save;
+
+use std::path::PathBuf;
+
+pub use detection::{Detection, detections, to_arrow, to_json};
+pub use events::{hunt_files, hunt_lake};
+pub use records::{RecordSchema, router, router_named};
+pub use save::{DETECTIONS_TABLE, store};
+
+/// Paths for a message: `a, b, c`.
+pub fn display(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
