@@ -390,6 +390,13 @@ pub enum SampleShape {
 /// With --flight ADDR the same SQL is served over Arrow Flight SQL, for ADBC and JDBC
 /// drivers (grpc://ADDR, or grpc+tls://ADDR with TLS).
 ///
+/// With --kafka BROKERS --topic T it also consumes Kafka topics that Winlogbeat or NXLog
+/// write to, one JSON event per message (flat or nested), stored with the topic in `_index`
+/// and PARTITION-OFFSET in `_id`; a message that is not a JSON object goes to the
+/// quarantine with its topic, partition and offset. The lake, not the broker, keeps how far
+/// each partition is stored, committed with the records: after a crash, a restart or a
+/// rebalance each message is stored exactly once.
+///
 /// On loopback (the default) no credentials are needed. With --auth FILE every request
 /// needs an API key (made with `hela apikey add`). Any other address is refused unless
 /// both --auth and TLS (--tls-cert, --tls-key) are given. SIGTERM or Ctrl-C stops it: requests
@@ -398,6 +405,7 @@ pub enum SampleShape {
 /// Examples:
 ///   hela serve --lake cases/live
 ///   hela serve --lake helk-lake --schema helk --listen 127.0.0.1:9200 --auth keys.toml
+///   hela serve --lake live --kafka kafka1:9092,kafka2:9092 --topic winlogbeat
 ///   hela serve --lake live --listen 0.0.0.0:9200 --flight 0.0.0.0:50051 --auth keys.toml \
 ///     --tls-cert cert.pem --tls-key key.pem
 ///   curl -s localhost:9200/_bulk -H 'Content-Type: application/x-ndjson' --data-binary @bulk.ndjson
@@ -444,6 +452,15 @@ pub struct ServeArgs {
     /// then on).
     #[arg(long, default_value_t = 500, value_name = "MILLISECONDS")]
     pub commit_interval: u64,
+    /// Consume Kafka topics (--topic) from these brokers, HOST:PORT[,HOST:PORT...].
+    #[arg(long, value_name = "BROKERS", requires = "topic")]
+    pub kafka: Option<String>,
+    /// The Kafka topics to consume (repeat or separate with commas).
+    #[arg(long, value_name = "TOPIC", value_delimiter = ',', requires = "kafka")]
+    pub topic: Vec<String>,
+    /// The Kafka consumer group; hela servers of one group share the topics' partitions.
+    #[arg(long, default_value = "hela", value_name = "GROUP")]
+    pub group: String,
 }
 
 /// Manage the API keys `hela serve --auth FILE` accepts.

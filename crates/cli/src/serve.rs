@@ -7,6 +7,7 @@ use std::time::Duration;
 use hela_serve::auth::Keys;
 use hela_serve::tls::TlsFiles;
 use hela_serve::{Limits, ServeOptions, StoreOptions};
+use hela_stream::kafka::KafkaOptions;
 
 use crate::cli::{ApikeyAddArgs, ServeArgs};
 
@@ -25,6 +26,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             query_timeout: Duration::from_secs(args.query_timeout.max(1)),
         },
         query_memory: args.query_memory.max(1) << 20,
+        kafka: args.kafka.clone().map(|brokers| KafkaOptions::new(brokers, args.topic.clone(), args.group.clone())),
     };
     let lake = std::path::absolute(&args.lake.lake).unwrap_or_else(|_| args.lake.lake.clone());
     hela_serve::run(options, &mut |bound| {

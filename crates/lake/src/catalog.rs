@@ -27,8 +27,9 @@ pub struct Catalog {
     /// written before it was recorded hold `raw`.
     #[serde(default = "raw_schema")]
     pub schema: String,
-    /// How far each stream of records handed to an [`crate::Appender`] has been stored (the
-    /// server's write-ahead log: the last sequence number folded in), committed with them.
+    /// How far each stream of records handed to an [`crate::Appender`] has been stored,
+    /// committed with them: the server's write-ahead log (`wal`: the last sequence number
+    /// folded in), a Kafka partition (`kafka/TOPIC/PARTITION`: the next offset to consume).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checkpoints: BTreeMap<String, u64>,
 }

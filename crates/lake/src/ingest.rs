@@ -267,9 +267,9 @@ pub struct AppendBatch {
     pub records: Vec<Map<String, Value>>,
     /// Records that cannot be stored, for the quarantine.
     pub bad: Vec<BadRecord>,
-    /// The stream these come from and the position they bring it to, committed with them
-    /// into [`Catalog::checkpoints`].
-    pub checkpoint: (String, u64),
+    /// The streams these come from and the positions they bring them to, committed with
+    /// them into [`Catalog::checkpoints`] (a later position of a stream replaces an earlier).
+    pub checkpoints: Vec<(String, u64)>,
 }
 
 /// What one [`Appender::append`] stored.
@@ -283,7 +283,7 @@ pub struct AppendSummary {
 
 /// A writer that holds the lake's lock for as long as it lives and stores batches of
 /// records handed to it (not read from files), each batch one atomic commit together with a
-/// checkpoint of the stream it came from. A long-running server appends through one.
+/// checkpoint of each stream it came from. A long-running server appends through one.
 pub struct Appender {
     lake: Lake,
     lock: LakeLock,
@@ -315,7 +315,7 @@ impl Appender {
     }
 
     /// Stores `batch` in one commit: its records in their tables, its bad records in the
-    /// quarantine, its checkpoint in the catalog. Then merges the small files of the
+    /// quarantine, its checkpoints in the catalog. Then merges the small files of the
     /// partitions it wrote once they are many.
     pub fn append(&mut self, batch: AppendBatch) -> Result<AppendSummary, LakeError> {
         let lake = self.lake.clone();
@@ -337,7 +337,7 @@ impl Appender {
         for (table, key, record) in routed {
             run.writers.entry((table, key)).or_insert_with_key(|(table, key)| PartitionWriter::new(table.clone(), key.clone())).push(record);
         }
-        run.checkpoint = Some(batch.checkpoint);
+        run.checkpoints = batch.checkpoints;
         summary.files_written = run.commit(&mut |_| {})? as u64;
         summary.files_merged = run.merge_written(APPEND_MERGE_MIN_FILES)? as u64;
         self.finish(run)?;
@@ -387,8 +387,8 @@ struct Run<'a> {
     writers: HashMap<(Arc<str>, PartitionKey), PartitionWriter>,
     staged: Vec<StagedFile>,
     completed: Vec<(String, IngestedInput)>,
-    /// The checkpoint the next commit records.
-    checkpoint: Option<(String, u64)>,
+    /// The checkpoints the next commit records.
+    checkpoints: Vec<(String, u64)>,
     /// Files (relative to the lake) its commits replaced: merged, or rewritten wider.
     retired: Vec<String>,
     buffered: usize,
@@ -426,7 +426,7 @@ impl<'a> Run<'a> {
             writers: HashMap::new(),
             staged: Vec::new(),
             completed: Vec::new(),
-            checkpoint: None,
+            checkpoints: Vec::new(),
             retired: Vec::new(),
             buffered: 0,
             uncommitted_bytes: 0,
@@ -479,7 +479,7 @@ impl<'a> Run<'a> {
     fn commit(&mut self, notify: &mut dyn FnMut(Notice)) -> Result<usize, LakeError> {
         self.write_partitions(true)?;
         let quarantined = self.txn.quarantine.finish()?.map(Path::to_path_buf);
-        if self.staged.is_empty() && quarantined.is_none() && self.completed.is_empty() && self.checkpoint.is_none() {
+        if self.staged.is_empty() && quarantined.is_none() && self.completed.is_empty() && self.checkpoints.is_empty() {
             return Ok(0);
         }
         let mut catalog = self.catalog.clone();
@@ -503,7 +503,7 @@ impl<'a> Run<'a> {
         }
         let inputs = self.completed.len();
         catalog.inputs.extend(self.completed.drain(..));
-        if let Some((stream, position)) = self.checkpoint.take() {
+        for (stream, position) in std::mem::take(&mut self.checkpoints) {
             catalog.checkpoints.insert(stream, position);
         }
         self.publish(catalog, &directories)?;
@@ -738,20 +738,21 @@ mod tests {
         let mut appender = Appender::open(&lake, Arc::new(RawEvents::default())).unwrap();
         assert!(matches!(Appender::open(&lake, Arc::new(RawEvents::default())), Err(LakeError::Locked(_))), "one writer");
         let bad = BadRecord { origin: hela_source::Origin::file("POST /_bulk"), line: 3, reason: "not JSON".into(), text: "{x".into() };
-        let batch = AppendBatch { records: vec![record(1), record(2)], bad: vec![bad], checkpoint: ("wal".into(), 7) };
+        let batch = AppendBatch { records: vec![record(1), record(2)], bad: vec![bad], checkpoints: vec![("wal".into(), 7), ("kafka/t/0".into(), 3)] };
         let summary = appender.append(batch).unwrap();
         assert_eq!((summary.records_stored, summary.records_quarantined, summary.files_written), (2, 1, 1));
         let catalog = lake.catalog().unwrap();
         assert_eq!(catalog.checkpoints["wal"], 7);
+        assert_eq!(catalog.checkpoints["kafka/t/0"], 3);
         assert_eq!(catalog.tables["events"].files.iter().map(|f| f.rows).sum::<u64>(), 2);
         let quarantine = std::fs::read_to_string(lake.path_of(&catalog.quarantine[0])).unwrap();
         assert!(quarantine.contains("POST /_bulk") && quarantine.contains("not JSON"), "{quarantine}");
 
         for n in 0..APPEND_MERGE_MIN_FILES as u64 - 2 {
-            appender.append(AppendBatch { records: vec![record(n)], checkpoint: ("wal".into(), 8 + n), ..AppendBatch::default() }).unwrap();
+            appender.append(AppendBatch { records: vec![record(n)], checkpoints: vec![("wal".into(), 8 + n)], ..AppendBatch::default() }).unwrap();
         }
         assert_eq!(lake.catalog().unwrap().tables["events"].files.len(), APPEND_MERGE_MIN_FILES - 1, "a few small files stay");
-        let summary = appender.append(AppendBatch { records: vec![record(99)], checkpoint: ("wal".into(), 20), ..AppendBatch::default() }).unwrap();
+        let summary = appender.append(AppendBatch { records: vec![record(99)], checkpoints: vec![("wal".into(), 20)], ..AppendBatch::default() }).unwrap();
         assert_eq!(summary.files_merged, APPEND_MERGE_MIN_FILES as u64 - 1);
         let catalog = lake.catalog().unwrap();
         assert_eq!((catalog.tables["events"].files.len(), catalog.tables["events"].files[0].rows), (1, 2 + APPEND_MERGE_MIN_FILES as u64 - 1));

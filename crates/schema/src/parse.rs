@@ -54,20 +54,22 @@ pub fn parse_chunk(chunk: &Chunk) -> Parsed {
                 }));
                 parsed.bytes += line.len();
             }
-            Ok(other) => reject(format!("record is not a JSON object but {}", kind(&other))),
+            Ok(Value::Array(_)) => reject("record is not a JSON object but an array holding non-objects".into()),
+            Ok(other) => reject(format!("record is not a JSON object but {}", json_kind(&other))),
             Err(error) => reject(format!("invalid JSON: {error}")),
         }
     }
     parsed
 }
 
-fn kind(value: &Value) -> &'static str {
+/// What a JSON value is, for a message: `a string`, `an array`, ...
+pub fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
-        Value::Array(_) => "an array holding non-objects",
+        Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
 }

@@ -6,6 +6,8 @@
 //! - Queries arrive on `POST /_sql` ([`query`]), each in its own session forked from one
 //!   that follows the lake's commits.
 //! - The same queries are served over Arrow Flight SQL on a port of its own ([`flight`]).
+//! - Topics of a Kafka broker can be consumed into the lake, exactly once each record
+//!   ([`hela_stream::kafka`]).
 //! - On loopback no credentials are needed; any other address needs API keys ([`auth`])
 //!   and TLS ([`tls`]).
 
@@ -30,6 +32,7 @@ use std::sync::Arc;
 
 use hela_lake::{Lake, Router};
 use hela_sql::Session;
+use hela_stream::kafka::{KafkaIntake, KafkaOptions};
 
 pub use server::Limits;
 pub use store::StoreOptions;
@@ -50,6 +53,8 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// Memory all queries together may hold, in bytes.
     pub query_memory: usize,
+    /// The Kafka topics to consume, if any.
+    pub kafka: Option<KafkaOptions>,
 }
 
 /// Why the server cannot start or stopped with an error.
@@ -65,6 +70,8 @@ pub enum ServeError {
     Open(#[from] store::OpenError),
     #[error(transparent)]
     Sql(#[from] hela_sql::SqlError),
+    #[error(transparent)]
+    Kafka(#[from] hela_stream::kafka::KafkaError),
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
 }
@@ -109,6 +116,17 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
     });
     let store = store::Store::open(&lake, options.router.clone(), options.store.clone(), metrics.clone(), on_commit)?;
     session.reload_lake()?;
+    let consumer = match options.kafka {
+        Some(mut kafka) => {
+            // The lake names the consumer: a server restarted on it is the same member.
+            kafka.instance.get_or_insert_with(|| format!("hela-{}-{}", hostname(), cluster_uuid(&lake)));
+            let what = format!("{} from {} as group {}", kafka.topics.join(", "), kafka.brokers, kafka.group);
+            let consumer = KafkaIntake::start(kafka, store.intake()).inspect_err(|_| store.stop())?;
+            eprintln!("consuming kafka topics {what}");
+            Some(consumer)
+        }
+        None => None,
+    };
     let state = Arc::new(server::AppState {
         store,
         session,
@@ -150,6 +168,9 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
         http_served
     });
     eprintln!("stopping: storing every acknowledged document in the lake");
+    if let Some(consumer) = consumer {
+        consumer.stop();
+    }
     state.store.stop();
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     served

@@ -1,8 +1,10 @@
 //! The server's ingest: documents are checked, logged in the write-ahead log (one sync for
 //! every request waiting, so concurrent requests share it), acknowledged, and folded into
 //! the lake in the background, each fold one atomic commit that also records the last
-//! sequence number it holds.
+//! sequence number it holds. Messages consumed from Kafka skip the log (the broker keeps
+//! them): each fold commits them with their partitions' next offsets.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex};
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 use hela_lake::{AppendBatch, Appender, Lake, LakeError, Router};
 use hela_schema::BadRecord;
 use hela_source::Origin;
+use hela_stream::kafka::{Consumed, Intake, Stopping};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 use tokio::sync::{oneshot, watch};
@@ -71,12 +74,36 @@ pub enum OpenError {
     Wal(#[from] WalError),
 }
 
-/// The entries acknowledged and not yet in the lake, in sequence order.
+/// What waits for a fold: the entries acknowledged, in sequence order, and the batches
+/// consumed from Kafka.
 #[derive(Default)]
 struct Pending {
-    entries: Vec<Entry>,
+    taken: Taken,
     bytes: usize,
     stopping: bool,
+}
+
+/// What one fold stores.
+#[derive(Default)]
+struct Taken {
+    entries: Vec<Entry>,
+    consumed: Vec<Consumed>,
+}
+
+impl Taken {
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.consumed.is_empty()
+    }
+
+    fn bytes(&self) -> usize {
+        self.entries.iter().map(|e| e.body.size()).sum::<usize>() + self.consumed.iter().map(|c| c.bytes).sum::<usize>()
+    }
+
+    /// Puts `newer` after these.
+    fn extend(&mut self, newer: Taken) {
+        self.entries.extend(newer.entries);
+        self.consumed.extend(newer.consumed);
+    }
 }
 
 struct Shared {
@@ -84,6 +111,10 @@ struct Shared {
     pending: Mutex<Pending>,
     /// Woken when a fold should start early, or the store stops.
     wake: Condvar,
+    /// Woken when a fold made room, or the store stops.
+    room: Condvar,
+    /// The streams' positions the lake has committed.
+    positions: Mutex<BTreeMap<String, u64>>,
     /// The last sequence number the lake holds.
     folded: watch::Sender<u64>,
     metrics: Arc<Metrics>,
@@ -131,22 +162,24 @@ impl Store {
                 ids.insert(&entry.index, &entry.id);
             }
             pending.bytes += entry.body.size();
-            pending.entries.push(entry);
+            pending.taken.entries.push(entry);
         }
         metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
         let shared = Arc::new(Shared {
             ids: Mutex::new(ids),
             pending: Mutex::new(pending),
             wake: Condvar::new(),
+            room: Condvar::new(),
+            positions: Mutex::new(appender.catalog().checkpoints.clone()),
             folded: watch::Sender::new(folded),
             metrics,
             options,
         });
         // What the log holds beyond the lake is stored before the first request, so that
         // every document acknowledged before a restart is queryable from the start.
-        let replayed = std::mem::take(&mut shared.pending.lock().expect("not poisoned").entries);
+        let replayed = std::mem::take(&mut shared.pending.lock().expect("not poisoned").taken);
         if !replayed.is_empty() {
-            let seq = fold(&mut appender, replayed, &shared).map_err(|(error, _)| error)?;
+            let seq = fold(&mut appender, replayed, &shared).map_err(|(error, _)| error)?.expect("entries were folded");
             wal.release(seq)?;
             shared.folded.send_replace(seq);
         }
@@ -205,6 +238,11 @@ impl Store {
         Err(error)
     }
 
+    /// The side of the store a Kafka consumer hands its batches to.
+    pub fn intake(&self) -> Arc<dyn Intake> {
+        Arc::new(ConsumerIntake(self.shared.clone()))
+    }
+
     /// Waits until the lake holds sequence number `seq` (a request's `refresh=wait_for`).
     pub async fn wait_folded(&self, seq: u64) {
         let mut folded = self.shared.folded.subscribe();
@@ -216,6 +254,7 @@ impl Store {
     pub fn stop(&self) {
         self.shared.pending.lock().expect("not poisoned").stopping = true;
         self.shared.wake.notify_all();
+        self.shared.room.notify_all();
         let threads = std::mem::take(&mut *self.threads.lock().expect("not poisoned"));
         for (position, thread) in threads.into_iter().enumerate() {
             if position == 1 {
@@ -223,6 +262,34 @@ impl Store {
             }
             let _ = thread.join();
         }
+    }
+}
+
+/// A Kafka consumer's way into the store: its batches wait with the acknowledged documents
+/// and are folded with them.
+struct ConsumerIntake(Arc<Shared>);
+
+impl Intake for ConsumerIntake {
+    fn stored_position(&self, key: &str) -> Option<u64> {
+        self.0.positions.lock().expect("not poisoned").get(key).copied()
+    }
+
+    fn deliver(&self, consumed: Consumed) -> Result<(), Stopping> {
+        let shared = &self.0;
+        let mut pending = shared.pending.lock().expect("not poisoned");
+        while !pending.stopping && pending.bytes > shared.options.max_pending_bytes {
+            pending = shared.room.wait(pending).expect("not poisoned");
+        }
+        if pending.stopping {
+            return Err(Stopping);
+        }
+        pending.bytes += consumed.bytes;
+        pending.taken.consumed.push(consumed);
+        shared.metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
+        if pending.bytes >= shared.options.fold_bytes {
+            shared.wake.notify_all();
+        }
+        Ok(())
     }
 }
 
@@ -267,7 +334,7 @@ fn log_loop(mut wal: Wal, requests: Receiver<LogRequest>, shared: &Shared) {
                     Ok(()) => {
                         replies.push((reply, Ok(entries.iter().map(|e| e.seq).collect::<Vec<_>>())));
                         pending.bytes += entries.iter().map(|e| e.body.size()).sum::<usize>();
-                        pending.entries.extend(entries);
+                        pending.taken.entries.extend(entries);
                     }
                     Err(message) => replies.push((reply, Err((message.clone(), entries)))),
                 }
@@ -303,26 +370,28 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
             let mut pending = shared.pending.lock().expect("not poisoned");
             while !(pending.stopping
                 || pending.bytes >= shared.options.fold_bytes
-                || (!pending.entries.is_empty() && last.elapsed() >= interval))
+                || (!pending.taken.is_empty() && last.elapsed() >= interval))
             {
                 let wait = interval.saturating_sub(last.elapsed()).max(Duration::from_millis(5));
                 pending = shared.wake.wait_timeout(pending, wait).expect("not poisoned").0;
             }
-            (std::mem::take(&mut pending.entries), pending.stopping)
+            (std::mem::take(&mut pending.taken), pending.stopping)
         };
         last = Instant::now();
         if !taken.is_empty() {
             match fold(&mut appender, taken, shared) {
                 Ok(seq) => {
                     on_commit();
-                    shared.folded.send_replace(seq);
-                    let _ = log.send(LogRequest::Release(seq));
+                    if let Some(seq) = seq {
+                        shared.folded.send_replace(seq);
+                        let _ = log.send(LogRequest::Release(seq));
+                    }
                 }
                 Err((error, taken)) => {
                     eprintln!("error: cannot store documents in the lake: {error}");
                     let mut pending = shared.pending.lock().expect("not poisoned");
-                    let newer = std::mem::replace(&mut pending.entries, taken);
-                    pending.entries.extend(newer);
+                    let newer = std::mem::replace(&mut pending.taken, taken);
+                    pending.taken.extend(newer);
                     drop(pending);
                     if stopping {
                         eprintln!("error: stopping with documents only in the write-ahead log; the next start stores them");
@@ -343,13 +412,20 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
     }
 }
 
-/// Stores `taken` in one commit; gives it back with the error when that fails.
-fn fold(appender: &mut Appender, taken: Vec<Entry>, shared: &Shared) -> Result<u64, (LakeError, Vec<Entry>)> {
+/// Stores `taken` in one commit, with the last sequence number of its entries and the next
+/// offsets of its Kafka partitions; returns that sequence number (none without entries).
+/// Gives `taken` back with the error when the commit fails.
+fn fold(appender: &mut Appender, taken: Taken, shared: &Shared) -> Result<Option<u64>, (LakeError, Taken)> {
     let started = Instant::now();
-    let last = taken.last().map(|e| e.seq).expect("not empty");
-    let bytes: usize = taken.iter().map(|e| e.body.size()).sum();
-    let stored: Vec<Result<Map<String, Value>, BadRecord>> = taken.par_iter().map(stored_form).collect();
-    let mut batch = AppendBatch { checkpoint: (WAL_CHECKPOINT.to_string(), last), ..AppendBatch::default() };
+    let last = taken.entries.last().map(|e| e.seq);
+    let bytes = taken.bytes();
+    let mut stored: Vec<Result<Map<String, Value>, BadRecord>> = taken.entries.par_iter().map(stored_form).collect();
+    for consumed in &taken.consumed {
+        stored.par_extend(consumed.messages.par_iter().map(|m| m.record()));
+    }
+    let mut checkpoints: Vec<(String, u64)> = last.map(|seq| (WAL_CHECKPOINT.to_string(), seq)).into_iter().collect();
+    checkpoints.extend(taken.consumed.iter().flat_map(|c| c.positions.iter().cloned()));
+    let mut batch = AppendBatch { checkpoints: checkpoints.clone(), ..AppendBatch::default() };
     for item in stored {
         match item {
             Ok(record) => batch.records.push(record),
@@ -363,9 +439,11 @@ fn fold(appender: &mut Appender, taken: Vec<Entry>, shared: &Shared) -> Result<u
             metrics.documents_quarantined.fetch_add(summary.records_quarantined, Ordering::Relaxed);
             metrics.bytes_stored.fetch_add(bytes as u64, Ordering::Relaxed);
             metrics.commits.record(started.elapsed());
+            shared.positions.lock().expect("not poisoned").extend(checkpoints);
             let mut pending = shared.pending.lock().expect("not poisoned");
             pending.bytes = pending.bytes.saturating_sub(bytes);
             metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
+            shared.room.notify_all();
             Ok(last)
         }
         Err(error) => Err((error, taken)),
