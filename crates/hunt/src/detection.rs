@@ -11,6 +11,8 @@ use hela_sigma::eval::column_index;
 use hela_sigma::{Engine, Hit};
 use serde_json::{Map, Value, json};
 
+use crate::view::sigma_view;
+
 /// One rule firing on one event.
 #[derive(Debug, Clone)]
 pub struct Detection {
@@ -22,15 +24,29 @@ pub struct Detection {
     pub record_id: Option<String>,
     /// The rule's key fields that the event has, with their values.
     pub fields: Vec<(String, String)>,
-    /// The file the event was read from (none for the lake).
+    /// Where the event was read: its file, or for a document stored by the server its
+    /// index (`_index`).
     pub source: Option<Arc<str>>,
+    /// The id of a document stored by the server (`_id`), which with its index names it.
+    pub source_id: Option<String>,
     /// The whole event, when the output shows it.
     pub event: Option<Map<String, Value>>,
 }
 
-/// Turns the hits on one batch into detections.
-pub fn detections(
+/// Runs the rules over one batch of events (seen as Sigma names their fields,
+/// [`sigma_view`]) and returns what fired. `source` names where the batch was read; the
+/// whole event is kept with each detection when `with_event`.
+pub fn detect(batch: &RecordBatch, engine: &Engine, with_event: bool, source: &Option<Arc<str>>) -> anyhow::Result<Vec<Detection>> {
+    let view = sigma_view(batch);
+    let hits = engine.evaluate(&view);
+    detections(batch, &view, &hits, engine, with_event, source)
+}
+
+/// Turns the hits on one batch into detections: their fields read from the view the rules
+/// saw, their events from the batch as it is.
+fn detections(
     batch: &RecordBatch,
+    view: &RecordBatch,
     hits: &[Hit],
     engine: &Engine,
     with_event: bool,
@@ -39,7 +55,7 @@ pub fn detections(
     if hits.is_empty() {
         return Ok(Vec::new());
     }
-    let cells = Cells::new(batch);
+    let cells = Cells::new(view);
     let events = if with_event { Some(rows_as_json(batch, hits)?) } else { None };
     Ok(hits
         .iter()
@@ -59,7 +75,8 @@ pub fn detections(
                 event_id: cells.get("EventID", hit.row),
                 record_id: cells.get("EventRecordID", hit.row).or_else(|| cells.get("RecordNumber", hit.row)),
                 fields,
-                source: source.clone(),
+                source: source.clone().or_else(|| cells.get("_index", hit.row).map(Arc::from)),
+                source_id: cells.get("_id", hit.row),
                 event: events.as_ref().map(|e| e[i].clone()),
             }
         })
@@ -119,6 +136,7 @@ pub fn to_json(detection: &Detection, engine: &Engine) -> Value {
         "EventID": detection.event_id.as_deref().map(number_or_text),
         "EventRecordID": detection.record_id.as_deref().map(number_or_text),
         "source": detection.source.as_deref(),
+        "source_id": detection.source_id,
         "fields": fields_json(detection),
     });
     if let Some(event) = &detection.event {
@@ -133,7 +151,7 @@ fn number_or_text(text: &str) -> Value {
 
 
 /// The detections as Arrow rows: rule_id, rule_title, level, status, tags, @timestamp,
-/// Hostname, Channel, EventID, EventRecordID, source, and the rule's fields and the whole
+/// Hostname, Channel, EventID, EventRecordID, source, source_id, and the rule's fields and the whole
 /// event (when kept) as JSON text.
 pub fn to_arrow(detections: &[Detection], engine: &Engine) -> anyhow::Result<RecordBatch> {
     let rule = |d: &Detection| &engine.rules()[d.rule];
@@ -159,6 +177,7 @@ pub fn to_arrow(detections: &[Detection], engine: &Engine) -> anyhow::Result<Rec
         ("EventID", text(&|d| d.event_id.clone())),
         ("EventRecordID", text(&|d| d.record_id.clone())),
         ("source", text(&|d| d.source.as_deref().map(str::to_string))),
+        ("source_id", text(&|d| d.source_id.clone())),
         ("fields", text(&|d| Some(Value::Object(fields_json(d)).to_string()))),
         ("event", text(&|d| d.event.as_ref().map(|e| Value::Object(e.clone()).to_string()))),
     ];

@@ -16,7 +16,7 @@ use hela_source::{ReadOptions, discover};
 use hela_sql::Session;
 use rayon::prelude::*;
 
-use crate::detection::{Detection, detections};
+use crate::detection::{Detection, detect};
 
 /// Batches evaluated together, one per core.
 const BATCHES_PER_STEP: usize = 8;
@@ -118,7 +118,7 @@ fn evaluate(
 ) -> anyhow::Result<()> {
     let found: Vec<Vec<Detection>> = batches
         .par_iter()
-        .map(|(batch, source)| detections(batch, &engine.evaluate(batch), engine, with_event, source))
+        .map(|(batch, source)| detect(batch, engine, with_event, source))
         .collect::<anyhow::Result<_>>()?;
     found.into_iter().try_for_each(handle)
 }

@@ -9,13 +9,15 @@ mod events;
 mod records;
 pub mod rules;
 mod save;
+mod view;
 
 use std::path::PathBuf;
 
-pub use detection::{Detection, detections, to_arrow, to_json};
+pub use detection::{Detection, detect, to_arrow, to_json};
 pub use events::{hunt_files, hunt_lake};
 pub use records::{RecordSchema, router, router_named};
 pub use save::{DETECTIONS_TABLE, store};
+pub use view::sigma_view;
 
 /// Paths for a message: `a, b, c`.
 pub fn display(paths: &[PathBuf]) -> String {

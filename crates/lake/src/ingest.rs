@@ -265,6 +265,9 @@ fn open_for_writing(lake: &Lake, router: &dyn Router) -> Result<(LakeLock, Catal
 #[derive(Debug, Default)]
 pub struct AppendBatch {
     pub records: Vec<Map<String, Value>>,
+    /// Records stored as they are in the table named with each, not routed (detections
+    /// committed with the events they were found in).
+    pub placed: Vec<(Arc<str>, Map<String, Value>)>,
     /// Records that cannot be stored, for the quarantine.
     pub bad: Vec<BadRecord>,
     /// The streams these come from and the positions they bring them to, committed with
@@ -320,7 +323,8 @@ impl Appender {
     pub fn append(&mut self, batch: AppendBatch) -> Result<AppendSummary, LakeError> {
         let lake = self.lake.clone();
         let mut run = Run::new(&lake, self.catalog.clone())?;
-        let mut summary = AppendSummary { records_stored: batch.records.len() as u64, ..AppendSummary::default() };
+        let stored = batch.records.len() + batch.placed.len();
+        let mut summary = AppendSummary { records_stored: stored as u64, ..AppendSummary::default() };
         for bad in &batch.bad {
             run.txn.quarantine.record(bad)?;
         }
@@ -333,6 +337,7 @@ impl Appender {
                 let (table, record) = router.route(record);
                 (table, PartitionKey::of(&record), record)
             })
+            .chain(batch.placed.into_par_iter().map(|(table, record)| (table, PartitionKey::of(&record), record)))
             .collect();
         for (table, key, record) in routed {
             run.writers.entry((table, key)).or_insert_with_key(|(table, key)| PartitionWriter::new(table.clone(), key.clone())).push(record);
@@ -738,13 +743,19 @@ mod tests {
         let mut appender = Appender::open(&lake, Arc::new(RawEvents::default())).unwrap();
         assert!(matches!(Appender::open(&lake, Arc::new(RawEvents::default())), Err(LakeError::Locked(_))), "one writer");
         let bad = BadRecord { origin: hela_source::Origin::file("POST /_bulk"), line: 3, reason: "not JSON".into(), text: "{x".into() };
-        let batch = AppendBatch { records: vec![record(1), record(2)], bad: vec![bad], checkpoints: vec![("wal".into(), 7), ("kafka/t/0".into(), 3)] };
+        let batch = AppendBatch {
+            records: vec![record(1), record(2)],
+            placed: vec![(Arc::from("detections"), record(3))],
+            bad: vec![bad],
+            checkpoints: vec![("wal".into(), 7), ("kafka/t/0".into(), 3)],
+        };
         let summary = appender.append(batch).unwrap();
-        assert_eq!((summary.records_stored, summary.records_quarantined, summary.files_written), (2, 1, 1));
+        assert_eq!((summary.records_stored, summary.records_quarantined, summary.files_written), (3, 1, 2));
         let catalog = lake.catalog().unwrap();
         assert_eq!(catalog.checkpoints["wal"], 7);
         assert_eq!(catalog.checkpoints["kafka/t/0"], 3);
         assert_eq!(catalog.tables["events"].files.iter().map(|f| f.rows).sum::<u64>(), 2);
+        assert_eq!(catalog.tables["detections"].files.iter().map(|f| f.rows).sum::<u64>(), 1, "placed, not routed");
         let quarantine = std::fs::read_to_string(lake.path_of(&catalog.quarantine[0])).unwrap();
         assert!(quarantine.contains("POST /_bulk") && quarantine.contains("not JSON"), "{quarantine}");
 
