@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use hela_chart::ChartKind;
+use hela_hunt::rules::Selection;
 use hela_sigma::Level;
 use hela_sql::{OutputFormat, TableSpec};
 
@@ -249,6 +250,26 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = OutputFormat>
     clap::builder::PossibleValuesParser::new(names).map(|name| name.parse::<OutputFormat>().expect("a listed format"))
 }
 
+/// Which of the Sigma rules read are run.
+#[derive(Debug, Args)]
+pub struct RuleSelectionArgs {
+    /// Only run rules of this level or above.
+    #[arg(long, value_name = "LEVEL", value_parser = level_parser())]
+    pub min_level: Option<Level>,
+    /// Only run rules with one of these statuses (stable, test, experimental, deprecated...).
+    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Only run rules with a tag containing one of these (attack.t1059, attack.execution...).
+    #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
+    pub tags: Vec<String>,
+}
+
+impl RuleSelectionArgs {
+    pub fn selection(&self) -> Selection {
+        Selection { min_level: self.min_level, status: self.status.clone(), tags: self.tags.clone() }
+    }
+}
+
 /// Run Sigma rules over event logs or the lake, and print what fires.
 ///
 /// PATHs are .evtx files, JSON lines and archives of them, or directories holding them.
@@ -281,15 +302,8 @@ pub struct HuntArgs {
     /// Write detections to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Only run rules of this level or above.
-    #[arg(long, value_name = "LEVEL", value_parser = level_parser())]
-    pub min_level: Option<Level>,
-    /// Only run rules with one of these statuses (stable, test, experimental, deprecated...).
-    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
-    pub status: Vec<String>,
-    /// Only run rules with a tag containing one of these (attack.t1059, attack.execution...).
-    #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
-    pub tags: Vec<String>,
+    #[command(flatten)]
+    pub selection: RuleSelectionArgs,
     /// Also store the detections in the lake as the `detections` table, to join with events.
     #[arg(long)]
     pub save: bool,
@@ -397,6 +411,15 @@ pub enum SampleShape {
 /// each partition is stored, committed with the records: after a crash, a restart or a
 /// rebalance each message is stored exactly once.
 ///
+/// With --rules DIR Sigma rules stand on the server: every event stored, whether it came
+/// by _bulk or Kafka, is run through them before it is committed, and each detection is
+/// committed with it to the `detections` table, then delivered to the sinks: --webhook
+/// (POSTed, retried with backoff), --alerts-file (JSON lines), --alerts-topic (Kafka), and
+/// GET /_hela/alerts (server-sent events). Each alert has a `detection_id`, the same for
+/// the same rule on the same document, so a receiver can drop one delivered again. Rule
+/// files are reloaded when they change and on SIGHUP; a reload that breaks a rule that
+/// loaded before is refused and the rules standing stay.
+///
 /// On loopback (the default) no credentials are needed. With --auth FILE every request
 /// needs an API key (made with `hela apikey add`). Any other address is refused unless
 /// both --auth and TLS (--tls-cert, --tls-key) are given. SIGTERM or Ctrl-C stops it: requests
@@ -406,6 +429,9 @@ pub enum SampleShape {
 ///   hela serve --lake cases/live
 ///   hela serve --lake helk-lake --schema helk --listen 127.0.0.1:9200 --auth keys.toml
 ///   hela serve --lake live --kafka kafka1:9092,kafka2:9092 --topic winlogbeat
+///   hela serve --lake live --rules sigma/rules/windows --min-level high \
+///     --webhook http://soar.internal/hooks/hela --alerts-file alerts.jsonl
+///   curl -N localhost:9200/_hela/alerts
 ///   hela serve --lake live --listen 0.0.0.0:9200 --flight 0.0.0.0:50051 --auth keys.toml \
 ///     --tls-cert cert.pem --tls-key key.pem
 ///   curl -s localhost:9200/_bulk -H 'Content-Type: application/x-ndjson' --data-binary @bulk.ndjson
@@ -452,8 +478,9 @@ pub struct ServeArgs {
     /// then on).
     #[arg(long, default_value_t = 500, value_name = "MILLISECONDS")]
     pub commit_interval: u64,
-    /// Consume Kafka topics (--topic) from these brokers, HOST:PORT[,HOST:PORT...].
-    #[arg(long, value_name = "BROKERS", requires = "topic")]
+    /// Kafka brokers, HOST:PORT[,HOST:PORT...], to consume --topic from and write
+    /// --alerts-topic to.
+    #[arg(long, value_name = "BROKERS")]
     pub kafka: Option<String>,
     /// The Kafka topics to consume (repeat or separate with commas).
     #[arg(long, value_name = "TOPIC", value_delimiter = ',', requires = "kafka")]
@@ -461,6 +488,21 @@ pub struct ServeArgs {
     /// The Kafka consumer group; hela servers of one group share the topics' partitions.
     #[arg(long, default_value = "hela", value_name = "GROUP")]
     pub group: String,
+    /// Sigma rule files or directories to stand: every event stored is run through them.
+    #[arg(long, value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub selection: RuleSelectionArgs,
+    /// POST each alert, a JSON object, to this URL (retried with backoff; the alert's id
+    /// is also in the Idempotency-Key header).
+    #[arg(long, value_name = "URL", requires = "rules")]
+    pub webhook: Option<String>,
+    /// Append each alert to FILE, a JSON object a line.
+    #[arg(long, value_name = "FILE", requires = "rules")]
+    pub alerts_file: Option<PathBuf>,
+    /// Write each alert to this Kafka topic (on --kafka), keyed by its id.
+    #[arg(long, value_name = "TOPIC", requires_all = ["rules", "kafka"])]
+    pub alerts_topic: Option<String>,
 }
 
 /// Manage the API keys `hela serve --auth FILE` accepts.

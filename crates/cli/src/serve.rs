@@ -6,12 +6,26 @@ use std::time::Duration;
 
 use hela_serve::auth::Keys;
 use hela_serve::tls::TlsFiles;
-use hela_serve::{Limits, ServeOptions, StoreOptions};
+use hela_live::SinkOptions;
+use hela_serve::{Limits, LiveOptions, ServeOptions, StoreOptions};
 use hela_stream::kafka::KafkaOptions;
 
 use crate::cli::{ApikeyAddArgs, ServeArgs};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.kafka.is_some() && args.topic.is_empty() && args.alerts_topic.is_none() {
+        anyhow::bail!("--kafka names brokers for --topic (topics to consume) or --alerts-topic; give one of them");
+    }
+    let live = (!args.rules.is_empty()).then(|| LiveOptions {
+        rules: args.rules.clone(),
+        selection: args.selection.selection(),
+        sinks: SinkOptions {
+            webhook: args.webhook.clone(),
+            file: args.alerts_file.clone(),
+            kafka: args.kafka.clone().zip(args.alerts_topic.clone()),
+            ..SinkOptions::default()
+        },
+    });
     let options = ServeOptions {
         lake: args.lake.lake.clone(),
         listen: args.listen.clone(),
@@ -26,7 +40,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             query_timeout: Duration::from_secs(args.query_timeout.max(1)),
         },
         query_memory: args.query_memory.max(1) << 20,
-        kafka: args.kafka.clone().map(|brokers| KafkaOptions::new(brokers, args.topic.clone(), args.group.clone())),
+        kafka: args
+            .kafka
+            .clone()
+            .filter(|_| !args.topic.is_empty())
+            .map(|brokers| KafkaOptions::new(brokers, args.topic.clone(), args.group.clone())),
+        live,
     };
     let lake = std::path::absolute(&args.lake.lake).unwrap_or_else(|_| args.lake.lake.clone());
     hela_serve::run(options, &mut |bound| {

@@ -14,6 +14,9 @@ const LOCK_FILE: &str = "lock";
 pub(crate) const STAGING_DIR: &str = "_staging";
 pub(crate) const TABLES_DIR: &str = "tables";
 pub(crate) const QUARANTINE_DIR: &str = "quarantine";
+/// Where a server's alert sinks note how far they delivered; it may be made before the
+/// lake's first commit.
+pub const SINKS_DIR: &str = "sinks";
 
 /// A lake rooted at a directory (which need not exist until the first ingest).
 #[derive(Debug, Clone)]
@@ -66,7 +69,7 @@ impl Lake {
             let foreign = entries
                 .filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .find(|name| ![LOCK_FILE, STAGING_DIR, TABLES_DIR, QUARANTINE_DIR].contains(&name.as_str()));
+                .find(|name| ![LOCK_FILE, STAGING_DIR, TABLES_DIR, QUARANTINE_DIR, SINKS_DIR].contains(&name.as_str()));
             if let Some(name) = foreign {
                 return Err(LakeError::NotALake { path: self.root.clone(), entry: name });
             }

@@ -8,9 +8,12 @@
 //! - The same queries are served over Arrow Flight SQL on a port of its own ([`flight`]).
 //! - Topics of a Kafka broker can be consumed into the lake, exactly once each record
 //!   ([`hela_stream::kafka`]).
+//! - Sigma rules can stand on the server: each batch is run through them before it is
+//!   committed, and their detections are stored with it and delivered ([`hela_live`]).
 //! - On loopback no credentials are needed; any other address needs API keys ([`auth`])
 //!   and TLS ([`tls`]).
 
+mod alerts;
 pub mod auth;
 mod body;
 pub mod bulk;
@@ -32,6 +35,8 @@ use std::sync::Arc;
 
 use hela_lake::{Lake, Router};
 use hela_sql::Session;
+use hela_hunt::rules::Selection;
+use hela_live::{Live, SinkOptions, StandingRules};
 use hela_stream::kafka::{KafkaIntake, KafkaOptions};
 
 pub use server::Limits;
@@ -55,6 +60,18 @@ pub struct ServeOptions {
     pub query_memory: usize,
     /// The Kafka topics to consume, if any.
     pub kafka: Option<KafkaOptions>,
+    /// The Sigma rules to stand and where their alerts go, if any.
+    pub live: Option<LiveOptions>,
+}
+
+/// Rules standing on the server.
+pub struct LiveOptions {
+    /// Rule files and directories, watched for changes.
+    pub rules: Vec<PathBuf>,
+    pub selection: Selection,
+    /// The sinks; alerts a sink cannot take go to `alerts-undelivered.jsonl` in the lake
+    /// when left unset; each sink keeps how far it delivered in the lake's `sinks`.
+    pub sinks: SinkOptions,
 }
 
 /// Why the server cannot start or stopped with an error.
@@ -72,6 +89,10 @@ pub enum ServeError {
     Sql(#[from] hela_sql::SqlError),
     #[error(transparent)]
     Kafka(#[from] hela_stream::kafka::KafkaError),
+    #[error(transparent)]
+    Rules(#[from] hela_live::rules::NoRules),
+    #[error(transparent)]
+    Sink(#[from] hela_live::SinkError),
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
 }
@@ -114,21 +135,32 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
             eprintln!("error: cannot read the lake's catalog after a commit: {e}");
         }
     });
-    let store = store::Store::open(&lake, options.router.clone(), options.store.clone(), metrics.clone(), on_commit)?;
+    let live = options.live.map(|live| start_live(live, &lake)).transpose()?.map(Arc::new);
+    if let Some(live) = &live {
+        runtime.block_on(alerts::redeliver(live, &session, &lake)).inspect_err(|_| live.stop())?;
+    }
+    let store = store::Store::open(&lake, options.router.clone(), options.store.clone(), metrics.clone(), live.clone(), on_commit)
+        .inspect_err(|_| stop_live(&live))?;
     session.reload_lake()?;
     let consumer = match options.kafka {
         Some(mut kafka) => {
             // The lake names the consumer: a server restarted on it is the same member.
             kafka.instance.get_or_insert_with(|| format!("hela-{}-{}", hostname(), cluster_uuid(&lake)));
             let what = format!("{} from {} as group {}", kafka.topics.join(", "), kafka.brokers, kafka.group);
-            let consumer = KafkaIntake::start(kafka, store.intake()).inspect_err(|_| store.stop())?;
+            let consumer = KafkaIntake::start(kafka, store.intake()).inspect_err(|_| {
+                store.stop();
+                stop_live(&live);
+            })?;
             eprintln!("consuming kafka topics {what}");
             Some(consumer)
         }
         None => None,
     };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let state = Arc::new(server::AppState {
         store,
+        live: live.clone(),
+        stopped: stopped.clone(),
         session,
         metrics,
         keys,
@@ -148,11 +180,13 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
         };
         let local = |listener: &tokio::net::TcpListener| listener.local_addr().map_err(|e| ServeError::Io("cannot read the bound address".into(), e));
         let bound = Bound { http: local(&http_listener)?, flight: flight_listener.as_ref().map(local).transpose()?, tls: tls.is_some() };
-        let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             stop_signal().await;
             let _ = stop.send(true);
         });
+        if let Some(live) = live.clone() {
+            tokio::spawn(reload_on_hangup(live));
+        }
         let flight_served = flight_listener.map(|listener| {
             let config = tls.as_ref().map(|(_, h2)| h2.clone());
             tokio::spawn(serve_flight(listener, config, state.clone(), stopped.clone()))
@@ -172,8 +206,43 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
         consumer.stop();
     }
     state.store.stop();
+    stop_live(&state.live);
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     served
+}
+
+/// Loads the standing rules and starts their sinks.
+fn start_live(options: LiveOptions, lake: &Lake) -> Result<Live, ServeError> {
+    let rules = StandingRules::load(options.rules, options.selection)?;
+    let book = rules.current();
+    eprintln!("{} Sigma rules standing, {} rule files refused", book.len(), book.rejected.len());
+    let mut sinks = options.sinks;
+    if sinks.undelivered.as_os_str().is_empty() {
+        sinks.undelivered = lake.root().join("alerts-undelivered.jsonl");
+    }
+    sinks.cursors = lake.root().join(hela_lake::SINKS_DIR);
+    Ok(Live::start(rules, &sinks, alerts::committed(lake)?)?)
+}
+
+/// Delivers what the sinks hold and stops them.
+fn stop_live(live: &Option<Arc<Live>>) {
+    if let Some(live) = live {
+        live.stop();
+    }
+}
+
+/// Reloads the standing rules on each SIGHUP.
+async fn reload_on_hangup(live: Arc<Live>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+        while hangup.recv().await.is_some() {
+            let live = live.clone();
+            let _ = tokio::task::spawn_blocking(move || live.reload()).await;
+        }
+    }
+    #[cfg(not(unix))]
+    drop(live);
 }
 
 fn resolve(flag: &str, address: &str) -> Result<Vec<SocketAddr>, ServeError> {
@@ -243,7 +312,7 @@ async fn serve_flight(
 }
 
 /// Resolves once the stop signal has come.
-async fn until_stopped(mut stopped: tokio::sync::watch::Receiver<bool>) {
+pub(crate) async fn until_stopped(mut stopped: tokio::sync::watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stop| *stop).await;
 }
 

@@ -2,7 +2,10 @@
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use hela_live::sinks::Latencies;
 
 /// Counts and total seconds of something timed (Prometheus' summary without quantiles).
 #[derive(Debug, Default)]
@@ -38,6 +41,8 @@ pub struct Metrics {
     pub commits: Timing,
     pub queries: Timing,
     pub query_errors: AtomicU64,
+    /// Detections of the standing rules, committed to the lake.
+    pub detections: AtomicU64,
     /// Requests refused: unauthenticated, forbidden, too large, or too many.
     pub requests_rejected: AtomicU64,
     pub requests: AtomicU64,
@@ -60,6 +65,7 @@ impl Metrics {
         metric("documents_quarantined_total", "counter", "Refused documents written to the lake's quarantine.", get(&self.documents_quarantined));
         metric("bytes_stored_total", "counter", "Bytes of JSON documents folded into the lake.", get(&self.bytes_stored));
         metric("wal_lag_bytes", "gauge", "Bytes of documents acknowledged and not yet in the lake.", get(&self.pending_bytes));
+        metric("detections_total", "counter", "Detections of the standing rules committed to the lake.", get(&self.detections));
         metric("wal_bytes", "gauge", "Bytes of the write-ahead log on disk.", get(&self.wal_bytes));
         let mut timing = |name: &str, help: &str, timing: &Timing| {
             let (count, seconds) = (get(&timing.count), get(&timing.micros) / 1e6);
@@ -75,6 +81,32 @@ impl Metrics {
         );
         out
     }
+}
+
+/// Each sink's alerts delivered and the quantiles of their latency, from the arrival of the
+/// oldest event of their batch to their delivery.
+pub fn render_sinks(sinks: &[(String, Arc<Latencies>)]) -> String {
+    let mut out = String::new();
+    if sinks.is_empty() {
+        return out;
+    }
+    let label = |name: &str| name.replace('\\', "\\\\").replace('"', "\\\"");
+    let _ = writeln!(out, "# HELP hela_alerts_delivered_total Alerts delivered, by sink.\n# TYPE hela_alerts_delivered_total counter");
+    for (name, latencies) in sinks {
+        let _ = writeln!(out, "hela_alerts_delivered_total{{sink=\"{}\"}} {}", label(name), latencies.delivered());
+    }
+    let _ = writeln!(
+        out,
+        "# HELP hela_alert_latency_seconds From the arrival of an alert's event to its delivery, by sink.\n# TYPE hela_alert_latency_seconds summary"
+    );
+    for (name, latencies) in sinks {
+        for q in [0.5, 0.99] {
+            if let Some(took) = latencies.quantile(q) {
+                let _ = writeln!(out, "hela_alert_latency_seconds{{sink=\"{}\",quantile=\"{q}\"}} {}", label(name), took.as_secs_f64());
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -15,9 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
 use axum::serve::{IncomingStream, Listener};
 use hela_lake::Lake;
+use hela_live::Live;
 use hela_sql::Session;
 use serde_json::json;
 
+use crate::alerts;
 use crate::auth::{Denied, Keys, Role};
 use crate::es::{self, error};
 use crate::metrics::Metrics;
@@ -47,6 +49,10 @@ pub struct AppState {
     pub lake: Lake,
     pub name: String,
     pub cluster_uuid: String,
+    /// The standing rules and their sinks, if any.
+    pub live: Option<Arc<Live>>,
+    /// Becomes true when the server stops; long-lived responses end then.
+    pub stopped: tokio::sync::watch::Receiver<bool>,
 }
 
 impl AppState {
@@ -117,6 +123,8 @@ pub fn routes(state: Arc<AppState>) -> Router {
         .route("/_data_stream/{name}", setup)
         .route("/_sql", post(query::sql).get(query::sql))
         .route("/_hela/tables", get(tables))
+        .route("/_hela/alerts", get(alerts::stream))
+        .route("/_hela/rules", get(alerts::rules))
         .route("/_hela/health", get(health))
         .route("/metrics", get(metrics))
         .fallback(es::unsupported)
@@ -131,7 +139,7 @@ fn role_for(path: &str) -> Option<Option<Role>> {
     match path {
         "/_hela/health" => None,
         "/" => Some(None),
-        "/_sql" | "/_hela/tables" => Some(Some(Role::Read)),
+        "/_sql" | "/_hela/tables" | "/_hela/alerts" | "/_hela/rules" => Some(Some(Role::Read)),
         "/metrics" => Some(Some(Role::Admin)),
         _ => Some(Some(Role::Ingest)),
     }
@@ -199,7 +207,11 @@ async fn health(State(state): State<Arc<AppState>>) -> Response {
 
 /// `GET /metrics`: Prometheus' text format.
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    let mut text = state.metrics.render();
+    if let Some(live) = &state.live {
+        text.push_str(&crate::metrics::render_sinks(&live.sinks().latencies()));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// `GET /_hela/tables`: each table with its rows, files and bytes.

@@ -11,7 +11,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use hela_hunt::DETECTIONS_TABLE;
 use hela_lake::{AppendBatch, Appender, Lake, LakeError, Router};
+use hela_live::Live;
 use hela_schema::BadRecord;
 use hela_source::Origin;
 use hela_stream::kafka::{Consumed, Intake, Stopping};
@@ -26,6 +28,8 @@ use crate::wal::{Body, Entry, Wal, WalError};
 
 /// The catalog checkpoint of the write-ahead log.
 pub const WAL_CHECKPOINT: &str = "wal";
+/// The catalog checkpoint of the standing rules' detections: the number of the last one.
+pub const DETECTIONS_CHECKPOINT: &str = "detections";
 /// The log's directory in the lake.
 const WAL_DIR: &str = "wal";
 
@@ -79,6 +83,8 @@ pub enum OpenError {
 #[derive(Default)]
 struct Pending {
     taken: Taken,
+    /// When the oldest of `taken` arrived.
+    since: Option<Instant>,
     bytes: usize,
     stopping: bool,
 }
@@ -88,6 +94,18 @@ struct Pending {
 struct Taken {
     entries: Vec<Entry>,
     consumed: Vec<Consumed>,
+}
+
+impl Pending {
+    /// Takes what waits for a fold, with when the oldest of it arrived.
+    fn take(&mut self) -> (Taken, Instant) {
+        (std::mem::take(&mut self.taken), self.since.take().unwrap_or_else(Instant::now))
+    }
+
+    /// Notes that something arrived to be folded.
+    fn arrived(&mut self) {
+        self.since.get_or_insert_with(Instant::now);
+    }
 }
 
 impl Taken {
@@ -108,6 +126,8 @@ impl Taken {
 
 struct Shared {
     ids: Mutex<SeenIds>,
+    /// The standing rules run over each fold, if any.
+    live: Option<Arc<Live>>,
     pending: Mutex<Pending>,
     /// Woken when a fold should start early, or the store stops.
     wake: Condvar,
@@ -141,12 +161,14 @@ pub struct Store {
 impl Store {
     /// Opens the store over `lake`: takes the lake's lock, replays the write-ahead log's
     /// entries the lake does not hold yet, and starts the logging and folding threads.
+    /// Each fold is run through the standing rules of `live`, when given, and
     /// `on_commit` runs after each fold is committed.
     pub fn open(
         lake: &Lake,
         router: Arc<dyn Router>,
         options: StoreOptions,
         metrics: Arc<Metrics>,
+        live: Option<Arc<Live>>,
         on_commit: Box<dyn Fn() + Send>,
     ) -> Result<Store, OpenError> {
         let mut appender = Appender::open(lake, router)?;
@@ -167,6 +189,7 @@ impl Store {
         metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
         let shared = Arc::new(Shared {
             ids: Mutex::new(ids),
+            live,
             pending: Mutex::new(pending),
             wake: Condvar::new(),
             room: Condvar::new(),
@@ -177,9 +200,9 @@ impl Store {
         });
         // What the log holds beyond the lake is stored before the first request, so that
         // every document acknowledged before a restart is queryable from the start.
-        let replayed = std::mem::take(&mut shared.pending.lock().expect("not poisoned").taken);
+        let (replayed, since) = shared.pending.lock().expect("not poisoned").take();
         if !replayed.is_empty() {
-            let seq = fold(&mut appender, replayed, &shared).map_err(|(error, _)| error)?.expect("entries were folded");
+            let seq = fold(&mut appender, replayed, since, &shared).map_err(|(error, _)| error)?.expect("entries were folded");
             wal.release(seq)?;
             shared.folded.send_replace(seq);
         }
@@ -285,6 +308,7 @@ impl Intake for ConsumerIntake {
         }
         pending.bytes += consumed.bytes;
         pending.taken.consumed.push(consumed);
+        pending.arrived();
         shared.metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
         if pending.bytes >= shared.options.fold_bytes {
             shared.wake.notify_all();
@@ -335,6 +359,7 @@ fn log_loop(mut wal: Wal, requests: Receiver<LogRequest>, shared: &Shared) {
                         replies.push((reply, Ok(entries.iter().map(|e| e.seq).collect::<Vec<_>>())));
                         pending.bytes += entries.iter().map(|e| e.body.size()).sum::<usize>();
                         pending.taken.entries.extend(entries);
+                        pending.arrived();
                     }
                     Err(message) => replies.push((reply, Err((message.clone(), entries)))),
                 }
@@ -366,7 +391,7 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
     let interval = shared.options.fold_interval;
     let mut last = Instant::now();
     loop {
-        let (taken, stopping) = {
+        let (taken, since, stopping) = {
             let mut pending = shared.pending.lock().expect("not poisoned");
             while !(pending.stopping
                 || pending.bytes >= shared.options.fold_bytes
@@ -375,11 +400,12 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
                 let wait = interval.saturating_sub(last.elapsed()).max(Duration::from_millis(5));
                 pending = shared.wake.wait_timeout(pending, wait).expect("not poisoned").0;
             }
-            (std::mem::take(&mut pending.taken), pending.stopping)
+            let (taken, since) = pending.take();
+            (taken, since, pending.stopping)
         };
         last = Instant::now();
         if !taken.is_empty() {
-            match fold(&mut appender, taken, shared) {
+            match fold(&mut appender, taken, since, shared) {
                 Ok(seq) => {
                     on_commit();
                     if let Some(seq) = seq {
@@ -392,6 +418,7 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
                     let mut pending = shared.pending.lock().expect("not poisoned");
                     let newer = std::mem::replace(&mut pending.taken, taken);
                     pending.taken.extend(newer);
+                    pending.since = Some(since);
                     drop(pending);
                     if stopping {
                         eprintln!("error: stopping with documents only in the write-ahead log; the next start stores them");
@@ -412,10 +439,11 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
     }
 }
 
-/// Stores `taken` in one commit, with the last sequence number of its entries and the next
-/// offsets of its Kafka partitions; returns that sequence number (none without entries).
-/// Gives `taken` back with the error when the commit fails.
-fn fold(appender: &mut Appender, taken: Taken, shared: &Shared) -> Result<Option<u64>, (LakeError, Taken)> {
+/// Stores `taken` (arrived since `since`) in one commit, with the last sequence number of its
+/// entries, the next offsets of its Kafka partitions and the detections of the standing
+/// rules on it, which are delivered once committed; returns that sequence number (none
+/// without entries). Gives `taken` back with the error when the commit fails.
+fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) -> Result<Option<u64>, (LakeError, Taken)> {
     let started = Instant::now();
     let last = taken.entries.last().map(|e| e.seq);
     let bytes = taken.bytes();
@@ -425,17 +453,30 @@ fn fold(appender: &mut Appender, taken: Taken, shared: &Shared) -> Result<Option
     }
     let mut checkpoints: Vec<(String, u64)> = last.map(|seq| (WAL_CHECKPOINT.to_string(), seq)).into_iter().collect();
     checkpoints.extend(taken.consumed.iter().flat_map(|c| c.positions.iter().cloned()));
-    let mut batch = AppendBatch { checkpoints: checkpoints.clone(), ..AppendBatch::default() };
+    let mut batch = AppendBatch { checkpoints, ..AppendBatch::default() };
     for item in stored {
         match item {
             Ok(record) => batch.records.push(record),
             Err(bad) => batch.bad.push(bad),
         }
     }
+    let numbered = shared.positions.lock().expect("not poisoned").get(DETECTIONS_CHECKPOINT).copied().unwrap_or(0);
+    let alerts = shared.live.as_ref().map(|live| live.detect(&batch.records, numbered + 1, since)).unwrap_or_default();
+    if let Some(last) = alerts.last() {
+        batch.checkpoints.push((DETECTIONS_CHECKPOINT.to_string(), last.seq));
+    }
+    let detections: Arc<str> = Arc::from(DETECTIONS_TABLE);
+    batch.placed = alerts.iter().map(|alert| (detections.clone(), alert.document.clone())).collect();
+    let checkpoints = batch.checkpoints.clone();
     match appender.append(batch) {
         Ok(summary) => {
             let metrics = &shared.metrics;
-            metrics.documents_stored.fetch_add(summary.records_stored, Ordering::Relaxed);
+            let detected = alerts.len() as u64;
+            metrics.detections.fetch_add(detected, Ordering::Relaxed);
+            if let Some(live) = &shared.live {
+                live.deliver(alerts);
+            }
+            metrics.documents_stored.fetch_add(summary.records_stored - detected, Ordering::Relaxed);
             metrics.documents_quarantined.fetch_add(summary.records_quarantined, Ordering::Relaxed);
             metrics.bytes_stored.fetch_add(bytes as u64, Ordering::Relaxed);
             metrics.commits.record(started.elapsed());

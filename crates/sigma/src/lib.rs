@@ -19,5 +19,5 @@ pub mod rule;
 pub mod value;
 
 pub use eval::{Engine, Hit};
-pub use load::{RuleSet, Rejected, load_rules, parse_rules};
+pub use load::{RuleSet, Rejected, load_rules, parse_rules, rule_files};
 pub use rule::{Level, Rule};

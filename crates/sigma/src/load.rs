@@ -26,11 +26,7 @@ pub struct RuleSet {
 /// Loads every `.yml`/`.yaml` file under `paths` (files are read whatever their name),
 /// in path order.
 pub fn load_rules(paths: &[PathBuf]) -> RuleSet {
-    let mut files = Vec::new();
-    let mut rejected = Vec::new();
-    for path in paths {
-        collect(path, &mut files, &mut rejected, true);
-    }
+    let (files, rejected) = rule_files(paths);
     let loaded: Vec<Vec<Result<Rule, Rejected>>> = files.par_iter().map(|path| load_file(path)).collect();
     let mut set = RuleSet { rules: Vec::new(), rejected };
     for result in loaded.into_iter().flatten() {
@@ -40,6 +36,17 @@ pub fn load_rules(paths: &[PathBuf]) -> RuleSet {
         }
     }
     set
+}
+
+/// The rule files under `paths`, in path order: files named, and `.yml`/`.yaml` files
+/// under directories named (hidden ones left out); with the paths that cannot be read.
+pub fn rule_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Rejected>) {
+    let mut files = Vec::new();
+    let mut rejected = Vec::new();
+    for path in paths {
+        collect(path, &mut files, &mut rejected, true);
+    }
+    (files, rejected)
 }
 
 fn collect(path: &Path, files: &mut Vec<PathBuf>, rejected: &mut Vec<Rejected>, named: bool) {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use hela_hunt::rules::{LoadedRules, Selection, load};
+use hela_hunt::rules::{LoadedRules, load};
 use hela_hunt::{DETECTIONS_TABLE, Detection, display, hunt_files, hunt_lake, store};
 
 use crate::cli::HuntArgs;
@@ -16,7 +16,7 @@ use report::{Summary, Writer};
 
 pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let selection = Selection { min_level: args.min_level, status: args.status.clone(), tags: args.tags.clone() };
+    let selection = args.selection.selection();
     let LoadedRules { engine, loaded, rejected } = load(&args.sigma, &selection);
     if args.list_rejected {
         for r in &rejected {

@@ -6,11 +6,13 @@
 
 mod consumer;
 mod message;
+mod producer;
 
 use std::time::Duration;
 
 pub use consumer::{KafkaError, KafkaIntake};
 pub use message::Message;
+pub use producer::KafkaProducer;
 
 /// Where and what to consume.
 #[derive(Debug, Clone)]

@@ -1,0 +1,102 @@
+//! An alert: a detection as sinks receive it and the `detections` table stores it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use hela_hunt::{Detection, to_json};
+use hela_sigma::Engine;
+use serde_json::{Map, Value};
+
+/// One detection raised live.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    /// The same for the same rule firing on the same stored document, so that a receiver
+    /// can drop one delivered again after a restart.
+    pub id: Arc<str>,
+    /// Its place among the server's detections, from 1: sinks remember how far they got.
+    pub seq: u64,
+    /// The detection's JSON object, with `detection_id`, `detection_seq` and `detected_at`.
+    pub document: Map<String, Value>,
+    /// When the batch holding its event was taken to be stored.
+    pub taken: Instant,
+}
+
+impl Alert {
+    /// The alert of `detection`, the `seq`th, found at `detected_at` (RFC 3339).
+    pub fn new(detection: &Detection, engine: &Engine, seq: u64, detected_at: &str, taken: Instant) -> Alert {
+        let rule = &engine.rules()[detection.rule];
+        let id = detection_id(&rule.id, detection);
+        let Value::Object(mut document) = to_json(detection, engine) else { unreachable!("a detection is a JSON object") };
+        document.insert("detection_id".into(), Value::from(id.as_str()));
+        document.insert("detection_seq".into(), Value::from(seq));
+        document.insert("detected_at".into(), Value::from(detected_at));
+        Alert { id: Arc::from(id), seq, document, taken }
+    }
+
+    /// An alert read back from the `detections` table; none without its id and number.
+    pub fn stored(document: Map<String, Value>) -> Option<Alert> {
+        let id = Arc::from(document.get("detection_id")?.as_str()?);
+        let seq = document.get("detection_seq")?.as_u64()?;
+        Some(Alert { id, seq, document, taken: Instant::now() })
+    }
+
+    /// The alert as one line of JSON.
+    pub fn to_json_line(&self) -> String {
+        Value::Object(self.document.clone()).to_string()
+    }
+}
+
+/// A hash of the rule's id and the stored document's index and id; for an event without
+/// them, of its host, channel, record id and time.
+fn detection_id(rule_id: &str, detection: &Detection) -> String {
+    let mut hasher = blake3::Hasher::new();
+    let parts: [Option<&str>; 5] = match &detection.source_id {
+        Some(id) => [Some(rule_id), detection.source.as_deref(), Some(id), None, None],
+        None => [
+            Some(rule_id),
+            detection.host.as_deref(),
+            detection.channel.as_deref(),
+            detection.record_id.as_deref(),
+            detection.timestamp.as_deref(),
+        ],
+    };
+    for part in parts {
+        hasher.update(part.unwrap_or("").as_bytes());
+        hasher.update(&[0]);
+    }
+    hasher.finalize().to_hex()[..32].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detection(source: &str, id: &str) -> Detection {
+        Detection {
+            rule: 0,
+            timestamp: Some("2020-09-21T00:14:36Z".into()),
+            host: Some("WS1".into()),
+            channel: Some("Security".into()),
+            event_id: Some("4624".into()),
+            record_id: Some("7".into()),
+            fields: Vec::new(),
+            source: Some(Arc::from(source)),
+            source_id: Some(id.into()),
+            event: None,
+        }
+    }
+
+    #[test]
+    fn the_id_names_the_rule_and_the_stored_document() {
+        let same = detection_id("rule-a", &detection("winlogbeat", "0-41"));
+        assert_eq!(same, detection_id("rule-a", &detection("winlogbeat", "0-41")));
+        assert_eq!(same.len(), 32);
+        for other in [
+            detection_id("rule-b", &detection("winlogbeat", "0-41")),
+            detection_id("rule-a", &detection("winlogbeat", "0-42")),
+            detection_id("rule-a", &detection("sysmon", "0-41")),
+        ] {
+            assert_ne!(same, other);
+        }
+    }
+}

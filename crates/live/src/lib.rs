@@ -1,0 +1,134 @@
+//! Detection as events arrive. Sigma rules stand on the server ([`StandingRules`]); every
+//! batch on its way into the lake, by whatever path it came, is run through them before it
+//! is committed ([`Live::detect`]); the detections are committed with the batch into the
+//! `detections` table and then delivered to the sinks ([`sinks`]). Rule files are watched
+//! and reloaded when they change.
+
+mod alert;
+mod detect;
+pub mod rules;
+pub mod sinks;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+use tokio::sync::broadcast;
+
+pub use alert::Alert;
+pub use rules::{Reload, RuleBook, StandingRules};
+pub use sinks::{SinkError, SinkOptions, Sinks};
+
+/// How often rule files are checked for changes.
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The standing rules, the sinks, and the thread watching the rule files.
+pub struct Live {
+    rules: Arc<StandingRules>,
+    sinks: Sinks,
+    watcher: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
+}
+
+impl Live {
+    /// Starts the sinks and the watch over the rules' files; `committed` is the number of
+    /// the last alert the lake holds.
+    pub fn start(rules: StandingRules, sinks: &SinkOptions, committed: u64) -> Result<Live, SinkError> {
+        let rules = Arc::new(rules);
+        let sinks = Sinks::start(sinks, committed)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let (rules, stop) = (rules.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("hela-rules".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::park_timeout(WATCH_INTERVAL);
+                        if !stop.load(Ordering::Relaxed) {
+                            report(&rules.reload(false));
+                        }
+                    }
+                })
+                .map_err(SinkError::Thread)?
+        };
+        Ok(Live { rules, sinks, watcher: Mutex::new(Some((stop, watcher))) })
+    }
+
+    /// The alerts the standing rules raise on `records`, which arrived from `taken` on,
+    /// numbered from `first_seq`.
+    pub fn detect(&self, records: &[Map<String, Value>], first_seq: u64, taken: Instant) -> Vec<Alert> {
+        match &self.rules.current().engine {
+            Some(engine) => detect::alerts(engine, records, first_seq, taken, &|warning| eprintln!("warning: {warning}")),
+            None => Vec::new(),
+        }
+    }
+
+    /// Hands alerts whose detections are committed to the sinks.
+    pub fn deliver(&self, alerts: Vec<Alert>) {
+        self.sinks.deliver(alerts);
+    }
+
+    /// The number of the last alert every sink delivered: those after it, committed
+    /// before the server stopped, are read back and handed to [`Live::redeliver`].
+    pub fn delivered(&self) -> Option<u64> {
+        self.sinks.delivered()
+    }
+
+    /// Hands each sink what it has not delivered of `alerts`, which were committed before a
+    /// restart.
+    pub fn redeliver(&self, alerts: Vec<Alert>) {
+        self.sinks.redeliver(alerts);
+    }
+
+    /// Reads the rule files again now (on SIGHUP), and reports what happened.
+    pub fn reload(&self) -> Reload {
+        let reload = self.rules.reload(true);
+        report(&reload);
+        reload
+    }
+
+    /// The rules standing now.
+    pub fn rules(&self) -> Arc<RuleBook> {
+        self.rules.current()
+    }
+
+    /// Every alert delivered from now on, as a line of JSON.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+        self.sinks.subscribe()
+    }
+
+    /// The sinks' names with their delivery latencies.
+    pub fn sinks(&self) -> &Sinks {
+        &self.sinks
+    }
+
+    /// Stops watching the rule files, delivers what the sinks' queues hold and stops them.
+    pub fn stop(&self) {
+        if let Some((stop, watcher)) = self.watcher.lock().expect("not poisoned").take() {
+            stop.store(true, Ordering::Relaxed);
+            watcher.thread().unpark();
+            let _ = watcher.join();
+        }
+        self.sinks.stop();
+    }
+}
+
+/// Says on standard error what a reload did.
+fn report(reload: &Reload) {
+    match reload {
+        Reload::Unchanged => {}
+        Reload::Loaded { rules, rejected } => {
+            eprintln!("rules reloaded: {rules} standing, {} refused", rejected.len());
+            for r in rejected {
+                eprintln!("  refused {}: {}", r.path.display(), r.reason);
+            }
+        }
+        Reload::Kept { why, rejected } => {
+            eprintln!("error: rules not reloaded ({why}); the rules standing stay");
+            for r in rejected {
+                eprintln!("  {}: {}", r.path.display(), r.reason);
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Live detection's endpoints: `GET /_hela/alerts` streams alerts as server-sent events as
+//! they are delivered (for the web UI and `curl -N`); `GET /_hela/rules` lists the rules
+//! standing and the rule files refused.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use arrow::json::LineDelimitedWriter;
+use axum::extract::State;
+use hela_hunt::DETECTIONS_TABLE;
+use hela_lake::Lake;
+use hela_live::{Alert, Live};
+use hela_sql::Session;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::ServeError;
+use crate::es::error;
+use crate::server::AppState;
+use crate::store::DETECTIONS_CHECKPOINT;
+
+/// `GET /_hela/alerts`: an `alert` event for each alert (its JSON object as data), a
+/// `lagged` event with the number of alerts a slow client missed; the stream ends when the
+/// server stops.
+pub async fn stream(State(state): State<Arc<AppState>>) -> Response {
+    let Some(live) = &state.live else { return no_rules() };
+    let events = futures::stream::unfold(live.subscribe(), |mut alerts| async move {
+        let event = match alerts.recv().await {
+            Ok(line) => Event::default().event("alert").data(line.as_ref()),
+            Err(RecvError::Lagged(missed)) => Event::default().event("lagged").data(missed.to_string()),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok::<_, Infallible>(event), alerts))
+    });
+    let until_stopped = crate::until_stopped(state.stopped.clone());
+    Sse::new(events.take_until(until_stopped)).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// `GET /_hela/rules`: the rules standing (id, title, level, file) and the files refused.
+pub async fn rules(State(state): State<Arc<AppState>>) -> Response {
+    let Some(live) = &state.live else { return no_rules() };
+    let book = live.rules();
+    let standing: Vec<_> = book
+        .engine
+        .iter()
+        .flat_map(|engine| engine.rules())
+        .map(|rule| json!({"id": rule.id, "title": rule.title, "level": rule.level.as_str(), "path": rule.path}))
+        .collect();
+    let refused: Vec<_> = book.rejected.iter().map(|r| json!({"path": r.path, "title": r.title, "reason": r.reason})).collect();
+    axum::Json(json!({"standing": standing, "refused": refused})).into_response()
+}
+
+fn no_rules() -> Response {
+    error(StatusCode::NOT_FOUND, "no_rules_exception", "no rules stand on this server; start it with --rules DIR")
+}
+
+/// The number of the last detection the lake holds.
+pub fn committed(lake: &Lake) -> Result<u64, ServeError> {
+    if !lake.exists() {
+        return Ok(0);
+    }
+    let catalog = lake.catalog().map_err(|e| ServeError::Refused(e.to_string()))?;
+    Ok(catalog.checkpoints.get(DETECTIONS_CHECKPOINT).copied().unwrap_or(0))
+}
+
+/// Hands the sinks the detections committed before the server last stopped that they had
+/// not delivered (a crash between a commit and a delivery), read back from the lake.
+pub async fn redeliver(live: &Live, session: &Session, lake: &Lake) -> Result<(), ServeError> {
+    let Some(delivered) = live.delivered() else { return Ok(()) };
+    if delivered >= committed(lake)? {
+        return Ok(());
+    }
+    let failed = |e: &dyn std::fmt::Display| ServeError::Refused(format!("cannot read undelivered detections from the lake: {e}"));
+    let sql = format!("SELECT * FROM {DETECTIONS_TABLE} WHERE detection_seq > {delivered} ORDER BY detection_seq");
+    let frame = session.run(&sql).await.map_err(|e| failed(&e))?;
+    let batches = frame.collect().await.map_err(|e| failed(&e))?;
+    let mut lines = Vec::new();
+    let mut writer = LineDelimitedWriter::new(&mut lines);
+    writer.write_batches(&batches.iter().collect::<Vec<_>>()).map_err(|e| failed(&e))?;
+    writer.finish().map_err(|e| failed(&e))?;
+    let alerts: Vec<Alert> = lines
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .filter_map(Alert::stored)
+        .collect();
+    live.redeliver(alerts);
+    Ok(())
+}

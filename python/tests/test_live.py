@@ -1,0 +1,299 @@
+"""Sigma rules standing on hela serve: every event stored, by _bulk or Kafka, runs through
+them before its commit; the detections are stored with the events and delivered to a
+webhook receiver, a JSON-lines file, a Kafka topic and the server-sent-events stream. What
+each sink receives is checked against `hela hunt` over the same events with the same rules,
+through kill -9 of the server and restarts."""
+
+import http.client
+import json
+import signal
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+import hela
+from test_server import Server, sample_actions
+
+RULES = {
+    "whoami.yml": ("Whoami Run", "medium", "category: process_creation", "Image|endswith: '\\whoami.exe'"),
+    "powershell.yml": ("PowerShell Started", "high", "category: process_creation", "Image|endswith: '\\powershell.exe'"),
+    "network_logon.yml": ("Network Logon", "low", "service: security", "EventID: 4624\n    LogonType: 3"),
+    "svchost_network.yml": ("Svchost Network Connection", "informational", "category: network_connection", "Image|endswith: '\\svchost.exe'"),
+}
+
+
+def write_rule(directory: Path, name: str, number: int) -> None:
+    title, level, source, selection = RULES[name]
+    (directory / name).write_text(
+        f"title: {title}\nid: 5a3c0c6e-000{number}-4000-8000-00000000000{number}\nstatus: test\nlevel: {level}\n"
+        f"logsource:\n  product: windows\n  {source}\ndetection:\n  selection:\n    {selection}\n  condition: selection\n"
+    )
+
+
+@pytest.fixture()
+def rules(tmp_path) -> Path:
+    directory = tmp_path / "rules"
+    directory.mkdir()
+    for number, name in enumerate(RULES, start=1):
+        write_rule(directory, name, number)
+    return directory
+
+
+def hunted(rules: Path, events: Path, tmp_path: Path) -> Counter:
+    """What `hela hunt` finds in the same events with the same rules, by rule and event."""
+    out = tmp_path / f"{events.stem}.hunt.jsonl"
+    assert hela.command("hunt", "--sigma", rules, "--format", "jsonl", "--output", out, "--quiet", events) == 0
+    return Counter(key(json.loads(line)) for line in out.read_text().splitlines())
+
+
+def key(detection: dict) -> tuple:
+    return detection["rule_id"], detection["Hostname"], detection["EventRecordID"]
+
+
+class Receiver:
+    """A webhook receiver on a free loopback port: it keeps every alert POSTed, answers 503
+    to the first `refuse` requests, and holds requests while `hold` is set."""
+
+    def __init__(self, refuse: int = 0):
+        self.alerts: list[dict] = []
+        self.headers: list[str] = []
+        self.refuse = refuse
+        self.hold = threading.Event()
+        self.released = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.hold.is_set():
+                    receiver.released.wait(60)
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                if receiver.refuse > 0:
+                    receiver.refuse -= 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                receiver.alerts.append(json.loads(body))
+                receiver.headers.append(self.headers["Idempotency-Key"])
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/hela"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def distinct(self) -> dict:
+        """The alerts received, one per detection id (a repeat must be the same alert)."""
+        by_id = {}
+        for alert in self.alerts:
+            seen = by_id.setdefault(alert["detection_id"], alert)
+            assert {k: v for k, v in seen.items() if k != "detected_at"} == {k: v for k, v in alert.items() if k != "detected_at"}
+        return by_id
+
+    def wait_for(self, count: int, server: Server, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while len(self.distinct()) < count:
+            assert time.monotonic() < deadline, f"{len(self.distinct())} of {count} alerts received\n{server.log.read_text()}"
+            time.sleep(0.1)
+        return self.distinct()
+
+
+class EventStream:
+    """A client of GET /_hela/alerts, collecting the alert events."""
+
+    def __init__(self, url: str):
+        parsed = urlparse(url)
+        self.connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+        self.connection.request("GET", "/_hela/alerts")
+        response = self.connection.getresponse()
+        assert response.status == 200 and response.getheader("Content-Type") == "text/event-stream"
+        self.alerts: list[dict] = []
+        self.ended = threading.Event()
+
+        def read():
+            event = None
+            for line in response:
+                line = line.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[len("event: "):]
+                elif line.startswith("data: ") and event == "alert":
+                    self.alerts.append(json.loads(line[len("data: "):]))
+            self.ended.set()
+
+        threading.Thread(target=read, daemon=True).start()
+
+
+def stored(server: Server, sql: str) -> list[dict]:
+    return hela.connect(server.url).sql(sql).to_arrow().to_pylist()
+
+
+def bulk(server: Server, actions: list[dict], refresh: str | bool) -> None:
+    from elasticsearch import Elasticsearch, helpers
+
+    shipped, errors = helpers.bulk(Elasticsearch(server.url, request_timeout=60), actions, chunk_size=500, refresh=refresh)
+    assert (shipped, errors) == (len(actions), [])
+
+
+def test_detections_are_stored_with_their_events_and_every_sink_gets_each_once_through_kill_9(tmp_path, rules, sample_file):
+    expected = hunted(rules, sample_file, tmp_path)
+    assert sum(expected.values()) > 900 and len(expected) == sum(expected.values()), "one detection per rule and event"
+    receiver = Receiver(refuse=3)
+    alerts_file = tmp_path / "alerts.jsonl"
+    lake = tmp_path / "served"
+    args = ("--rules", str(rules), "--webhook", receiver.url, "--alerts-file", str(alerts_file))
+
+    server = Server(lake, *args)
+    try:
+        stream = EventStream(server.url)
+        # The receiver holds the alerts: they are committed with their events and not
+        # delivered when the server is killed.
+        receiver.hold.set()
+        bulk(server, sample_actions(sample_file), refresh="wait_for")
+        detections = stored(server, "SELECT count(*) AS n, count(DISTINCT detection_id) AS ids, max(detection_seq) AS last FROM detections")
+        assert detections == [{"n": len(expected), "ids": len(expected), "last": len(expected)}]
+        deadline = time.monotonic() + 30
+        while len(stream.alerts) < len(expected) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert Counter(key(a) for a in stream.alerts) == expected, "the event stream gets every alert as it is committed"
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+    finally:
+        server.kill()
+    receiver.hold.clear()
+    receiver.released.set()
+    assert receiver.distinct() == {}, "nothing was delivered before the kill"
+
+    # Restarted, the server delivers what the lake holds and the webhook never took.
+    server = Server(lake, *args)
+    try:
+        received = receiver.wait_for(len(expected), server)
+        assert Counter(key(a) for a in received.values()) == expected
+        assert receiver.headers == [a["detection_id"] for a in receiver.alerts], "the id is the Idempotency-Key too"
+        assert receiver.refuse == 0 and "warning: alerts to webhook" in server.log.read_text(), "refusals are retried"
+        # Events acknowledged and killed before their commit are detected when the log is
+        # replayed at the next start, and delivered then.
+        bulk(server, sample_actions(sample_file, index="second"), refresh=False)
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+    finally:
+        server.kill()
+
+    server = Server(lake, *args)
+    try:
+        received = receiver.wait_for(2 * len(expected), server)
+        second = [a for a in received.values() if a["source"] == "second"]
+        assert Counter(key(a) for a in second) == expected
+        detections = stored(server, "SELECT source, count(*) AS n, count(DISTINCT detection_id) AS ids FROM detections GROUP BY 1 ORDER BY 1")
+        assert detections == [{"source": s, "n": len(expected), "ids": len(expected)} for s in ("second", "winlogbeat")]
+        # A detection names the stored event it fired on.
+        joined = stored(
+            server,
+            "SELECT count(*) AS n FROM detections d JOIN events e ON d.source = e._index AND d.source_id = e._id "
+            "WHERE d.rule_title = 'Whoami Run' AND lower(e.Image) LIKE '%whoami.exe'",
+        )
+        assert joined == [{"n": 2}]
+        assert server.stop() == 0
+    finally:
+        server.kill()
+    filed = {json.loads(line)["detection_id"] for line in alerts_file.read_text().splitlines()}
+    assert filed == set(received), "the alerts file holds every alert"
+
+
+def test_rules_reload_when_their_files_change_and_a_broken_file_keeps_the_rules_standing(tmp_path, sample_file):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    write_rule(rules, "whoami.yml", 1)
+    alerts_file = tmp_path / "alerts.jsonl"
+    server = Server(tmp_path / "served", "--rules", str(rules), "--alerts-file", str(alerts_file))
+
+    def standing() -> list[str]:
+        with urlopen_json(server.url + "/_hela/rules") as answer:
+            return sorted(rule["title"] for rule in answer["standing"])
+
+    def wait_until(condition, what: str) -> None:
+        deadline = time.monotonic() + 20
+        while not condition():
+            assert time.monotonic() < deadline, f"{what}\n{server.log.read_text()}"
+            time.sleep(0.2)
+
+    try:
+        assert standing() == ["Whoami Run"]
+        write_rule(rules, "powershell.yml", 2)
+        wait_until(lambda: standing() == ["PowerShell Started", "Whoami Run"], "a new rule file is loaded")
+        (rules / "whoami.yml").write_text("title: Whoami Run\ndetection: [unclosed\n")
+        wait_until(lambda: "rules not reloaded" in server.log.read_text(), "a broken rule file is reported")
+        assert standing() == ["PowerShell Started", "Whoami Run"], "the rules standing stay"
+        server.process.send_signal(signal.SIGHUP)
+        wait_until(lambda: server.log.read_text().count("rules not reloaded") == 2, "SIGHUP reloads")
+        assert str(rules / "whoami.yml") in server.log.read_text()
+
+        bulk(server, sample_actions(sample_file), refresh="wait_for")
+        deadline = time.monotonic() + 10
+        while len(alerts_file.read_text().splitlines()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        titles = sorted(json.loads(line)["rule_title"] for line in alerts_file.read_text().splitlines())
+        assert titles == ["PowerShell Started", "Whoami Run"]
+        assert server.stop() == 0
+    finally:
+        server.kill()
+
+
+def urlopen_json(url: str):
+    import contextlib
+    import urllib.request
+
+    @contextlib.contextmanager
+    def opened():
+        with urllib.request.urlopen(url, timeout=10) as response:
+            yield json.load(response)
+
+    return opened()
+
+
+def test_rules_stand_on_kafka_topics_of_both_shapes_and_alerts_are_written_to_a_topic(tmp_path, rules, sample_file):
+    from confluent_kafka import Consumer
+
+    from test_kafka import Broker, lines
+
+    winlogbeat_file = tmp_path / "winlogbeat.json"
+    assert hela.command("sample", "--out", winlogbeat_file, "--events", "1000", "--shape", "winlogbeat") == 0
+    expected = hunted(rules, sample_file, tmp_path) + hunted(rules, winlogbeat_file, tmp_path)
+    broker = Broker(tmp_path / "tansu.log")
+    try:
+        broker.create_topic("nxlog", 2)
+        broker.create_topic("winlogbeat", 1)
+        broker.create_topic("alerts", 1)
+        broker.produce("nxlog", lines(sample_file))
+        broker.produce("winlogbeat", lines(winlogbeat_file))
+        server = Server(tmp_path / "served", "--kafka", broker.address, "--topic", "nxlog,winlogbeat", "--rules", str(rules), "--alerts-topic", "alerts")
+        try:
+            consumer = Consumer({"bootstrap.servers": broker.address, "group.id": "soc", "auto.offset.reset": "earliest"})
+            consumer.subscribe(["alerts"])
+            alerts = {}
+            deadline = time.monotonic() + 90
+            while len(alerts) < sum(expected.values()):
+                assert time.monotonic() < deadline, f"{len(alerts)} of {sum(expected.values())} alerts\n{server.log.read_text()}"
+                message = consumer.poll(0.5)
+                if message is not None and message.error() is None:
+                    alert = json.loads(message.value())
+                    assert message.key().decode() == alert["detection_id"]
+                    alerts[alert["detection_id"]] = alert
+            consumer.close()
+            # Winlogbeat's nested events fire the same rules as the flat ones.
+            assert Counter(key(a) for a in alerts.values()) == expected
+            assert {a["source"] for a in alerts.values()} == {"nxlog", "winlogbeat"}
+            assert server.stop() == 0
+        finally:
+            server.kill()
+    finally:
+        broker.stop()
