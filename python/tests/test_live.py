@@ -230,7 +230,9 @@ def test_rules_reload_when_their_files_change_and_a_broken_file_keeps_the_rules_
         assert standing() == ["Whoami Run"]
         write_rule(rules, "powershell.yml", 2)
         wait_until(lambda: standing() == ["PowerShell Started", "Whoami Run"], "a new rule file is loaded")
-        (rules / "whoami.yml").write_text("title: Whoami Run\ndetection: [unclosed\n")
+        # Saved as editors save: written beside it, then renamed over it.
+        (rules / "whoami.yml.partial").write_text("title: Whoami Run\ndetection: [unclosed\n")
+        (rules / "whoami.yml.partial").replace(rules / "whoami.yml")
         wait_until(lambda: "rules not reloaded" in server.log.read_text(), "a broken rule file is reported")
         assert standing() == ["PowerShell Started", "Whoami Run"], "the rules standing stay"
         server.process.send_signal(signal.SIGHUP)

@@ -2,13 +2,16 @@
 //! `EventID`, `CommandLine`); Winlogbeat ships them nested and renamed (`log_name`,
 //! `event_id`, `event_data.CommandLine` in version 6; `winlog.channel`,
 //! `winlog.event_data.CommandLine` in 7 and later). Those are lifted to the top level under
-//! the event's names, beside the batch's own columns, which are left as they are and win
-//! when both exist.
+//! the event's names, beside the batch's own columns. Where a batch mixes shapes, a row's
+//! own value wins and its nulls are filled from the nested one, so that what fires on an
+//! event does not depend on the events batched with it.
 
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray, make_array};
 use arrow::buffer::NullBuffer;
+use arrow::compute::kernels::zip::zip;
+use arrow::compute::{cast, is_not_null};
 use arrow::datatypes::{DataType, Field, Schema};
 
 /// Winlogbeat's names of the event's system fields, and the event's own.
@@ -38,17 +41,25 @@ pub fn sigma_view(batch: &RecordBatch) -> RecordBatch {
     lifted.finish(batch)
 }
 
-/// The columns added to a batch.
+/// The batch's columns with those lifted beside them.
 struct Lifted {
+    /// Lower-cased names, for the lookups ignoring case.
     names: Vec<String>,
     fields: Vec<Field>,
     columns: Vec<ArrayRef>,
+    /// How many columns the batch itself has.
+    own: usize,
 }
 
 impl Lifted {
     fn new(batch: &RecordBatch) -> Self {
-        let names = batch.schema().fields().iter().map(|f| f.name().to_ascii_lowercase()).collect();
-        Lifted { names, fields: Vec::new(), columns: Vec::new() }
+        let schema = batch.schema();
+        Lifted {
+            names: schema.fields().iter().map(|f| f.name().to_ascii_lowercase()).collect(),
+            fields: schema.fields().iter().map(|f| f.as_ref().clone()).collect(),
+            columns: batch.columns().to_vec(),
+            own: batch.num_columns(),
+        }
     }
 
     /// Adds the renamed system fields among `columns`, and the fields of their
@@ -57,36 +68,52 @@ impl Lifted {
         for (field, column) in columns {
             let name = field.name().as_str();
             if let Some((_, event_name)) = RENAMED.iter().find(|(winlogbeat, _)| *winlogbeat == name) {
-                self.add(event_name, field, column);
+                self.add(event_name, column);
             } else if EVENT_FIELDS.contains(&name)
                 && let Some(nested) = column.as_struct_opt()
             {
                 for (inner, values) in struct_fields(nested) {
-                    self.add(inner.name(), inner, values);
+                    self.add(inner.name(), values);
                 }
             }
         }
     }
 
-    fn add(&mut self, name: &str, field: &Field, column: ArrayRef) {
+    /// Adds `column` as `name`; where a column of that name is there already (a batch
+    /// mixing flat and nested events), fills its nulls with `column`'s values.
+    fn add(&mut self, name: &str, column: ArrayRef) {
         let lower = name.to_ascii_lowercase();
-        if self.names.contains(&lower) {
-            return;
+        match self.names.iter().position(|n| *n == lower) {
+            Some(at) => self.columns[at] = coalesce(&self.columns[at], &column),
+            None => {
+                self.names.push(lower);
+                self.fields.push(Field::new(name, column.data_type().clone(), true));
+                self.columns.push(column);
+            }
         }
-        self.names.push(lower);
-        self.fields.push(Field::new(name, field.data_type().clone(), true));
-        self.columns.push(column);
     }
 
     fn finish(self, batch: &RecordBatch) -> RecordBatch {
-        if self.columns.is_empty() {
+        let unchanged = self.columns.len() == self.own && self.columns.iter().zip(batch.columns()).all(|(a, b)| Arc::ptr_eq(a, b));
+        if unchanged {
             return batch.clone();
         }
-        let schema = batch.schema();
-        let fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).chain(self.fields).collect();
-        let columns: Vec<ArrayRef> = batch.columns().iter().cloned().chain(self.columns).collect();
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("lifted columns have the batch's length")
+        let fields: Vec<Field> = self.fields.into_iter().zip(&self.columns).map(|(f, c)| f.with_data_type(c.data_type().clone())).collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), self.columns).expect("lifted columns have the batch's length")
     }
+}
+
+/// `first`'s values, and `second`'s where `first` is null (cast to `first`'s type; a value
+/// that does not cast stays null). `first` as it is when the types cannot be merged.
+fn coalesce(first: &ArrayRef, second: &ArrayRef) -> ArrayRef {
+    if first.null_count() == 0 || second.null_count() == second.len() {
+        return first.clone();
+    }
+    let merged = (|| {
+        let second = if second.data_type() == first.data_type() { second.clone() } else { cast(second, first.data_type())? };
+        zip(&is_not_null(first)?, first, &second)
+    })();
+    merged.unwrap_or_else(|_| first.clone())
 }
 
 fn struct_column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a StructArray> {
@@ -146,10 +173,31 @@ mod tests {
         assert_eq!(text(&view, "EventRecordID", 0).as_deref(), Some("7"));
         assert_eq!(text(&view, "LogonType", 0).as_deref(), Some("3"));
         assert_eq!(text(&view, "CommandLine", 0), None);
-        // Winlogbeat 7's `winlog.channel` is lifted only when no top-level name took it.
-        assert_eq!(text(&view, "Channel", 1), None, "log_name came first and names the column");
+        assert_eq!(text(&view, "Channel", 1).as_deref(), Some("Microsoft-Windows-Sysmon/Operational"));
         assert_eq!(text(&view, "CommandLine", 1).as_deref(), Some("whoami"));
-        assert_eq!(text(&view, "EventRecordID", 1), None);
+        assert_eq!(text(&view, "EventRecordID", 1).as_deref(), Some("9"));
+    }
+
+    #[test]
+    fn in_a_batch_mixing_shapes_each_row_keeps_its_own_value_and_gets_its_nested_one() {
+        let records = [
+            json!({"Channel": "Security", "EventID": 4624, "LogonType": "3"}),
+            json!({"log_name": "Security", "event_id": 4624, "event_data": {"LogonType": 3}}),
+            json!({"Channel": "Security", "EventID": "4625", "log_name": "ignored", "event_data": {"LogonType": 10}}),
+        ];
+        let view = sigma_view(&batch(&records));
+        for (row, (channel, id, logon)) in [("Security", "4624", "3"), ("Security", "4624", "3"), ("Security", "4625", "10")].into_iter().enumerate() {
+            assert_eq!(text(&view, "Channel", row).as_deref(), Some(channel), "row {row}");
+            assert_eq!(text(&view, "EventID", row).as_deref(), Some(id), "row {row}");
+            assert_eq!(text(&view, "LogonType", row).as_deref(), Some(logon), "row {row}");
+        }
+        // What fires on an event does not depend on the events batched with it.
+        for (row, record) in records.iter().enumerate() {
+            let alone = sigma_view(&batch(std::slice::from_ref(record)));
+            for name in ["Channel", "EventID", "LogonType"] {
+                assert_eq!(text(&alone, name, 0), text(&view, name, row), "{name} of row {row}");
+            }
+        }
     }
 
     #[test]
@@ -163,5 +211,6 @@ mod tests {
         let view = sigma_view(&flat);
         assert_eq!(view.num_columns(), flat.num_columns(), "nothing is lifted over the event's own fields");
         assert_eq!(text(&view, "EventID", 0).as_deref(), Some("4624"));
+        assert_eq!(text(&view, "Channel", 0).as_deref(), Some("Security"));
     }
 }

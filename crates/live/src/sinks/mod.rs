@@ -248,3 +248,81 @@ fn set_aside(name: &str, alerts: &[Alert], error: &str, undelivered: &Mutex<Path
         eprintln!("error: cannot write undelivered alerts to {}: {e}", path.display());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    /// A sink that fails as told, then takes what it is sent.
+    struct Flaky {
+        failures: Vec<Failure>,
+        taken: Arc<Mutex<Vec<u64>>>,
+    }
+
+    impl Sink for Flaky {
+        fn send(&mut self, alerts: &[Alert]) -> Result<(), Failure> {
+            if self.failures.is_empty() {
+                self.taken.lock().unwrap().extend(alerts.iter().map(|a| a.seq));
+                return Ok(());
+            }
+            let failure = self.failures.remove(0);
+            self.taken.lock().unwrap().extend(alerts[..failure.sent].iter().map(|a| a.seq));
+            Err(failure)
+        }
+    }
+
+    fn alerts(seqs: std::ops::RangeInclusive<u64>) -> Vec<Alert> {
+        seqs.map(|seq| {
+            let document = json!({"detection_id": format!("id-{seq}"), "detection_seq": seq});
+            Alert::stored(document.as_object().unwrap().clone()).unwrap()
+        })
+        .collect()
+    }
+
+    fn outlet(dir: &std::path::Path, failures: Vec<Failure>) -> (Outlet, Arc<Mutex<Vec<u64>>>) {
+        let taken = Arc::new(Mutex::new(Vec::new()));
+        let sink = Box::new(Flaky { failures, taken: taken.clone() });
+        let cursor = Arc::new(Cursor::open(dir.join("sink.delivered"), 0).unwrap());
+        let undelivered = Arc::new(Mutex::new(dir.join("undelivered.jsonl")));
+        (Outlet::start("flaky".into(), sink, cursor, undelivered).unwrap(), taken)
+    }
+
+    fn finish(outlet: Outlet) -> u64 {
+        let cursor = outlet.cursor.clone();
+        drop(outlet.queue);
+        outlet.thread.join().unwrap();
+        cursor.delivered()
+    }
+
+    #[test]
+    fn what_a_sink_did_not_take_is_retried_from_where_it_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let transient = |sent| Failure { sent, error: "503".into(), permanent: false };
+        let (outlet, taken) = outlet(dir.path(), vec![transient(2), transient(0)]);
+        let started = Instant::now();
+        outlet.queue.send(Arc::from(alerts(1..=5))).unwrap();
+        assert_eq!(finish(outlet), 5, "the cursor is at the last alert");
+        assert_eq!(*taken.lock().unwrap(), [1, 2, 3, 4, 5], "each alert taken once, in order");
+        assert!(started.elapsed() >= FIRST_BACKOFF * 3, "it waited between attempts");
+        assert!(!dir.path().join("undelivered.jsonl").exists());
+    }
+
+    #[test]
+    fn alerts_a_receiver_refuses_are_set_aside_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let refused = Failure { sent: 1, error: "http://x answered 400".into(), permanent: true };
+        let (outlet, taken) = outlet(dir.path(), vec![refused]);
+        outlet.queue.send(Arc::from(alerts(1..=3))).unwrap();
+        assert_eq!(finish(outlet), 3, "set aside counts as handled");
+        assert_eq!(*taken.lock().unwrap(), [1]);
+        let aside: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("undelivered.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(aside.iter().map(|a| a["alert"]["detection_seq"].as_u64().unwrap()).collect::<Vec<_>>(), [2, 3]);
+        assert!(aside.iter().all(|a| a["sink"] == "flaky" && a["error"] == "http://x answered 400"));
+    }
+}
