@@ -43,7 +43,6 @@ pub fn sigma_view(batch: &RecordBatch) -> RecordBatch {
 
 /// The batch's columns with those lifted beside them.
 struct Lifted {
-    /// Lower-cased names, for the lookups ignoring case.
     names: Vec<String>,
     fields: Vec<Field>,
     columns: Vec<ArrayRef>,
@@ -55,7 +54,7 @@ impl Lifted {
     fn new(batch: &RecordBatch) -> Self {
         let schema = batch.schema();
         Lifted {
-            names: schema.fields().iter().map(|f| f.name().to_ascii_lowercase()).collect(),
+            names: schema.fields().iter().map(|f| f.name().clone()).collect(),
             fields: schema.fields().iter().map(|f| f.as_ref().clone()).collect(),
             columns: batch.columns().to_vec(),
             own: batch.num_columns(),
@@ -79,14 +78,15 @@ impl Lifted {
         }
     }
 
-    /// Adds `column` as `name`; where a column of that name is there already (a batch
-    /// mixing flat and nested events), fills its nulls with `column`'s values.
+    /// Adds `column` as `name`; where a column of that very name is there already (a batch
+    /// mixing flat and nested events), fills its nulls with `column`'s values. Names are
+    /// compared exactly, as rules' field names are looked up first: Winlogbeat's `user`
+    /// (who ran the process) is not the event's `User`.
     fn add(&mut self, name: &str, column: ArrayRef) {
-        let lower = name.to_ascii_lowercase();
-        match self.names.iter().position(|n| *n == lower) {
+        match self.names.iter().position(|n| n == name) {
             Some(at) => self.columns[at] = coalesce(&self.columns[at], &column),
             None => {
-                self.names.push(lower);
+                self.names.push(name.to_string());
                 self.fields.push(Field::new(name, column.data_type().clone(), true));
                 self.columns.push(column);
             }
@@ -179,6 +179,23 @@ mod tests {
     }
 
     #[test]
+    fn a_field_differing_only_in_case_is_another_field() {
+        // Winlogbeat 6's `user` is who ran the process; the event's `User` is in event_data.
+        for records in [
+            vec![json!({"user": {"name": "SYSTEM"}, "event_data": {"User": "NT AUTHORITY\\NETWORK SERVICE"}})],
+            vec![
+                json!({"User": "THESHIRE\\pgustavo"}),
+                json!({"user": {"name": "SYSTEM"}, "event_data": {"User": "NT AUTHORITY\\NETWORK SERVICE"}}),
+            ],
+        ] {
+            let view = sigma_view(&batch(&records));
+            let column = hela_sigma::eval::column_index(&view, "User").unwrap();
+            assert_eq!(view.schema().field(column).name(), "User");
+            assert_eq!(text(&view, "User", records.len() - 1).as_deref(), Some("NT AUTHORITY\\NETWORK SERVICE"));
+        }
+    }
+
+    #[test]
     fn in_a_batch_mixing_shapes_each_row_keeps_its_own_value_and_gets_its_nested_one() {
         let records = [
             json!({"Channel": "Security", "EventID": 4624, "LogonType": "3"}),
@@ -207,7 +224,7 @@ mod tests {
         assert_eq!(text(&view, "EventID", 0).as_deref(), Some("4688"));
         assert_eq!(text(&view, "NewProcessName", 0).as_deref(), Some("x"));
 
-        let flat = batch(&[json!({"Channel": "Security", "EventID": 4624, "event_id": 1, "event_data": {"channel": "nested"}})]);
+        let flat = batch(&[json!({"Channel": "Security", "EventID": 4624, "event_id": 1, "event_data": {"Channel": "nested"}})]);
         let view = sigma_view(&flat);
         assert_eq!(view.num_columns(), flat.num_columns(), "nothing is lifted over the event's own fields");
         assert_eq!(text(&view, "EventID", 0).as_deref(), Some("4624"));
