@@ -35,14 +35,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import corpus  # noqa: E402
-from run import SHARED  # noqa: E402
+from run import SHARED, Served, log, peak_rss_mb  # noqa: E402
 
 RULES = os.path.join(SHARED, 'sigma', 'rules-corpus', 'rules', 'windows')
 TOPIC = 'winlogbeat'
-
-
-def log(*args):
-    print(*args, file=sys.stderr, flush=True)
 
 
 def free_port():
@@ -104,7 +100,7 @@ class Broker:
         producer.flush(600)
 
 
-class Server:
+class Server(Served):
     def __init__(self, hela, lake, broker, group, *args):
         self.log_path = lake + '.log'
         self.process = subprocess.Popen([hela, 'serve', '--lake', lake, '--listen', '127.0.0.1:0', '--kafka', broker.address,
@@ -117,12 +113,7 @@ class Server:
         atexit.register(self.kill)
 
     def metric(self, name):
-        import urllib.request
-        with urllib.request.urlopen(self.url + '/metrics', timeout=60) as response:
-            for line in response.read().decode().splitlines():
-                if line.startswith(name + ' '):
-                    return float(line.split()[-1])
-        return 0.0
+        return prometheus(self.url + '/metrics', name)
 
     def wait_stored(self, expected, timeout=3600):
         """Waits until the lake holds `expected` documents; returns the time and count of
@@ -136,21 +127,6 @@ class Server:
                 first = (time.monotonic(), stored)
             time.sleep(0.02)
         return first or (time.monotonic(), stored), time.monotonic()
-
-    def peak_rss_mb(self):
-        with open(f'/proc/{self.process.pid}/status') as status:
-            for line in status:
-                if line.startswith('VmHWM:'):
-                    return int(line.split()[1]) / 1024
-        return float('nan')
-
-    def stop(self):
-        self.process.terminate()
-        return self.process.wait(timeout=600)
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
 
 
 def consume_backlog(hela, work, broker, name, count, *args):
@@ -207,8 +183,7 @@ def rsigma_run(rsigma, work, path, count):
         time.sleep(0.05)
     took = time.monotonic() - started
     matches = prometheus(url, 'rsigma_detection_matches_total')
-    with open(f'/proc/{process.pid}/status') as status:
-        rss = next(int(line.split()[1]) / 1024 for line in status if line.startswith('VmHWM:'))
+    rss = peak_rss_mb(process.pid)
     process.terminate()
     process.wait(timeout=60)
     return {'events_per_s': count / took, 'seconds': took, 'matches': matches, 'peak_rss_mb': rss, 'file': out}

@@ -64,6 +64,30 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
+def peak_rss_mb(pid):
+    """The peak resident memory of a running process, in MB."""
+    with open(f'/proc/{pid}/status') as status:
+        for line in status:
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024
+    return float('nan')
+
+
+class Served:
+    """A server process the benchmark started (`self.process`), stopped at exit."""
+
+    def peak_rss_mb(self):
+        return peak_rss_mb(self.process.pid)
+
+    def stop(self):
+        self.process.terminate()
+        return self.process.wait(timeout=600)
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+
+
 def run(command, stdout=subprocess.DEVNULL, cwd=None):
     """Runs a command: (seconds, peak RSS MB, stdout text or None, stderr text)."""
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:

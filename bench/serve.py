@@ -34,18 +34,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import corpus  # noqa: E402
-from run import SHARED, compare, hela_views, in_worker, queries, run  # noqa: E402
-
-
-def log(*args):
-    print(*args, file=sys.stderr, flush=True)
+from run import SHARED, Served, compare, hela_views, in_worker, log, queries, run  # noqa: E402
 
 
 def geomean(values):
     return math.exp(sum(math.log(max(v, 1e-6)) for v in values) / len(values))
 
 
-class Server:
+class Server(Served):
     def __init__(self, hela, lake, log_path):
         self.process = subprocess.Popen([hela, 'serve', '--lake', lake, '--listen', '127.0.0.1:0'],
                                         stdout=subprocess.PIPE, stderr=open(log_path, 'w'), text=True)
@@ -58,21 +54,6 @@ class Server:
 
     def connection(self):
         return http.client.HTTPConnection(self.host, int(self.port), timeout=600)
-
-    def peak_rss_mb(self):
-        with open(f'/proc/{self.process.pid}/status') as status:
-            for line in status:
-                if line.startswith('VmHWM:'):
-                    return int(line.split()[1]) / 1024
-        return float('nan')
-
-    def stop(self):
-        self.process.terminate()
-        return self.process.wait(timeout=600)
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
 
 
 def query_once(connection, sql):

@@ -9,6 +9,7 @@ import json
 import signal
 import threading
 import time
+import urllib.request
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +18,7 @@ from urllib.parse import urlparse
 import pytest
 
 import hela
+from test_kafka import broker, lines  # noqa: F401 (the broker fixture)
 from test_server import Server, sample_actions
 
 RULES = {
@@ -217,8 +219,8 @@ def test_rules_reload_when_their_files_change_and_a_broken_file_keeps_the_rules_
     server = Server(tmp_path / "served", "--rules", str(rules), "--alerts-file", str(alerts_file))
 
     def standing() -> list[str]:
-        with urlopen_json(server.url + "/_hela/rules") as answer:
-            return sorted(rule["title"] for rule in answer["standing"])
+        with urllib.request.urlopen(server.url + "/_hela/rules", timeout=10) as answer:
+            return sorted(rule["title"] for rule in json.load(answer)["standing"])
 
     def wait_until(condition, what: str) -> None:
         deadline = time.monotonic() + 20
@@ -250,52 +252,34 @@ def test_rules_reload_when_their_files_change_and_a_broken_file_keeps_the_rules_
         server.kill()
 
 
-def urlopen_json(url: str):
-    import contextlib
-    import urllib.request
-
-    @contextlib.contextmanager
-    def opened():
-        with urllib.request.urlopen(url, timeout=10) as response:
-            yield json.load(response)
-
-    return opened()
-
-
-def test_rules_stand_on_kafka_topics_of_both_shapes_and_alerts_are_written_to_a_topic(tmp_path, rules, sample_file):
+def test_rules_stand_on_kafka_topics_of_both_shapes_and_alerts_are_written_to_a_topic(tmp_path, rules, sample_file, broker):
     from confluent_kafka import Consumer
-
-    from test_kafka import Broker, lines
 
     winlogbeat_file = tmp_path / "winlogbeat.json"
     assert hela.command("sample", "--out", winlogbeat_file, "--events", "1000", "--shape", "winlogbeat") == 0
     expected = hunted(rules, sample_file, tmp_path) + hunted(rules, winlogbeat_file, tmp_path)
-    broker = Broker(tmp_path / "tansu.log")
+    broker.create_topic("nxlog", 2)
+    broker.create_topic("winlogbeat", 1)
+    broker.create_topic("alerts", 1)
+    broker.produce("nxlog", lines(sample_file))
+    broker.produce("winlogbeat", lines(winlogbeat_file))
+    server = Server(tmp_path / "served", "--kafka", broker.address, "--topic", "nxlog,winlogbeat", "--rules", str(rules), "--alerts-topic", "alerts")
     try:
-        broker.create_topic("nxlog", 2)
-        broker.create_topic("winlogbeat", 1)
-        broker.create_topic("alerts", 1)
-        broker.produce("nxlog", lines(sample_file))
-        broker.produce("winlogbeat", lines(winlogbeat_file))
-        server = Server(tmp_path / "served", "--kafka", broker.address, "--topic", "nxlog,winlogbeat", "--rules", str(rules), "--alerts-topic", "alerts")
-        try:
-            consumer = Consumer({"bootstrap.servers": broker.address, "group.id": "soc", "auto.offset.reset": "earliest"})
-            consumer.subscribe(["alerts"])
-            alerts = {}
-            deadline = time.monotonic() + 90
-            while len(alerts) < sum(expected.values()):
-                assert time.monotonic() < deadline, f"{len(alerts)} of {sum(expected.values())} alerts\n{server.log.read_text()}"
-                message = consumer.poll(0.5)
-                if message is not None and message.error() is None:
-                    alert = json.loads(message.value())
-                    assert message.key().decode() == alert["detection_id"]
-                    alerts[alert["detection_id"]] = alert
-            consumer.close()
-            # Winlogbeat's nested events fire the same rules as the flat ones.
-            assert Counter(key(a) for a in alerts.values()) == expected
-            assert {a["source"] for a in alerts.values()} == {"nxlog", "winlogbeat"}
-            assert server.stop() == 0
-        finally:
-            server.kill()
+        consumer = Consumer({"bootstrap.servers": broker.address, "group.id": "soc", "auto.offset.reset": "earliest"})
+        consumer.subscribe(["alerts"])
+        alerts = {}
+        deadline = time.monotonic() + 90
+        while len(alerts) < sum(expected.values()):
+            assert time.monotonic() < deadline, f"{len(alerts)} of {sum(expected.values())} alerts\n{server.log.read_text()}"
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                alert = json.loads(message.value())
+                assert message.key().decode() == alert["detection_id"]
+                alerts[alert["detection_id"]] = alert
+        consumer.close()
+        # Winlogbeat's nested events fire the same rules as the flat ones.
+        assert Counter(key(a) for a in alerts.values()) == expected
+        assert {a["source"] for a in alerts.values()} == {"nxlog", "winlogbeat"}
+        assert server.stop() == 0
     finally:
-        broker.stop()
+        server.kill()

@@ -67,11 +67,12 @@ pub fn committed(lake: &Lake) -> Result<u64, ServeError> {
     Ok(catalog.checkpoints.get(DETECTIONS_CHECKPOINT).copied().unwrap_or(0))
 }
 
-/// Hands the sinks the detections committed before the server last stopped that they had
-/// not delivered (a crash between a commit and a delivery), read back from the lake.
-pub async fn redeliver(live: &Live, session: &Session, lake: &Lake) -> Result<(), ServeError> {
+/// Hands the sinks the detections committed before the server last stopped (up to number
+/// `committed`) that they had not delivered (a crash between a commit and a delivery),
+/// read back from the lake.
+pub async fn redeliver(live: &Live, session: &Session, committed: u64) -> Result<(), ServeError> {
     let Some(delivered) = live.delivered() else { return Ok(()) };
-    if delivered >= committed(lake)? {
+    if delivered >= committed {
         return Ok(());
     }
     let failed = |e: &dyn std::fmt::Display| ServeError::Refused(format!("cannot read undelivered detections from the lake: {e}"));

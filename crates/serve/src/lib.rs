@@ -135,10 +135,15 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
             eprintln!("error: cannot read the lake's catalog after a commit: {e}");
         }
     });
-    let live = options.live.map(|live| start_live(live, &lake)).transpose()?.map(Arc::new);
-    if let Some(live) = &live {
-        runtime.block_on(alerts::redeliver(live, &session, &lake)).inspect_err(|_| live.stop())?;
-    }
+    let live = match options.live {
+        Some(live) => {
+            let committed = alerts::committed(&lake)?;
+            let live = Arc::new(start_live(live, &lake, committed)?);
+            runtime.block_on(alerts::redeliver(&live, &session, committed)).inspect_err(|_| live.stop())?;
+            Some(live)
+        }
+        None => None,
+    };
     let store = store::Store::open(&lake, options.router.clone(), options.store.clone(), metrics.clone(), live.clone(), on_commit)
         .inspect_err(|_| stop_live(&live))?;
     session.reload_lake()?;
@@ -211,8 +216,9 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
     served
 }
 
-/// Loads the standing rules and starts their sinks.
-fn start_live(options: LiveOptions, lake: &Lake) -> Result<Live, ServeError> {
+/// Loads the standing rules and starts their sinks; `committed` is the number of the last
+/// detection the lake holds.
+fn start_live(options: LiveOptions, lake: &Lake, committed: u64) -> Result<Live, ServeError> {
     let rules = StandingRules::load(options.rules, options.selection)?;
     let book = rules.current();
     eprintln!("{} Sigma rules standing, {} rule files refused", book.len(), book.rejected.len());
@@ -221,7 +227,7 @@ fn start_live(options: LiveOptions, lake: &Lake) -> Result<Live, ServeError> {
         sinks.undelivered = lake.root().join("alerts-undelivered.jsonl");
     }
     sinks.cursors = lake.root().join(hela_lake::SINKS_DIR);
-    Ok(Live::start(rules, &sinks, alerts::committed(lake)?)?)
+    Ok(Live::start(rules, &sinks, committed)?)
 }
 
 /// Delivers what the sinks hold and stops them.
