@@ -94,6 +94,11 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/hela"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
     def distinct(self) -> dict:
         """The alerts received, one per detection id (a repeat must be the same alert)."""
         by_id = {}
@@ -146,10 +151,16 @@ def bulk(server: Server, actions: list[dict], refresh: str | bool) -> None:
     assert (shipped, errors) == (len(actions), [])
 
 
-def test_detections_are_stored_with_their_events_and_every_sink_gets_each_once_through_kill_9(tmp_path, rules, sample_file):
+@pytest.fixture()
+def receiver():
+    running = Receiver(refuse=3)
+    yield running
+    running.close()
+
+
+def test_detections_are_stored_with_their_events_and_every_sink_gets_each_once_through_kill_9(tmp_path, rules, sample_file, receiver):
     expected = hunted(rules, sample_file, tmp_path)
     assert sum(expected.values()) > 900 and len(expected) == sum(expected.values()), "one detection per rule and event"
-    receiver = Receiver(refuse=3)
     alerts_file = tmp_path / "alerts.jsonl"
     lake = tmp_path / "served"
     args = ("--rules", str(rules), "--webhook", receiver.url, "--alerts-file", str(alerts_file))
