@@ -1,5 +1,6 @@
-//! Any text given as a Sigma rule file: loaded or rejected with a reason, and a loaded rule
-//! runs over a small batch of events, never a panic.
+//! Any text given as a Sigma rule file: rules and correlations loaded or rejected with a
+//! reason, and what loaded runs over a small batch of events, its detections through the
+//! correlations, and the correlations' windows saved and read back, never a panic.
 #![no_main]
 
 use std::path::Path;
@@ -7,12 +8,13 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use hela_sigma::{Engine, parse_rules};
+use hela_sigma::{Correlator, Engine, RuleSet, parse_rules};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let rules: Vec<_> = parse_rules(text, Path::new("fuzz.yml")).into_iter().filter_map(Result::ok).collect();
+    let parsed = parse_rules(text, Path::new("fuzz.yml")).into_iter().filter_map(Result::ok).map(Ok);
+    let (rules, correlations) = RuleSet::new(parsed, Vec::new()).select(&|_| true);
     if rules.is_empty() {
         return;
     }
@@ -29,5 +31,13 @@ fuzz_target!(|data: &[u8]| {
         Arc::new(StringArray::from(vec![Some("cmd /c whoami -all"), Some("10.0.0.1"), Some("")])),
     ];
     let batch = RecordBatch::try_new(Arc::new(schema), columns).expect("a valid batch");
-    let _ = Engine::new(rules).evaluate(&batch);
+    let engine = Engine::with_correlations(rules, correlations);
+    let mut correlator = Correlator::<usize>::new(engine.correlations());
+    for (n, hit) in engine.evaluate(&batch).into_iter().enumerate() {
+        let field = |name: &str| (name.len() % 3 != 0).then(|| format!("{}", hit.row));
+        let _ = correlator.observe(hit.rule, n as i64 * 1000, &field, hit.row);
+    }
+    let mut saved = Vec::new();
+    correlator.save(&mut saved).expect("windows written");
+    correlator.restore(saved.as_slice()).expect("windows read back");
 });

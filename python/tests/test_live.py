@@ -294,3 +294,51 @@ def test_rules_stand_on_kafka_topics_of_both_shapes_and_alerts_are_written_to_a_
         assert server.stop() == 0
     finally:
         server.kill()
+
+
+EXAMPLE_CORRELATIONS = Path(__file__).resolve().parents[2] / "examples" / "correlations"
+
+
+def correlation_key(detection: dict) -> tuple:
+    return detection["rule_id"], detection["@timestamp"], json.dumps(detection["correlation"]["group"]), detection["correlation"]["value"]
+
+
+def test_a_correlation_window_open_at_a_kill_9_is_read_back_and_fires_after_the_restart(tmp_path, sample_file):
+    out = tmp_path / "hunt.jsonl"
+    assert hela.command("hunt", "--sigma", EXAMPLE_CORRELATIONS, "--format", "jsonl", "--output", out, "--quiet", sample_file) == 0
+    expected = Counter(correlation_key(json.loads(line)) for line in out.read_text().splitlines())
+    assert sum(expected.values()) == 3, "the logon, then three processes in its session"
+    actions = sample_actions(sample_file)
+    logon = next(i for i, a in enumerate(actions) if a["_source"].get("TargetLogonId") == "0x3e8a1f2")
+    alerts_file = tmp_path / "alerts.jsonl"
+    lake = tmp_path / "served"
+    args = ("--rules", str(EXAMPLE_CORRELATIONS), "--alerts-file", str(alerts_file))
+
+    # The logon is committed, opening the correlation's window, and the server is killed.
+    server = Server(lake, *args)
+    try:
+        bulk(server, actions[: logon + 1], refresh="wait_for")
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+    finally:
+        server.kill()
+    assert not alerts_file.exists() or alerts_file.read_text() == ""
+    assert list((lake / "correlations").iterdir()), "the open window was saved with the commit"
+
+    # Restarted, the server reads the window back: the processes that follow fire it.
+    server = Server(lake, *args)
+    try:
+        bulk(server, actions[logon + 1 :], refresh="wait_for")
+        deadline = time.monotonic() + 30
+        while len(alerts_file.read_text().splitlines()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        alerts = [json.loads(line) for line in alerts_file.read_text().splitlines()]
+        assert Counter(correlation_key(a) for a in alerts) == expected
+        assert [len(a["correlation"]["events"]) for a in alerts] == [2, 3, 4]
+        first = alerts[0]["correlation"]["events"][0]
+        assert (first["source"], first["source_id"]) == ("winlogbeat", f"sample-{logon}"), "the logon stored before the kill"
+        stored_detections = stored(server, "SELECT count(*) AS n, count(DISTINCT detection_id) AS ids FROM detections WHERE correlation IS NOT NULL")
+        assert stored_detections == [{"n": 3, "ids": 3}]
+        assert server.stop() == 0
+    finally:
+        server.kill()

@@ -13,9 +13,10 @@ use serde_json::{Map, Value, json};
 
 use crate::view::sigma_view;
 
-/// One rule firing on one event.
+/// One rule firing on one event, or a correlation firing on the detections of a group.
 #[derive(Debug, Clone)]
 pub struct Detection {
+    /// The rule or correlation, as [`Engine::meta`] numbers them.
     pub rule: usize,
     pub timestamp: Option<String>,
     pub host: Option<String>,
@@ -31,7 +32,58 @@ pub struct Detection {
     pub source_id: Option<String>,
     /// The whole event, when the output shows it.
     pub event: Option<Map<String, Value>>,
+    /// What a correlation measured, and over which detections.
+    pub correlation: Option<Correlated>,
 }
+
+/// What a correlation's detection adds: the group, the value measured and the newest
+/// detections behind it.
+#[derive(Debug, Clone)]
+pub struct Correlated {
+    pub group: Vec<(String, Option<String>)>,
+    pub value: f64,
+    pub events: Vec<EventRef>,
+}
+
+/// A detection a correlation counted: which rule fired on which event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EventRef {
+    /// The rule or correlation, as [`Engine::meta`] numbers them.
+    pub rule: usize,
+    pub timestamp: Option<String>,
+    pub host: Option<String>,
+    pub record_id: Option<String>,
+    pub source: Option<String>,
+    pub source_id: Option<String>,
+}
+
+impl EventRef {
+    /// The reference to the event of `detection`.
+    pub fn of(detection: &Detection) -> EventRef {
+        EventRef {
+            rule: detection.rule,
+            timestamp: detection.timestamp.clone(),
+            host: detection.host.clone(),
+            record_id: detection.record_id.clone(),
+            source: detection.source.as_deref().map(str::to_string),
+            source_id: detection.source_id.clone(),
+        }
+    }
+
+    fn to_json(&self, engine: &Engine) -> Value {
+        json!({
+            "rule_id": engine.meta(self.rule).id,
+            "@timestamp": self.timestamp,
+            "Hostname": self.host,
+            "EventRecordID": self.record_id.as_deref().map(number_or_text),
+            "source": self.source,
+            "source_id": self.source_id,
+        })
+    }
+}
+
+/// The fields an event's time is read from, in order.
+pub const TIME_FIELDS: [&str; 4] = ["@timestamp", "timestamp", "EventTime", "TimeCreated"];
 
 /// Runs the rules over one batch of events (seen as Sigma names their fields,
 /// [`sigma_view`]) and returns what fired. `source` names where the batch was read; the
@@ -69,7 +121,7 @@ fn detections(
                 .collect();
             Detection {
                 rule: hit.rule,
-                timestamp: cells.get("@timestamp", hit.row),
+                timestamp: TIME_FIELDS.iter().find_map(|f| cells.get(f, hit.row)),
                 host: cells.get("Hostname", hit.row).or_else(|| cells.get("Computer", hit.row)),
                 channel: cells.get("Channel", hit.row),
                 event_id: cells.get("EventID", hit.row),
@@ -78,6 +130,7 @@ fn detections(
                 source: source.clone().or_else(|| cells.get("_index", hit.row).map(Arc::from)),
                 source_id: cells.get("_id", hit.row),
                 event: events.as_ref().map(|e| e[i].clone()),
+                correlation: None,
             }
         })
         .collect())
@@ -123,7 +176,7 @@ fn rows_as_json(batch: &RecordBatch, hits: &[Hit]) -> anyhow::Result<Vec<Map<Str
 
 /// The JSON object of a detection.
 pub fn to_json(detection: &Detection, engine: &Engine) -> Value {
-    let rule = &engine.rules()[detection.rule];
+    let rule = engine.meta(detection.rule);
     let mut object = json!({
         "@timestamp": detection.timestamp,
         "Hostname": detection.host,
@@ -142,7 +195,24 @@ pub fn to_json(detection: &Detection, engine: &Engine) -> Value {
     if let Some(event) = &detection.event {
         object["event"] = Value::Object(event.clone());
     }
+    if let Some(correlated) = &detection.correlation {
+        object["correlation"] = correlation_json(detection.rule, correlated, engine);
+    }
     object
+}
+
+/// A correlation's detection: its type, group, measured value, window and the detections
+/// behind it.
+fn correlation_json(rule: usize, correlated: &Correlated, engine: &Engine) -> Value {
+    let correlation = &engine.correlations()[rule - engine.rules().len()];
+    let group: Map<String, Value> = correlated.group.iter().map(|(k, v)| (k.clone(), v.as_deref().map_or(Value::Null, Value::from))).collect();
+    json!({
+        "type": correlation.kind.as_str(),
+        "group": group,
+        "value": correlated.value,
+        "timespan_seconds": correlation.timespan_ms as f64 / 1000.0,
+        "events": correlated.events.iter().map(|e| e.to_json(engine)).collect::<Vec<_>>(),
+    })
 }
 
 fn number_or_text(text: &str) -> Value {
@@ -151,10 +221,10 @@ fn number_or_text(text: &str) -> Value {
 
 
 /// The detections as Arrow rows: rule_id, rule_title, level, status, tags, @timestamp,
-/// Hostname, Channel, EventID, EventRecordID, source, source_id, and the rule's fields and the whole
-/// event (when kept) as JSON text.
+/// Hostname, Channel, EventID, EventRecordID, source, source_id, and as JSON text the rule's
+/// fields, the whole event (when kept) and what a correlation measured.
 pub fn to_arrow(detections: &[Detection], engine: &Engine) -> anyhow::Result<RecordBatch> {
-    let rule = |d: &Detection| &engine.rules()[d.rule];
+    let rule = |d: &Detection| engine.meta(d.rule);
     let text = |f: &dyn Fn(&Detection) -> Option<String>| -> ArrayRef {
         Arc::new(detections.iter().map(f).collect::<StringArray>())
     };
@@ -180,6 +250,7 @@ pub fn to_arrow(detections: &[Detection], engine: &Engine) -> anyhow::Result<Rec
         ("source_id", text(&|d| d.source_id.clone())),
         ("fields", text(&|d| Some(Value::Object(fields_json(d)).to_string()))),
         ("event", text(&|d| d.event.as_ref().map(|e| Value::Object(e.clone()).to_string()))),
+        ("correlation", text(&|d| d.correlation.as_ref().map(|c| correlation_json(d.rule, c, engine).to_string()))),
     ];
     let schema = Schema::new(
         columns.iter().map(|(name, column)| Field::new(*name, column.data_type().clone(), true)).collect::<Vec<_>>(),

@@ -1,6 +1,7 @@
 //! Where hunted events come from: files read batch by batch (EVTX, JSON lines, archives),
 //! or the lake's `events` table streamed from Parquet. Batches are evaluated in parallel and
-//! their detections handed on in input order.
+//! their detections handed on in input order; the correlations' detections, which need
+//! every event in time order, come after them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use hela_source::{ReadOptions, discover};
 use hela_sql::Session;
 use rayon::prelude::*;
 
+use crate::correlate::Correlations;
 use crate::detection::{Detection, detect};
 
 /// Batches evaluated together, one per core.
@@ -41,6 +43,7 @@ pub fn hunt_files(
     let mut pending: Vec<(RecordBatch, Option<Arc<str>>)> = Vec::new();
     let mut events = 0u64;
     let progress = AtomicU64::new(0);
+    let mut correlations = Correlations::new(engine);
     stream_records(&inputs, &ReadOptions::default(), &progress, &mut |event| {
         match event {
             RecordEvent::Records { records, input } => {
@@ -51,7 +54,7 @@ pub fn hunt_files(
                 let batch = records_to_batch(&records, Arc::new(shape.storage_schema()))?;
                 pending.push((batch, Some(names[input].clone())));
                 if pending.len() >= BATCHES_PER_STEP {
-                    evaluate(std::mem::take(&mut pending), engine, with_event, handle)?;
+                    evaluate(std::mem::take(&mut pending), engine, with_event, &mut correlations, handle)?;
                 }
             }
             RecordEvent::Bad { record, .. } => warn(format!("{}:{}: skipped: {}", record.origin, record.line, record.reason)),
@@ -61,7 +64,8 @@ pub fn hunt_files(
         }
         Ok::<(), anyhow::Error>(())
     })?;
-    evaluate(pending, engine, with_event, handle)?;
+    evaluate(pending, engine, with_event, &mut correlations, handle)?;
+    finish(correlations, engine, handle, warn)?;
     Ok(events)
 }
 
@@ -97,28 +101,57 @@ pub fn hunt_lake(
         let mut stream = frame.execute_stream().await.context("cannot read the lake's events")?;
         let mut pending = Vec::new();
         let mut events = 0u64;
+        let mut correlations = Correlations::new(engine);
         while let Some(batch) = stream.next().await {
             let batch = batch.context("cannot read the lake's events")?;
             events += batch.num_rows() as u64;
             pending.push((batch, None));
             if pending.len() >= BATCHES_PER_STEP {
-                evaluate(std::mem::take(&mut pending), engine, with_event, handle)?;
+                evaluate(std::mem::take(&mut pending), engine, with_event, &mut correlations, handle)?;
             }
         }
-        evaluate(pending, engine, with_event, handle)?;
+        evaluate(pending, engine, with_event, &mut correlations, handle)?;
+        finish(correlations, engine, handle, warn)?;
         Ok(events)
     })
 }
 
+/// Evaluates `batches` in parallel and hands on their detections in order, those that feed
+/// correlations queued for them.
 fn evaluate(
     batches: Vec<(RecordBatch, Option<Arc<str>>)>,
     engine: &Engine,
     with_event: bool,
+    correlations: &mut Option<Correlations>,
     handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let found: Vec<Vec<Detection>> = batches
         .par_iter()
         .map(|(batch, source)| detect(batch, engine, with_event, source))
         .collect::<anyhow::Result<_>>()?;
-    found.into_iter().try_for_each(handle)
+    for detections in found {
+        match correlations {
+            None => handle(detections)?,
+            Some(correlations) => {
+                handle(correlations.take(detections, engine))?;
+                if correlations.full() {
+                    handle(correlations.run(engine, false))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs what is queued for the correlations and hands on their detections.
+fn finish(
+    correlations: Option<Correlations>,
+    engine: &Engine,
+    handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
+    warn: &mut dyn FnMut(String),
+) -> anyhow::Result<()> {
+    let Some(mut correlations) = correlations else { return Ok(()) };
+    handle(correlations.run(engine, true))?;
+    correlations.notes().into_iter().for_each(warn);
+    Ok(())
 }

@@ -1,9 +1,11 @@
 //! hela's hunt pipeline, shared by the `hela` program, the server and the Python package:
 //! Sigma rules chosen ([`rules`]), run over event logs or the lake a batch at a time
-//! ([`hunt_files`], [`hunt_lake`]), their hits made detections ([`Detection`]) shown as
+//! ([`hunt_files`], [`hunt_lake`]), their hits made detections ([`Detection`]) and run
+//! through the correlations over them in event time ([`Correlations`]), shown as
 //! JSON or Arrow rows and stored in the lake ([`store`]); and the schema records are stored
 //! in ([`router`]).
 
+mod correlate;
 mod detection;
 mod events;
 mod records;
@@ -13,7 +15,8 @@ mod view;
 
 use std::path::PathBuf;
 
-pub use detection::{Detection, detect, to_arrow, to_json};
+pub use correlate::{Correlations, event_time};
+pub use detection::{Correlated, Detection, EventRef, TIME_FIELDS, detect, to_arrow, to_json};
 pub use events::{hunt_files, hunt_lake};
 pub use records::{RecordSchema, router, router_named};
 pub use save::{DETECTIONS_TABLE, store};

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use hela_sigma::{Engine, Level, Rejected, Rule, RuleSet, load_rules};
+use hela_sigma::{Engine, Level, Meta, Rejected, load_rules};
 
 /// The rules a hunt keeps of those it reads; an empty list keeps every value.
 #[derive(Debug, Clone, Default)]
@@ -17,8 +17,8 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Whether `rule` is kept.
-    pub fn keeps(&self, rule: &Rule) -> bool {
+    /// Whether the rule or correlation `rule` is kept.
+    pub fn keeps(&self, rule: &Meta) -> bool {
         let level_ok = self.min_level.is_none_or(|min| rule.level >= min);
         let status_ok = self.status.is_empty() || self.status.iter().any(|s| s.eq_ignore_ascii_case(&rule.status));
         let tag_ok = self.tags.is_empty()
@@ -29,19 +29,21 @@ impl Selection {
 
 /// The rules read for a hunt.
 pub struct LoadedRules {
-    /// An engine over the rules kept; none when no rule was kept.
+    /// An engine over the rules and correlations kept; none when none was kept.
     pub engine: Option<Engine>,
-    /// Rules read and accepted, kept or not.
+    /// Rules and correlations read and accepted, kept or not.
     pub loaded: usize,
     /// Rule files refused, with the reason.
     pub rejected: Vec<Rejected>,
 }
 
-/// Reads the Sigma rules under `paths` and keeps those `selection` keeps.
+/// Reads the Sigma rules under `paths` and keeps those `selection` keeps (with the rules
+/// the correlations kept read).
 pub fn load(paths: &[PathBuf], selection: &Selection) -> LoadedRules {
-    let RuleSet { rules, rejected } = load_rules(paths);
-    let loaded = rules.len();
-    let kept: Vec<Rule> = rules.into_iter().filter(|rule| selection.keeps(rule)).collect();
-    let engine = (!kept.is_empty()).then(|| Engine::new(kept));
+    let mut set = load_rules(paths);
+    let loaded = set.rules.len() + set.correlations.len();
+    let rejected = std::mem::take(&mut set.rejected);
+    let (rules, correlations) = set.select(&|meta| selection.keeps(meta));
+    let engine = (!rules.is_empty()).then(|| Engine::with_correlations(rules, correlations));
     LoadedRules { engine, loaded, rejected }
 }

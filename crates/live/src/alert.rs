@@ -24,8 +24,7 @@ pub struct Alert {
 impl Alert {
     /// The alert of `detection`, the `seq`th, found at `detected_at` (RFC 3339).
     pub fn new(detection: &Detection, engine: &Engine, seq: u64, detected_at: &str, taken: Instant) -> Alert {
-        let rule = &engine.rules()[detection.rule];
-        let id = detection_id(&rule.id, detection);
+        let id = detection_id(&engine.meta(detection.rule).id, detection);
         let Value::Object(mut document) = to_json(detection, engine) else { unreachable!("a detection is a JSON object") };
         document.insert("detection_id".into(), Value::from(id.as_str()));
         document.insert("detection_seq".into(), Value::from(seq));
@@ -47,9 +46,22 @@ impl Alert {
 }
 
 /// A hash of the rule's id and the stored document's index and id; for an event without
-/// them, of its host, channel, record id and time.
+/// them, of its host, channel, record id and time; for a correlation, of its group, time
+/// and the newest event behind it.
 fn detection_id(rule_id: &str, detection: &Detection) -> String {
     let mut hasher = blake3::Hasher::new();
+    if let Some(correlated) = &detection.correlation {
+        for (name, value) in &correlated.group {
+            hasher.update(name.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(value.as_deref().unwrap_or("").as_bytes());
+            hasher.update(&[0]);
+        }
+        if let Some(newest) = correlated.events.last() {
+            hasher.update(newest.source_id.as_deref().unwrap_or("").as_bytes());
+            hasher.update(&[0]);
+        }
+    }
     let parts: [Option<&str>; 5] = match &detection.source_id {
         Some(id) => [Some(rule_id), detection.source.as_deref(), Some(id), None, None],
         None => [
@@ -83,6 +95,7 @@ mod tests {
             source: Some(Arc::from(source)),
             source_id: Some(id.into()),
             event: None,
+            correlation: None,
         }
     }
 

@@ -1,31 +1,21 @@
 //! Running the standing rules over records about to be stored.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use hela_hunt::detect;
+use hela_hunt::{Detection, detect};
 use hela_schema::{Shape, records_to_batch};
 use hela_sigma::Engine;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::alert::Alert;
-
 /// Records turned into one Arrow batch at a time, the batches evaluated in parallel.
 const RECORDS_PER_BATCH: usize = 4096;
 
-/// The alerts `engine` raises on `records` (in their order), numbered from `first_seq`;
-/// records that cannot be made a batch are reported to `warn` and not evaluated, and they
-/// are stored all the same.
-pub fn alerts(
-    engine: &Engine,
-    records: &[Map<String, Value>],
-    first_seq: u64,
-    taken: Instant,
-    warn: &(dyn Fn(String) + Sync),
-) -> Vec<Alert> {
-    let detected_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let found: Vec<Vec<hela_hunt::Detection>> = records
+/// The detections `engine` finds in `records`, in the records' order; records that cannot
+/// be made a batch are reported to `warn` and not evaluated, and they are stored all the
+/// same.
+pub fn detections(engine: &Engine, records: &[Map<String, Value>], warn: &(dyn Fn(String) + Sync)) -> Vec<Detection> {
+    let found: Vec<Vec<Detection>> = records
         .par_chunks(RECORDS_PER_BATCH)
         .map(|chunk| {
             let mut shape = Shape::Null;
@@ -46,6 +36,5 @@ pub fn alerts(
             }
         })
         .collect();
-    let seqs = first_seq..;
-    found.iter().flatten().zip(seqs).map(|(d, seq)| Alert::new(d, engine, seq, &detected_at, taken)).collect()
+    found.into_iter().flatten().collect()
 }

@@ -8,7 +8,9 @@ mod alert;
 mod detect;
 pub mod rules;
 pub mod sinks;
+mod windows;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -20,22 +22,28 @@ use tokio::sync::broadcast;
 pub use alert::Alert;
 pub use rules::{Reload, RuleBook, StandingRules};
 pub use sinks::{SinkError, SinkOptions, Sinks};
+pub use windows::{WINDOWS_CHECKPOINT, Windows};
 
 /// How often rule files are checked for changes.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 
-/// The standing rules, the sinks, and the thread watching the rule files.
+/// The standing rules with their correlations' windows, the sinks, and the thread watching
+/// the rule files.
 pub struct Live {
     rules: Arc<StandingRules>,
+    windows: Windows,
     sinks: Sinks,
     watcher: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
 }
 
 impl Live {
     /// Starts the sinks and the watch over the rules' files; `committed` is the number of
-    /// the last alert the lake holds.
-    pub fn start(rules: StandingRules, sinks: &SinkOptions, committed: u64) -> Result<Live, SinkError> {
+    /// the last alert the lake holds, and the correlations' windows are read from
+    /// `windows` (the directory and the file number the lake's last commit records).
+    pub fn start(rules: StandingRules, sinks: &SinkOptions, committed: u64, windows: (PathBuf, u64)) -> Result<Live, SinkError> {
         let rules = Arc::new(rules);
+        let (dir, number) = windows;
+        let windows = Windows::open(dir.clone(), number, &rules.current()).map_err(|e| SinkError::Windows(dir, e))?;
         let sinks = Sinks::start(sinks, committed)?;
         let stop = Arc::new(AtomicBool::new(false));
         let watcher = {
@@ -52,16 +60,24 @@ impl Live {
                 })
                 .map_err(SinkError::Thread)?
         };
-        Ok(Live { rules, sinks, watcher: Mutex::new(Some((stop, watcher))) })
+        Ok(Live { rules, windows, sinks, watcher: Mutex::new(Some((stop, watcher))) })
     }
 
-    /// The alerts the standing rules raise on `records`, which arrived from `taken` on,
-    /// numbered from `first_seq`.
+    /// The alerts the standing rules and their correlations raise on `records`, which
+    /// arrived from `taken` on, numbered from `first_seq`. The correlations' windows move
+    /// on: the caller saves them with [`Live::windows`] before its commit.
     pub fn detect(&self, records: &[Map<String, Value>], first_seq: u64, taken: Instant) -> Vec<Alert> {
-        match &self.rules.current().engine {
-            Some(engine) => detect::alerts(engine, records, first_seq, taken, &|warning| eprintln!("warning: {warning}")),
-            None => Vec::new(),
-        }
+        let book = self.rules.current();
+        let Some(engine) = &book.engine else { return Vec::new() };
+        let found = detect::detections(engine, records, &|warning| eprintln!("warning: {warning}"));
+        let found = self.windows.run(&book, found);
+        let detected_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        found.iter().zip(first_seq..).map(|(d, seq)| Alert::new(d, engine, seq, &detected_at, taken)).collect()
+    }
+
+    /// The correlations' windows, to be saved with each commit.
+    pub fn windows(&self) -> &Windows {
+        &self.windows
     }
 
     /// Hands alerts whose detections are committed to the sinks.

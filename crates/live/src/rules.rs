@@ -22,13 +22,13 @@ pub struct RuleBook {
 
 impl RuleBook {
     fn new(loaded: LoadedRules) -> RuleBook {
-        let files = loaded.engine.iter().flat_map(|e| e.rules().iter().map(|r| r.path.clone())).collect();
+        let files = loaded.engine.iter().flat_map(|e| (0..e.len()).map(|i| e.meta(i).path.clone())).collect();
         RuleBook { engine: loaded.engine, rejected: loaded.rejected, files }
     }
 
-    /// How many rules stand.
+    /// How many rules and correlations stand.
     pub fn len(&self) -> usize {
-        self.engine.as_ref().map_or(0, |e| e.rules().len())
+        self.engine.as_ref().map_or(0, |e| e.len())
     }
 
     /// Whether no rule stands.

@@ -47,8 +47,10 @@ pub async fn rules(State(state): State<Arc<AppState>>) -> Response {
     let standing: Vec<_> = book
         .engine
         .iter()
-        .flat_map(|engine| engine.rules())
-        .map(|rule| json!({"id": rule.id, "title": rule.title, "level": rule.level.as_str(), "path": rule.path}))
+        .flat_map(|engine| (0..engine.len()).map(|i| (engine.meta(i), i >= engine.rules().len())))
+        .map(|(rule, correlation)| {
+            json!({"id": rule.id, "title": rule.title, "level": rule.level.as_str(), "path": rule.path, "correlation": correlation})
+        })
         .collect();
     let refused: Vec<_> = book.rejected.iter().map(|r| json!({"path": r.path, "title": r.title, "reason": r.reason})).collect();
     axum::Json(json!({"standing": standing, "refused": refused})).into_response()
@@ -60,11 +62,16 @@ fn no_rules() -> Response {
 
 /// The number of the last detection the lake holds.
 pub fn committed(lake: &Lake) -> Result<u64, ServeError> {
+    checkpoint(lake, DETECTIONS_CHECKPOINT)
+}
+
+/// The position of stream `name` the lake's last commit records (0 when none).
+pub fn checkpoint(lake: &Lake, name: &str) -> Result<u64, ServeError> {
     if !lake.exists() {
         return Ok(0);
     }
     let catalog = lake.catalog().map_err(|e| ServeError::Refused(e.to_string()))?;
-    Ok(catalog.checkpoints.get(DETECTIONS_CHECKPOINT).copied().unwrap_or(0))
+    Ok(catalog.checkpoints.get(name).copied().unwrap_or(0))
 }
 
 /// Hands the sinks the detections committed before the server last stopped (up to number

@@ -227,7 +227,8 @@ fn start_live(options: LiveOptions, lake: &Lake, committed: u64) -> Result<Live,
         sinks.undelivered = lake.root().join("alerts-undelivered.jsonl");
     }
     sinks.cursors = lake.root().join(hela_lake::SINKS_DIR);
-    Ok(Live::start(rules, &sinks, committed)?)
+    let windows = alerts::checkpoint(lake, hela_live::WINDOWS_CHECKPOINT)?;
+    Ok(Live::start(rules, &sinks, committed, (lake.root().join(hela_lake::CORRELATIONS_DIR), windows))?)
 }
 
 /// Delivers what the sinks hold and stops them.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use hela_hunt::DETECTIONS_TABLE;
 use hela_lake::{AppendBatch, Appender, Lake, LakeError, Router};
-use hela_live::Live;
+use hela_live::{Live, WINDOWS_CHECKPOINT};
 use hela_schema::BadRecord;
 use hela_source::Origin;
 use hela_stream::kafka::{Consumed, Intake, Stopping};
@@ -465,11 +465,25 @@ fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) 
     if let Some(last) = alerts.last() {
         batch.checkpoints.push((DETECTIONS_CHECKPOINT.to_string(), last.seq));
     }
+    let windows = shared.live.as_ref().map(|live| live.windows());
+    if let Some(windows) = windows {
+        match windows.stage() {
+            Ok(staged) => batch.checkpoints.extend(staged.map(|n| (WINDOWS_CHECKPOINT.to_string(), n))),
+            Err(e) => {
+                windows.roll_back();
+                return Err((LakeError::io(windows.dir())(e), taken));
+            }
+        }
+    }
     let detections: Arc<str> = Arc::from(DETECTIONS_TABLE);
     batch.placed = alerts.iter().map(|alert| (detections.clone(), alert.document.clone())).collect();
     let checkpoints = batch.checkpoints.clone();
+    let staged = batch.checkpoints.iter().find(|(name, _)| name == WINDOWS_CHECKPOINT).map(|(_, n)| *n);
     match appender.append(batch) {
         Ok(summary) => {
+            if let (Some(windows), Some(number)) = (windows, staged) {
+                windows.committed(number);
+            }
             let metrics = &shared.metrics;
             let detected = alerts.len() as u64;
             metrics.detections.fetch_add(detected, Ordering::Relaxed);
@@ -487,7 +501,10 @@ fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) 
             shared.room.notify_all();
             Ok(last)
         }
-        Err(error) => Err((error, taken)),
+        Err(error) => {
+            windows.into_iter().for_each(|w| w.roll_back());
+            Err((error, taken))
+        }
     }
 }
 

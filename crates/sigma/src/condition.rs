@@ -26,7 +26,7 @@ enum Token {
 /// Parses `text` against the detection's search identifier `names`.
 pub fn parse(text: &str, names: &[String]) -> Result<Condition, String> {
     if text.contains('|') {
-        return Err("aggregations in conditions (`| count() ...`) are not supported; use a correlation rule".into());
+        return Err("an aggregation (`| count() ...`) may only end a rule's single condition".into());
     }
     let tokens = tokenize(text)?;
     let mut parser = Parser { tokens, at: 0, names, depth: 0 };

@@ -15,9 +15,10 @@ use arrow::datatypes::DataType;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::condition::Condition;
+use crate::correlation::Correlation;
 use crate::logsource::{Branch, COMMON_ALIASES};
 use crate::matcher::Matcher;
-use crate::rule::{FieldTest, Rule, Search};
+use crate::rule::{FieldTest, Meta, Rule, Search};
 
 /// A rule that fired on a row of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,9 +27,10 @@ pub struct Hit {
     pub rule: usize,
 }
 
-/// Compiled rules, ready to run over batches.
+/// Compiled rules, ready to run over batches, with the correlations over their detections.
 pub struct Engine {
     rules: Vec<Rule>,
+    correlations: Vec<Correlation>,
     groups: Vec<Group>,
 }
 
@@ -42,6 +44,11 @@ struct Group {
 
 impl Engine {
     pub fn new(rules: Vec<Rule>) -> Engine {
+        Engine::with_correlations(rules, Vec::new())
+    }
+
+    /// An engine over `rules` and the `correlations` linked to them.
+    pub fn with_correlations(rules: Vec<Rule>, correlations: Vec<Correlation>) -> Engine {
         let mut groups: Vec<Group> = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             for branch in &rule.source.branches {
@@ -55,11 +62,38 @@ impl Engine {
                 }
             }
         }
-        Engine { rules, groups }
+        Engine { rules, correlations, groups }
     }
 
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    pub fn correlations(&self) -> &[Correlation] {
+        &self.correlations
+    }
+
+    /// How many rules and correlations there are.
+    pub fn len(&self) -> usize {
+        self.rules.len() + self.correlations.len()
+    }
+
+    /// Whether there is no rule.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The metadata of the `index`th rule, counting the rules, then the correlations.
+    pub fn meta(&self, index: usize) -> &Meta {
+        match self.rules.get(index) {
+            Some(rule) => &rule.meta,
+            None => &self.correlations[index - self.rules.len()].meta,
+        }
+    }
+
+    /// The place [`Engine::meta`] gives the `correlation`th correlation.
+    pub fn correlation_index(&self, correlation: usize) -> usize {
+        self.rules.len() + correlation
     }
 
     /// Every (row, rule) that fires on `batch`, ordered by row, then rule.

@@ -6,11 +6,12 @@
 //! modifiers `contains`, `startswith`, `endswith`, `all`, `re` (with `i`, `m`, `s`), `base64`,
 //! `base64offset`, `utf16le`/`utf16be`/`wide`, `windash`, `cidr`, `exists`, `fieldref`,
 //! `lt`/`lte`/`gt`/`gte` and `cased`; conditions with `and`/`or`/`not`, parentheses and
-//! `1 of`/`all of` patterns or `them`. Rules that need more (aggregations, correlation,
-//! placeholders without values, regular expressions Rust's engine lacks) are rejected with
-//! the reason.
+//! `1 of`/`all of` patterns or `them`; correlation rules and aggregations over detections in
+//! event time ([`correlation`]). Rules that need more (placeholders without values, regular
+//! expressions Rust's engine lacks) are rejected with the reason.
 
 pub mod condition;
+pub mod correlation;
 pub mod eval;
 pub mod load;
 pub mod logsource;
@@ -19,5 +20,6 @@ pub mod rule;
 pub mod value;
 
 pub use eval::{Engine, Hit};
-pub use load::{RuleSet, Rejected, load_rules, parse_rules, rule_files};
-pub use rule::{Level, Rule};
+pub use correlation::{Correlation, Correlator, Fired};
+pub use load::{Parsed, RuleSet, Rejected, load_rules, parse_rules, rule_files};
+pub use rule::{Level, Meta, Rule};

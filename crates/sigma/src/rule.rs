@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::Value;
 
 use crate::condition::{self, Condition};
+use crate::correlation::{Correlation, aggregation};
 use crate::logsource::{self, Source};
 use crate::matcher::{Comparison, Matcher, Network, TextKind, regex_matcher, text_matcher};
 use crate::value::{Transform, literal, pieces};
@@ -46,21 +47,59 @@ impl Level {
     }
 }
 
-/// A loaded rule.
+/// What every rule has, a detection rule or a correlation: who it is and how much its
+/// detections matter.
 #[derive(Debug, Clone)]
-pub struct Rule {
+pub struct Meta {
     pub id: String,
+    /// The `name` other rules refer to it by (correlations name their rules by `name` or
+    /// `id`).
+    pub name: Option<String>,
     pub title: String,
     pub level: Level,
     pub status: String,
     pub tags: Vec<String>,
     pub path: PathBuf,
+}
+
+impl Meta {
+    /// The metadata of a rule's YAML document.
+    pub fn from_yaml(document: &Value, path: &Path) -> Result<Meta, String> {
+        let text = |key: &str| document.get(key).and_then(Value::as_str).map(str::to_string);
+        let title = text("title").ok_or("no `title`")?;
+        let level = match text("level") {
+            Some(level) => Level::parse(&level).ok_or_else(|| format!("unknown level `{level}`"))?,
+            None => Level::Medium,
+        };
+        let tags = match document.get("tags") {
+            Some(Value::Sequence(tags)) => tags.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            _ => Vec::new(),
+        };
+        Ok(Meta {
+            id: text("id").unwrap_or_default(),
+            name: text("name"),
+            title,
+            level,
+            status: text("status").unwrap_or_default(),
+            tags,
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// A loaded rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub meta: Meta,
     pub source: Source,
     pub searches: Vec<Search>,
     pub condition: Condition,
     /// The event fields worth showing with a detection: the rule's `fields`, else the
-    /// fields its detection tests.
+    /// fields its detection tests; and those correlations read from its events.
     pub key_fields: Vec<String>,
+    /// Whether its detections are raised on their own, and not only fed to the
+    /// correlations that reference it.
+    pub standalone: bool,
 }
 
 /// One search identifier of a detection.
@@ -82,22 +121,10 @@ pub struct FieldTest {
 }
 
 impl Rule {
-    /// Compiles a rule from one YAML document; the error says why it cannot be used.
-    pub fn from_yaml(document: &Value, path: &Path) -> Result<Rule, String> {
-        let text = |key: &str| document.get(key).and_then(Value::as_str).map(str::to_string);
-        if document.get("correlation").is_some() {
-            return Err("correlation rules are not supported".into());
-        }
-        let title = text("title").ok_or("no `title`")?;
-        let id = text("id").unwrap_or_default();
-        let level = match text("level") {
-            Some(level) => Level::parse(&level).ok_or_else(|| format!("unknown level `{level}`"))?,
-            None => Level::Medium,
-        };
-        let tags = match document.get("tags") {
-            Some(Value::Sequence(tags)) => tags.iter().filter_map(Value::as_str).map(str::to_string).collect(),
-            _ => Vec::new(),
-        };
+    /// Compiles a rule from one YAML document, with the correlation an aggregation in its
+    /// condition (`| count() by ...`) stands for; the error says why it cannot be used.
+    pub fn from_yaml(document: &Value, path: &Path) -> Result<(Rule, Option<Correlation>), String> {
+        let meta = Meta::from_yaml(document, path)?;
         let logsource = document.get("logsource").ok_or("no `logsource`")?;
         let part = |key: &str| logsource.get(key).and_then(Value::as_str);
         let source = logsource::resolve(part("product"), part("category"), part("service"))?;
@@ -105,19 +132,28 @@ impl Rule {
         let mut names = Vec::new();
         let mut searches = Vec::new();
         let mut condition_text = None;
+        let mut timeframe = document.get("timeframe");
         for (key, value) in detection {
             let name = key.as_str().ok_or("a detection key is not a string")?;
             match name {
                 "condition" => condition_text = Some(value),
-                "timeframe" => return Err("`timeframe` (aggregation over time) is not supported".into()),
+                "timeframe" => timeframe = Some(value),
                 _ => {
                     searches.push(search(value).map_err(|e| format!("search `{name}`: {e}"))?);
                     names.push(name.to_string());
                 }
             }
         }
+        let timeframe = timeframe.and_then(Value::as_str);
+        let mut aggregated = None;
         let condition = match condition_text.ok_or("detection has no `condition`")? {
-            Value::String(text) => condition::parse(text, &names)?,
+            Value::String(text) => match aggregation(text, &meta, timeframe)? {
+                Some((search, correlation)) => {
+                    aggregated = Some(correlation);
+                    condition::parse(&search, &names)?
+                }
+                None => condition::parse(text, &names)?,
+            },
             Value::Sequence(list) => Condition::Or(
                 list.iter()
                     .map(|c| c.as_str().ok_or_else(|| "a condition is not a string".to_string()).and_then(|t| condition::parse(t, &names)))
@@ -129,18 +165,8 @@ impl Rule {
             Some(Value::Sequence(fields)) if !fields.is_empty() => fields.iter().filter_map(Value::as_str).map(str::to_string).collect(),
             _ => tested_fields(&searches),
         };
-        Ok(Rule {
-            id,
-            title,
-            level,
-            status: text("status").unwrap_or_default(),
-            tags,
-            path: path.to_path_buf(),
-            source,
-            searches,
-            condition,
-            key_fields,
-        })
+        let rule = Rule { meta, source, searches, condition, key_fields, standalone: true };
+        Ok((rule, aggregated))
     }
 }
 

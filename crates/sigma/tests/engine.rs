@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use hela_sigma::{Engine, Rule, parse_rules};
+use hela_sigma::{Engine, Parsed, Rule, parse_rules};
 
 const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
 
@@ -21,7 +21,11 @@ fn batch(columns: &[(&str, Vec<Option<&str>>)], event_ids: &[i64]) -> RecordBatc
 }
 
 fn rule(yaml: &str) -> Rule {
-    parse_rules(yaml, Path::new("test.yml")).pop().unwrap().unwrap_or_else(|(_, reason)| panic!("{reason}"))
+    match parse_rules(yaml, Path::new("test.yml")).pop().unwrap() {
+        Ok(Parsed::Rule(rule)) => rule,
+        Ok(Parsed::Correlation(_)) => panic!("a correlation"),
+        Err((_, reason)) => panic!("{reason}"),
+    }
 }
 
 fn rejection(yaml: &str) -> String {
@@ -175,7 +179,8 @@ fn unusable_rules_say_why() {
     let base = "title: t\nlogsource: {product: windows, category: process_creation}\ndetection:\n";
     let cases = [
         ("    sel: {Image|frobnicate: x}\n    condition: sel\n", "frobnicate"),
-        ("    sel: {Image: x}\n    condition: sel | count() > 3\n", "aggregation"),
+        ("    sel: {Image: x}\n    condition: sel | max(Size) > 3\n", "no correlation equivalent"),
+        ("    sel: {Image: x}\n    condition: [sel | count() > 3]\n", "may only end a rule's single condition"),
         ("    sel: {Image|re: '(?<=a)b'}\n    condition: sel\n", "not supported"),
         ("    sel: {Image|expand: '%admins%'}\n    condition: sel\n", "placeholder"),
         ("    sel: {Image: x}\n    condition: other\n", "other"),

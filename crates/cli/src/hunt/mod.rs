@@ -29,7 +29,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
             "{loaded} rules loaded, {} rejected{}; {} selected by level/status/tag",
             rejected.len(),
             if rejected.is_empty() || args.list_rejected { String::new() } else { format!(" ({}; see --list-rejected)", report::reasons(&rejected)) },
-            engine.as_ref().map_or(0, |e| e.rules().len())
+            engine.as_ref().map_or(0, |e| e.len())
         );
     }
     let Some(engine) = engine else {

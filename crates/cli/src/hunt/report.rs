@@ -27,8 +27,13 @@ const TABLE_COLUMNS: [(usize, &str); 7] =
 
 /// A detection's values for [`COLUMNS`], as text.
 fn text_cells(detection: &Detection, engine: &Engine) -> [String; 10] {
-    let rule = &engine.rules()[detection.rule];
+    let rule = engine.meta(detection.rule);
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut fields: Vec<String> = detection.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if let Some(correlated) = &detection.correlation {
+        let kind = engine.correlations()[detection.rule - engine.rules().len()].kind.as_str();
+        fields.push(format!("{kind}={}", correlated.value));
+    }
     [
         text(&detection.timestamp),
         text(&detection.host),
@@ -39,7 +44,7 @@ fn text_cells(detection: &Detection, engine: &Engine) -> [String; 10] {
         text(&detection.event_id),
         text(&detection.channel),
         text(&detection.record_id),
-        detection.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+        fields.join(" "),
     ]
 }
 
@@ -112,16 +117,20 @@ pub struct Summary {
 impl Summary {
     pub fn add(&mut self, detection: &Detection, engine: &Engine) {
         *self.per_rule.entry(detection.rule).or_default() += 1;
-        *self.per_level.entry(engine.rules()[detection.rule].level).or_default() += 1;
+        *self.per_level.entry(engine.meta(detection.rule).level).or_default() += 1;
     }
 
     /// Prints the summary to standard error.
     pub fn print(&self, engine: &Engine, events: u64, elapsed: Duration) {
         let total: u64 = self.per_rule.values().sum();
         eprintln!(
-            "\n{total} detections by {} rules in {events} events ({} rules run, {:.2} s)",
+            "\n{total} detections by {} rules in {events} events ({} rules{} run, {:.2} s)",
             self.per_rule.len(),
             engine.rules().len(),
+            match engine.correlations().len() {
+                0 => String::new(),
+                n => format!(" and {n} correlations"),
+            },
             elapsed.as_secs_f64()
         );
         if total == 0 {
@@ -130,10 +139,10 @@ impl Summary {
         let levels: Vec<String> = self.per_level.iter().rev().map(|(level, n)| format!("{} {n}", level.as_str())).collect();
         eprintln!("by level: {}", levels.join(", "));
         let mut rules: Vec<(&usize, &u64)> = self.per_rule.iter().collect();
-        rules.sort_by(|a, b| b.1.cmp(a.1).then(engine.rules()[*b.0].level.cmp(&engine.rules()[*a.0].level)));
+        rules.sort_by(|a, b| b.1.cmp(a.1).then(engine.meta(*b.0).level.cmp(&engine.meta(*a.0).level)));
         eprintln!("by rule:");
         for (rule, count) in rules {
-            let rule = &engine.rules()[*rule];
+            let rule = engine.meta(*rule);
             eprintln!("  {count:>7}  {:<13}  {}  ({})", rule.level.as_str(), rule.title, rule.id);
         }
     }

@@ -91,6 +91,8 @@ pub enum SinkError {
     Thread(std::io::Error),
     #[error("cannot read or write how far {0} delivered: {1}")]
     Cursor(String, std::io::Error),
+    #[error("cannot read the correlations' windows in {0}: {1}")]
+    Windows(PathBuf, std::io::Error),
 }
 
 impl Sinks {
