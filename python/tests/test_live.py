@@ -323,7 +323,7 @@ def test_a_correlation_window_open_at_a_kill_9_is_read_back_and_fires_after_the_
     finally:
         server.kill()
     assert not alerts_file.exists() or alerts_file.read_text() == ""
-    assert list((lake / "correlations").iterdir()), "the open window was saved with the commit"
+    assert list((lake / "live" / "windows").iterdir()), "the open window was saved with the commit"
 
     # Restarted, the server reads the window back: the processes that follow fire it.
     server = Server(lake, *args)
@@ -339,6 +339,74 @@ def test_a_correlation_window_open_at_a_kill_9_is_read_back_and_fires_after_the_
         assert (first["source"], first["source_id"]) == ("winlogbeat", f"sample-{logon}"), "the logon stored before the kill"
         stored_detections = stored(server, "SELECT count(*) AS n, count(DISTINCT detection_id) AS ids FROM detections WHERE correlation IS NOT NULL")
         assert stored_detections == [{"n": 3, "ids": 3}]
+        assert server.stop() == 0
+    finally:
+        server.kill()
+
+
+def test_a_rule_added_while_the_server_runs_is_run_over_the_lakes_history(tmp_path, sample_file):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    write_rule(rules, "powershell.yml", 2)
+    alerts_file = tmp_path / "alerts.jsonl"
+    lake = tmp_path / "served"
+    server = Server(lake, "--rules", str(rules), "--alerts-file", str(alerts_file))
+
+    def wait_for_log(text: str, count: int = 1) -> None:
+        deadline = time.monotonic() + 60
+        while server.log.read_text().count(text) < count:
+            assert time.monotonic() < deadline, f"{text!r} never logged:\n{server.log.read_text()}"
+            time.sleep(0.2)
+
+    def standing() -> dict:
+        with urllib.request.urlopen(server.url + "/_hela/rules", timeout=10) as answer:
+            return {rule["title"]: rule for rule in json.load(answer)["standing"]}
+
+    try:
+        bulk(server, sample_actions(sample_file), refresh="wait_for")
+        live = len(alerts_file.read_text().splitlines())
+        assert live > 0
+        # A Sigma rule and a correlation are added: they are run over what the lake holds.
+        write_rule(rules, "whoami.yml", 1)
+        for example in EXAMPLE_CORRELATIONS.iterdir():
+            (rules / example.name).write_text(example.read_text())
+        # Whoami's rule and the correlation (its two rules feed it and raise nothing alone).
+        wait_for_log("retro-hunt: 2 rules run over the lake's history")
+        expected_whoami = sum(1 for d in hunted(rules, sample_file, tmp_path) if d[0] == "5a3c0c6e-0001-4000-8000-000000000001")
+        out = tmp_path / "correlations.jsonl"
+        assert hela.command("hunt", "--sigma", EXAMPLE_CORRELATIONS, "--format", "jsonl", "--output", out, "--quiet", sample_file) == 0
+        correlated = sorted(json.loads(line)["@timestamp"] for line in out.read_text().splitlines())
+        found = standing()
+        assert found["Whoami Run"]["past_detections"] == expected_whoami
+        assert found["Whoami Run"]["first_seen"].startswith("2020-09-21T")
+        correlation = found["Network logon followed by a process in its logon session"]
+        assert (correlation["correlation"], correlation["past_detections"], correlation["first_seen"]) == (True, 3, correlated[0])
+        assert "past_detections" not in found["PowerShell Started"], "a rule that stood as the events came is not run again"
+        rows = stored(server, "SELECT rule_title, count(*) AS n, count(detection_seq) AS numbered FROM detections WHERE retro_hunt GROUP BY 1 ORDER BY 1")
+        assert rows == [
+            {"rule_title": "Network logon followed by a process in its logon session", "n": 3, "numbered": 0},
+            {"rule_title": "Whoami Run", "n": expected_whoami, "numbered": 0},
+        ]
+        assert len(alerts_file.read_text().splitlines()) == live, "past detections are stored, not delivered as alerts"
+
+        # An edited rule is a new rule; what it finds that live detection stored already is
+        # not stored twice.
+        text = (rules / "powershell.yml").read_text()
+        (rules / "powershell.yml").write_text(text.replace("level: high", "level: critical"))
+        wait_for_log("retro-hunt: 1 rules run over the lake's history")
+        assert "(0 new to the lake)" in server.log.read_text()
+        twice = stored(server, "SELECT count(*) AS n FROM (SELECT detection_id FROM detections GROUP BY 1 HAVING count(*) > 1)")
+        assert twice == [{"n": 0}]
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+    finally:
+        server.kill()
+
+    # Restarted, the rules run over the history are remembered.
+    server = Server(lake, "--rules", str(rules), "--alerts-file", str(alerts_file))
+    try:
+        time.sleep(3)
+        assert "retro-hunt:" not in server.log.read_text()
         assert server.stop() == 0
     finally:
         server.kill()

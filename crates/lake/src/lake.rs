@@ -17,8 +17,9 @@ pub(crate) const QUARANTINE_DIR: &str = "quarantine";
 /// Where a server's alert sinks note how far they delivered; it may be made before the
 /// lake's first commit.
 pub const SINKS_DIR: &str = "sinks";
-/// Where the server keeps the open windows of its standing correlations.
-pub const CORRELATIONS_DIR: &str = "correlations";
+/// Where the server keeps the state of its standing rules: their correlations' open
+/// windows, and which rules were run over the lake's history.
+pub const LIVE_DIR: &str = "live";
 
 /// A lake rooted at a directory (which need not exist until the first ingest).
 #[derive(Debug, Clone)]
@@ -71,7 +72,7 @@ impl Lake {
             let foreign = entries
                 .filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .find(|name| ![LOCK_FILE, STAGING_DIR, TABLES_DIR, QUARANTINE_DIR, SINKS_DIR, CORRELATIONS_DIR].contains(&name.as_str()));
+                .find(|name| ![LOCK_FILE, STAGING_DIR, TABLES_DIR, QUARANTINE_DIR, SINKS_DIR, LIVE_DIR].contains(&name.as_str()));
             if let Some(name) = foreign {
                 return Err(LakeError::NotALake { path: self.root.clone(), entry: name });
             }

@@ -25,5 +25,5 @@ pub mod writer;
 pub use catalog::{Catalog, ChannelFill, DataFile, IngestedInput, TableEntry};
 pub use error::LakeError;
 pub use ingest::{AppendBatch, AppendSummary, Appender, IngestOptions, IngestProgress, IngestSummary, Notice, ingest};
-pub use lake::{CORRELATIONS_DIR, EVENTS_TABLE, Lake, SINKS_DIR};
+pub use lake::{LIVE_DIR, EVENTS_TABLE, Lake, SINKS_DIR};
 pub use router::{OneTable, RawEvents, Router};

@@ -48,7 +48,7 @@ impl Alert {
 /// A hash of the rule's id and the stored document's index and id; for an event without
 /// them, of its host, channel, record id and time; for a correlation, of its group, time
 /// and the newest event behind it.
-fn detection_id(rule_id: &str, detection: &Detection) -> String {
+pub(crate) fn detection_id(rule_id: &str, detection: &Detection) -> String {
     let mut hasher = blake3::Hasher::new();
     if let Some(correlated) = &detection.correlation {
         for (name, value) in &correlated.group {

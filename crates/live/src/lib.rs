@@ -6,6 +6,7 @@
 
 mod alert;
 mod detect;
+pub mod retro;
 pub mod rules;
 pub mod sinks;
 mod windows;

@@ -1,6 +1,6 @@
 //! The standing correlations' open windows, saved with each commit: before a fold is
-//! committed, windows changed by it are written (and synced) to
-//! `correlations/<n>.json` in the lake, and the commit records `n`; a restart reads the
+//! committed, windows changed by it are written (and synced) to `live/windows/<n>.json` in
+//! the lake, and the commit records `n`; a restart reads the
 //! windows of the last commit, so a half-open window is not forgotten, and a commit that
 //! fails puts the windows back as that commit left them.
 

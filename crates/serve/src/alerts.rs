@@ -40,7 +40,9 @@ pub async fn stream(State(state): State<Arc<AppState>>) -> Response {
     Sse::new(events.take_until(until_stopped)).keep_alive(KeepAlive::default()).into_response()
 }
 
-/// `GET /_hela/rules`: the rules standing (id, title, level, file) and the files refused.
+/// `GET /_hela/rules`: the rules standing (id, title, level, file, whether a correlation,
+/// and once run over the lake's history, its past detections and when the first was seen)
+/// and the files refused.
 pub async fn rules(State(state): State<Arc<AppState>>) -> Response {
     let Some(live) = &state.live else { return no_rules() };
     let book = live.rules();
@@ -49,7 +51,12 @@ pub async fn rules(State(state): State<Arc<AppState>>) -> Response {
         .iter()
         .flat_map(|engine| (0..engine.len()).map(|i| (engine.meta(i), i >= engine.rules().len())))
         .map(|(rule, correlation)| {
-            json!({"id": rule.id, "title": rule.title, "level": rule.level.as_str(), "path": rule.path, "correlation": correlation})
+            let mut entry = json!({"id": rule.id, "title": rule.title, "level": rule.level.as_str(), "path": rule.path, "correlation": correlation});
+            if let Some(found) = state.retro.as_ref().and_then(|r| r.found(&rule.id, &rule.title)) {
+                entry["past_detections"] = json!(found.detections);
+                entry["first_seen"] = json!(found.first_seen);
+            }
+            entry
         })
         .collect();
     let refused: Vec<_> = book.rejected.iter().map(|r| json!({"path": r.path, "title": r.title, "reason": r.reason})).collect();

@@ -9,7 +9,8 @@
 //! - Topics of a Kafka broker can be consumed into the lake, exactly once each record
 //!   ([`hela_stream::kafka`]).
 //! - Sigma rules can stand on the server: each batch is run through them before it is
-//!   committed, and their detections are stored with it and delivered ([`hela_live`]).
+//!   committed, and their detections are stored with it and delivered ([`hela_live`]); a
+//!   rule new to the lake is also run once over its history ([`retro`]).
 //! - On loopback no credentials are needed; any other address needs API keys ([`auth`])
 //!   and TLS ([`tls`]).
 
@@ -24,6 +25,7 @@ mod lake_ids;
 pub mod metrics;
 mod priority;
 pub mod query;
+mod retro;
 pub mod server;
 pub mod store;
 pub mod tls;
@@ -147,6 +149,13 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
     let store = store::Store::open(&lake, options.router.clone(), options.store.clone(), metrics.clone(), live.clone(), on_commit)
         .inspect_err(|_| stop_live(&live))?;
     session.reload_lake()?;
+    let retro = match &live {
+        Some(live) => Some(
+            retro::RetroHunts::start(live.clone(), &lake, store.placer(), session.clone(), runtime.handle().clone())
+                .map_err(|e| ServeError::Io("cannot start the retro-hunts' thread".into(), e))?,
+        ),
+        None => None,
+    };
     let consumer = match options.kafka {
         Some(mut kafka) => {
             // The lake names the consumer: a server restarted on it is the same member.
@@ -165,6 +174,7 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
     let state = Arc::new(server::AppState {
         store,
         live: live.clone(),
+        retro: retro.clone(),
         stopped: stopped.clone(),
         session,
         metrics,
@@ -210,6 +220,9 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
     if let Some(consumer) = consumer {
         consumer.stop();
     }
+    if let Some(retro) = &retro {
+        retro.stop();
+    }
     state.store.stop();
     stop_live(&state.live);
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
@@ -228,7 +241,7 @@ fn start_live(options: LiveOptions, lake: &Lake, committed: u64) -> Result<Live,
     }
     sinks.cursors = lake.root().join(hela_lake::SINKS_DIR);
     let windows = alerts::checkpoint(lake, hela_live::WINDOWS_CHECKPOINT)?;
-    Ok(Live::start(rules, &sinks, committed, (lake.root().join(hela_lake::CORRELATIONS_DIR), windows))?)
+    Ok(Live::start(rules, &sinks, committed, (lake.root().join(hela_lake::LIVE_DIR).join("windows"), windows))?)
 }
 
 /// Delivers what the sinks hold and stops them.

@@ -51,6 +51,8 @@ pub struct AppState {
     pub cluster_uuid: String,
     /// The standing rules and their sinks, if any.
     pub live: Option<Arc<Live>>,
+    /// What the standing rules found in the lake's history.
+    pub retro: Option<Arc<crate::retro::RetroHunts>>,
     /// Becomes true when the server stops; long-lived responses end then.
     pub stopped: tokio::sync::watch::Receiver<bool>,
 }

@@ -94,6 +94,15 @@ struct Pending {
 struct Taken {
     entries: Vec<Entry>,
     consumed: Vec<Consumed>,
+    /// Records for named tables, with the positions they bring their streams to.
+    placed: Vec<Placed>,
+}
+
+/// Records the server made itself (a retro-hunt's detections), for named tables.
+#[derive(Default)]
+pub struct Placed {
+    pub records: Vec<(Arc<str>, Map<String, Value>)>,
+    pub checkpoints: Vec<(String, u64)>,
 }
 
 impl Pending {
@@ -110,7 +119,7 @@ impl Pending {
 
 impl Taken {
     fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.consumed.is_empty()
+        self.entries.is_empty() && self.consumed.is_empty() && self.placed.is_empty()
     }
 
     fn bytes(&self) -> usize {
@@ -121,6 +130,7 @@ impl Taken {
     fn extend(&mut self, newer: Taken) {
         self.entries.extend(newer.entries);
         self.consumed.extend(newer.consumed);
+        self.placed.extend(newer.placed);
     }
 }
 
@@ -261,6 +271,11 @@ impl Store {
         Err(error)
     }
 
+    /// The side of the store the server's own records go in by.
+    pub fn placer(&self) -> Placer {
+        Placer(self.shared.clone())
+    }
+
     /// The side of the store a Kafka consumer hands its batches to.
     pub fn intake(&self) -> Arc<dyn Intake> {
         Arc::new(ConsumerIntake(self.shared.clone()))
@@ -285,6 +300,30 @@ impl Store {
             }
             let _ = thread.join();
         }
+    }
+}
+
+/// The server's way to store records it made itself (a retro-hunt's detections).
+pub struct Placer(Arc<Shared>);
+
+impl Placer {
+    /// Stores `placed` with the next fold (not logged: what the server makes itself it can
+    /// make again).
+    pub fn place(&self, placed: Placed) -> Result<(), StoreError> {
+        let mut pending = self.0.pending.lock().expect("not poisoned");
+        if pending.stopping {
+            return Err(StoreError::Stopping);
+        }
+        pending.taken.placed.push(placed);
+        pending.arrived();
+        drop(pending);
+        self.0.wake.notify_all();
+        Ok(())
+    }
+
+    /// The position of stream `key` the lake's last commit records.
+    pub fn position(&self, key: &str) -> Option<u64> {
+        self.0.positions.lock().expect("not poisoned").get(key).copied()
     }
 }
 
@@ -453,6 +492,7 @@ fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) 
     }
     let mut checkpoints: Vec<(String, u64)> = last.map(|seq| (WAL_CHECKPOINT.to_string(), seq)).into_iter().collect();
     checkpoints.extend(taken.consumed.iter().flat_map(|c| c.positions.iter().cloned()));
+    checkpoints.extend(taken.placed.iter().flat_map(|p| p.checkpoints.iter().cloned()));
     let mut batch = AppendBatch { checkpoints, ..AppendBatch::default() };
     for item in stored {
         match item {
@@ -477,6 +517,8 @@ fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) 
     }
     let detections: Arc<str> = Arc::from(DETECTIONS_TABLE);
     batch.placed = alerts.iter().map(|alert| (detections.clone(), alert.document.clone())).collect();
+    let made = taken.placed.iter().map(|p| p.records.len() as u64).sum::<u64>();
+    batch.placed.extend(taken.placed.iter().flat_map(|p| p.records.iter().cloned()));
     let checkpoints = batch.checkpoints.clone();
     let staged = batch.checkpoints.iter().find(|(name, _)| name == WINDOWS_CHECKPOINT).map(|(_, n)| *n);
     match appender.append(batch) {
@@ -490,7 +532,7 @@ fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) 
             if let Some(live) = &shared.live {
                 live.deliver(alerts);
             }
-            metrics.documents_stored.fetch_add(summary.records_stored - detected, Ordering::Relaxed);
+            metrics.documents_stored.fetch_add(summary.records_stored - detected - made, Ordering::Relaxed);
             metrics.documents_quarantined.fetch_add(summary.records_quarantined, Ordering::Relaxed);
             metrics.bytes_stored.fetch_add(bytes as u64, Ordering::Relaxed);
             metrics.commits.record(started.elapsed());
