@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use hela_sigma::{Engine, Level, Meta, Rejected, load_rules};
+use hela_sigma::{Engine, Level, Meta, Rejected, ScheduledQuery, load_rules};
 
 /// The rules a hunt keeps of those it reads; an empty list keeps every value.
 #[derive(Debug, Clone, Default)]
@@ -31,7 +31,9 @@ impl Selection {
 pub struct LoadedRules {
     /// An engine over the rules and correlations kept; none when none was kept.
     pub engine: Option<Engine>,
-    /// Rules and correlations read and accepted, kept or not.
+    /// The scheduled queries kept (which only the server runs).
+    pub scheduled: Vec<ScheduledQuery>,
+    /// Rules, correlations and scheduled queries read and accepted, kept or not.
     pub loaded: usize,
     /// Rule files refused, with the reason.
     pub rejected: Vec<Rejected>,
@@ -41,9 +43,10 @@ pub struct LoadedRules {
 /// the correlations kept read).
 pub fn load(paths: &[PathBuf], selection: &Selection) -> LoadedRules {
     let mut set = load_rules(paths);
-    let loaded = set.rules.len() + set.correlations.len();
+    let loaded = set.rules.len() + set.correlations.len() + set.scheduled.len();
     let rejected = std::mem::take(&mut set.rejected);
+    let scheduled = std::mem::take(&mut set.scheduled).into_iter().filter(|q| selection.keeps(&q.meta)).collect();
     let (rules, correlations) = set.select(&|meta| selection.keeps(meta));
     let engine = (!rules.is_empty()).then(|| Engine::with_correlations(rules, correlations));
-    LoadedRules { engine, loaded, rejected }
+    LoadedRules { engine, scheduled, loaded, rejected }
 }

@@ -59,7 +59,7 @@ pub fn pending(book: &RuleBook, done: &BTreeSet<String>) -> Option<RetroHunt> {
     }
     let signatures = wanted.iter().map(|&i| signature(engine, i)).collect();
     let keys: HashSet<(String, String, &Path)> = wanted.iter().map(|&i| key(engine.meta(i))).collect();
-    let set = RuleSet { rules: engine.rules().to_vec(), correlations: engine.correlations().to_vec(), rejected: Vec::new() };
+    let set = RuleSet { rules: engine.rules().to_vec(), correlations: engine.correlations().to_vec(), ..RuleSet::default() };
     let (rules, correlations) = set.select(&|meta| keys.contains(&key(meta)));
     Some(RetroHunt { engine: Engine::with_correlations(rules, correlations), signatures })
 }

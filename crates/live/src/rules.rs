@@ -8,12 +8,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use hela_hunt::rules::{LoadedRules, Selection, load};
-use hela_sigma::{Engine, Rejected, rule_files};
+use hela_sigma::{Engine, Rejected, ScheduledQuery, rule_files};
 
 /// One loaded set of rules.
 pub struct RuleBook {
     /// The rules kept; none when no rule was kept.
     pub engine: Option<Engine>,
+    /// The scheduled queries kept.
+    pub scheduled: Vec<ScheduledQuery>,
     /// Rule files refused, with the reason.
     pub rejected: Vec<Rejected>,
     /// Files holding a rule that loaded.
@@ -22,13 +24,14 @@ pub struct RuleBook {
 
 impl RuleBook {
     fn new(loaded: LoadedRules) -> RuleBook {
-        let files = loaded.engine.iter().flat_map(|e| (0..e.len()).map(|i| e.meta(i).path.clone())).collect();
-        RuleBook { engine: loaded.engine, rejected: loaded.rejected, files }
+        let mut files: BTreeSet<PathBuf> = loaded.engine.iter().flat_map(|e| (0..e.len()).map(|i| e.meta(i).path.clone())).collect();
+        files.extend(loaded.scheduled.iter().map(|q| q.meta.path.clone()));
+        RuleBook { engine: loaded.engine, scheduled: loaded.scheduled, rejected: loaded.rejected, files }
     }
 
-    /// How many rules and correlations stand.
+    /// How many rules, correlations and scheduled queries stand.
     pub fn len(&self) -> usize {
-        self.engine.as_ref().map_or(0, |e| e.len())
+        self.engine.as_ref().map_or(0, |e| e.len()) + self.scheduled.len()
     }
 
     /// Whether no rule stands.

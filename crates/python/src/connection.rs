@@ -124,7 +124,7 @@ impl Connection {
         };
         let selection = Selection { min_level, status, tags };
         py.detach(|| {
-            let LoadedRules { engine, loaded, rejected } = load(&rules, &selection);
+            let LoadedRules { engine, scheduled, loaded, rejected } = load(&rules, &selection);
             let Some(engine) = engine else {
                 return Err(HelaError::new_err(format!(
                     "no rules to run: {} rule files were read from {}, none selected",
@@ -139,6 +139,9 @@ impl Connection {
                 Ok(())
             };
             let mut warn = |warning: String| warnings.push(warning);
+            if !scheduled.is_empty() {
+                warn(format!("{} scheduled SQL rules (`sql:`) left out: hela serve --rules runs them", scheduled.len()));
+            }
             match &paths {
                 Some(paths) => hunt_files(paths, &engine, true, &mut handle, &mut warn),
                 None => hunt_lake(self.lake.root(), &engine, true, &mut handle, &mut warn),

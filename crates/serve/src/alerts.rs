@@ -58,6 +58,15 @@ pub async fn rules(State(state): State<Arc<AppState>>) -> Response {
             }
             entry
         })
+        .chain(book.scheduled.iter().map(|query| {
+            let meta = &query.meta;
+            let last = state.scheduler.as_ref().and_then(|s| s.last_run(&meta.id, &meta.title));
+            json!({
+                "id": meta.id, "title": meta.title, "level": meta.level.as_str(), "path": meta.path,
+                "scheduled": {"every_seconds": query.every_ms / 1000, "lookback_seconds": query.lookback_ms / 1000},
+                "last_run": last.map(|r| json!({"at": r.at, "rows": r.rows, "raised": r.raised, "error": r.error})),
+            })
+        }))
         .collect();
     let refused: Vec<_> = book.rejected.iter().map(|r| json!({"path": r.path, "title": r.title, "reason": r.reason})).collect();
     axum::Json(json!({"standing": standing, "refused": refused})).into_response()

@@ -10,7 +10,8 @@
 //!   ([`hela_stream::kafka`]).
 //! - Sigma rules can stand on the server: each batch is run through them before it is
 //!   committed, and their detections are stored with it and delivered ([`hela_live`]); a
-//!   rule new to the lake is also run once over its history ([`retro`]).
+//!   rule new to the lake is also run once over its history ([`retro`]); scheduled SQL
+//!   queries run at their intervals over the recent events ([`scheduled`]).
 //! - On loopback no credentials are needed; any other address needs API keys ([`auth`])
 //!   and TLS ([`tls`]).
 
@@ -26,6 +27,7 @@ pub mod metrics;
 mod priority;
 pub mod query;
 mod retro;
+mod scheduled;
 pub mod server;
 pub mod store;
 pub mod tls;
@@ -149,12 +151,15 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
     let store = store::Store::open(&lake, options.router.clone(), options.store.clone(), metrics.clone(), live.clone(), on_commit)
         .inspect_err(|_| stop_live(&live))?;
     session.reload_lake()?;
-    let retro = match &live {
-        Some(live) => Some(
-            retro::RetroHunts::start(live.clone(), &lake, store.placer(), session.clone(), runtime.handle().clone())
-                .map_err(|e| ServeError::Io("cannot start the retro-hunts' thread".into(), e))?,
-        ),
-        None => None,
+    let (retro, scheduler) = match &live {
+        Some(live) => {
+            let thread_failed = |e| ServeError::Io("cannot start the standing rules' threads".into(), e);
+            let handle = runtime.handle().clone();
+            let retro = retro::RetroHunts::start(live.clone(), &lake, store.placer(), session.clone(), handle.clone()).map_err(thread_failed)?;
+            let scheduler = scheduled::Scheduler::start(live.clone(), store.placer(), session.clone(), handle).map_err(thread_failed)?;
+            (Some(retro), Some(scheduler))
+        }
+        None => (None, None),
     };
     let consumer = match options.kafka {
         Some(mut kafka) => {
@@ -175,6 +180,7 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
         store,
         live: live.clone(),
         retro: retro.clone(),
+        scheduler: scheduler.clone(),
         stopped: stopped.clone(),
         session,
         metrics,
@@ -223,6 +229,9 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
     if let Some(retro) = &retro {
         retro.stop();
     }
+    if let Some(scheduler) = &scheduler {
+        scheduler.stop();
+    }
     state.store.stop();
     stop_live(&state.live);
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
@@ -234,7 +243,8 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
 fn start_live(options: LiveOptions, lake: &Lake, committed: u64) -> Result<Live, ServeError> {
     let rules = StandingRules::load(options.rules, options.selection)?;
     let book = rules.current();
-    eprintln!("{} Sigma rules standing, {} rule files refused", book.len(), book.rejected.len());
+    let sigma = book.engine.as_ref().map_or(0, |e| e.len());
+    eprintln!("{sigma} Sigma rules and correlations standing, {} scheduled queries, {} rule files refused", book.scheduled.len(), book.rejected.len());
     let mut sinks = options.sinks;
     if sinks.undelivered.as_os_str().is_empty() {
         sinks.undelivered = lake.root().join("alerts-undelivered.jsonl");

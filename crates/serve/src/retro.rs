@@ -118,7 +118,7 @@ impl Watcher {
             let stored = documents.len();
             let number = self.placer.position(RETRO_CHECKPOINT).unwrap_or(0) + 1;
             let table: Arc<str> = Arc::from(DETECTIONS_TABLE);
-            let placed = Placed { records: documents.into_iter().map(|d| (table.clone(), d)).collect(), checkpoints: vec![(RETRO_CHECKPOINT.into(), number)] };
+            let placed = Placed { records: documents.into_iter().map(|d| (table.clone(), d)).collect(), checkpoints: vec![(RETRO_CHECKPOINT.into(), number)], ..Placed::default() };
             self.placer.place(placed)?;
             while self.placer.position(RETRO_CHECKPOINT).unwrap_or(0) < number {
                 if self.stopping() {

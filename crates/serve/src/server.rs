@@ -53,6 +53,8 @@ pub struct AppState {
     pub live: Option<Arc<Live>>,
     /// What the standing rules found in the lake's history.
     pub retro: Option<Arc<crate::retro::RetroHunts>>,
+    /// How the scheduled queries last ran.
+    pub scheduler: Option<Arc<crate::scheduled::Scheduler>>,
     /// Becomes true when the server stops; long-lived responses end then.
     pub stopped: tokio::sync::watch::Receiver<bool>,
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use hela_hunt::DETECTIONS_TABLE;
 use hela_lake::{AppendBatch, Appender, Lake, LakeError, Router};
-use hela_live::{Live, WINDOWS_CHECKPOINT};
+use hela_live::{Alert, Live, WINDOWS_CHECKPOINT};
 use hela_schema::BadRecord;
 use hela_source::Origin;
 use hela_stream::kafka::{Consumed, Intake, Stopping};
@@ -98,10 +98,13 @@ struct Taken {
     placed: Vec<Placed>,
 }
 
-/// Records the server made itself (a retro-hunt's detections), for named tables.
+/// Records the server made itself, for named tables (a retro-hunt's detections), and
+/// detections to be numbered, stored and delivered as the standing rules' are (a scheduled
+/// query's).
 #[derive(Default)]
 pub struct Placed {
     pub records: Vec<(Arc<str>, Map<String, Value>)>,
+    pub alerts: Vec<Map<String, Value>>,
     pub checkpoints: Vec<(String, u64)>,
 }
 
@@ -501,7 +504,13 @@ fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) 
         }
     }
     let numbered = shared.positions.lock().expect("not poisoned").get(DETECTIONS_CHECKPOINT).copied().unwrap_or(0);
-    let alerts = shared.live.as_ref().map(|live| live.detect(&batch.records, numbered + 1, since)).unwrap_or_default();
+    let mut alerts = shared.live.as_ref().map(|live| live.detect(&batch.records, numbered + 1, since)).unwrap_or_default();
+    let made_alerts = taken.placed.iter().flat_map(|p| p.alerts.iter().cloned());
+    for (document, seq) in made_alerts.zip(numbered + alerts.len() as u64 + 1..) {
+        let mut document = document;
+        document.insert("detection_seq".into(), Value::from(seq));
+        alerts.extend(Alert::stored(document).map(|alert| Alert { taken: since, ..alert }));
+    }
     if let Some(last) = alerts.last() {
         batch.checkpoints.push((DETECTIONS_CHECKPOINT.to_string(), last.seq));
     }

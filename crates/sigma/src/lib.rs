@@ -7,7 +7,8 @@
 //! `base64offset`, `utf16le`/`utf16be`/`wide`, `windash`, `cidr`, `exists`, `fieldref`,
 //! `lt`/`lte`/`gt`/`gte` and `cased`; conditions with `and`/`or`/`not`, parentheses and
 //! `1 of`/`all of` patterns or `them`; correlation rules and aggregations over detections in
-//! event time ([`correlation`]). Rules that need more (placeholders without values, regular
+//! event time ([`correlation`]); and hela's scheduled query rules ([`scheduled`]), read for
+//! the server to run. Rules that need more (placeholders without values, regular
 //! expressions Rust's engine lacks) are rejected with the reason.
 
 pub mod condition;
@@ -17,9 +18,11 @@ pub mod load;
 pub mod logsource;
 pub mod matcher;
 pub mod rule;
+pub mod scheduled;
 pub mod value;
 
 pub use eval::{Engine, Hit};
 pub use correlation::{Correlation, Correlator, Fired};
 pub use load::{Parsed, RuleSet, Rejected, load_rules, parse_rules, rule_files};
 pub use rule::{Level, Meta, Rule};
+pub use scheduled::ScheduledQuery;

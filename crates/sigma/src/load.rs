@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::correlation::{self, Correlation, Reference, Source};
 use crate::rule::{Meta, Rule};
+use crate::scheduled::ScheduledQuery;
 
 /// A rule that could not be used, and why.
 #[derive(Debug, Clone)]
@@ -17,11 +18,13 @@ pub struct Rejected {
     pub reason: String,
 }
 
-/// The rules read from some paths: detection rules, and correlations linked to them.
+/// The rules read from some paths: detection rules, correlations linked to them, and
+/// scheduled queries.
 #[derive(Debug, Default)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub correlations: Vec<Correlation>,
+    pub scheduled: Vec<ScheduledQuery>,
     pub rejected: Vec<Rejected>,
 }
 
@@ -30,6 +33,7 @@ pub struct RuleSet {
 pub enum Parsed {
     Rule(Rule),
     Correlation(Correlation),
+    Scheduled(ScheduledQuery),
 }
 
 impl RuleSet {
@@ -38,9 +42,11 @@ impl RuleSet {
     pub fn new(parsed: impl IntoIterator<Item = Result<Parsed, Rejected>>, mut rejected: Vec<Rejected>) -> RuleSet {
         let mut rules = Vec::new();
         let mut correlations = Vec::new();
+        let mut scheduled = Vec::new();
         for result in parsed {
             match result {
                 Ok(Parsed::Rule(rule)) => rules.push(rule),
+                Ok(Parsed::Scheduled(query)) => scheduled.push(query),
                 Ok(Parsed::Correlation(mut correlation)) => {
                     // An aggregation's correlation follows the rule of its document.
                     for input in &mut correlation.inputs {
@@ -55,12 +61,13 @@ impl RuleSet {
         }
         let (correlations, refused) = correlation::link(&mut rules, correlations);
         rejected.extend(refused);
-        RuleSet { rules, correlations, rejected }
+        RuleSet { rules, correlations, scheduled, rejected }
     }
 
     /// The rules and correlations `keep` keeps, with the rules and correlations those
     /// correlations read (kept to feed them, raising detections of their own only when kept
-    /// and no correlation reading them says otherwise with `generate: false`).
+    /// and no correlation reading them says otherwise with `generate: false`). Scheduled
+    /// queries are left out: take them first.
     pub fn select(self, keep: &dyn Fn(&Meta) -> bool) -> (Vec<Rule>, Vec<Correlation>) {
         let RuleSet { rules, correlations, .. } = self;
         let mut needed_rules: Vec<bool> = rules.iter().map(|r| keep(&r.meta)).collect();
@@ -213,6 +220,10 @@ pub fn parse_rules(text: &str, path: &Path) -> Vec<Result<Parsed, (Option<String
             continue;
         }
         let title = value.get("title").and_then(|t| t.as_str()).map(str::to_string);
+        if value.get("sql").is_some() {
+            out.push(ScheduledQuery::from_yaml(&value, path).map(Parsed::Scheduled).map_err(|reason| (title, reason)));
+            continue;
+        }
         if value.get("correlation").is_some() {
             out.push(correlation::parse(&value, path).map(Parsed::Correlation).map_err(|reason| (title, reason)));
             continue;

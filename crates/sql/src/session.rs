@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use datafusion::catalog::TableProvider;
-use datafusion::common::TableReference;
+use datafusion::catalog::{SchemaProvider, TableProvider};
+use datafusion::common::{Column, TableReference};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
 use datafusion::catalog::{CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::ast;
@@ -142,6 +142,22 @@ impl Session {
     pub fn register_batches(&self, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(), SqlError> {
         let table = MemTable::try_new(schema, vec![batches]).map_err(|e| SqlError::Table { name: name.to_string(), message: e.to_string() })?;
         self.register(name, Arc::new(table))
+    }
+
+    /// Hides the rows of every lake table with a text column `column` whose value is not in
+    /// `[start, end)`: a scheduled query's window over the events' times (ISO 8601 times in
+    /// UTC, `...Z`, compare as text in time order).
+    pub async fn within(&self, column: &str, start: &str, end: &str) -> Result<(), SqlError> {
+        for name in self.lake_schema.table_names() {
+            let provider = self.ctx.table_provider(TableReference::bare(name.as_str())).await?;
+            if provider.schema().field_with_name(column).is_err() {
+                continue;
+            }
+            let time = || Expr::Column(Column::new_unqualified(column));
+            let frame = self.ctx.read_table(provider)?.filter(time().gt_eq(lit(start)).and(time().lt(lit(end))))?;
+            self.register(&name, frame.into_view())?;
+        }
+        Ok(())
     }
 
     fn register(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<(), SqlError> {

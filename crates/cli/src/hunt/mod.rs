@@ -17,7 +17,7 @@ use report::{Summary, Writer};
 pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let selection = args.selection.selection();
-    let LoadedRules { engine, loaded, rejected } = load(&args.sigma, &selection);
+    let LoadedRules { engine, scheduled, loaded, rejected } = load(&args.sigma, &selection);
     if args.list_rejected {
         for r in &rejected {
             let title = r.title.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
@@ -31,6 +31,9 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
             if rejected.is_empty() || args.list_rejected { String::new() } else { format!(" ({}; see --list-rejected)", report::reasons(&rejected)) },
             engine.as_ref().map_or(0, |e| e.len())
         );
+    }
+    if !scheduled.is_empty() && !args.quiet {
+        eprintln!("{} scheduled SQL rules (`sql:`) left out: hela serve --rules runs them", scheduled.len());
     }
     let Some(engine) = engine else {
         anyhow::bail!("no rules to run: {} rule files were read from {}", loaded + rejected.len(), display(&args.sigma));
