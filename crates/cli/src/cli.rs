@@ -280,12 +280,18 @@ impl RuleSelectionArgs {
 /// rule only looks at the events its logsource names (process_creation: Sysmon 1 and
 /// Security 4688, with 4688's field names mapped).
 ///
+/// Correlation rules (event_count, value_count, temporal, temporal_ordered, value_sum,
+/// value_avg, value_percentile, value_median) and `| count() by` aggregations run over the
+/// detections of the rules they reference, in event time, after every event is read; the
+/// referenced rules raise nothing of their own unless the correlation says `generate: true`.
+///
 /// Without PATHs, the lake's `events` table is hunted.
 ///
 /// Examples:
 ///   hela hunt --sigma sigma/rules/windows Logs/
 ///   hela hunt --sigma sigma/rules --min-level high --format jsonl Security.evtx > hits.jsonl
 ///   hela hunt --sigma sigma/rules --lake cases/apt29 --save
+///   hela hunt --sigma examples/correlations sample.json
 ///   hela sql --lake cases/apt29 "SELECT rule_title, count(*) FROM detections GROUP BY 1"
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
@@ -418,7 +424,12 @@ pub enum SampleShape {
 /// GET /_hela/alerts (server-sent events). Each alert has a `detection_id`, the same for
 /// the same rule on the same document, so a receiver can drop one delivered again. Rule
 /// files are reloaded when they change and on SIGHUP; a reload that breaks a rule that
-/// loaded before is refused and the rules standing stay.
+/// loaded before is refused and the rules standing stay. Correlations stand too, their
+/// open windows saved with each commit. A rule new to the lake is run once over the events
+/// it holds (a retro-hunt: its past detections are stored marked `retro_hunt`, and GET
+/// /_hela/rules shows them). A rule file with `sql`, `every` and `lookback` is a scheduled
+/// query: its Spark SQL runs every `every` over the last `lookback` of events, each new row
+/// a detection.
 ///
 /// On loopback (the default) no credentials are needed. With --auth FILE every request
 /// needs an API key (made with `hela apikey add`). Any other address is refused unless
@@ -488,7 +499,8 @@ pub struct ServeArgs {
     /// The Kafka consumer group; hela servers of one group share the topics' partitions.
     #[arg(long, default_value = "hela", value_name = "GROUP")]
     pub group: String,
-    /// Sigma rule files or directories to stand: every event stored is run through them.
+    /// Sigma rule files or directories to stand (Sigma rules, correlations and scheduled
+    /// queries): every event stored is run through them.
     #[arg(long, value_name = "RULES")]
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
