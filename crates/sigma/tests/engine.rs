@@ -23,7 +23,7 @@ fn batch(columns: &[(&str, Vec<Option<&str>>)], event_ids: &[i64]) -> RecordBatc
 fn rule(yaml: &str) -> Rule {
     match parse_rules(yaml, Path::new("test.yml")).pop().unwrap() {
         Ok(Parsed::Rule(rule)) => rule,
-        Ok(Parsed::Correlation(_)) => panic!("a correlation"),
+        Ok(other) => panic!("not a detection rule: {other:?}"),
         Err((_, reason)) => panic!("{reason}"),
     }
 }
