@@ -41,7 +41,14 @@ impl RetroHunts {
     pub fn start(live: Arc<Live>, lake: &Lake, placer: Placer, session: Arc<Session>, runtime: tokio::runtime::Handle) -> std::io::Result<Arc<RetroHunts>> {
         let hunts = Arc::new(RetroHunts { found: Mutex::new(BTreeMap::new()), stop: AtomicBool::new(false) });
         let watcher = Watcher { hunts: hunts.clone(), live, root: lake.root().to_path_buf(), placer, session, runtime };
-        std::thread::Builder::new().name("hela-retro".into()).spawn(move || watcher.watch())?;
+        // On a lake with no events yet, the rules standing now have no history to run
+        // over: they are remembered before any event can arrive.
+        let book = watcher.live.rules();
+        let looked_at = match Lake::new(&watcher.root).catalog() {
+            Ok(catalog) if !catalog.tables.contains_key(EVENTS_TABLE) => watcher.hunt(&book).is_ok().then_some(book),
+            _ => None,
+        };
+        std::thread::Builder::new().name("hela-retro".into()).spawn(move || watcher.watch(looked_at))?;
         Ok(hunts)
     }
 
@@ -66,9 +73,9 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn watch(self) {
+    /// Looks at the standing rules until stopped (`looked_at`: the rules already seen to).
+    fn watch(self, mut looked_at: Option<Arc<RuleBook>>) {
         crate::priority::lower_this_thread();
-        let mut looked_at: Option<Arc<RuleBook>> = None;
         while !self.stopping() {
             let book = self.live.rules();
             if !looked_at.as_ref().is_some_and(|b| Arc::ptr_eq(b, &book)) {
@@ -127,8 +134,8 @@ impl Watcher {
                 std::thread::sleep(Duration::from_millis(20));
             }
             self.report(&hunt, &found, stored);
-        } else {
-            eprintln!("retro-hunt: {} rules stand on a lake with no raw `events` to hunt", hunt.signatures.len());
+        } else if catalog.tables.contains_key(EVENTS_TABLE) {
+            eprintln!("retro-hunt: {} rules not run over the lake's history: its events are not in the raw schema", hunt.signatures.len());
         }
         done.extend(hunt.signatures.iter().cloned());
         write_done(&marker, &done)?;
