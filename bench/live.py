@@ -258,8 +258,11 @@ def main():
     tail = threading.Thread(target=tail_alerts, args=(alerts_file, seen, stop), daemon=True)
     tail.start()
     acked = {}
+    commits_before = live.metric('hela_commit_seconds_sum'), live.metric('hela_commit_seconds_count')
     broker.produce(lines, rate=args.rate, acked=acked)
     live.wait_stored(2 * count)
+    commit_seconds = live.metric('hela_commit_seconds_sum') - commits_before[0]
+    commits = live.metric('hela_commit_seconds_count') - commits_before[1]
     deadline = time.monotonic() + 30
     while len(seen) < before + live_result['detections'] and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -282,6 +285,8 @@ def main():
         'latency_alerts': len(latencies),
         'latency_p50_ms': round(1000 * statistics.median(latencies), 1) if latencies else None,
         'latency_p99_ms': round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1) if latencies else None,
+        'latency_phase_commits': int(commits),
+        'latency_phase_commit_mean_ms': round(1000 * commit_seconds / commits, 1) if commits else None,
         'rsigma_events_per_s': round(rsigma['events_per_s']),
         'rsigma_matches': int(rsigma['matches']),
         'rsigma_peak_rss_mb': round(rsigma['peak_rss_mb']),

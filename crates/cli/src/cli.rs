@@ -485,9 +485,9 @@ pub struct ServeArgs {
     /// Memory all queries together may hold (sorts and joins spill to disk past it).
     #[arg(long, default_value_t = 2048, value_name = "MIB")]
     pub query_memory: usize,
-    /// How often acknowledged documents are committed to the lake (they are queryable from
-    /// then on).
-    #[arg(long, default_value_t = 500, value_name = "MILLISECONDS")]
+    /// How often acknowledged documents are committed to the lake (they are queryable, and
+    /// their alerts delivered, from then on).
+    #[arg(long, default_value_t = 250, value_name = "MILLISECONDS")]
     pub commit_interval: u64,
     /// Kafka brokers, HOST:PORT[,HOST:PORT...], to consume --topic from and write
     /// --alerts-topic to.

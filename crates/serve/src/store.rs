@@ -50,7 +50,7 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
-            fold_interval: Duration::from_millis(500),
+            fold_interval: Duration::from_millis(250),
             fold_bytes: 32 << 20,
             max_pending_bytes: 256 << 20,
             remembered_ids: 4_000_000,

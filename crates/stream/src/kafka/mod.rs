@@ -45,7 +45,7 @@ impl KafkaOptions {
             instance: None,
             batch_messages: 20_000,
             batch_bytes: 16 << 20,
-            batch_wait: Duration::from_millis(200),
+            batch_wait: Duration::from_millis(50),
         }
     }
 }
