@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use hela_hunt::{Correlations, Detection};
 
@@ -30,13 +31,18 @@ struct State {
     committed: u64,
     /// Whether the windows changed since.
     dirty: bool,
+    /// When what the correlations had to leave out was last reported.
+    reported: Option<Instant>,
 }
+
+/// How often what the correlations leave out (late, untimed, dropped) is reported.
+const REPORT_EVERY: Duration = Duration::from_secs(60);
 
 impl Windows {
     /// The windows saved in `dir` as file `committed` (none when 0), for the rules of
     /// `book`.
     pub fn open(dir: PathBuf, committed: u64, book: &Arc<RuleBook>) -> std::io::Result<Windows> {
-        let windows = Windows { dir, state: Mutex::new(State { book: None, correlations: None, committed, dirty: false }) };
+        let windows = Windows { dir, state: Mutex::new(State { book: None, correlations: None, committed, dirty: false, reported: None }) };
         windows.state.lock().expect("not poisoned").follow(book, &windows.dir)?;
         Ok(windows)
     }
@@ -55,9 +61,15 @@ impl Windows {
         }
         let (Some(engine), Some(correlations)) = (book.engine.as_ref(), state.correlations.as_mut()) else { return detections };
         let mut out = correlations.take(detections, engine);
-        if correlations.queued() > 0 {
+        let changed = correlations.queued() > 0;
+        if changed {
             out.extend(correlations.run(engine, true));
-            state.dirty = true;
+        }
+        let notes = correlations.notes();
+        state.dirty |= changed;
+        if !notes.is_empty() && state.reported.is_none_or(|at| at.elapsed() >= REPORT_EVERY) {
+            notes.iter().for_each(|note| eprintln!("warning: correlations since start: {note}"));
+            state.reported = Some(Instant::now());
         }
         out
     }
