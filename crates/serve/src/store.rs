@@ -541,7 +541,7 @@ fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) 
             if let Some(live) = &shared.live {
                 live.deliver(alerts);
             }
-            metrics.documents_stored.fetch_add(summary.records_stored - detected - made, Ordering::Relaxed);
+            metrics.documents_stored.fetch_add(summary.records_stored.saturating_sub(detected + made), Ordering::Relaxed);
             metrics.documents_quarantined.fetch_add(summary.records_quarantined, Ordering::Relaxed);
             metrics.bytes_stored.fetch_add(bytes as u64, Ordering::Relaxed);
             metrics.commits.record(started.elapsed());
