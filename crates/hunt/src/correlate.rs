@@ -64,7 +64,7 @@ impl Correlations {
                     None => self.untimed += 1,
                 }
             }
-            if engine.rules()[detection.rule].standalone {
+            if engine.standalone(detection.rule) {
                 own.push(detection);
             }
         }

@@ -204,7 +204,7 @@ pub fn to_json(detection: &Detection, engine: &Engine) -> Value {
 /// A correlation's detection: its type, group, measured value, window and the detections
 /// behind it.
 fn correlation_json(rule: usize, correlated: &Correlated, engine: &Engine) -> Value {
-    let correlation = &engine.correlations()[rule - engine.rules().len()];
+    let correlation = engine.correlation_at(rule).expect("a correlation's detection");
     let group: Map<String, Value> = correlated.group.iter().map(|(k, v)| (k.clone(), v.as_deref().map_or(Value::Null, Value::from))).collect();
     json!({
         "type": correlation.kind.as_str(),

@@ -38,9 +38,9 @@ pub struct Found {
 /// The signature of the `index`th rule or correlation of `engine`: a hash of its whole
 /// definition.
 pub fn signature(engine: &Engine, index: usize) -> String {
-    let definition = match engine.rules().get(index) {
-        Some(rule) => format!("{rule:?}"),
-        None => format!("{:?}", engine.correlations()[index - engine.rules().len()]),
+    let definition = match engine.correlation_at(index) {
+        Some(correlation) => format!("{correlation:?}"),
+        None => format!("{:?}", engine.rules()[index]),
     };
     blake3::hash(definition.as_bytes()).to_hex()[..32].to_string()
 }
@@ -49,15 +49,14 @@ pub fn signature(engine: &Engine, index: usize) -> String {
 /// `done`; none when every one was run over the history.
 pub fn pending(book: &RuleBook, done: &BTreeSet<String>) -> Option<RetroHunt> {
     let engine = book.engine.as_ref()?;
-    let standalone = |i: usize| match engine.rules().get(i) {
-        Some(rule) => rule.standalone,
-        None => engine.correlations()[i - engine.rules().len()].standalone,
-    };
-    let wanted: Vec<usize> = (0..engine.len()).filter(|&i| standalone(i) && !done.contains(&signature(engine, i))).collect();
+    let (wanted, signatures): (Vec<usize>, Vec<String>) = (0..engine.len())
+        .filter(|&i| engine.standalone(i))
+        .map(|i| (i, signature(engine, i)))
+        .filter(|(_, signature)| !done.contains(signature))
+        .unzip();
     if wanted.is_empty() {
         return None;
     }
-    let signatures = wanted.iter().map(|&i| signature(engine, i)).collect();
     let keys: HashSet<(String, String, &Path)> = wanted.iter().map(|&i| key(engine.meta(i))).collect();
     let set = RuleSet { rules: engine.rules().to_vec(), correlations: engine.correlations().to_vec(), ..RuleSet::default() };
     let (rules, correlations) = set.select(&|meta| keys.contains(&key(meta)));
@@ -98,11 +97,8 @@ impl RetroHunt {
     /// What was found per rule run, in the rules' order.
     pub fn report(&self, detections: &[Detection]) -> Vec<Found> {
         let engine = &self.engine;
-        let standalone = (0..engine.len()).filter(|&i| match engine.rules().get(i) {
-            Some(rule) => rule.standalone,
-            None => engine.correlations()[i - engine.rules().len()].standalone,
-        });
-        standalone
+        (0..engine.len())
+            .filter(|&i| engine.standalone(i))
             .map(|i| {
                 let mine = detections.iter().filter(|d| d.rule == i);
                 let earliest = mine.clone().filter_map(|d| Some((hela_hunt::event_time(d.timestamp.as_deref()?)?, d.timestamp.clone()))).min();

@@ -91,6 +91,20 @@ impl Engine {
         }
     }
 
+    /// The correlation [`Engine::meta`] numbers `index`; none for a detection rule.
+    pub fn correlation_at(&self, index: usize) -> Option<&Correlation> {
+        index.checked_sub(self.rules.len()).map(|c| &self.correlations[c])
+    }
+
+    /// Whether the `index`th rule or correlation (as [`Engine::meta`] numbers them) raises
+    /// detections of its own.
+    pub fn standalone(&self, index: usize) -> bool {
+        match self.correlation_at(index) {
+            Some(correlation) => correlation.standalone,
+            None => self.rules[index].standalone,
+        }
+    }
+
     /// The place [`Engine::meta`] gives the `correlation`th correlation.
     pub fn correlation_index(&self, correlation: usize) -> usize {
         self.rules.len() + correlation

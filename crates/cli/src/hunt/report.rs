@@ -30,8 +30,8 @@ fn text_cells(detection: &Detection, engine: &Engine) -> [String; 10] {
     let rule = engine.meta(detection.rule);
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut fields: Vec<String> = detection.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    if let Some(correlated) = &detection.correlation {
-        let kind = engine.correlations()[detection.rule - engine.rules().len()].kind.as_str();
+    if let (Some(correlated), Some(correlation)) = (&detection.correlation, engine.correlation_at(detection.rule)) {
+        let kind = correlation.kind.as_str();
         fields.push(format!("{kind}={}", correlated.value));
     }
     [
