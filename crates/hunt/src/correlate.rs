@@ -178,8 +178,8 @@ pub fn event_time(text: &str) -> Option<i64> {
         .map(|time| time.and_utc().timestamp_millis())
 }
 
-/// A time in milliseconds as RFC 3339 in UTC.
-fn time_text(ms: i64) -> String {
+/// A time in milliseconds since 1970 as RFC 3339 in UTC, to the millisecond.
+pub fn time_text(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_else(|| ms.to_string())

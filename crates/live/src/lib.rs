@@ -72,7 +72,7 @@ impl Live {
         let Some(engine) = &book.engine else { return Vec::new() };
         let found = detect::detections(engine, records, &|warning| eprintln!("warning: {warning}"));
         let found = self.windows.run(&book, found);
-        let detected_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let detected_at = hela_hunt::time_text(chrono::Utc::now().timestamp_millis());
         found.iter().zip(first_seq..).map(|(d, seq)| Alert::new(d, engine, seq, &detected_at, taken)).collect()
     }
 

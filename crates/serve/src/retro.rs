@@ -116,7 +116,7 @@ impl Watcher {
         if huntable {
             let found = hunt.run(&self.root, &mut |w| eprintln!("warning: retro-hunt: {w}"))?;
             let known = self.stored_ids(&hunt)?;
-            let detected_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let detected_at = hela_hunt::time_text(chrono::Utc::now().timestamp_millis());
             let documents: Vec<_> = hunt
                 .documents(&found, &detected_at)
                 .into_iter()

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arrow::json::LineDelimitedWriter;
-use hela_hunt::DETECTIONS_TABLE;
+use hela_hunt::{DETECTIONS_TABLE, time_text};
 use hela_live::Live;
 use hela_sigma::ScheduledQuery;
 use hela_sql::Session;
@@ -225,8 +225,4 @@ fn document(query: &ScheduledQuery, row: Map<String, Value>, id: String, start: 
         Value::Object(map) => map,
         _ => unreachable!("a JSON object literal"),
     }
-}
-
-fn time_text(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
 }
