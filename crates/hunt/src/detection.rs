@@ -108,7 +108,7 @@ fn detections(
         return Ok(Vec::new());
     }
     let cells = Cells::new(view);
-    let events = if with_event { Some(rows_as_json(batch, hits)?) } else { None };
+    let events = if with_event { Some(hit_rows_as_json(batch, hits)?) } else { None };
     Ok(hits
         .iter()
         .enumerate()
@@ -160,17 +160,21 @@ impl<'a> Cells<'a> {
 }
 
 /// The hit rows of a batch as JSON objects, nulls left out.
-fn rows_as_json(batch: &RecordBatch, hits: &[Hit]) -> anyhow::Result<Vec<Map<String, Value>>> {
+fn hit_rows_as_json(batch: &RecordBatch, hits: &[Hit]) -> anyhow::Result<Vec<Map<String, Value>>> {
     let indices = arrow::array::UInt32Array::from_iter_values(hits.iter().map(|h| h.row as u32));
-    let rows = arrow::compute::take_record_batch(batch, &indices)?;
+    rows_as_json(&[arrow::compute::take_record_batch(batch, &indices)?])
+}
+
+/// Every row of `batches` as a JSON object, nulls left out.
+pub fn rows_as_json(batches: &[RecordBatch]) -> anyhow::Result<Vec<Map<String, Value>>> {
     let mut buffer = Vec::new();
     let mut writer = LineDelimitedWriter::new(&mut buffer);
-    writer.write(&rows)?;
+    writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
     writer.finish()?;
     buffer
         .split(|b| *b == b'\n')
         .filter(|line| !line.is_empty())
-        .map(|line| serde_json::from_slice(line).context("an event did not render as JSON"))
+        .map(|line| serde_json::from_slice(line).context("a row did not render as JSON"))
         .collect()
 }
 

@@ -2,12 +2,13 @@
 //! they are delivered (for the web UI and `curl -N`); `GET /_hela/rules` lists the rules
 //! standing and the rule files refused.
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use arrow::json::LineDelimitedWriter;
+use arrow::array::AsArray;
 use axum::extract::State;
-use hela_hunt::DETECTIONS_TABLE;
+use hela_hunt::{DETECTIONS_TABLE, rows_as_json};
 use hela_lake::Lake;
 use hela_live::{Alert, Live};
 use hela_sql::Session;
@@ -76,6 +77,24 @@ fn no_rules() -> Response {
     error(StatusCode::NOT_FOUND, "no_rules_exception", "no rules stand on this server; start it with --rules DIR")
 }
 
+/// The `detection_id`s of the detections the lake holds that `condition` (over the
+/// `detections` table's columns) selects.
+pub fn stored_detection_ids(session: &Session, runtime: &tokio::runtime::Handle, condition: &str) -> anyhow::Result<HashSet<String>> {
+    let sql = format!("SELECT detection_id FROM {DETECTIONS_TABLE} WHERE {condition}");
+    let batches = runtime.block_on(async { session.run(&sql).await?.collect().await.map_err(hela_sql::SqlError::from) })?;
+    let mut ids = HashSet::new();
+    for batch in batches {
+        let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
+        ids.extend(column.as_string::<i32>().iter().flatten().map(str::to_string));
+    }
+    Ok(ids)
+}
+
+/// `text` as a SQL string literal.
+pub fn sql_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// The number of the last detection the lake holds.
 pub fn committed(lake: &Lake) -> Result<u64, ServeError> {
     checkpoint(lake, DETECTIONS_CHECKPOINT)
@@ -102,16 +121,7 @@ pub async fn redeliver(live: &Live, session: &Session, committed: u64) -> Result
     let sql = format!("SELECT * FROM {DETECTIONS_TABLE} WHERE detection_seq > {delivered} ORDER BY detection_seq");
     let frame = session.run(&sql).await.map_err(|e| failed(&e))?;
     let batches = frame.collect().await.map_err(|e| failed(&e))?;
-    let mut lines = Vec::new();
-    let mut writer = LineDelimitedWriter::new(&mut lines);
-    writer.write_batches(&batches.iter().collect::<Vec<_>>()).map_err(|e| failed(&e))?;
-    writer.finish().map_err(|e| failed(&e))?;
-    let alerts: Vec<Alert> = lines
-        .split(|b| *b == b'\n')
-        .filter(|line| !line.is_empty())
-        .filter_map(|line| serde_json::from_slice(line).ok())
-        .filter_map(Alert::stored)
-        .collect();
+    let alerts: Vec<Alert> = rows_as_json(&batches).map_err(|e| failed(&e))?.into_iter().filter_map(Alert::stored).collect();
     live.redeliver(alerts);
     Ok(())
 }

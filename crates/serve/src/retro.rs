@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arrow::array::{Array, AsArray};
 use hela_hunt::DETECTIONS_TABLE;
 use hela_lake::{EVENTS_TABLE, Lake, RawEvents, Router};
 use hela_live::Live;
@@ -19,6 +18,7 @@ use hela_live::retro::{Found, RetroHunt, pending};
 use hela_live::rules::RuleBook;
 use hela_sql::Session;
 
+use crate::alerts::{sql_text, stored_detection_ids};
 use crate::store::{Placed, Placer};
 
 /// The catalog checkpoint counting the retro-hunts stored.
@@ -147,16 +147,8 @@ impl Watcher {
         if !Lake::new(&self.root).catalog()?.tables.contains_key(DETECTIONS_TABLE) {
             return Ok(HashSet::new());
         }
-        let ids: Vec<String> = (0..hunt.engine.len()).map(|i| format!("'{}'", hunt.engine.meta(i).id.replace('\'', "''"))).collect();
-        let sql = format!("SELECT detection_id FROM {DETECTIONS_TABLE} WHERE rule_id IN ({})", ids.join(", "));
-        let batches = self.runtime.block_on(async { self.session.run(&sql).await?.collect().await.map_err(hela_sql::SqlError::from) })?;
-        let mut known = HashSet::new();
-        for batch in batches {
-            let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
-            let text = column.as_string::<i32>();
-            known.extend((0..text.len()).filter(|&i| text.is_valid(i)).map(|i| text.value(i).to_string()));
-        }
-        Ok(known)
+        let ids: Vec<String> = (0..hunt.engine.len()).map(|i| sql_text(&hunt.engine.meta(i).id)).collect();
+        stored_detection_ids(&self.session, &self.runtime, &format!("rule_id IN ({})", ids.join(", ")))
     }
 
     fn report(&self, hunt: &RetroHunt, found: &[hela_hunt::Detection], stored: usize) {

@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arrow::json::LineDelimitedWriter;
-use hela_hunt::{DETECTIONS_TABLE, time_text};
+use hela_hunt::{rows_as_json, time_text};
 use hela_live::Live;
 use hela_sigma::ScheduledQuery;
 use hela_sql::Session;
 use serde_json::{Map, Value, json};
 
+use crate::alerts::{sql_text, stored_detection_ids};
 use crate::store::{Placed, Placer};
 
 /// The column a query's window is on.
@@ -157,40 +157,21 @@ impl Runner {
             let frame = session.run(&query.sql).await?.limit(0, Some(MAX_ROWS + 1))?;
             Ok::<_, hela_sql::SqlError>(frame.collect().await?)
         });
-        let batches = batches.map_err(|e| e.to_string())?;
-        let mut lines = Vec::new();
-        let mut writer = LineDelimitedWriter::new(&mut lines);
-        writer.write_batches(&batches.iter().collect::<Vec<_>>()).map_err(|e| e.to_string())?;
-        writer.finish().map_err(|e| e.to_string())?;
-        lines
-            .split(|b| *b == b'\n')
-            .filter(|line| !line.is_empty())
-            .map(|line| serde_json::from_slice(line).map_err(|e| e.to_string()))
-            .collect()
+        rows_as_json(&batches.map_err(|e| e.to_string())?).map_err(|e| e.to_string())
     }
 
     /// The rows of `query` raised within its lookback before `now`, by id, read back from
     /// the `detections` table so that a restart does not raise them again.
     fn raised_before(&self, query: &ScheduledQuery, now: i64) -> HashMap<String, i64> {
-        let since = time_text(now - query.lookback_ms);
-        let quote = |text: &str| text.replace('\'', "''");
-        let sql = format!(
-            "SELECT detection_id FROM {DETECTIONS_TABLE} WHERE rule_id = '{}' AND rule_title = '{}' AND detected_at >= '{since}'",
-            quote(&query.meta.id),
-            quote(&query.meta.title)
+        let condition = format!(
+            "rule_id = {} AND rule_title = {} AND detected_at >= {}",
+            sql_text(&query.meta.id),
+            sql_text(&query.meta.title),
+            sql_text(&time_text(now - query.lookback_ms))
         );
-        let session = self.session.fork();
-        let found = self.runtime.block_on(async {
-            let frame = session.run(&sql).await?;
-            Ok::<_, hela_sql::SqlError>(frame.collect().await?)
-        });
-        let mut seen = HashMap::new();
-        for batch in found.unwrap_or_default() {
-            let Ok(ids) = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8) else { continue };
-            let ids = arrow::array::AsArray::as_string::<i32>(&ids);
-            seen.extend(ids.iter().flatten().map(|id| (id.to_string(), now)));
-        }
-        seen
+        // None raised yet when the lake has no detections table.
+        let raised = stored_detection_ids(&self.session.fork(), &self.runtime, &condition).unwrap_or_default();
+        raised.into_iter().map(|id| (id, now)).collect()
     }
 }
 
