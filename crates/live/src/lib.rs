@@ -6,6 +6,7 @@
 
 mod alert;
 mod detect;
+mod files;
 pub mod retro;
 pub mod rules;
 pub mod sinks;
@@ -21,6 +22,7 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
 pub use alert::Alert;
+pub use files::replace_file;
 pub use rules::{Reload, RuleBook, StandingRules};
 pub use sinks::{SinkError, SinkOptions, Sinks};
 pub use windows::{WINDOWS_CHECKPOINT, Windows};

@@ -180,12 +180,7 @@ fn read_done(path: &Path) -> anyhow::Result<BTreeSet<String>> {
 
 /// Writes the signatures of the rules run, replacing the file whole.
 fn write_done(path: &Path, done: &BTreeSet<String>) -> anyhow::Result<()> {
-    let dir = path.parent().expect("in the live directory");
-    std::fs::create_dir_all(dir)?;
-    let partial = path.with_extension("json.partial");
-    std::fs::write(&partial, serde_json::to_vec(done)?)?;
-    std::fs::File::open(&partial)?.sync_all()?;
-    std::fs::rename(&partial, path)?;
-    std::fs::File::open(dir)?.sync_all()?;
+    hela_live::replace_file(path, &serde_json::to_vec(done)?)?;
+    std::fs::File::open(path.parent().expect("in the live directory"))?.sync_all()?;
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! How far a sink has delivered: the number of the last alert it took, kept in a file
 //! so that a restarted server delivers what a crash kept from it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -46,14 +45,7 @@ impl Cursor {
 
 /// Replaces the file at `path` with `seq`, synced.
 fn write(path: &Path, seq: u64) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let partial = path.with_extension("partial");
-    let mut file = std::fs::File::create(&partial)?;
-    writeln!(file, "{seq}")?;
-    file.sync_data()?;
-    std::fs::rename(&partial, path)
+    crate::files::replace_file(path, format!("{seq}\n").as_bytes())
 }
 
 #[cfg(test)]
