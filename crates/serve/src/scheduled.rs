@@ -91,14 +91,14 @@ impl Runner {
         while !self.scheduler.stop.load(Ordering::Relaxed) {
             let book = self.live.rules();
             let now = chrono::Utc::now().timestamp_millis();
-            for query in &book.scheduled {
-                let signature = format!("{query:?}");
-                if !self.schedules.contains_key(&signature) {
+            let signatures: Vec<String> = book.scheduled.iter().map(|q| format!("{q:?}")).collect();
+            for (query, signature) in book.scheduled.iter().zip(&signatures) {
+                if !self.schedules.contains_key(signature) {
                     let seen = self.raised_before(query, now);
                     self.schedules.insert(signature.clone(), Schedule { due_ms: now, seen });
                 }
-                if self.schedules[&signature].due_ms <= now {
-                    let outcome = self.run_query(query, &signature, now);
+                if self.schedules[signature].due_ms <= now {
+                    let outcome = self.run_query(query, signature, now);
                     let mut runs = self.scheduler.runs.lock().expect("not poisoned");
                     let name = key(&query.meta.id, &query.meta.title);
                     // An error is reported when it starts, not at every run it lasts.
@@ -109,12 +109,11 @@ impl Runner {
                     }
                     runs.insert(name, outcome);
                     drop(runs);
-                    let schedule = self.schedules.get_mut(&signature).expect("made above");
+                    let schedule = self.schedules.get_mut(signature).expect("made above");
                     schedule.due_ms = now + query.every_ms;
                 }
             }
-            let standing: Vec<String> = book.scheduled.iter().map(|q| format!("{q:?}")).collect();
-            self.schedules.retain(|signature, _| standing.contains(signature));
+            self.schedules.retain(|signature, _| signatures.contains(signature));
             std::thread::sleep(TICK);
         }
     }
