@@ -153,6 +153,31 @@ def bulk(server: Server, actions: list[dict], refresh: str | bool) -> None:
     assert (shipped, errors) == (len(actions), [])
 
 
+def wait_until(server: Server, condition, what: str, timeout: float = 20) -> None:
+    """Waits until `condition()` holds; fails after `timeout` s naming what was awaited,
+    with the server's log."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}\n{server.log.read_text()}"
+        time.sleep(0.2)
+
+
+def alerts_in(path: Path, count: int, timeout: float = 30) -> list[dict]:
+    """The alerts a JSON-lines file holds, once they are `count` or `timeout` s have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alerts = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        if len(alerts) >= count or time.monotonic() >= deadline:
+            return alerts
+        time.sleep(0.1)
+
+
+def standing_rules(server: Server) -> list[dict]:
+    """What GET /_hela/rules says stands."""
+    with urllib.request.urlopen(server.url + "/_hela/rules", timeout=10) as answer:
+        return json.load(answer)["standing"]
+
+
 @pytest.fixture()
 def receiver():
     running = Receiver(refuse=3)
@@ -180,8 +205,7 @@ def test_detections_are_stored_with_their_events_and_every_sink_gets_each_once_t
         while len(stream.alerts) < len(expected) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert Counter(key(a) for a in stream.alerts) == expected, "the event stream gets every alert as it is committed"
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait()
+        server.kill()
     finally:
         server.kill()
     receiver.hold.clear()
@@ -198,8 +222,7 @@ def test_detections_are_stored_with_their_events_and_every_sink_gets_each_once_t
         # Events acknowledged and killed before their commit are detected when the log is
         # replayed at the next start, and delivered then.
         bulk(server, sample_actions(sample_file, index="second"), refresh=False)
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait()
+        server.kill()
     finally:
         server.kill()
 
@@ -232,33 +255,23 @@ def test_rules_reload_when_their_files_change_and_a_broken_file_keeps_the_rules_
     server = Server(tmp_path / "served", "--rules", str(rules), "--alerts-file", str(alerts_file))
 
     def standing() -> list[str]:
-        with urllib.request.urlopen(server.url + "/_hela/rules", timeout=10) as answer:
-            return sorted(rule["title"] for rule in json.load(answer)["standing"])
-
-    def wait_until(condition, what: str) -> None:
-        deadline = time.monotonic() + 20
-        while not condition():
-            assert time.monotonic() < deadline, f"{what}\n{server.log.read_text()}"
-            time.sleep(0.2)
+        return sorted(rule["title"] for rule in standing_rules(server))
 
     try:
         assert standing() == ["Whoami Run"]
         write_rule(rules, "powershell.yml", 2)
-        wait_until(lambda: standing() == ["PowerShell Started", "Whoami Run"], "a new rule file is loaded")
+        wait_until(server, lambda: standing() == ["PowerShell Started", "Whoami Run"], "a new rule file is loaded")
         # Saved as editors save: written beside it, then renamed over it.
         (rules / "whoami.yml.partial").write_text("title: Whoami Run\ndetection: [unclosed\n")
         (rules / "whoami.yml.partial").replace(rules / "whoami.yml")
-        wait_until(lambda: "rules not reloaded" in server.log.read_text(), "a broken rule file is reported")
+        wait_until(server, lambda: "rules not reloaded" in server.log.read_text(), "a broken rule file is reported")
         assert standing() == ["PowerShell Started", "Whoami Run"], "the rules standing stay"
         server.process.send_signal(signal.SIGHUP)
-        wait_until(lambda: server.log.read_text().count("rules not reloaded") == 2, "SIGHUP reloads")
+        wait_until(server, lambda: server.log.read_text().count("rules not reloaded") == 2, "SIGHUP reloads")
         assert str(rules / "whoami.yml") in server.log.read_text()
 
         bulk(server, sample_actions(sample_file), refresh="wait_for")
-        deadline = time.monotonic() + 10
-        while len(alerts_file.read_text().splitlines()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        titles = sorted(json.loads(line)["rule_title"] for line in alerts_file.read_text().splitlines())
+        titles = sorted(alert["rule_title"] for alert in alerts_in(alerts_file, 2, timeout=10))
         assert titles == ["PowerShell Started", "Whoami Run"]
         assert server.stop() == 0
     finally:
@@ -320,8 +333,7 @@ def test_a_correlation_window_open_at_a_kill_9_is_read_back_and_fires_after_the_
     server = Server(lake, *args)
     try:
         bulk(server, actions[: logon + 1], refresh="wait_for")
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait()
+        server.kill()
     finally:
         server.kill()
     assert not alerts_file.exists() or alerts_file.read_text() == ""
@@ -331,10 +343,7 @@ def test_a_correlation_window_open_at_a_kill_9_is_read_back_and_fires_after_the_
     server = Server(lake, *args)
     try:
         bulk(server, actions[logon + 1 :], refresh="wait_for")
-        deadline = time.monotonic() + 30
-        while len(alerts_file.read_text().splitlines()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        alerts = [json.loads(line) for line in alerts_file.read_text().splitlines()]
+        alerts = alerts_in(alerts_file, 3)
         assert Counter(correlation_key(a) for a in alerts) == expected
         assert [len(a["correlation"]["events"]) for a in alerts] == [2, 3, 4]
         first = alerts[0]["correlation"]["events"][0]
@@ -354,15 +363,11 @@ def test_a_rule_added_while_the_server_runs_is_run_over_the_lakes_history(tmp_pa
     lake = tmp_path / "served"
     server = Server(lake, "--rules", str(rules), "--alerts-file", str(alerts_file))
 
-    def wait_for_log(text: str, count: int = 1) -> None:
-        deadline = time.monotonic() + 60
-        while server.log.read_text().count(text) < count:
-            assert time.monotonic() < deadline, f"{text!r} never logged:\n{server.log.read_text()}"
-            time.sleep(0.2)
+    def wait_for_log(text: str) -> None:
+        wait_until(server, lambda: text in server.log.read_text(), f"{text!r} never logged", timeout=60)
 
     def standing() -> dict:
-        with urllib.request.urlopen(server.url + "/_hela/rules", timeout=10) as answer:
-            return {rule["title"]: rule for rule in json.load(answer)["standing"]}
+        return {rule["title"]: rule for rule in standing_rules(server)}
 
     try:
         bulk(server, sample_actions(sample_file), refresh="wait_for")
@@ -399,8 +404,7 @@ def test_a_rule_added_while_the_server_runs_is_run_over_the_lakes_history(tmp_pa
         assert "(0 new to the lake)" in server.log.read_text()
         twice = stored(server, "SELECT count(*) AS n FROM (SELECT detection_id FROM detections GROUP BY 1 HAVING count(*) > 1)")
         assert twice == [{"n": 0}]
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait()
+        server.kill()
     finally:
         server.kill()
 
@@ -437,19 +441,13 @@ def test_a_scheduled_query_raises_each_row_once_across_its_runs_and_a_restart(tm
     args = ("--rules", str(rules), "--alerts-file", str(alerts_file))
     query = SCHEDULED.split("sql: |\n")[1]
 
-    def alerts() -> list[dict]:
-        return [json.loads(line) for line in alerts_file.read_text().splitlines()] if alerts_file.exists() else []
-
     def settle(count: int) -> list[dict]:
-        deadline = time.monotonic() + 30
-        while len(alerts()) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
+        alerts_in(alerts_file, count)
         time.sleep(3)  # three more runs over the same window
-        return alerts()
+        return alerts_in(alerts_file, 0)
 
     def last_runs() -> dict:
-        with urllib.request.urlopen(server.url + "/_hela/rules", timeout=10) as answer:
-            return {rule["title"]: rule["last_run"] for rule in json.load(answer)["standing"]}
+        return {rule["title"]: rule["last_run"] for rule in standing_rules(server)}
 
     server = Server(lake, *args)
     try:
@@ -469,8 +467,7 @@ def test_a_scheduled_query_raises_each_row_once_across_its_runs_and_a_restart(tm
         assert (runs["Network logons by source and account"]["rows"], runs["Network logons by source and account"]["raised"]) == (len(expected) + 1, 0)
         assert "no_such_column" in runs["Broken"]["error"]
         assert server.log.read_text().count("unknown column `no_such_column`") == 1, "an error is reported when it starts"
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait()
+        server.kill()
     finally:
         server.kill()
 
