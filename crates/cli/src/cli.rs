@@ -431,6 +431,10 @@ pub enum SampleShape {
 /// query: its Spark SQL runs every `every` over the last `lookback` of events, each new row
 /// a detection.
 ///
+/// A browser opening the server's address gets the web UI: Discover (Spark SQL, quick
+/// filters, a time histogram, fields' top values), Detections (live, with triage), process
+/// trees, dashboards, and the playbooks of --playbooks DIR. With --auth it asks for a key.
+///
 /// On loopback (the default) no credentials are needed. With --auth FILE every request
 /// needs an API key (made with `hela apikey add`). Any other address is refused unless
 /// both --auth and TLS (--tls-cert, --tls-key) are given. SIGTERM or Ctrl-C stops it: requests
@@ -443,6 +447,7 @@ pub enum SampleShape {
 ///   hela serve --lake live --rules sigma/rules/windows --min-level high \
 ///     --webhook http://soar.internal/hooks/hela --alerts-file alerts.jsonl
 ///   curl -N localhost:9200/_hela/alerts
+///   hela serve --lake live --playbooks examples      # then open http://127.0.0.1:9200/
 ///   hela serve --lake live --listen 0.0.0.0:9200 --flight 0.0.0.0:50051 --auth keys.toml \
 ///     --tls-cert cert.pem --tls-key key.pem
 ///   curl -s localhost:9200/_bulk -H 'Content-Type: application/x-ndjson' --data-binary @bulk.ndjson
@@ -515,6 +520,9 @@ pub struct ServeArgs {
     /// Write each alert to this Kafka topic (on --kafka), keyed by its id.
     #[arg(long, value_name = "TOPIC", requires_all = ["rules", "kafka"])]
     pub alerts_topic: Option<String>,
+    /// A directory of Markdown hunt playbooks (```sql blocks) the web UI lists and runs.
+    #[arg(long, value_name = "DIR")]
+    pub playbooks: Option<PathBuf>,
 }
 
 /// Manage the API keys `hela serve --auth FILE` accepts.

@@ -73,7 +73,7 @@ pub fn generate(background: usize) -> Vec<Value> {
     let at = start + 1800;
     let victim = HOSTS[0];
     let logon_id = "0x3e8a1f2";
-    let movement = [
+    let mut movement = [
         logon(&mut rng, at, victim, 3, "172.18.39.5", "pgustavo", logon_id),
         process_create(&mut rng, at + 1, victim, "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
             "powershell -noP -sta -w 1 -enc SQBmACgAJABQAFMAVgBlAHIAcwBpAG8AbgBUAGEAYgBsAGUA", "THESHIRE\\pgustavo", logon_id),
@@ -82,6 +82,14 @@ pub fn generate(background: usize) -> Vec<Value> {
         process_create(&mut rng, at + 3, victim, "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "C:\\Windows\\System32\\whoami.exe",
             "\"C:\\Windows\\system32\\whoami.exe\" /all", "THESHIRE\\pgustavo", logon_id),
     ];
+    // PowerShell is the parent of conhost and whoami: the process tree wmiprvse.exe →
+    // powershell.exe → conhost.exe, whoami.exe.
+    let powershell = movement[1].clone();
+    for child in &mut movement[2..] {
+        for (field, from) in [("ParentProcessGuid", "ProcessGuid"), ("ParentProcessId", "ProcessId"), ("ParentCommandLine", "CommandLine")] {
+            child[field] = powershell[from].clone();
+        }
+    }
     let middle = events.len() / 2;
     events.splice(middle..middle, movement);
     events

@@ -46,6 +46,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .filter(|_| !args.topic.is_empty())
             .map(|brokers| KafkaOptions::new(brokers, args.topic.clone(), args.group.clone())),
         live,
+        pages: Some(hela_web::pages(hela_web::Settings { playbooks: args.playbooks.clone() })),
     };
     let lake = std::path::absolute(&args.lake.lake).unwrap_or_else(|_| args.lake.lake.clone());
     hela_serve::run(options, &mut |bound| {
@@ -56,6 +57,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("flight sql on {grpc}://{flight}");
         }
         println!("listening on {http}://{}", bound.http);
+        eprintln!("web UI on {http}://{}/", bound.http);
         let _ = std::io::stdout().flush();
         let auth = match &args.auth {
             Some(file) => format!("API keys from {}", file.display()),

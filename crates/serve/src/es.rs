@@ -35,9 +35,13 @@ pub fn error(status: StatusCode, kind: &str, reason: impl Into<String>) -> Respo
 }
 
 /// `GET /` and `HEAD /`: the cluster's banner, which clients read for its version.
-pub async fn banner(State(state): State<Arc<AppState>>, method: Method) -> Response {
+/// A browser asking for a page gets the web UI instead, when the server has it.
+pub async fn banner(State(state): State<Arc<AppState>>, method: Method, headers: axum::http::HeaderMap) -> Response {
     if method == Method::HEAD {
         return StatusCode::OK.into_response();
+    }
+    if let Some(index) = state.index.filter(|_| crate::server::wants_page(&headers)) {
+        return index();
     }
     axum::Json(json!({
         "name": state.name,

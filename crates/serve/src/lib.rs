@@ -43,7 +43,7 @@ use hela_hunt::rules::Selection;
 use hela_live::{Live, SinkOptions, StandingRules};
 use hela_stream::kafka::{KafkaIntake, KafkaOptions};
 
-pub use server::Limits;
+pub use server::{Limits, Pages};
 pub use store::StoreOptions;
 
 /// How `hela serve` runs.
@@ -66,6 +66,8 @@ pub struct ServeOptions {
     pub kafka: Option<KafkaOptions>,
     /// The Sigma rules to stand and where their alerts go, if any.
     pub live: Option<LiveOptions>,
+    /// The web UI, if served.
+    pub pages: Option<Pages>,
 }
 
 /// Rules standing on the server.
@@ -176,7 +178,12 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
         None => None,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (pages, index) = match options.pages {
+        Some(pages) => (pages.routes, Some(pages.index)),
+        None => (axum::Router::new(), None),
+    };
     let state = Arc::new(server::AppState {
+        index,
         store,
         live: live.clone(),
         retro: retro.clone(),
@@ -213,7 +220,7 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
             tokio::spawn(serve_flight(listener, config, state.clone(), stopped.clone()))
         });
         ready(bound);
-        let http_served = serve_http(http_listener, tls.map(|(http1, _)| http1), state.clone(), stopped).await;
+        let http_served = serve_http(http_listener, tls.map(|(http1, _)| http1), state.clone(), pages, stopped).await;
         if let Some(flight_served) = flight_served {
             match flight_served.await {
                 Ok(result) => result?,
@@ -303,9 +310,10 @@ async fn serve_http(
     listener: tokio::net::TcpListener,
     tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     state: Arc<server::AppState>,
+    pages: axum::Router<Arc<server::AppState>>,
     stopped: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), ServeError> {
-    let app = server::routes(state).into_make_service_with_connect_info::<server::Client>();
+    let app = server::routes(state, pages).into_make_service_with_connect_info::<server::Client>();
     let served = match tls {
         Some(config) => {
             let listener = tls::TlsListener::new(listener, config).map_err(|e| ServeError::Io("cannot listen".into(), e))?;

@@ -57,7 +57,21 @@ pub struct AppState {
     pub scheduler: Option<Arc<crate::scheduled::Scheduler>>,
     /// Becomes true when the server stops; long-lived responses end then.
     pub stopped: tokio::sync::watch::Receiver<bool>,
+    /// The web UI's page, answered at `/` to browsers, if the server has pages.
+    pub index: Option<fn() -> Response>,
 }
+
+/// Pages served beside the API (the web UI): their routes, and the page answered at `/`
+/// to a browser (a request that accepts `text/html`) instead of the cluster's banner.
+/// Routes under [`PUBLIC_PREFIX`] are served without credentials (the page's code and
+/// styles, never data); those under `/_hela/` need a reading key.
+pub struct Pages {
+    pub routes: Router<Arc<AppState>>,
+    pub index: fn() -> Response,
+}
+
+/// The path prefix of what pages load without credentials.
+pub const PUBLIC_PREFIX: &str = "/ui/";
 
 impl AppState {
     /// `message` without the server's own paths, for a client's eyes.
@@ -108,9 +122,9 @@ impl Connected<IncomingStream<'_, TlsListener>> for Client {
 }
 
 /// Every route of the server.
-pub fn routes(state: Arc<AppState>) -> Router {
+pub fn routes(state: Arc<AppState>, pages: Router<Arc<AppState>>) -> Router {
     let setup = any(es::accepted_setup);
-    Router::new()
+    pages
         .route("/", get(es::banner).head(es::banner))
         .route("/_bulk", post(es::bulk).put(es::bulk))
         .route("/{index}/_bulk", post(es::bulk).put(es::bulk))
@@ -137,17 +151,30 @@ pub fn routes(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// What a request needs of its credentials: nothing (the health check), any key (the
-/// banner, which every client reads first), or a role.
-fn role_for(path: &str) -> Option<Option<Role>> {
+/// What a request needs of its credentials: nothing (the health check, the web UI's page
+/// and assets), any key (the banner, which every client reads first), or a role.
+fn role_for(path: &str, wants_page: bool) -> Option<Option<Role>> {
     match path {
         "/_hela/health" => None,
+        "/" if wants_page => None,
         "/" => Some(None),
+        _ if path.starts_with(PUBLIC_PREFIX) => None,
         "/_sql" | "/_hela/tables" | "/_hela/alerts" | "/_hela/rules" => Some(Some(Role::Read)),
+        _ if path.starts_with("/_hela/ui/") => Some(Some(Role::Read)),
         "/metrics" => Some(Some(Role::Admin)),
         _ => Some(Some(Role::Ingest)),
     }
 }
+
+/// Whether a request is a browser's for a page: it accepts HTML.
+pub fn wants_page(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// The header the web UI sends with its calls: a refusal then carries no
+/// `WWW-Authenticate` challenge, so the browser shows the UI's login page rather than its
+/// own password prompt.
+const FROM_PAGE: &str = "x-hela-page";
 
 /// Checks credentials, counts and logs each request, and adds the product header.
 async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
@@ -155,7 +182,9 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
     let client = request.extensions().get::<ConnectInfo<Client>>().map(|c| c.0.0.to_string()).unwrap_or_default();
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    let denied = match (&state.keys, role_for(&path)) {
+    let from_page = request.headers().contains_key(FROM_PAGE);
+    let wants_page = state.index.is_some() && method == Method::GET && wants_page(request.headers());
+    let denied = match (&state.keys, role_for(&path, wants_page)) {
         (Some(keys), Some(role)) => {
             let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
             keys.check(authorization, role).err().map(|denied| (denied, role))
@@ -166,7 +195,11 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
         None => next.run(request).await,
         Some((denied, role)) => {
             state.metrics.requests_rejected.fetch_add(1, Ordering::Relaxed);
-            refusal(denied, role, &method, &path)
+            let mut response = refusal(denied, role, &method, &path);
+            if from_page {
+                response.headers_mut().remove(header::WWW_AUTHENTICATE);
+            }
+            response
         }
     };
     let status = response.status();

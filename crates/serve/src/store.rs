@@ -106,6 +106,8 @@ pub struct Placed {
     pub records: Vec<(Arc<str>, Map<String, Value>)>,
     pub alerts: Vec<Map<String, Value>>,
     pub checkpoints: Vec<(String, u64)>,
+    /// Told once the lake has committed these (a user's change, acknowledged only then).
+    pub committed: Option<oneshot::Sender<()>>,
 }
 
 impl Pending {
@@ -322,6 +324,14 @@ impl Placer {
         drop(pending);
         self.0.wake.notify_all();
         Ok(())
+    }
+
+    /// Stores `records` for named tables with the next fold and returns once the lake has
+    /// committed them (the commit syncs them to disk): for what a user asks to keep.
+    pub async fn place_committed(&self, records: Vec<(Arc<str>, Map<String, Value>)>) -> Result<(), StoreError> {
+        let (committed, done) = oneshot::channel();
+        self.place(Placed { records, committed: Some(committed), ..Placed::default() })?;
+        done.await.map_err(|_| StoreError::Stopping)
     }
 
     /// The position of stream `key` the lake's last commit records.
@@ -550,6 +560,10 @@ fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) 
             pending.bytes = pending.bytes.saturating_sub(bytes);
             metrics.pending_bytes.store(pending.bytes as u64, Ordering::Relaxed);
             shared.room.notify_all();
+            drop(pending);
+            for committed in taken.placed.into_iter().filter_map(|p| p.committed) {
+                let _ = committed.send(());
+            }
             Ok(last)
         }
         Err(error) => {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use base64::Engine;
 
-use super::parse::Part;
+use crate::parse::Part;
 
 /// Whether a block's expectation held.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

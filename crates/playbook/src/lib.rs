@@ -1,68 +1,56 @@
-//! `hela playbook run`: runs a hunt playbook's SQL blocks in order, headless, and writes a
-//! report of their results; the exit status says whether every expected hit was there.
+//! Hunt playbooks: Markdown documents (ThreatHunter-Playbook / MyST style) whose ```sql
+//! blocks are hunts, run in order in one session so that views made by one block are seen
+//! by the next; the report is the playbook with each block's result table, chart and
+//! verdict, as Markdown or as one self-contained HTML page.
 
 mod parse;
 mod report;
 
-use std::path::Path;
-use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
 use arrow::array::RecordBatch;
 use futures::StreamExt;
 use hela_chart::ChartSpec;
 use hela_sql::{Session, SqlError, column_names, text_rows};
 
-use crate::cli::PlaybookRunArgs;
-use parse::{Block, Expect, Part, parse};
-use report::{Outcome, Tally, Verdict};
+pub use parse::{Block, Expect, Part, parse};
+pub use report::{Header, Outcome, Tally, Verdict, html, markdown, now};
 
 /// Rows kept to draw a chart from; a result with more is drawn from its first rows.
 const CHART_ROWS: usize = 10_000;
 /// The longest cell shown in a report's tables.
 const CELL_WIDTH: usize = 200;
 
-pub fn run(args: PlaybookRunArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read the playbook {}", args.file.display()))?;
-    let parts = parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    let blocks = parts.iter().filter(|p| matches!(p, Part::Query(_))).count();
-    if blocks == 0 {
-        anyhow::bail!("{}: no ```sql blocks to run", args.file.display());
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let (lake, session) = crate::sql::open_session(&args.tables)?;
-    let mut outcomes = Vec::with_capacity(blocks);
-    for block in parts.iter().filter_map(|p| if let Part::Query(b) = p { Some(b) } else { None }) {
-        let outcome = runtime.block_on(run_block(&session, block, args.max_rows));
-        eprintln!("block {}/{blocks} (line {}): {}", outcomes.len() + 1, block.line, outcome.summary());
-        outcomes.push(outcome);
-    }
-    let source = args.file.display().to_string();
-    let header = report::Header { playbook: &source, lake: lake.root(), when: report::now() };
-    match &args.report {
-        Some(path) => {
-            let html = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
-            let text = if html { report::html(&header, &parts, &outcomes) } else { report::markdown(&header, &parts, &outcomes) };
-            std::fs::write(path, text).with_context(|| format!("cannot write the report {}", path.display()))?;
-            eprintln!("report written to {}", path.display());
-        }
-        None => print!("{}", report::markdown(&header, &parts, &outcomes)),
-    }
-    Ok(exit_code(&outcomes, &args.file))
+/// A playbook read: its prose and SQL blocks in order.
+pub struct Playbook {
+    pub parts: Vec<Part>,
 }
 
-/// 2 when a block failed, 1 when an expectation did not hold, 0 otherwise.
-fn exit_code(outcomes: &[Outcome], file: &Path) -> ExitCode {
-    let Tally { failed, unmet, .. } = Tally::of(outcomes);
-    if failed > 0 {
-        eprintln!("{}: {failed} of {} blocks failed", file.display(), outcomes.len());
-        ExitCode::from(2)
-    } else if unmet > 0 {
-        eprintln!("{}: {unmet} expectation{} did not hold", file.display(), if unmet == 1 { "" } else { "s" });
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+impl Playbook {
+    /// Reads a playbook's text; `name` (its file) prefixes the error.
+    pub fn read(name: &str, text: &str) -> Result<Playbook, String> {
+        let parts = parse(text).map_err(|e| format!("{name}: {e}"))?;
+        match parts.iter().any(|p| matches!(p, Part::Query(_))) {
+            true => Ok(Playbook { parts }),
+            false => Err(format!("{name}: no ```sql blocks to run")),
+        }
+    }
+
+    /// The SQL blocks, in order.
+    pub fn blocks(&self) -> impl Iterator<Item = &Block> {
+        self.parts.iter().filter_map(|p| if let Part::Query(b) = p { Some(b) } else { None })
+    }
+
+    /// Runs every block in order in `session`, keeping at most `max_rows` rows of each
+    /// for the report; `progress` hears of each block as it ends.
+    pub async fn run(&self, session: &Session, max_rows: usize, progress: &mut (dyn FnMut(&Block, &Outcome) + Send)) -> Vec<Outcome> {
+        let mut outcomes = Vec::new();
+        for block in self.blocks() {
+            let outcome = run_block(session, block, max_rows).await;
+            progress(block, &outcome);
+            outcomes.push(outcome);
+        }
+        outcomes
     }
 }
 
