@@ -159,6 +159,10 @@ def test_a_wrong_key_gets_the_login_page_and_never_data(site, browser):
     with pytest.raises(urllib.error.HTTPError) as forbidden:
         site.call("/_hela/ui/search", json.dumps({"sql": "SELECT * FROM events"}).encode(), key=site.shipper)
     assert forbidden.value.code == 403
+    # The page's files are public; nothing else under their path is.
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        site.call("/ui/_doc", json.dumps({"EventID": 1}).encode(), key="-")
+    assert refused.value.code == 401
     sign_in(browser, site)
 
 

@@ -63,8 +63,8 @@ pub struct AppState {
 
 /// Pages served beside the API (the web UI): their routes, and the page answered at `/`
 /// to a browser (a request that accepts `text/html`) instead of the cluster's banner.
-/// Routes under [`PUBLIC_PREFIX`] are served without credentials (the page's code and
-/// styles, never data); those under `/_hela/` need a reading key.
+/// Files read (GET) right under [`PUBLIC_PREFIX`] are served without credentials (the
+/// page's code and styles, never data); routes under `/_hela/ui/` need a reading key.
 pub struct Pages {
     pub routes: Router<Arc<AppState>>,
     pub index: fn() -> Response,
@@ -153,12 +153,15 @@ pub fn routes(state: Arc<AppState>, pages: Router<Arc<AppState>>) -> Router {
 
 /// What a request needs of its credentials: nothing (the health check, the web UI's page
 /// and assets), any key (the banner, which every client reads first), or a role.
-fn role_for(path: &str, wants_page: bool) -> Option<Option<Role>> {
+fn role_for(method: &Method, path: &str, wants_page: bool) -> Option<Option<Role>> {
+    let reads = method == Method::GET || method == Method::HEAD;
+    // Only a file's own name: `/ui/_doc` posted is a document for index `ui`.
+    let public_file = reads && path.strip_prefix(PUBLIC_PREFIX).is_some_and(|name| !name.is_empty() && !name.contains('/'));
     match path {
         "/_hela/health" => None,
         "/" if wants_page => None,
         "/" => Some(None),
-        _ if path.starts_with(PUBLIC_PREFIX) => None,
+        _ if public_file => None,
         "/_sql" | "/_hela/tables" | "/_hela/alerts" | "/_hela/rules" => Some(Some(Role::Read)),
         _ if path.starts_with("/_hela/ui/") => Some(Some(Role::Read)),
         "/metrics" => Some(Some(Role::Admin)),
@@ -184,7 +187,7 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let from_page = request.headers().contains_key(FROM_PAGE);
     let wants_page = state.index.is_some() && method == Method::GET && wants_page(request.headers());
-    let denied = match (&state.keys, role_for(&path, wants_page)) {
+    let denied = match (&state.keys, role_for(&method, &path, wants_page)) {
         (Some(keys), Some(role)) => {
             let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
             keys.check(authorization, role).err().map(|denied| (denied, role))
@@ -267,5 +270,28 @@ async fn tables(State(state): State<Arc<AppState>>) -> Response {
             axum::Json(json!({"tables": tables})).into_response()
         }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "exception", state.scrub(&e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_and_their_files_are_public_and_their_data_needs_a_reading_key() {
+        let (get, post, put) = (&Method::GET, &Method::POST, &Method::PUT);
+        assert_eq!(role_for(get, "/", true), None, "a browser gets the page, which asks for a key");
+        assert_eq!(role_for(get, "/", false), Some(None), "a client gets the banner with any key");
+        assert_eq!(role_for(get, "/ui/app.js", false), None);
+        assert_eq!(role_for(post, "/_hela/ui/search", false), Some(Some(Role::Read)));
+        assert_eq!(role_for(post, "/_hela/ui/triage", true), Some(Some(Role::Read)));
+        assert_eq!(role_for(get, "/_hela/health", false), None);
+        assert_eq!(role_for(post, "/_bulk", true), Some(Some(Role::Ingest)));
+        assert_eq!(role_for(get, "/uix", false), Some(Some(Role::Ingest)));
+        // Index `ui` is an index like any other.
+        assert_eq!(role_for(post, "/ui/_doc", false), Some(Some(Role::Ingest)));
+        assert_eq!(role_for(post, "/ui/_bulk", false), Some(Some(Role::Ingest)));
+        assert_eq!(role_for(put, "/ui/_doc/1", false), Some(Some(Role::Ingest)));
+        assert_eq!(role_for(get, "/ui/_doc/1", false), Some(Some(Role::Ingest)));
     }
 }
