@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -136,7 +137,6 @@ def run_sql(browser, sql: str) -> None:
     area.send_keys(Keys.CONTROL, "a")
     area.send_keys(Keys.DELETE)
     area.send_keys(sql)
-    find(browser, "#count").text  # the count of the run before
     browser.execute_script("document.getElementById('count').removeAttribute('data-count')")
     area.send_keys(Keys.CONTROL, Keys.ENTER)
 
@@ -308,7 +308,7 @@ def test_the_process_tree_of_wmiprvse_shows_its_three_descendants(site, browser)
     browser.get(site.url + "/#/process")
     box = wait(browser, lambda d: found(d, "#process-search") and find(d, "#process-search"))
     box.send_keys("wmiprvse", Keys.ENTER)
-    wait(browser, lambda d: found(d, "#processes button[data-guid]")).__class__
+    wait(browser, lambda d: found(d, "#processes button[data-guid]"))
     find(browser, "#processes button[data-guid]").click()
     wait(browser, lambda d: found(d, '#tree .proc[data-image="WmiPrvSE.exe"]'))
     root = find(browser, '#tree .proc[data-image="WmiPrvSE.exe"]').find_element(By.XPATH, "..")
@@ -326,7 +326,7 @@ def test_the_process_tree_of_wmiprvse_shows_its_three_descendants(site, browser)
 def test_playbooks_run_with_the_report_the_cli_makes_and_dashboards_draw(site, browser):
     sign_in(browser, site)
     browser.get(site.url + "/#/playbooks")
-    wait(browser, lambda d: found(d, '#playbooks button[data-name="lateral-movement.md"]')).__class__
+    wait(browser, lambda d: found(d, '#playbooks button[data-name="lateral-movement.md"]'))
     find(browser, '#playbooks button[data-name="lateral-movement.md"]').click()
     summary = wait(browser, lambda d: found(d, "#report-summary") and find(d, "#report-summary"), 60)
     assert "2 expectations held, 0 not, 0 failed" in summary.text
@@ -340,3 +340,21 @@ def test_playbooks_run_with_the_report_the_cli_makes_and_dashboards_draw(site, b
     hosts = [r.text for r in found(browser, "#panels .panel table tbody tr")]
     assert any("WORKSTATION5" in h for h in hosts)
     browser.save_screenshot(str(site.shots / "dashboards.png"))
+
+
+def test_the_process_tree_reads_helk_names_on_a_helk_lake(tmp_path):
+    sample, lake = tmp_path / "sample.json", tmp_path / "helk-lake"
+    assert hela.command("sample", "--out", sample, "--events", "400") == 0
+    assert hela.command("ingest", "--lake", lake, "--schema", "helk", sample) == 0
+    server = Server(lake, "--schema", "helk")
+    try:
+        def get(path: str) -> dict:
+            with urllib.request.urlopen(server.url + path, timeout=60) as response:
+                return json.loads(response.read())
+
+        [parent] = get("/_hela/ui/processes?q=wmiprvse")["processes"]
+        assert parent["known"] is False and parent["image"].endswith("wmiprvse.exe")
+        tree = get(f"/_hela/ui/process?guid={urllib.parse.quote(parent['guid'])}")["processes"]
+        assert sorted(p["image"].rsplit("\\", 1)[-1] for p in tree) == ["conhost.exe", "powershell.exe", "whoami.exe", "wmiprvse.exe"]
+    finally:
+        assert server.stop() == 0

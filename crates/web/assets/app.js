@@ -292,9 +292,11 @@ function errorSpan(sql, message) {
 }
 
 let schemaNames = [];
+let tableNames = [];
 async function loadSchema() {
   const schema = await api("/_hela/ui/schema");
   schemaNames = [];
+  tableNames = schema.tables.map((t) => t.name);
   for (const table of schema.tables) {
     schemaNames.push({ name: table.name, kind: "table" });
     for (const column of table.columns) schemaNames.push({ name: column.name.split(".").pop(), kind: column.type.length > 14 ? "nested" : column.type });
@@ -304,11 +306,16 @@ async function loadSchema() {
 
 // ---- Discover ---------------------------------------------------------------------------
 
-const DEFAULT_SQL = "SELECT * FROM events ORDER BY `@timestamp` DESC";
 const PAGE = 50;
 
+/** The newest events first: of `events`, or of the first table on a lake without it (HELK's). */
+function defaultSql() {
+  const table = tableNames.includes("events") || !tableNames.length ? "events" : tableNames[0];
+  return `SELECT * FROM ${table} ORDER BY \`@timestamp\` DESC`;
+}
+
 function discover(params) {
-  const state = { sql: params.get("sql") || DEFAULT_SQL, filter: params.get("filter") || "", offset: 0, columns: [], shown: new Set(), open: new Set(), run: 0 };
+  const state = { sql: params.get("sql") || defaultSql(), filter: params.get("filter") || "", offset: 0, columns: [], shown: new Set(), run: 0 };
   const editor = sqlEditor(state.sql, () => run(true), () => schemaNames);
   const filter = h("input", { id: "filter", class: "filter", placeholder: "Quick filter: Image:*powershell* NOT User:\"NT AUTHORITY\\\\SYSTEM\" EventID:>4000  (press / to focus)",
     "aria-label": "Quick filter", value: state.filter, onkeydown: (e) => { if (e.key === "Enter") run(true); } });
@@ -338,7 +345,6 @@ function discover(params) {
     const ticket = ++state.run;
     state.offset = 0;
     state.columns = [];  // the fields' top values are of the result before: drawn again
-    state.open.clear();
     message.replaceChildren();
     count.textContent = "…";
     sqlShown.textContent = "";

@@ -14,7 +14,7 @@ use hela_sql::Session;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::answer::{Failure, collect, columns, has_table, objects, reply};
+use crate::answer::{Failure, collect, columns, objects, reply};
 use crate::filter::{identifier, spark_string};
 use crate::scope::TIME_FIELD;
 
@@ -71,44 +71,35 @@ const HELK: Names = Names {
     event_id: "event_id",
 };
 
-/// The events table's process fields, read as one shape whatever the schema.
+/// The process fields of the table holding Sysmon's events, read as one shape whatever
+/// the schema.
 struct Processes<'a> {
     state: &'a AppState,
     session: Session,
+    /// The table, as SQL names it.
+    table: String,
     names: &'static Names,
     /// The select list giving every field its common name (NULL where the lake lacks it).
     select: String,
 }
 
 impl<'a> Processes<'a> {
+    /// Finds the table: `events`, or HELK's Sysmon index table, or any with process guids.
     async fn open(state: &'a AppState) -> Result<Processes<'a>, Failure> {
-        if !has_table(state, "events") {
-            return Err(Failure::not_found("the lake has no events yet"));
-        }
+        let catalog = state.lake.catalog().map_err(|e| Failure::internal(e.to_string()))?;
+        let mut tables: Vec<&String> = catalog.tables.keys().collect();
+        tables.sort_by_key(|name| (name.as_str() != "events", !name.contains("sysmon")));
         let session = state.session.fork();
-        let columns = columns(state, &session, "SELECT * FROM events").await?;
-        let has = |name: &str| columns.iter().any(|c| c == name);
-        let names = [&RAW, &HELK].into_iter().find(|n| has(n.guid) && has(n.parent)).ok_or_else(|| {
-            Failure::not_found("the events have no process guids (ProcessGuid and ParentProcessGuid): process trees need Sysmon's process creations")
-        })?;
-        let field = |column: &str, name: &str| match has(column) {
-            true => format!("{} AS {name}", identifier(column)),
-            false => format!("NULL AS {name}"),
-        };
-        let select = [
-            field(names.guid, "guid"),
-            field(names.parent, "parent"),
-            field(names.image, "image"),
-            field(names.command_line, "command_line"),
-            field(names.parent_image, "parent_image"),
-            field(names.parent_command_line, "parent_command_line"),
-            field(names.host, "host"),
-            field(names.user, "user"),
-            field(names.pid, "pid"),
-            field(TIME_FIELD, "time"),
-        ]
-        .join(", ");
-        Ok(Processes { state, session, names, select })
+        for table in tables {
+            let table = identifier(table);
+            let columns = columns(state, &session, &format!("SELECT * FROM {table}")).await?;
+            let has = |name: &str| columns.iter().any(|c| c == name);
+            if let Some(names) = [&RAW, &HELK].into_iter().find(|n| has(n.guid) && has(n.parent)) {
+                let select = select_list(names, &has);
+                return Ok(Processes { state, session, table, names, select });
+            }
+        }
+        Err(Failure::not_found("no table has process guids (ProcessGuid and ParentProcessGuid): process trees need Sysmon's process creations"))
     }
 
     /// The creations whose `column` is one of `guids`.
@@ -117,8 +108,9 @@ impl<'a> Processes<'a> {
         for chunk in guids.chunks(CHUNK) {
             let listed: Vec<String> = chunk.iter().map(|g| spark_string(g)).collect();
             let sql = format!(
-                "SELECT {} FROM events WHERE {} = 1 AND {} IN ({}) ORDER BY {}",
+                "SELECT {} FROM {} WHERE {} = 1 AND {} IN ({}) ORDER BY {}",
                 self.select,
+                self.table,
                 identifier(self.names.event_id),
                 identifier(column),
                 listed.join(", "),
@@ -128,6 +120,28 @@ impl<'a> Processes<'a> {
         }
         Ok(found)
     }
+}
+
+/// The select list giving each process field its common name (NULL where `has` says the
+/// table lacks it).
+fn select_list(names: &Names, has: &dyn Fn(&str) -> bool) -> String {
+    let field = |column: &str, name: &str| match has(column) {
+        true => format!("{} AS {name}", identifier(column)),
+        false => format!("NULL AS {name}"),
+    };
+    [
+        field(names.guid, "guid"),
+        field(names.parent, "parent"),
+        field(names.image, "image"),
+        field(names.command_line, "command_line"),
+        field(names.parent_image, "parent_image"),
+        field(names.parent_command_line, "parent_command_line"),
+        field(names.host, "host"),
+        field(names.user, "user"),
+        field(names.pid, "pid"),
+        field(TIME_FIELD, "time"),
+    ]
+    .join(", ")
 }
 
 /// A process as the tree shows it.
@@ -230,8 +244,9 @@ pub async fn search(State(state): State<Arc<AppState>>, Query(search): Query<Sea
         let pattern = spark_string(&format!("%{}%", search.q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
         let created = |image: &str, line: &str| {
             format!(
-                "SELECT {} FROM events WHERE {} = 1 AND ({} ILIKE {pattern} OR {} ILIKE {pattern}) ORDER BY {} LIMIT {MAX_FOUND}",
+                "SELECT {} FROM {} WHERE {} = 1 AND ({} ILIKE {pattern} OR {} ILIKE {pattern}) ORDER BY {} LIMIT {MAX_FOUND}",
                 processes.select,
+                processes.table,
                 identifier(names.event_id),
                 identifier(image),
                 identifier(line),
@@ -261,7 +276,8 @@ pub async fn activity(State(state): State<Arc<AppState>>, Query(request): Query<
         let processes = Processes::open(&state).await?;
         let names = processes.names;
         let sql = format!(
-            "SELECT * FROM events WHERE {} = {} AND {} <> 1 ORDER BY {} LIMIT {MAX_ACTIVITY}",
+            "SELECT * FROM {} WHERE {} = {} AND {} <> 1 ORDER BY {} LIMIT {MAX_ACTIVITY}",
+            processes.table,
             identifier(names.guid),
             spark_string(&request.guid),
             identifier(names.event_id),
