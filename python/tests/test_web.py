@@ -208,6 +208,31 @@ def test_the_histogram_bars_add_up_to_the_event_count(site, browser):
     browser.save_screenshot(str(site.shots / "discover.png"))
 
 
+def test_dragging_across_the_histogram_zooms_every_query_into_that_time(site, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    sign_in(browser, site)
+    browser.get(site.url + "/#/discover")
+    wait(browser, lambda d: found(d, "#histogram-chart rect.bar") and find(d, "#count").get_attribute("data-count"))
+    chart = find(browser, "#histogram-chart")
+    width = chart.size["width"]
+    browser.execute_script("document.getElementById('count').removeAttribute('data-count')")
+    ActionChains(browser).move_to_element_with_offset(chart, -width // 4, 0).click_and_hold().move_by_offset(width // 4, 0).release().perform()
+    zoomed = count_shown(browser)
+    assert find(browser, "#range").get_attribute("value") == "custom"
+    start, end = (find(browser, f"#range-{side}").get_attribute("value") for side in ("from", "to"))
+    assert start < end and "range=custom" in browser.current_url
+    # The page's range is the URL's; the server holds every table to it.
+    query = urllib.parse.parse_qs(browser.current_url.split("?", 1)[1])
+    expected = site.sql(f"SELECT count(*) FROM events WHERE `@timestamp` >= '{query['from'][0]}' AND `@timestamp` < '{query['to'][0]}'")[0][0]
+    assert 0 < zoomed == expected < site.sql("SELECT count(*) FROM events")[0][0]
+    bars = [int(b.get_attribute("data-count")) for b in wait(browser, lambda d: found(d, "#histogram-chart rect.bar"))]
+    assert sum(bars) == zoomed
+    find(browser, "#range").send_keys("All time")
+    browser.execute_script("document.getElementById('count').removeAttribute('data-count')")
+    assert count_shown(browser) == site.sql("SELECT count(*) FROM events")[0][0]
+
+
 def test_clicking_a_field_value_filters_and_the_count_is_what_sql_returns(site, browser):
     sign_in(browser, site)
     run_sql(browser, "SELECT * FROM events")
