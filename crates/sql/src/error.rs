@@ -41,5 +41,41 @@ pub fn explain(error: &DataFusionError) -> String {
             false => format!("unknown column `{}`; did you mean {}?", field.flat_name(), suggestions.join(", ")),
         };
     }
-    error.find_root().to_string()
+    let text = error.find_root().to_string();
+    unsupported_spark_function(&text).unwrap_or(text)
+}
+
+/// Spark's built-in function names (written by `tests/spark_functions/record.py`).
+const SPARK_BUILTINS: &str = include_str!("spark/builtins.txt");
+
+/// Ways to the answer of Spark functions hela does not have.
+const NEAREST: &[(&str, &str)] = &[
+    ("mode", "SELECT x FROM t GROUP BY x ORDER BY count(*) DESC LIMIT 1"),
+    ("json_tuple", "get_json_object(json, '$.field') once per field"),
+    ("percentile_disc", "percentile_cont, or percentile_approx"),
+    ("session_window", "window(ts, 'N minutes') for fixed windows, or lag() over the host's events to find the gaps"),
+    ("from_json", "get_json_object(json, '$.field')"),
+    ("schema_of_json", "get_json_object(json, '$') to see the object"),
+    ("transform", "explode(array) in a subquery, then collect_list()"),
+    ("filter", "explode(array) in a subquery with WHERE, then collect_list()"),
+    ("aggregate", "explode(array) in a subquery, then sum() or another aggregate"),
+    ("exists", "array_contains(), or explode(array) with WHERE"),
+    ("inline", "explode(array) and the struct's fields as s.field"),
+    ("stack", "UNION ALL of the rows"),
+];
+
+/// The error for a call of one of Spark's built-in functions that hela lacks: it says so,
+/// points at the list of functions, and names a way to the same answer when there is one.
+fn unsupported_spark_function(text: &str) -> Option<String> {
+    let name = text.split("Invalid function '").nth(1)?.split('\'').next()?.to_ascii_lowercase();
+    if !SPARK_BUILTINS.lines().any(|builtin| builtin == name) {
+        return None;
+    }
+    let mut message = format!("`{name}` is one of Spark's built-in functions that hela does not support yet (docs/spark-functions.md lists every function's state)");
+    if let Some((_, way)) = NEAREST.iter().find(|(n, _)| *n == name) {
+        message.push_str(&format!("; instead: {way}"));
+    } else if let Some(suggestion) = text.split("Did you mean '").nth(1).and_then(|s| s.split('\'').next()) {
+        message.push_str(&format!("; the nearest function hela has is `{suggestion}`"));
+    }
+    Some(message)
 }

@@ -19,6 +19,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::ast;
 use datafusion::sql::sqlparser::dialect::DatabricksDialect;
+use datafusion::logical_expr::ScalarUDF;
 use datafusion_spark::SessionStateBuilderSpark;
 use hela_lake::{Lake, Router};
 
@@ -87,6 +88,11 @@ impl Session {
         let ctx = SessionContext::new_with_state(state);
         for function in spark::functions::all() {
             ctx.register_udf(function);
+        }
+        for name in spark::functions::TEXT_TIME_FUNCTIONS {
+            if let Some(inner) = ctx.state().scalar_functions().get(name).cloned() {
+                ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::TextAsTime::new(inner)));
+            }
         }
         let lake_schema = Arc::new(IndexPatternSchema::new(lake.cloned())?);
         ctx.catalog("datafusion").expect("the default catalog").register_schema("public", lake_schema.clone())?;
@@ -188,14 +194,15 @@ impl Session {
         }
         let rewrite = |mut statement: Statement| {
             spark::unescape_string_literals(&mut statement);
+            spark::rewrite_spark_calls(&mut statement).map_err(SqlError::Query)?;
             spark::make_temporary_views_plain(&mut statement);
             spark::rewrite_rlike(&mut statement);
             spark::make_subscripts_zero_based(&mut statement);
             spark::name_repeated_columns(&mut statement);
             spark::name_nested_fields(&mut statement);
-            ParsedStatement(statement)
+            Ok(ParsedStatement(statement))
         };
-        Ok(statements.into_iter().map(rewrite).collect())
+        statements.into_iter().map(rewrite).collect()
     }
 
     /// Plans one statement: one that makes a view or table takes effect here; a query is
@@ -233,7 +240,7 @@ impl Session {
     async fn plan(&self, mut statement: Statement) -> Result<LogicalPlan, SqlError> {
         for _ in 0..MAX_CASE_FIXES {
             let error = match self.ctx.state().statement_to_plan(statement.clone()).await {
-                Ok(plan) => return Ok(plan),
+                Ok(plan) => return Ok(spark::fractional_division(plan)?),
                 Err(error) => error,
             };
             match spark::case_fix(&error) {

@@ -127,3 +127,32 @@ fn out_of_range_subscripts_are_null() {
     // Spark 4 stops with INVALID_ARRAY_INDEX; hela answers null, as Spark's get() does.
     assert_eq!(value("SELECT split('a,b', ',')[5] IS NULL"), "true");
 }
+
+#[test]
+fn the_spark_sql_hunters_write_beyond_the_playbooks() {
+    // Each answer is Spark 4.3's for the same text (crates/sql/tests/spark_functions/cases.sql).
+    let lateral = "SELECT h, x FROM (SELECT 'ws1' AS h, split('a,b', ',') AS arr UNION ALL SELECT 'ws2', array()) \
+                   LATERAL VIEW OUTER explode(arr) t AS x ORDER BY h, x";
+    let rows = |sql: &str| {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let mut warn = |w: String| panic!("unexpected warning: {w}");
+            let session = Session::new(None, &[], &RawEvents::default(), &mut warn).unwrap();
+            let batches = session.run(sql).await.unwrap().collect().await.unwrap();
+            arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
+        })
+    };
+    let table = rows(lateral);
+    assert!(table.contains("| ws1 | a |") && table.contains("| ws1 | b |") && table.contains("| ws2 |   |"), "{table}");
+    assert_eq!(value("SELECT count(*) FROM (SELECT explode(split('a,b,c', ',')) AS x)"), "3");
+    assert_eq!(value("SELECT decode(unbase64('dwBoAG8AYQBtAGkA'), 'UTF-16LE')"), "whoami");
+    assert_eq!(value(r#"SELECT get_json_object('{"a":{"b":[1,2,{"c":"x"}]}}', '$.a.b[2].c')"#), "x");
+    assert_eq!(value("SELECT named_struct('a', 1, 'b', 'x').b"), "x");
+    assert_eq!(value("SELECT locate('b', 'abcb', 3), count_if(true), 3 / 2"), "4 | 1 | 1.5");
+    let windows = "SELECT window.start, count(*) AS n FROM (SELECT CAST('2020-09-21 04:15:00' AS TIMESTAMP) AS ts \
+                   UNION ALL SELECT CAST('2020-09-21 04:17:00' AS TIMESTAMP) UNION ALL SELECT CAST('2020-09-21 04:31:00' AS TIMESTAMP)) \
+                   GROUP BY window(ts, '10 minutes') ORDER BY 1";
+    assert_eq!(value(windows), "2020-09-21T04:10:00 | 2");
+    assert!(error("SELECT count(*) FROM (SELECT now() AS ts) GROUP BY window(ts, '10 minutes', '5 minutes')").contains("sliding windows"));
+    assert!(error("SELECT mode(1)").contains("`mode` is one of Spark's built-in functions that hela does not support yet"));
+}

@@ -1,7 +1,12 @@
-//! Comparisons of text with numbers. Spark reads the text as a number and, in its ANSI mode,
-//! fails the whole query on the first value that is not one (`IpPort = 0` over a column
-//! holding `-`). A hunt over real logs means the rows whose text is that number, so hela
-//! reads text that is not a number as null: the comparison is not true, the query runs.
+//! Comparisons of text with numbers, and division.
+//!
+//! Spark reads text compared with a number as a number and, in its ANSI mode, fails the
+//! whole query on the first value that is not one (`IpPort = 0` over a column holding
+//! `-`). A hunt over real logs means the rows whose text is that number, so hela reads text
+//! that is not a number as null: the comparison is not true, the query runs.
+//!
+//! Spark's `/` divides whole numbers as fractions (`3 / 2` is 1.5; `div` is whole-number
+//! division), where DataFusion's would give 1.
 
 use std::sync::Arc;
 
@@ -27,17 +32,43 @@ impl AnalyzerRule for LenientTextNumberComparison {
     }
 
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|node| {
-            let inputs = node.inputs();
-            if inputs.is_empty() {
-                return Ok(Transformed::no(node));
-            }
-            let mut schema = DFSchema::empty();
-            inputs.iter().for_each(|input| schema.merge(input.schema()));
-            let rewritten = node.map_expressions(|expr| expr.transform_up(|e| Ok(rewrite(e, &schema))))?;
-            if rewritten.transformed { rewritten.map_data(|plan| plan.recompute_schema()) } else { Ok(rewritten) }
-        })
-        .data()
+        rewrite_expressions(plan, rewrite)
+    }
+}
+
+/// Rewrites every expression of `plan` with `rewrite` (given the schema of the node's
+/// inputs), and makes again the schema of each node whose expressions changed and of every
+/// node above.
+fn rewrite_expressions(plan: LogicalPlan, rewrite: fn(Expr, &DFSchema) -> Transformed<Expr>) -> Result<LogicalPlan> {
+    plan.transform_up_with_subqueries(|node| {
+        let inputs = node.inputs();
+        if inputs.is_empty() {
+            return Ok(Transformed::no(node));
+        }
+        let mut schema = DFSchema::empty();
+        inputs.iter().for_each(|input| schema.merge(input.schema()));
+        let rewritten = node.map_expressions(|expr| expr.transform_up(|e| Ok(rewrite(e, &schema))))?;
+        rewritten.map_data(|plan| plan.recompute_schema())
+    })
+    .data()
+}
+
+/// Makes `/` of two whole numbers in `plan` divide their values as doubles, as Spark's
+/// does. Applied to each statement's plan as it is made (not as an analyzer rule), since
+/// the result's type changes and every schema above it with it.
+pub fn fractional_division(plan: LogicalPlan) -> Result<LogicalPlan> {
+    rewrite_expressions(plan, divide_as_doubles)
+}
+
+fn divide_as_doubles(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Divide, right })
+            if type_of(&left, schema).is_some_and(|t| t.is_integer()) && type_of(&right, schema).is_some_and(|t| t.is_integer()) =>
+        {
+            let left = Expr::Cast(datafusion::logical_expr::Cast::new(left, DataType::Float64));
+            Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(Box::new(left), Operator::Divide, right)))
+        }
+        other => Transformed::no(other),
     }
 }
 

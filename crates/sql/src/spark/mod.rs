@@ -1,13 +1,15 @@
 //! Spark SQL conventions DataFusion does not share, applied to parsed statements before
 //! planning, and Spark's functions where DataFusion has none or different ones.
 
+mod calls;
 mod coercion;
 pub mod functions;
 mod literals;
 mod names;
 mod syntax;
 
-pub use coercion::analyzer_rules;
+pub use calls::rewrite_spark_calls;
+pub use coercion::{analyzer_rules, fractional_division};
 pub use literals::unescape_string_literals;
 pub use names::{CaseFix, REPEAT_MARK, case_fix, name_nested_fields, name_repeated_columns, rename_identifier, shown_name};
 pub use syntax::{make_subscripts_zero_based, make_temporary_views_plain, rewrite_rlike};

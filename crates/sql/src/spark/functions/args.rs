@@ -20,6 +20,8 @@ pub enum Kind {
     Int,
     /// A point in time: a timestamp or date, or text read as one.
     Time,
+    /// Bytes: binary, or text as its UTF-8 bytes.
+    Bytes,
 }
 
 /// The types the arguments are cast to before the call, or an error naming the function
@@ -40,6 +42,8 @@ pub fn coerce(name: &str, arg_types: &[DataType], kinds: &[Kind], required: usiz
             Kind::Time if given.is_temporal() || given.is_null() => Ok(timestamp_type()),
             Kind::Time if is_text(given) => Ok(DataType::Utf8),
             Kind::Time => plan_err!("argument {} of {name} must be a timestamp, date or text, not {given}", position + 1),
+            Kind::Bytes if is_text(given) || given.is_null() || matches!(given, DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_)) => Ok(DataType::Binary),
+            Kind::Bytes => plan_err!("argument {} of {name} must be binary or text, not {given}", position + 1),
         })
         .collect()
 }
@@ -77,6 +81,12 @@ pub fn finish(result: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
 pub fn text(arg: &ColumnarValue, rows: usize) -> Result<StringArray> {
     let array = arg.to_array(rows)?;
     Ok(cast_with_options(&array, &DataType::Utf8, &CastOptions::default())?.as_string::<i32>().clone())
+}
+
+/// A bytes argument as an array of `rows` byte strings.
+pub fn bytes(arg: &ColumnarValue, rows: usize) -> Result<arrow::array::BinaryArray> {
+    let array = arg.to_array(rows)?;
+    Ok(cast_with_options(&array, &DataType::Binary, &CastOptions::default())?.as_binary::<i32>().clone())
 }
 
 /// A whole-number argument as an array of `rows` numbers.

@@ -1,25 +1,34 @@
 //! Spark's functions that neither DataFusion nor `datafusion-spark` provide with Spark's
 //! meaning: regular-expression `split`, `reverse` of arrays and strings, `regexp_extract`
-//! and `regexp_replace`, and date-time functions that take Java date-time patterns.
+//! and `regexp_replace`, date-time functions that take Java date-time patterns, and
+//! `decode`/`encode` with character sets, and `get_json_object`.
 
 mod args;
+mod charset;
 mod datetime;
 mod function;
 mod java_pattern;
+mod json_path;
 mod regexp;
 mod reverse;
 mod split;
+mod text_times;
 
 use datafusion::logical_expr::ScalarUDF;
 
 pub(crate) use args::is_text;
+pub use text_times::{NAMES as TEXT_TIME_FUNCTIONS, TextAsTime};
 
 /// Every function of this module, to be registered after DataFusion's and
 /// `datafusion-spark`'s so that these replace their namesakes.
 pub fn all() -> Vec<ScalarUDF> {
     let spark_functions = [
         split::split(),
+        charset::decode(),
+        charset::encode(),
+        json_path::get_json_object(),
         regexp::regexp_extract(),
+        regexp::regexp_extract_all(),
         regexp::regexp_replace(),
         datetime::date_format(),
         datetime::from_unixtime(),

@@ -1,4 +1,4 @@
-//! `regexp_extract` and `regexp_replace` as Spark defines them.
+//! `regexp_extract`, `regexp_extract_all` and `regexp_replace` as Spark defines them.
 
 use std::sync::Arc;
 
@@ -17,28 +17,64 @@ pub fn regexp_extract() -> SparkFunction {
 }
 
 fn extract_rows(name: &str, call: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let mut out = StringBuilder::new();
+    each_row_group(name, call, rows, |found| {
+        match found {
+            Some((regex, index, text)) => out.append_value(regex.captures(text).and_then(|c| c.get(index)).map_or("", |m| m.as_str())),
+            None => out.append_null(),
+        }
+    })?;
+    Ok(Arc::new(out.finish()))
+}
+
+/// Calls `each` for every row of `(str, regex[, group])` arguments with the row's regular
+/// expression, capture group (default 1) and text, or none when one of them is null.
+fn each_row_group(name: &str, call: &[ColumnarValue], rows: usize, mut each: impl FnMut(Option<(&regex::Regex, usize, &str)>)) -> Result<()> {
     let texts = args::text(&call[0], rows)?;
     let patterns = args::text(&call[1], rows)?;
     let groups = call.get(2).map(|g| args::int(g, rows)).transpose()?;
     let mut regexes = args::regexes();
-    let mut out = StringBuilder::new();
     for row in 0..rows {
         let group = groups.as_ref().map_or(Some(1), |g| g.is_valid(row).then(|| g.value(row)));
         let (Some(group), true, true) = (group, texts.is_valid(row), patterns.is_valid(row)) else {
-            out.append_null();
+            each(None);
             continue;
         };
         let regex = regexes.get(name, patterns.value(row))?;
-        let available = regex.captures_len() - 1;
-        let Some(index) = usize::try_from(group).ok().filter(|&g| g <= available) else {
-            return exec_err!(
-                "{name}: the regular expression '{}' has {available} groups, so group {group} does not exist",
-                patterns.value(row)
-            );
-        };
-        let found = regex.captures(texts.value(row)).and_then(|c| c.get(index)).map_or("", |m| m.as_str());
-        out.append_value(found);
+        let index = group_index(name, regex, patterns.value(row), group)?;
+        each(Some((regex, index, texts.value(row))));
     }
+    Ok(())
+}
+
+/// Capture group `group` of `regex` (written `pattern`), or the error that it has none.
+fn group_index(name: &str, regex: &regex::Regex, pattern: &str, group: i64) -> Result<usize> {
+    let available = regex.captures_len() - 1;
+    match usize::try_from(group).ok().filter(|&g| g <= available) {
+        Some(index) => Ok(index),
+        None => exec_err!("{name}: the regular expression '{pattern}' has {available} groups, so group {group} does not exist"),
+    }
+}
+
+/// Spark's `regexp_extract_all(str, regex[, group])`: the text of capture group `group`
+/// (default 1; 0 is the whole match) in every match, in order (`''` where the group took
+/// no part in a match).
+pub fn regexp_extract_all() -> SparkFunction {
+    let returns = DataType::List(Arc::new(arrow::datatypes::Field::new_list_field(DataType::Utf8, true)));
+    SparkFunction::new("regexp_extract_all", &[Kind::Text, Kind::Text, Kind::Int], 2, returns, extract_all_rows)
+}
+
+fn extract_all_rows(name: &str, call: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let mut out = arrow::array::ListBuilder::new(StringBuilder::new());
+    each_row_group(name, call, rows, |found| match found {
+        Some((regex, index, text)) => {
+            for captures in regex.captures_iter(text) {
+                out.values().append_value(captures.get(index).map_or("", |m| m.as_str()));
+            }
+            out.append(true);
+        }
+        None => out.append_null(),
+    })?;
     Ok(Arc::new(out.finish()))
 }
 

@@ -1,0 +1,64 @@
+-- Cases beyond Spark's documented examples: `function | SQL`. Nulls, edge values, and the
+-- Spark SQL hunters write over event logs (generators, JSON, charsets, windows, structs).
+explode | SELECT explode(split('a,b,c', ',')) AS x
+explode | SELECT explode(array()) AS x
+explode | SELECT explode(CAST(NULL AS ARRAY<INT>)) AS x
+explode | SELECT x FROM (SELECT split('a,b', ',') AS arr) LATERAL VIEW explode(arr) t AS x
+explode | SELECT h, x FROM (SELECT 'ws1' AS h, split('a,b', ',') AS arr UNION ALL SELECT 'ws2', array()) LATERAL VIEW explode(arr) t AS x ORDER BY h, x
+explode_outer | SELECT h, x FROM (SELECT 'ws1' AS h, split('a,b', ',') AS arr UNION ALL SELECT 'ws2', array()) LATERAL VIEW OUTER explode(arr) t AS x ORDER BY h, x
+explode_outer | SELECT explode_outer(array()) AS x
+posexplode | SELECT h, p, x FROM (SELECT 'ws1' AS h, array('a', 'b') AS arr) LATERAL VIEW posexplode(arr) t AS p, x
+collect_list | SELECT collect_list(x) FROM (SELECT 1 AS x UNION ALL SELECT NULL UNION ALL SELECT 2)
+collect_set | SELECT sort_array(collect_set(x)) FROM (SELECT 'b' AS x UNION ALL SELECT 'a' UNION ALL SELECT 'b' UNION ALL SELECT NULL)
+collect_set | SELECT collect_set(x) FROM (SELECT 1 AS x) WHERE x > 1
+sort_array | SELECT sort_array(array(3, NULL, 1)), sort_array(array(3, NULL, 1), false)
+approx_count_distinct | SELECT approx_count_distinct(x) FROM (SELECT 'a' AS x UNION ALL SELECT 'b' UNION ALL SELECT 'a' UNION ALL SELECT NULL)
+percentile_approx | SELECT percentile_approx(x, 0.5) FROM (SELECT explode(array(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)) AS x)
+percentile | SELECT percentile(x, 0.5) FROM (SELECT explode(array(1, 2, 3, 4)) AS x)
+count_if | SELECT count_if(x > 1), count_if(x IS NULL) FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT NULL)
+max_by | SELECT max_by(h, n), min_by(h, n) FROM (SELECT 'ws1' AS h, 3 AS n UNION ALL SELECT 'ws2', 7 UNION ALL SELECT 'ws3', NULL)
+any_value | SELECT any_value(x) FROM (SELECT 'only' AS x)
+bool_and | SELECT bool_and(x > 0), bool_or(x > 2), every(x > 0), some(x > 5) FROM (SELECT explode(array(1, 2, 3)) AS x)
+mode | SELECT mode(x) FROM (SELECT explode(array('a', 'b', 'b', 'c')) AS x)
+get_json_object | SELECT get_json_object('{"a":{"b":[1,2,{"c":"x"}]}}', '$.a.b[2].c'), get_json_object('{"a":1}', '$.z'), get_json_object('not json', '$.a')
+get_json_object | SELECT get_json_object('{"a":{"b":1}}', '$.a'), get_json_object('{"a":[1,2]}', '$.a[1]'), get_json_object(NULL, '$.a')
+json_tuple | SELECT json_tuple('{"user":"bob","pid":42}', 'user', 'pid', 'missing')
+to_json | SELECT to_json(named_struct('a', 1, 'b', 'x'))
+from_json | SELECT from_json('{"a":1, "b":"x"}', 'a INT, b STRING').b
+locate | SELECT locate('b', 'abcb'), locate('b', 'abcb', 3), locate('z', 'abc'), locate('', 'abc'), locate(NULL, 'abc')
+instr | SELECT instr('powershell.exe', '.exe'), instr('abc', 'z'), instr(NULL, 'a')
+decode | SELECT decode(unbase64('dwBoAG8AYQBtAGkA'), 'UTF-16LE')
+decode | SELECT decode(unbase64('SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA'), 'UTF-16LE')
+decode | SELECT decode(X'48C3A9', 'UTF-8'), decode(X'48E9', 'ISO-8859-1'), decode(X'4869', 'US-ASCII'), decode(X'FEFF00480069', 'UTF-16')
+encode | SELECT hex(encode('Hé', 'UTF-16LE')), hex(encode('Hé', 'ISO-8859-1')), hex(encode('Hi', 'UTF-16BE'))
+unbase64 | SELECT unbase64('aGVsbG8='), unbase64(NULL)
+base64 | SELECT base64(X'68656C6C6F'), base64('hello'), base64(NULL)
+url_decode | SELECT url_decode('https%3A%2F%2Fexample.com%2Fa%20b%3Fq%3D1'), url_encode('a b&c')
+parse_url | SELECT parse_url('http://evil.example.com:8080/path/x.ps1?a=1&b=2#frag', 'HOST'), parse_url('http://evil.example.com:8080/path/x.ps1?a=1&b=2', 'QUERY', 'b'), parse_url('http://h/p?x', 'PATH')
+format_string | SELECT format_string('%s ran %d times', 'whoami.exe', 3), format_string('%05d', 42)
+translate | SELECT translate('C:\\Users\\bob', '\\', '/'), translate('abc', 'ab', 'x')
+levenshtein | SELECT levenshtein('powershell', 'powershel1'), levenshtein('', 'abc'), levenshtein(NULL, 'a')
+soundex | SELECT soundex('Robert'), soundex('Tymczak'), soundex('')
+regexp_extract_all | SELECT regexp_extract_all('10.0.0.1 and 10.0.0.22', '(\\d+)\\.(\\d+)\\.(\\d+)\\.(\\d+)', 4)
+split_part | SELECT split_part('C:\\Windows\\System32\\cmd.exe', '\\', 4), split_part('a.b', '.', -1), split_part('a.b', '.', 5)
+initcap | SELECT initcap('hello wORLD'), initcap(NULL)
+overlay | SELECT overlay('Spark SQL' PLACING '_' FROM 6), overlay('Spark SQL' PLACING 'CORE' FROM 7 FOR 0)
+window | SELECT window.start, window.end, count(*) AS n FROM (SELECT CAST('2020-09-21 04:15:00' AS TIMESTAMP) AS ts UNION ALL SELECT CAST('2020-09-21 04:17:00' AS TIMESTAMP) UNION ALL SELECT CAST('2020-09-21 04:31:00' AS TIMESTAMP)) GROUP BY window(ts, '10 minutes') ORDER BY 1
+window | SELECT window.start, count(*) AS n FROM (SELECT CAST('2020-09-21 04:15:00' AS TIMESTAMP) AS ts UNION ALL SELECT CAST('2020-09-21 04:17:00' AS TIMESTAMP)) GROUP BY window(ts, '10 minutes', '5 minutes') ORDER BY 1
+date_trunc | SELECT date_trunc('HOUR', TIMESTAMP '2020-09-21 04:15:30'), date_trunc('MINUTE', TIMESTAMP '2020-09-21 04:15:30'), date_trunc('WEEK', TIMESTAMP '2020-09-21 04:15:30'), date_trunc('QUARTER', TIMESTAMP '2020-09-21 04:15:30')
+make_timestamp | SELECT make_timestamp(2020, 9, 21, 4, 15, 30.5), make_timestamp(2020, 13, 1, 0, 0, 0)
+timestampdiff | SELECT timestampdiff(MINUTE, TIMESTAMP '2020-09-21 04:15:00', TIMESTAMP '2020-09-21 05:00:00')
+to_utc_timestamp | SELECT to_utc_timestamp(TIMESTAMP '2020-09-21 04:15:00', 'America/New_York'), from_utc_timestamp(TIMESTAMP '2020-09-21 04:15:00', 'Asia/Tokyo')
+named_struct | SELECT named_struct('a', 1, 'b', 'x').b
+named_struct | SELECT s.a FROM (SELECT named_struct('a', 1, 'b', 'x') AS s)
+struct | SELECT struct(1 AS a, 'x' AS b).a
+element_at | SELECT element_at(array(1, 2, 3), 1), element_at(array(1, 2, 3), -1), element_at(map('a', 1), 'a'), element_at(map('a', 1), 'z')
+transform | SELECT transform(array(1, 2, 3), x -> x + 1), filter(array(1, 2, 3), x -> x > 1), exists(array(1, 2), x -> x > 1), aggregate(array(1, 2, 3), 0, (acc, x) -> acc + x)
+row_number | SELECT h, row_number() OVER (PARTITION BY h ORDER BY n) AS r FROM (SELECT 'a' AS h, 1 AS n UNION ALL SELECT 'a', 2 UNION ALL SELECT 'b', 3) ORDER BY h, r
+lag | SELECT n, lag(n) OVER (ORDER BY n), lead(n, 1, 0) OVER (ORDER BY n), first_value(n) OVER (ORDER BY n) FROM (SELECT explode(array(1, 2, 3)) AS n) ORDER BY n
+case | SELECT CASE WHEN x = 1 THEN 'proc' ELSE 'other' END AS k, count(*) FROM (SELECT explode(array(1, 1, 3)) AS x) GROUP BY 1 ORDER BY 1
+stack | SELECT stack(2, 'a', 1, 'b', 2)
+inline | SELECT inline(array(named_struct('a', 1, 'b', 'x'), named_struct('a', 2, 'b', 'y')))
+to_timestamp | SELECT to_timestamp('garbage')
+to_date | SELECT to_date('not a date')
+/ | SELECT 3 / 2, 7 / 2, -7 / 2, 1 / 0.5

@@ -1,0 +1,141 @@
+"""Records Apache Spark's answers to the cases of every built-in function, for
+`spark_functions.rs` to check hela against.
+
+Spark's own list of built-in functions (`SHOW FUNCTIONS`) gives the functions; each
+function's documented examples (`> SELECT ...;` in its extended usage), and the cases of
+`cases.sql` beside this file (nulls, edge values, generators, clauses hunters write), are
+run in PySpark with the session in UTC; the rows are written as JSON in one canonical form
+(see `canonical`) that the Rust test renders hela's Arrow results into.
+
+    pip install pyspark==4.3.0        # needs a Java runtime (17 or 21)
+    python3 crates/sql/tests/spark_functions/record.py
+
+writes `functions.jsonl` (each function and its group) and `answers.jsonl` beside it, and
+the functions' names to `crates/sql/src/spark/builtins.txt`.
+"""
+
+import datetime
+import decimal
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+from pyspark.sql import Row, SparkSession
+
+HERE = Path(__file__).resolve().parent
+# Cases that call into the JVM by class name or that wait: nothing a SQL engine outside the
+# JVM can mean.
+SKIPPED = {"java_method", "reflect", "try_reflect"}
+
+
+def canonical(value):
+    """A value as JSON: numbers as numbers (decimals too), times as text in UTC without
+    trailing zeros, binary as {"hex": ...}, maps as [key, value] pairs, structs as lists."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, decimal.Decimal):
+        return canonical(float(value))
+    if isinstance(value, datetime.datetime):
+        text = value.strftime("%Y-%m-%d %H:%M:%S")
+        if value.microsecond:
+            text += f".{value.microsecond:06d}".rstrip("0")
+        return text
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return {"seconds": value.total_seconds()}
+    if isinstance(value, (bytes, bytearray)):
+        return {"hex": bytes(value).hex().upper()}
+    if isinstance(value, Row):
+        return [canonical(v) for v in value]
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if isinstance(value, dict):
+        return [[canonical(k), canonical(v)] for k, v in value.items()]
+    return str(value)
+
+
+def examples(text: str) -> list[str]:
+    """The `> SELECT ...;` statements of a function's documented examples (a statement may
+    go on over a few lines until its `;`)."""
+    found, lines = [], text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if line.startswith("> "):
+            statement, more = line[2:], 0
+            while not statement.endswith(";") and i + 1 < len(lines) and more < 6:
+                i, more = i + 1, more + 1
+                statement += " " + lines[i].strip()
+            # `SET` lines set up the examples after them; a setting is not an answer.
+            if statement.endswith(";") and not statement.upper().startswith("SET "):
+                found.append(statement[:-1].strip())
+        i += 1
+    return found
+
+
+def own_cases() -> list[tuple[str, str]]:
+    """`function | SQL` lines of cases.sql."""
+    cases = []
+    for line in (HERE / "cases.sql").read_text().splitlines():
+        if line.strip() and not line.startswith("--"):
+            name, sql = line.split("|", 1)
+            cases.append((name.strip(), sql.strip()))
+    return cases
+
+
+def run(spark, sql: str) -> dict:
+    try:
+        frame = spark.sql(sql)
+        rows = [canonical(row) for row in frame.collect()]
+        return {"columns": frame.columns, "rows": rows}
+    except Exception as error:  # Spark's own errors: the case fails in Spark too
+        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        kind = re.match(r"\[([A-Z_.]+)\]", text)
+        return {"error": kind.group(1) if kind else text[:200]}
+
+
+def main() -> int:
+    spark = (SparkSession.builder.master("local[1]").appName("hela-spark-functions")
+             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    catalog = spark._jsparkSession.sessionState().catalog()
+    identifier = spark._jvm.org.apache.spark.sql.catalyst.FunctionIdentifier
+    names = sorted(r[0] for r in spark.sql("SHOW FUNCTIONS").collect())
+    functions, cases = [], []
+    for name in names:
+        info = catalog.lookupFunctionInfo(identifier.apply(name))
+        functions.append({"name": name, "group": info.getGroup() or "", "class": info.getClassName()})
+        if name not in SKIPPED:
+            cases += [(name, sql) for sql in examples(info.getExamples() or "")]
+    cases += own_cases()
+    with open(HERE / "answers.jsonl", "w") as out:
+        for number, (name, sql) in enumerate(cases, start=1):
+            first, second = run(spark, sql), run(spark, sql)
+            answer = {"function": name, "sql": sql, **first}
+            if first != second:
+                answer = {"function": name, "sql": sql, "volatile": True}
+            out.write(json.dumps(answer, sort_keys=True) + "\n")
+            if number % 100 == 0:
+                print(f"{number}/{len(cases)} cases", file=sys.stderr)
+    with open(HERE / "functions.jsonl", "w") as out:
+        for function in functions:
+            out.write(json.dumps(function, sort_keys=True) + "\n")
+    # The names alone, for hela's error on a Spark function it does not support.
+    names_file = HERE.parents[1] / "src" / "spark" / "builtins.txt"
+    names_file.write_text("".join(f"{f['name']}\n" for f in functions if f["name"].replace("_", "").isalnum()))
+    print(f"{len(functions)} functions, {len(cases)} cases, Spark {spark.version}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
