@@ -223,6 +223,20 @@ fn rewrite_call(expr: &mut Expr) {
             let monday_first = call("weekday", vec![date]);
             binary(Expr::Nested(Box::new(binary(binary(monday_first, BinaryOperator::Plus, number(1)), BinaryOperator::Modulo, number(7)))), BinaryOperator::Plus, number(1))
         }
+        // Spark's array functions where DataFusion's differ: NULL in, NULL out; every match
+        // removed; 0 when not found; the array first.
+        ("array_remove", 2) => call("array_remove_all", args),
+        // hela's element_at answers NULL past the end, as Spark's try_element_at.
+        ("try_element_at", 2) => call("element_at", args),
+        ("array_position", 2) => {
+            let either_null = Expr::BinaryOp { left: Box::new(Expr::IsNull(Box::new(args[0].clone()))), op: BinaryOperator::Or, right: Box::new(Expr::IsNull(Box::new(args[1].clone()))) };
+            case(vec![(either_null, Expr::value(Value::Null))], call("coalesce", vec![call("array_position", args), number(0)]))
+        }
+        ("array_append", 2) => case(vec![(Expr::IsNull(Box::new(args[0].clone())), Expr::value(Value::Null))], call("array_append", args)),
+        ("array_prepend", 2) => {
+            let (array, element) = (args.remove(0), args.remove(0));
+            case(vec![(Expr::IsNull(Box::new(array.clone())), Expr::value(Value::Null))], call("array_prepend", vec![element, array]))
+        }
         ("explode", 1) => call("unnest", args),
         ("explode_outer", 1) => call("unnest", vec![outer(args.remove(0))]),
         _ => return,

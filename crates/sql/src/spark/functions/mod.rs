@@ -1,10 +1,12 @@
 //! Spark's functions that neither DataFusion nor `datafusion-spark` provide with Spark's
 //! meaning: regular-expression `split`, `reverse` of arrays and strings, `regexp_extract`
 //! and `regexp_replace`, date-time functions that take Java date-time patterns, and
-//! `decode`/`encode` with character sets, and `get_json_object`.
+//! `decode`/`encode` with character sets, `get_json_object`, and `element_at` of arrays and
+//! maps.
 
 mod args;
 mod charset;
+mod element_at;
 mod datetime;
 mod function;
 mod java_pattern;
@@ -38,5 +40,6 @@ pub fn all() -> Vec<ScalarUDF> {
     ];
     let mut all: Vec<ScalarUDF> = spark_functions.into_iter().map(ScalarUDF::from).collect();
     all.push(ScalarUDF::from(reverse::Reverse::new()));
+    all.push(ScalarUDF::new_from_impl(element_at::ElementAt::new()));
     all
 }
