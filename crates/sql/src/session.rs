@@ -184,10 +184,10 @@ impl Session {
         Ok(last.expect("parse gives at least one statement"))
     }
 
-    /// Reads the statements of `sql` (at least one) as Spark SQL writes them, each
-    /// rewritten into DataFusion's terms; none is planned yet.
+    /// Reads the statements of `sql` (at least one) as Spark SQL writes them (raw strings
+    /// `r'...'` too), each rewritten into DataFusion's terms; none is planned yet.
     pub fn parse(sql: &str) -> Result<Vec<ParsedStatement>, SqlError> {
-        let statements = DFParser::parse_sql_with_dialect(sql, &DatabricksDialect {})
+        let statements = DFParser::parse_sql_with_dialect(&spark::raw_strings(sql), &DatabricksDialect {})
             .map_err(|e| SqlError::Query(format!("cannot parse the SQL: {e}")))?;
         if statements.is_empty() {
             return Err(SqlError::Query("no SQL statement given".into()));

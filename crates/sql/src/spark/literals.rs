@@ -57,6 +57,78 @@ fn unescape(text: &str) -> String {
     out
 }
 
+/// Spark's raw string literals, `r'C:\Windows'` and `R"\d+"` (no escapes inside), written as
+/// ordinary literals whose backslashes are escaped, which the parser reads; everything else
+/// (quoted text, identifiers in backticks, comments) is left as it is.
+pub fn raw_strings(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.contains(['r', 'R']) {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut changed = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        match c {
+            '\'' | '"' | '`' => {
+                // Copy the quoted text whole (a backslash escapes the next character in
+                // strings; a doubled backtick is one in identifiers).
+                let end = closing(&chars, i, c);
+                out.extend(&chars[i..end]);
+                i = end;
+            }
+            '-' if next == Some('-') => {
+                let end = chars[i..].iter().position(|&ch| ch == '\n').map_or(chars.len(), |p| i + p);
+                out.extend(&chars[i..end]);
+                i = end;
+            }
+            '/' if next == Some('*') => {
+                let end = (i + 2..chars.len().saturating_sub(1)).find(|&j| chars[j] == '*' && chars[j + 1] == '/').map_or(chars.len(), |j| j + 2);
+                out.extend(&chars[i..end]);
+                i = end;
+            }
+            'r' | 'R' if matches!(next, Some('\'' | '"')) && !chars[..i].last().is_some_and(|p| p.is_alphanumeric() || *p == '_') => {
+                let quote = next.expect("matched");
+                let Some(length) = chars[i + 2..].iter().position(|&ch| ch == quote) else {
+                    out.extend(&chars[i..]);
+                    break;
+                };
+                out.push(quote);
+                for &ch in &chars[i + 2..i + 2 + length] {
+                    if ch == '\\' {
+                        out.push('\\');
+                    }
+                    out.push(ch);
+                }
+                out.push(quote);
+                changed = true;
+                i += length + 3;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    if changed { std::borrow::Cow::Owned(out) } else { std::borrow::Cow::Borrowed(sql) }
+}
+
+/// Where the quoted text opening at `start` with `quote` ends (just past its closing quote,
+/// or the end of the text).
+fn closing(chars: &[char], start: usize, quote: char) -> usize {
+    let mut j = start + 1;
+    while j < chars.len() {
+        match chars[j] {
+            '\\' if quote != '`' => j += 2,
+            ch if ch == quote => return j + 1,
+            _ => j += 1,
+        }
+    }
+    chars.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +140,14 @@ mod tests {
         assert_eq!(unescape(r"50\% \_x \'q\' \n\u0041\q"), "50\\% \\_x 'q' \nAq");
         assert_eq!(unescape(r"\u00"), "u00");
         assert_eq!(unescape("end\\"), "end\\");
+    }
+
+    #[test]
+    fn raw_strings_become_escaped_literals_and_nothing_else_changes() {
+        assert_eq!(raw_strings(r"SELECT r'C:\Windows\x', R'\d+'"), r"SELECT 'C:\\Windows\\x', '\\d+'");
+        assert_eq!(raw_strings(r#"SELECT r"a\b""#), r#"SELECT "a\\b""#);
+        for unchanged in [r"SELECT 'r\'x', `r'`, user'", "SELECT lower('R') -- r'x'", "SELECT /* r'x' */ 1", "SELECT bar'x'", "SELECT r'open"] {
+            assert_eq!(raw_strings(unchanged), unchanged);
+        }
     }
 }

@@ -10,6 +10,6 @@ mod syntax;
 
 pub use calls::rewrite_spark_calls;
 pub use coercion::{analyzer_rules, fractional_division};
-pub use literals::unescape_string_literals;
+pub use literals::{raw_strings, unescape_string_literals};
 pub use names::{CaseFix, REPEAT_MARK, case_fix, name_nested_fields, name_repeated_columns, rename_identifier, shown_name};
 pub use syntax::{make_subscripts_zero_based, make_temporary_views_plain, rewrite_rlike};
