@@ -27,6 +27,7 @@ pub fn rewrite_spark_calls(statement: &mut Statement) -> Result<(), String> {
         access_fields(expr);
         timestamps_without_zone(expr);
         typed_number(expr);
+        rounding_with_scale(expr);
         ControlFlow::<()>::Continue(())
     });
     Ok(())
@@ -226,6 +227,19 @@ fn rewrite_call(expr: &mut Expr) {
         // Spark's array functions where DataFusion's differ: NULL in, NULL out; every match
         // removed; 0 when not found; the array first.
         ("array_remove", 2) => call("array_remove_all", args),
+        // ceil/floor to `scale` decimal places (negative: tens, hundreds...).
+        ("ceil" | "ceiling" | "floor", 2) => {
+            let (value, scale) = (args.remove(0), args.remove(0));
+            to_places(if name == "floor" { "floor" } else { "ceil" }, value, scale)
+        }
+        // levenshtein(a, b, threshold): -1 past the threshold.
+        ("levenshtein", 3) => {
+            let threshold = args.pop().expect("three arguments");
+            let distance = call("levenshtein", args);
+            case(vec![(binary(distance.clone(), BinaryOperator::Gt, threshold), number(-1))], distance)
+        }
+        // The first value met, NULL or not (DataFusion's any_value skips NULLs).
+        ("any_value", 1) => call("first_value", args),
         // hela's element_at answers NULL past the end, as Spark's try_element_at.
         ("try_element_at", 2) => call("element_at", args),
         ("array_position", 2) => {
@@ -242,6 +256,24 @@ fn rewrite_call(expr: &mut Expr) {
         _ => return,
     };
     *expr = replacement;
+}
+
+/// `ceil`/`floor` of `value` to `scale` decimal places.
+fn to_places(rounding: &str, value: Expr, scale: Expr) -> Expr {
+    let unit = || call("power", vec![number(10), scale.clone()]);
+    binary(call(rounding, vec![binary(value, BinaryOperator::Multiply, unit())]), BinaryOperator::Divide, unit())
+}
+
+/// `CEIL(x, scale)` and `FLOOR(x, scale)`, which the parser reads as their own syntax.
+fn rounding_with_scale(expr: &mut Expr) {
+    let (rounding, value, field) = match expr {
+        Expr::Ceil { expr: value, field } => ("ceil", value, field),
+        Expr::Floor { expr: value, field } => ("floor", value, field),
+        _ => return,
+    };
+    let ast::CeilFloorKind::Scale(scale) = field else { return };
+    let scale = Expr::value(scale.clone());
+    *expr = to_places(rounding, (**value).clone(), scale);
 }
 
 /// An array that keeps a row where `array` is null or empty: `[NULL]` then.

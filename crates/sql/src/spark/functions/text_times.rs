@@ -17,10 +17,11 @@ use datafusion::logical_expr::{ColumnarValue, Expr, ReturnFieldArgs, ScalarFunct
 
 use super::args::{is_text, timestamp_type};
 
-/// The date-time functions whose text arguments are read as times.
-pub const NAMES: [&str; 14] = [
+/// The functions whose text arguments are read as times (date-time functions), and whose
+/// whole numbers may be 32-bit (`space`, `factorial`).
+pub const NAMES: [&str; 16] = [
     "date_add", "date_sub", "dateadd", "datediff", "add_months", "last_day", "next_day", "hour", "minute", "second", "weekday",
-    "monthname", "dayname", "months_between",
+    "monthname", "dayname", "months_between", "space", "factorial",
 ];
 
 /// A function that takes text where it wants a date or timestamp.
@@ -74,9 +75,9 @@ impl ScalarUDFImpl for TextAsTime {
             Err(refused) => refused,
         };
         let texts: Vec<usize> = (0..arg_types.len()).filter(|&i| is_text(&arg_types[i])).collect();
-        // Every choice of which text arguments are times (the others stay text), each
-        // offered as a timestamp, then as a date.
-        for chosen in 1..(1u32 << texts.len().min(4)) {
+        // Every choice of which text arguments are times (none, or some; the others stay
+        // text), each offered as a timestamp, then as a date.
+        for chosen in 0..(1u32 << texts.len().min(4)) {
             for time in [timestamp_type(), DataType::Date32] {
                 let mut offered = arg_types.to_vec();
                 for (bit, &position) in texts.iter().enumerate() {
