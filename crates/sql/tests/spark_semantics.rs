@@ -5,16 +5,21 @@ use arrow::util::display::array_value_to_string;
 use hela_lake::RawEvents;
 use hela_sql::{Session, TableSpec};
 
-/// Runs `sql` (after `setup`, `;`-separated) and returns every value of the first row as text.
-fn row(tables: &[TableSpec], sql: &str) -> Result<Vec<String>, String> {
+/// Runs `sql` (`;`-separated statements) in a fresh session and returns the last one's batches.
+fn batches(tables: &[TableSpec], sql: &str) -> Result<Vec<arrow::array::RecordBatch>, String> {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     runtime.block_on(async {
         let mut warn = |w: String| panic!("unexpected warning: {w}");
         let session = Session::new(None, tables, &RawEvents::default(), &mut warn).map_err(|e| e.to_string())?;
-        let batches = session.run(sql).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
-        let batch = batches.iter().find(|b| b.num_rows() > 0).ok_or("no rows")?;
-        Ok(batch.columns().iter().map(|c| array_value_to_string(c, 0).unwrap()).collect())
+        session.run(sql).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())
     })
+}
+
+/// Runs `sql` and returns every value of the first row as text.
+fn row(tables: &[TableSpec], sql: &str) -> Result<Vec<String>, String> {
+    let batches = batches(tables, sql)?;
+    let batch = batches.iter().find(|b| b.num_rows() > 0).ok_or("no rows")?;
+    Ok(batch.columns().iter().map(|c| array_value_to_string(c, 0).unwrap()).collect())
 }
 
 fn value(sql: &str) -> String {
@@ -133,16 +138,7 @@ fn the_spark_sql_hunters_write_beyond_the_playbooks() {
     // Each answer is Spark 4.3's for the same text (crates/sql/tests/spark_functions/cases.sql).
     let lateral = "SELECT h, x FROM (SELECT 'ws1' AS h, split('a,b', ',') AS arr UNION ALL SELECT 'ws2', array()) \
                    LATERAL VIEW OUTER explode(arr) t AS x ORDER BY h, x";
-    let rows = |sql: &str| {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime.block_on(async {
-            let mut warn = |w: String| panic!("unexpected warning: {w}");
-            let session = Session::new(None, &[], &RawEvents::default(), &mut warn).unwrap();
-            let batches = session.run(sql).await.unwrap().collect().await.unwrap();
-            arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
-        })
-    };
-    let table = rows(lateral);
+    let table = arrow::util::pretty::pretty_format_batches(&batches(&[], lateral).unwrap()).unwrap().to_string();
     assert!(table.contains("| ws1 | a |") && table.contains("| ws1 | b |") && table.contains("| ws2 |   |"), "{table}");
     assert_eq!(value("SELECT count(*) FROM (SELECT explode(split('a,b,c', ',')) AS x)"), "3");
     assert_eq!(value("SELECT decode(unbase64('dwBoAG8AYQBtAGkA'), 'UTF-16LE')"), "whoami");

@@ -8,11 +8,18 @@ const AUTH_KEY = "hela.authorization";
 
 class Refused extends Error {}
 
-/** Calls the server; a refusal of the key shows the login page. */
-async function api(path, body) {
-  const headers = { "x-hela-page": "1", Accept: "application/json" };
+/** The headers of every call: the key, and the mark that the page makes it (a refusal
+ *  then carries no browser password prompt). */
+function pageHeaders() {
+  const headers = { "x-hela-page": "1" };
   const authorization = sessionStorage.getItem(AUTH_KEY);
   if (authorization) headers.Authorization = authorization;
+  return headers;
+}
+
+/** Calls the server; a refusal of the key shows the login page. */
+async function api(path, body) {
+  const headers = { ...pageHeaders(), Accept: "application/json" };
   const options = { headers };
   if (body !== undefined) {
     options.method = "POST";
@@ -659,11 +666,8 @@ function detections(params) {
   // Alerts as the server delivers them: fetch's stream, so the key goes in a header.
   const stop = new AbortController();
   (async () => {
-    const headers = { "x-hela-page": "1" };
-    const authorization = sessionStorage.getItem(AUTH_KEY);
-    if (authorization) headers.Authorization = authorization;
     try {
-      const response = await fetch("/_hela/alerts", { headers, signal: stop.signal });
+      const response = await fetch("/_hela/alerts", { headers: pageHeaders(), signal: stop.signal });
       if (response.status === 404) { status.textContent = "no rules stand on this server (hela serve --rules DIR)"; return; }
       if (!response.ok) { status.textContent = `live alerts unavailable (${response.status})`; return; }
       status.textContent = "● live";

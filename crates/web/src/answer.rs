@@ -34,6 +34,11 @@ impl Failure {
         Failure { status: StatusCode::INTERNAL_SERVER_ERROR, kind: "exception", message: message.into() }
     }
 
+    /// The work ran past the server's time limit for a query.
+    pub fn timeout(state: &AppState) -> Failure {
+        Failure { status: StatusCode::REQUEST_TIMEOUT, kind: "timeout_exception", message: state.timeout_message() }
+    }
+
     fn sql(error: SqlError) -> Failure {
         Failure { status: StatusCode::BAD_REQUEST, kind: "verification_exception", message: error.to_string() }
     }
@@ -51,8 +56,17 @@ pub fn reply(state: &AppState, answer: Result<Value, Failure>) -> Response {
 /// A query's columns (as shown) and every batch of its result, within the server's time
 /// limit.
 pub async fn collect(state: &AppState, session: &Session, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>), Failure> {
+    collect_rows(state, session, sql, None).await
+}
+
+/// As [`collect`], of only `fetch` rows after the first `skip` when `rows` is
+/// `Some((skip, fetch))`.
+pub async fn collect_rows(state: &AppState, session: &Session, sql: &str, rows: Option<(usize, usize)>) -> Result<(SchemaRef, Vec<RecordBatch>), Failure> {
     let work = async {
-        let frame = session.run(sql).await?;
+        let mut frame = session.run(sql).await?;
+        if let Some((skip, fetch)) = rows {
+            frame = frame.limit(skip, Some(fetch))?;
+        }
         let schema = Arc::new(frame.schema().as_arrow().clone());
         let batches = frame.collect().await?;
         Ok::<_, SqlError>((schema, batches))
@@ -73,7 +87,7 @@ pub async fn columns(state: &AppState, session: &Session, sql: &str) -> Result<V
 pub async fn within_limit<T>(state: &AppState, work: impl Future<Output = Result<T, SqlError>>) -> Result<T, Failure> {
     match tokio::time::timeout(state.limits.query_timeout, work).await {
         Ok(result) => result.map_err(Failure::sql),
-        Err(_) => Err(Failure { status: StatusCode::REQUEST_TIMEOUT, kind: "timeout_exception", message: state.timeout_message() }),
+        Err(_) => Err(Failure::timeout(state)),
     }
 }
 

@@ -12,7 +12,7 @@ use hela_serve::server::AppState;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::answer::{Failure, collect, objects, reply, table, within_limit};
+use crate::answer::{Failure, collect, collect_rows, objects, reply, table, within_limit};
 use crate::filter::identifier;
 use crate::histogram;
 use crate::scope::{Scope, TIME_FIELD};
@@ -42,15 +42,7 @@ pub async fn page(State(state): State<Arc<AppState>>, Json(request): Json<PageRe
     let answer = async {
         let limit = request.limit.clamp(1, MAX_PAGE);
         let scoped = request.scope.prepare(&state).await?;
-        let work = async {
-            let frame = scoped.session.run(&scoped.sql).await?;
-            let frame = frame.limit(request.offset, Some(limit + 1))?;
-            let schema = Arc::new(frame.schema().as_arrow().clone());
-            Ok::<_, hela_sql::SqlError>((schema, frame.collect().await?))
-        };
-        let (schema, batches) = within_limit(&state, work).await?;
-        let shown = hela_sql::shown_schema(&schema);
-        let batches: Vec<_> = batches.iter().map(|b| hela_sql::shown_batch(b, &shown)).collect::<Result<_, _>>().map_err(|e| Failure::internal(e.to_string()))?;
+        let (shown, batches) = collect_rows(&state, &scoped.session, &scoped.sql, Some((request.offset, limit + 1))).await?;
         let mut page = table(&shown, &batches)?;
         let rows = page["rows"].as_array_mut().expect("a table has rows");
         let more = rows.len() > limit;

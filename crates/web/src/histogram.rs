@@ -15,14 +15,10 @@ pub fn interval(span_ms: u64) -> u64 {
     INTERVALS.iter().copied().find(|&s| s >= wanted).unwrap_or(*INTERVALS.last().expect("intervals")) * 1000
 }
 
-/// Milliseconds since the epoch of an RFC 3339 time, or of a time without an offset
-/// (taken as UTC, as Arrow writes a timestamp).
+/// Milliseconds since the epoch of a time as the lake or Arrow writes it (RFC 3339, or
+/// without an offset, taken as UTC).
 pub fn millis(text: &str) -> Option<u64> {
-    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
-        return u64::try_from(time.timestamp_millis()).ok();
-    }
-    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
-    u64::try_from(naive.and_utc().timestamp_millis()).ok()
+    hela_hunt::event_time(text).and_then(|ms| u64::try_from(ms).ok())
 }
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ pub async fn run(State(state): State<Arc<AppState>>, Extension(settings): Extens
         let session = state.session.fork();
         let mut quiet = |_: &hela_playbook::Block, _: &hela_playbook::Outcome| {};
         let work = playbook.run(&session, REPORT_ROWS, &mut quiet);
-        let outcomes = tokio::time::timeout(state.limits.query_timeout, work).await.map_err(|_| Failure::internal(state.timeout_message()))?;
+        let outcomes = tokio::time::timeout(state.limits.query_timeout, work).await.map_err(|_| Failure::timeout(&state))?;
         let header = Header { playbook: &run.name, lake: Path::new("<lake>"), when: hela_playbook::now() };
         let Tally { held, unmet, failed } = Tally::of(&outcomes);
         let html = hela_playbook::html(&header, &playbook.parts, &outcomes);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
 use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr::{Between, InList};
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, TryCast};
@@ -32,14 +32,23 @@ impl AnalyzerRule for LenientTextNumberComparison {
     }
 
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
-        rewrite_expressions(plan, rewrite)
+        // The comparisons keep their boolean type: only the nodes changed need new schemas.
+        rewrite_expressions(plan, rewrite, Schemas::OfChanged)
     }
 }
 
+/// Which nodes' schemas are made again after a rewrite.
+#[derive(Clone, Copy, PartialEq)]
+enum Schemas {
+    /// Those whose expressions changed (the rewrite keeps their types).
+    OfChanged,
+    /// Every node's (a changed type reaches every node above the change).
+    All,
+}
+
 /// Rewrites every expression of `plan` with `rewrite` (given the schema of the node's
-/// inputs), and makes again the schema of each node whose expressions changed and of every
-/// node above.
-fn rewrite_expressions(plan: LogicalPlan, rewrite: fn(Expr, &DFSchema) -> Transformed<Expr>) -> Result<LogicalPlan> {
+/// inputs) and makes again the `schemas` that need it.
+fn rewrite_expressions(plan: LogicalPlan, rewrite: fn(Expr, &DFSchema) -> Transformed<Expr>, schemas: Schemas) -> Result<LogicalPlan> {
     plan.transform_up_with_subqueries(|node| {
         let inputs = node.inputs();
         if inputs.is_empty() {
@@ -48,7 +57,10 @@ fn rewrite_expressions(plan: LogicalPlan, rewrite: fn(Expr, &DFSchema) -> Transf
         let mut schema = DFSchema::empty();
         inputs.iter().for_each(|input| schema.merge(input.schema()));
         let rewritten = node.map_expressions(|expr| expr.transform_up(|e| Ok(rewrite(e, &schema))))?;
-        rewritten.map_data(|plan| plan.recompute_schema())
+        match rewritten.transformed || schemas == Schemas::All {
+            true => rewritten.map_data(|plan| plan.recompute_schema()),
+            false => Ok(rewritten),
+        }
     })
     .data()
 }
@@ -57,7 +69,20 @@ fn rewrite_expressions(plan: LogicalPlan, rewrite: fn(Expr, &DFSchema) -> Transf
 /// does. Applied to each statement's plan as it is made (not as an analyzer rule), since
 /// the result's type changes and every schema above it with it.
 pub fn fractional_division(plan: LogicalPlan) -> Result<LogicalPlan> {
-    rewrite_expressions(plan, divide_as_doubles)
+    let divides = |node: &LogicalPlan| {
+        let found = node.apply_expressions(|expr| {
+            expr.apply(|e| match e {
+                Expr::BinaryExpr(BinaryExpr { op: Operator::Divide, .. }) => Ok(TreeNodeRecursion::Stop),
+                _ => Ok(TreeNodeRecursion::Continue),
+            })
+        });
+        Ok(if matches!(found, Ok(TreeNodeRecursion::Stop)) { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
+    };
+    // Most statements divide nothing: their plans are left as they are, schemas and all.
+    if plan.apply_with_subqueries(divides)? != TreeNodeRecursion::Stop {
+        return Ok(plan);
+    }
+    rewrite_expressions(plan, divide_as_doubles, Schemas::All)
 }
 
 fn divide_as_doubles(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
