@@ -50,18 +50,8 @@ const SPARK_BUILTINS: &str = include_str!("spark/builtins.txt");
 
 /// Ways to the answer of Spark functions hela does not have.
 const NEAREST: &[(&str, &str)] = &[
-    ("mode", "SELECT x FROM t GROUP BY x ORDER BY count(*) DESC LIMIT 1"),
-    ("json_tuple", "get_json_object(json, '$.field') once per field"),
     ("percentile_disc", "percentile_cont, or percentile_approx"),
     ("session_window", "window(ts, 'N minutes') for fixed windows, or lag() over the host's events to find the gaps"),
-    ("from_json", "get_json_object(json, '$.field')"),
-    ("schema_of_json", "get_json_object(json, '$') to see the object"),
-    ("transform", "explode(array) in a subquery, then collect_list()"),
-    ("filter", "explode(array) in a subquery with WHERE, then collect_list()"),
-    ("aggregate", "explode(array) in a subquery, then sum() or another aggregate"),
-    ("exists", "array_contains(), or explode(array) with WHERE"),
-    ("inline", "explode(array) and the struct's fields as s.field"),
-    ("stack", "UNION ALL of the rows"),
 ];
 
 /// The error for a call of one of Spark's built-in functions that hela lacks: it says so,

@@ -89,11 +89,15 @@ impl Session {
         for function in spark::functions::all() {
             ctx.register_udf(function);
         }
+        for function in spark::functions::aggregates() {
+            ctx.register_udaf(function);
+        }
         for name in spark::functions::TEXT_TIME_FUNCTIONS {
             if let Some(inner) = ctx.state().scalar_functions().get(name).cloned() {
                 ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::TextAsTime::new(inner)));
             }
         }
+        ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::HigherOrder::new(ctx.state_weak_ref())));
         let lake_schema = Arc::new(IndexPatternSchema::new(lake.cloned())?);
         ctx.catalog("datafusion").expect("the default catalog").register_schema("public", lake_schema.clone())?;
         let session = Session { ctx, partitions, lake_schema, untrusted: false };
@@ -200,6 +204,7 @@ impl Session {
             spark::make_subscripts_zero_based(&mut statement);
             spark::name_repeated_columns(&mut statement);
             spark::name_nested_fields(&mut statement);
+            spark::plan_lambdas(&mut statement).map_err(SqlError::Query)?;
             Ok(ParsedStatement(statement))
         };
         statements.into_iter().map(rewrite).collect()
@@ -240,7 +245,7 @@ impl Session {
     async fn plan(&self, mut statement: Statement) -> Result<LogicalPlan, SqlError> {
         for _ in 0..MAX_CASE_FIXES {
             let error = match self.ctx.state().statement_to_plan(statement.clone()).await {
-                Ok(plan) => return Ok(spark::fractional_division(plan)?),
+                Ok(plan) => return Ok(spark::name_inlined_fields(spark::fractional_division(plan)?)?),
                 Err(error) => error,
             };
             match spark::case_fix(&error) {

@@ -59,7 +59,8 @@ fn rows(batch: &RecordBatch) -> Vec<Value> {
 
 /// A value as `record.py` writes Spark's (see `canonical` there).
 fn canonical(array: &ArrayRef, row: usize) -> Value {
-    if array.is_null(row) {
+    // A column of type Null has no null buffer: every value is null all the same.
+    if array.is_null(row) || array.data_type() == &DataType::Null {
         return Value::Null;
     }
     let number = |n: f64| match n {
@@ -106,7 +107,7 @@ fn canonical(array: &ArrayRef, row: usize) -> Value {
         DataType::Map(..) => {
             let entries = array.as_map().value(row);
             let (keys, values) = (entries.column(0).clone(), entries.column(1).clone());
-            Value::Array((0..entries.len()).map(|i| json!([canonical(&keys, i), canonical(&values, i)])).collect())
+            json!({"map": (0..entries.len()).map(|i| json!([canonical(&keys, i), canonical(&values, i)])).collect::<Vec<_>>()})
         }
         DataType::Struct(_) => Value::Array(array.as_struct().columns().iter().map(|c| canonical(c, row)).collect()),
         DataType::Dictionary(_, values) => canonical(&cast(values), row),
@@ -114,9 +115,18 @@ fn canonical(array: &ArrayRef, row: usize) -> Value {
     }
 }
 
-/// Whether two canonical values are the same answer (numbers within 1e-9, relatively).
+/// Whether two canonical values are the same answer (numbers within 1e-9, relatively; a
+/// map's entries in any order, since Spark's reach Python in no promised order).
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
+        (Value::Object(x), Value::Object(y)) if x.contains_key("map") && y.contains_key("map") => {
+            let entries = |m: &serde_json::Map<String, Value>| {
+                let mut entries = m["map"].as_array().cloned().unwrap_or_default();
+                entries.sort_by_key(Value::to_string);
+                Value::Array(entries)
+            };
+            same(&entries(x), &entries(y))
+        }
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
             x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())

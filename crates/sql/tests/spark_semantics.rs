@@ -150,5 +150,35 @@ fn the_spark_sql_hunters_write_beyond_the_playbooks() {
                    GROUP BY window(ts, '10 minutes') ORDER BY 1";
     assert_eq!(value(windows), "2020-09-21T04:10:00 | 2");
     assert!(error("SELECT count(*) FROM (SELECT now() AS ts) GROUP BY window(ts, '10 minutes', '5 minutes')").contains("sliding windows"));
-    assert!(error("SELECT mode(1)").contains("`mode` is one of Spark's built-in functions that hela does not support yet"));
+    assert!(error("SELECT xpath_string('<a>b</a>', 'a')").contains("`xpath_string` is one of Spark's built-in functions that hela does not support yet"));
+}
+
+/// The names of the columns `sql` answers with.
+fn column_names(sql: &str) -> Vec<String> {
+    let batches = batches(&[], sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    batches[0].schema().fields().iter().map(|f| f.name().clone()).collect()
+}
+
+#[test]
+fn lambdas_generators_and_json_as_spark_answers_them() {
+    // Answers and column names are Spark 4.3's for the same text.
+    assert_eq!(value("SELECT transform(arr, x -> concat(h, ':', x)) FROM (SELECT 'ws1' AS h, array('a', 'b') AS arr)"), "[ws1:a, ws1:b]");
+    assert_eq!(value("SELECT filter(split('a.exe,b.dll,c.EXE', ','), f -> lower(f) LIKE '%.exe')"), "[a.exe, c.EXE]");
+    assert_eq!(value("SELECT aggregate(array(1, 2, 3), 0, (acc, x) -> acc + x, acc -> acc * 10)"), "60");
+    assert_eq!(value("SELECT transform(array(array(1, 2), array(3)), a -> transform(a, x -> x * 10))"), "[[10, 20], [30]]");
+    assert!(error("SELECT upper(x -> x)").contains("upper(...) takes no lambda"));
+    assert!(error("SELECT transform(array(1), (a, b, c) -> a)").contains("transform takes 1 value then a lambda of 1 or 2 parameter(s)"));
+    assert_eq!(column_names("SELECT posexplode(array('a', 'b'))"), ["pos", "col"]);
+    assert_eq!(column_names("SELECT inline(array(named_struct('a', 1, 'b', 'x')))"), ["a", "b"]);
+    assert_eq!(column_names("SELECT stack(2, 'a', 1, 'b', 2)"), ["col0", "col1"]);
+    assert_eq!(column_names(r#"SELECT json_tuple('{"u":"bob"}', 'u', 'p')"#), ["c0", "c1"]);
+    assert_eq!(value(r#"SELECT json_tuple('{"u":"bob","p":4}', 'u', 'p')"#), "bob | 4");
+    let lateral = "SELECT h, p, x FROM (SELECT 'ws1' AS h, array('a', 'b') AS arr) LATERAL VIEW posexplode(arr) t AS p, x ORDER BY p";
+    let table = arrow::util::pretty::pretty_format_batches(&batches(&[], lateral).unwrap()).unwrap().to_string();
+    assert!(table.contains("| ws1 | 0 | a |") && table.contains("| ws1 | 1 | b |"), "{table}");
+    let user = r#"SELECT from_json(j, 'user STRUCT<name: STRING>, pid INT').user.name FROM (SELECT '{"user":{"name":"bob"},"pid":"x"}' AS j)"#;
+    assert_eq!(value(user), "bob");
+    assert!(error("SELECT from_json('{}', 'a WIBBLE')").contains("the schema 'a WIBBLE': expected a type"));
+    assert_eq!(value(r#"SELECT to_json(named_struct('a', 1, 'b', CAST(NULL AS INT), 'c', array('x')))"#), r#"{"a":1,"c":["x"]}"#);
+    assert_eq!(value("SELECT mode(x), mode() WITHIN GROUP (ORDER BY x DESC) FROM VALUES (1), (2), (2), (3), (3), (NULL) AS t(x)"), "2 | 3");
 }

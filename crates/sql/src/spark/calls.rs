@@ -6,11 +6,13 @@
 
 use std::ops::ControlFlow;
 
+use super::generators;
+
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast::{
     self, AccessExpr, BinaryOperator, CaseWhen, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
     FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, ObjectName, OrderByExpr, OrderByOptions, Query, Select,
-    SelectItem, SetExpr, TableAlias, TableFactor, TableWithJoins, Value, VisitMut, VisitorMut, helpers::attached_token::AttachedToken,
+    SelectItem, SetExpr, Value, VisitMut, VisitorMut, helpers::attached_token::AttachedToken,
     visit_expressions_mut,
 };
 
@@ -28,6 +30,7 @@ pub fn rewrite_spark_calls(statement: &mut Statement) -> Result<(), String> {
         timestamps_without_zone(expr);
         typed_number(expr);
         rounding_with_scale(expr);
+        mode_within_group(expr);
         ControlFlow::<()>::Continue(())
     });
     Ok(())
@@ -74,7 +77,7 @@ fn timestamps_without_zone(expr: &mut Expr) {
 }
 
 /// A function call `name(args)`.
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
         name: ObjectName::from(vec![Ident::new(name)]),
         uses_odbc_syntax: false,
@@ -91,19 +94,19 @@ fn call(name: &str, args: Vec<Expr>) -> Expr {
     })
 }
 
-fn text(value: &str) -> Expr {
+pub(super) fn text(value: &str) -> Expr {
     Expr::value(Value::SingleQuotedString(value.to_string()))
 }
 
-fn number(value: i64) -> Expr {
+pub(super) fn number(value: i64) -> Expr {
     Expr::value(Value::Number(value.to_string(), false))
 }
 
-fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
+pub(super) fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
     Expr::BinaryOp { left: Box::new(left), op, right: Box::new(right) }
 }
 
-fn case(conditions: Vec<(Expr, Expr)>, otherwise: Expr) -> Expr {
+pub(super) fn case(conditions: Vec<(Expr, Expr)>, otherwise: Expr) -> Expr {
     Expr::Case {
         case_token: AttachedToken::empty(),
         end_token: AttachedToken::empty(),
@@ -114,8 +117,8 @@ fn case(conditions: Vec<(Expr, Expr)>, otherwise: Expr) -> Expr {
 }
 
 /// The name (lower case) and plain arguments of a call without clauses; none for anything
-/// else (a window function, `DISTINCT`, named arguments...).
-fn plain_call(expr: &Expr) -> Option<(String, Vec<Expr>)> {
+/// else (a window function, `DISTINCT`, several named arguments...).
+pub(super) fn plain_call(expr: &Expr) -> Option<(String, Vec<Expr>)> {
     let Expr::Function(function) = expr else { return None };
     if function.over.is_some() || function.filter.is_some() || !function.within_group.is_empty() || function.name.0.len() != 1 {
         return None;
@@ -129,6 +132,8 @@ fn plain_call(expr: &Expr) -> Option<(String, Vec<Expr>)> {
         .iter()
         .map(|arg| match arg {
             FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            // A function's only argument given by name (`explode(collection => a)`).
+            FunctionArg::Named { arg: FunctionArgExpr::Expr(e), .. } | FunctionArg::ExprNamed { arg: FunctionArgExpr::Expr(e), .. } if list.args.len() == 1 => Some(e.clone()),
             _ => None,
         })
         .collect::<Option<Vec<_>>>()?;
@@ -251,8 +256,10 @@ fn rewrite_call(expr: &mut Expr) {
             let (array, element) = (args.remove(0), args.remove(0));
             case(vec![(Expr::IsNull(Box::new(array.clone())), Expr::value(Value::Null))], call("array_prepend", vec![element, array]))
         }
+        // Ascending with NULLs last (DataFusion's puts them first).
+        ("array_sort", 1) => call("array_sort", vec![args.remove(0), text("ASC"), text("NULLS LAST")]),
         ("explode", 1) => call("unnest", args),
-        ("explode_outer", 1) => call("unnest", vec![outer(args.remove(0))]),
+        ("explode_outer", 1) => call("unnest", vec![generators::outer(args.remove(0))]),
         _ => return,
     };
     *expr = replacement;
@@ -262,6 +269,21 @@ fn rewrite_call(expr: &mut Expr) {
 fn to_places(rounding: &str, value: Expr, scale: Expr) -> Expr {
     let unit = || call("power", vec![number(10), scale.clone()]);
     binary(call(rounding, vec![binary(value, BinaryOperator::Multiply, unit())]), BinaryOperator::Divide, unit())
+}
+
+/// `mode() WITHIN GROUP (ORDER BY x [DESC])`: `mode(x)`, which gives the lowest of values
+/// equally frequent, or the highest when descending.
+fn mode_within_group(expr: &mut Expr) {
+    let Expr::Function(function) = expr else { return };
+    if !function.name.to_string().eq_ignore_ascii_case("mode") || function.within_group.len() != 1 || function.over.is_some() {
+        return;
+    }
+    if !matches!(&function.args, FunctionArguments::List(list) if list.args.is_empty()) && !matches!(function.args, FunctionArguments::None) {
+        return;
+    }
+    let order = &function.within_group[0];
+    let name = if order.options.asc == Some(false) { super::functions::MODE_HIGHEST } else { "mode" };
+    *expr = call(name, vec![order.expr.clone()]);
 }
 
 /// `CEIL(x, scale)` and `FLOOR(x, scale)`, which the parser reads as their own syntax.
@@ -274,12 +296,6 @@ fn rounding_with_scale(expr: &mut Expr) {
     let ast::CeilFloorKind::Scale(scale) = field else { return };
     let scale = Expr::value(scale.clone());
     *expr = to_places(rounding, (**value).clone(), scale);
-}
-
-/// An array that keeps a row where `array` is null or empty: `[NULL]` then.
-fn outer(array: Expr) -> Expr {
-    let filled = binary(call("cardinality", vec![array.clone()]), BinaryOperator::Gt, number(0));
-    case(vec![(filled, array)], call("make_array", vec![Expr::value(Value::Null)]))
 }
 
 /// `expr.field` where `expr` is not a column (`named_struct('a', 1).a`,
@@ -316,112 +332,13 @@ impl VisitorMut for SelectRewriter {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-        if let SetExpr::Select(select) = query.body.as_mut() {
-            if let Err(error) = lateral_views(select).and_then(|()| group_by_window(select)) {
-                self.error = Some(error);
-                return ControlFlow::Break(());
-            }
+        if let SetExpr::Select(select) = query.body.as_mut()
+            && let Err(error) = generators::expand(select).and_then(|()| group_by_window(select))
+        {
+            self.error = Some(error);
+            return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
-    }
-}
-
-/// `FROM t [AS a] LATERAL VIEW [OUTER] explode(e) v AS x` becomes
-/// `FROM (SELECT a.*, unnest(e) AS x FROM t AS a) AS a`: each row of `t` once per element of
-/// `e` (and once with `x` null for an empty or null `e` when `OUTER`), and `v.x` is `x`.
-fn lateral_views(select: &mut Select) -> Result<(), String> {
-    if select.lateral_views.is_empty() {
-        return Ok(());
-    }
-    if select.from.len() != 1 {
-        return Err("LATERAL VIEW over more than one table is not supported: put the LATERAL VIEW in a subquery over one table".into());
-    }
-    if !select.from[0].joins.is_empty() {
-        return Err("LATERAL VIEW after a JOIN is not supported: LATERAL VIEW the one table in a subquery, then join".into());
-    }
-    let views = std::mem::take(&mut select.lateral_views);
-    // The SELECT each view's rows are made by: only its FROM and select list are its own.
-    let template = Select {
-        lateral_views: vec![],
-        selection: None,
-        group_by: GroupByExpr::Expressions(vec![], vec![]),
-        distinct: None,
-        having: None,
-        sort_by: vec![],
-        ..select.clone()
-    };
-    let relation = &mut select.from[0];
-    let mut view_names = Vec::new();
-    for view in views {
-        let Some((generator, mut args)) = plain_call(&view.lateral_view) else {
-            return Err(format!("LATERAL VIEW {} is not supported: LATERAL VIEW takes explode(array) or explode_outer(array)", view.lateral_view));
-        };
-        let [column] = view.lateral_col_alias.as_slice() else {
-            return Err(format!("LATERAL VIEW {generator}(...) {} names {} columns; hela supports explode with one column name (AS x)", view.lateral_view_name, view.lateral_col_alias.len()));
-        };
-        let array = match (generator.as_str(), args.len()) {
-            ("explode", 1) if !view.outer => args.remove(0),
-            ("explode" | "explode_outer", 1) => outer(args.remove(0)),
-            _ => return Err(format!("LATERAL VIEW {generator}(...) is not supported yet: LATERAL VIEW [OUTER] explode(array) is")),
-        };
-        let alias = relation_alias(&relation.relation);
-        let mut source = relation.relation.clone();
-        if let TableFactor::Derived { alias: unnamed @ None, .. } = &mut source {
-            *unnamed = Some(TableAlias { explicit: true, name: alias.clone(), columns: vec![], at: None });
-        }
-        let all = SelectItem::QualifiedWildcard(
-            ast::SelectItemQualifiedWildcardKind::ObjectName(ObjectName::from(vec![alias.clone()])),
-            ast::WildcardAdditionalOptions::default(),
-        );
-        let unnested = SelectItem::ExprWithAlias { expr: call("unnest", vec![array]), alias: column.clone() };
-        let inner = Select {
-            projection: vec![all, unnested],
-            from: vec![TableWithJoins { relation: source, joins: vec![] }],
-            ..template.clone()
-        };
-        let inner = ast::Query { body: Box::new(SetExpr::Select(Box::new(inner))), ..empty_query() };
-        relation.relation = TableFactor::Derived {
-            lateral: false,
-            subquery: Box::new(inner),
-            alias: Some(TableAlias { explicit: true, name: alias, columns: vec![], at: None }),
-            sample: None,
-        };
-        view_names.push(view.lateral_view_name.to_string());
-    }
-    // `v.x` is the new column `x` of the rows.
-    let _ = visit_expressions_mut(select, |expr| {
-        if let Expr::CompoundIdentifier(parts) = expr
-            && parts.len() == 2
-            && view_names.iter().any(|name| name.eq_ignore_ascii_case(&parts[0].value))
-        {
-            *expr = Expr::Identifier(parts[1].clone());
-        }
-        ControlFlow::<()>::Continue(())
-    });
-    Ok(())
-}
-
-/// The name the rows of a FROM item go by: its alias, or the table's own name.
-fn relation_alias(relation: &TableFactor) -> Ident {
-    match relation {
-        TableFactor::Table { alias: Some(alias), .. } | TableFactor::Derived { alias: Some(alias), .. } => alias.name.clone(),
-        TableFactor::Table { name, .. } => name.0.last().and_then(|part| part.as_ident()).cloned().unwrap_or_else(|| Ident::new("t")),
-        _ => Ident::new("t"),
-    }
-}
-
-fn empty_query() -> Query {
-    Query {
-        with: None,
-        body: Box::new(SetExpr::Values(ast::Values { explicit_row: false, value_keyword: false, rows: vec![] })),
-        order_by: None,
-        limit_clause: None,
-        fetch: None,
-        locks: vec![],
-        for_clause: None,
-        settings: None,
-        format_clause: None,
-        pipe_operators: vec![],
     }
 }
 

@@ -2,14 +2,17 @@
 //! planning, and Spark's functions where DataFusion has none or different ones.
 
 mod calls;
+mod generators;
 mod coercion;
 pub mod functions;
+mod lambdas;
 mod literals;
 mod names;
 mod syntax;
 
 pub use calls::rewrite_spark_calls;
+pub use lambdas::plan_lambdas;
 pub use coercion::{analyzer_rules, fractional_division};
 pub use literals::{raw_strings, unescape_string_literals};
-pub use names::{CaseFix, REPEAT_MARK, case_fix, name_nested_fields, name_repeated_columns, rename_identifier, shown_name};
+pub use names::{CaseFix, REPEAT_MARK, case_fix, name_inlined_fields, name_nested_fields, name_repeated_columns, rename_identifier, shown_name};
 pub use syntax::{make_subscripts_zero_based, make_temporary_views_plain, rewrite_rlike};

@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 
 use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast::{
     self, Expr, Ident, Query, Select, SelectItem, SetExpr, TableFactor, VisitMut, VisitorMut, visit_expressions_mut,
@@ -157,4 +158,25 @@ pub fn rename_identifier(statement: &mut Statement, from: &str, to: &str) {
 /// The name a result column is shown with.
 pub fn shown_name(name: &str) -> &str {
     name.split(REPEAT_MARK).next().unwrap_or(name)
+}
+
+/// Names the columns of a struct unnested in the select list (Spark's `inline`) after the
+/// struct's fields, as Spark does: `UNNEST(...).a` is shown as `a`.
+pub fn name_inlined_fields(plan: LogicalPlan) -> datafusion::common::Result<LogicalPlan> {
+    let inlined = |name: &str| name.starts_with("UNNEST(").then(|| name.rsplit_once(").")).flatten().map(|(_, field)| field.to_string());
+    if !plan.schema().fields().iter().any(|f| inlined(f.name()).is_some()) {
+        return Ok(plan);
+    }
+    let columns: Vec<datafusion::logical_expr::Expr> = plan
+        .schema()
+        .iter()
+        .map(|(qualifier, field)| {
+            let column = datafusion::logical_expr::Expr::Column(datafusion::common::Column::from((qualifier, field)));
+            match inlined(field.name()) {
+                Some(name) => column.alias(name),
+                None => column,
+            }
+        })
+        .collect();
+    datafusion::logical_expr::LogicalPlanBuilder::from(plan).project(columns)?.build()
 }

@@ -45,7 +45,7 @@ impl Charset {
     /// The text `bytes` hold, or what is wrong with them.
     fn decode(self, bytes: &[u8]) -> Result<String, String> {
         let units16 = |bytes: &[u8], big: bool| -> Result<String, String> {
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return Err(format!("{} bytes are not whole UTF-16 code units", bytes.len()));
             }
             let units = bytes.chunks(2).map(|p| if big { u16::from_be_bytes([p[0], p[1]]) } else { u16::from_le_bytes([p[0], p[1]]) });
@@ -66,7 +66,7 @@ impl Charset {
                 _ => units16(bytes, true),
             },
             Charset::Utf32 => {
-                if bytes.len() % 4 != 0 {
+                if !bytes.len().is_multiple_of(4) {
                     return Err(format!("{} bytes are not whole UTF-32 code units", bytes.len()));
                 }
                 let body = if bytes.starts_with(&[0, 0, 0xFE, 0xFF]) { &bytes[4..] } else { bytes };

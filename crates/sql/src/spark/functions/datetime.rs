@@ -122,7 +122,7 @@ fn parsed_micros(name: &str, call: &[ColumnarValue], rows: usize, default: Optio
 
 /// Reads `text` with `pattern`; fields the pattern lacks take Spark's defaults (1970,
 /// January, the 1st, midnight, UTC).
-fn read_micros(text: &str, pattern: &JavaPattern) -> Option<i64> {
+pub(crate) fn read_micros(text: &str, pattern: &JavaPattern) -> Option<i64> {
     let mut parsed = Parsed::new();
     parse(&mut parsed, text, pattern.items().iter()).ok()?;
     if parsed.year().is_none() && parsed.year_mod_100().is_none() && parsed.isoyear().is_none() {

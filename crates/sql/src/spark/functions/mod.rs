@@ -9,16 +9,21 @@ mod charset;
 mod element_at;
 mod datetime;
 mod function;
+mod higher_order;
 mod java_pattern;
+mod json;
+mod mode;
 mod json_path;
 mod regexp;
 mod reverse;
 mod split;
 mod text_times;
 
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 pub(crate) use args::is_text;
+pub use mode::MODE_HIGHEST;
+pub use higher_order::{HIGHER_ORDER, HigherOrder};
 pub use text_times::{NAMES as TEXT_TIME_FUNCTIONS, TextAsTime};
 
 /// Every function of this module, to be registered after DataFusion's and
@@ -41,5 +46,11 @@ pub fn all() -> Vec<ScalarUDF> {
     let mut all: Vec<ScalarUDF> = spark_functions.into_iter().map(ScalarUDF::from).collect();
     all.push(ScalarUDF::from(reverse::Reverse::new()));
     all.push(ScalarUDF::new_from_impl(element_at::ElementAt::new()));
+    all.extend(json::all());
     all
+}
+
+/// The aggregate functions of this module.
+pub fn aggregates() -> Vec<AggregateUDF> {
+    mode::all()
 }
