@@ -42,7 +42,21 @@ pub fn explain(error: &DataFusionError) -> String {
         };
     }
     let text = error.find_root().to_string();
-    unsupported_spark_function(&text).unwrap_or(text)
+    unsupported_spark_function(&text).or_else(|| unsupported_arguments(&text)).unwrap_or(text)
+}
+
+/// The phrases of DataFusion's errors for a function called with arguments of types or in
+/// a number it has no form for.
+const NO_SUCH_FORM: &[&str] = &["Failed to coerce arguments to satisfy a call to '", "requires String, but received", "expected zero argument", "failed to match any signature", "user-defined coercion failed", "arguments but received"];
+
+/// The error for a call of a function hela has, with arguments it takes in no form (Spark
+/// may take them: binary text, intervals, more arguments): it says so, then why.
+fn unsupported_arguments(text: &str) -> Option<String> {
+    if !NO_SUCH_FORM.iter().any(|phrase| text.contains(phrase)) {
+        return None;
+    }
+    let name = text.split(['\'', '`']).nth(1).unwrap_or("the function");
+    Some(format!("hela does not support `{name}` with these arguments yet (docs/spark-functions.md lists each function's state): {text}"))
 }
 
 /// Spark's built-in function names (written by `tests/spark_functions/record.py`).
@@ -57,7 +71,8 @@ const NEAREST: &[(&str, &str)] = &[
 /// The error for a call of one of Spark's built-in functions that hela lacks: it says so,
 /// points at the list of functions, and names a way to the same answer when there is one.
 fn unsupported_spark_function(text: &str) -> Option<String> {
-    let name = text.split("Invalid function '").nth(1)?.split('\'').next()?.to_ascii_lowercase();
+    let after = text.split("Invalid function '").nth(1).or_else(|| text.split("table function '").nth(1))?;
+    let name = after.split('\'').next()?.to_ascii_lowercase();
     if !SPARK_BUILTINS.lines().any(|builtin| builtin == name) {
         return None;
     }

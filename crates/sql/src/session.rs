@@ -192,7 +192,7 @@ impl Session {
     /// `r'...'` too), each rewritten into DataFusion's terms; none is planned yet.
     pub fn parse(sql: &str) -> Result<Vec<ParsedStatement>, SqlError> {
         let statements = DFParser::parse_sql_with_dialect(&spark::raw_strings(sql), &DatabricksDialect {})
-            .map_err(|e| SqlError::Query(format!("cannot parse the SQL: {e}")))?;
+            .map_err(|e| SqlError::Query(format!("cannot parse the SQL (mistyped, or Spark syntax hela does not support yet): {e}")))?;
         if statements.is_empty() {
             return Err(SqlError::Query("no SQL statement given".into()));
         }
@@ -245,7 +245,7 @@ impl Session {
     async fn plan(&self, mut statement: Statement) -> Result<LogicalPlan, SqlError> {
         for _ in 0..MAX_CASE_FIXES {
             let error = match self.ctx.state().statement_to_plan(statement.clone()).await {
-                Ok(plan) => return Ok(spark::name_inlined_fields(spark::fractional_division(plan)?)?),
+                Ok(plan) => return Ok(spark::name_inlined_fields(spark::typed_rewrites(plan)?)?),
                 Err(error) => error,
             };
             match spark::case_fix(&error) {

@@ -6,7 +6,7 @@
 
 use std::ops::ControlFlow;
 
-use super::generators;
+use super::{aliases, generators};
 
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast::{
@@ -31,6 +31,9 @@ pub fn rewrite_spark_calls(statement: &mut Statement) -> Result<(), String> {
         typed_number(expr);
         rounding_with_scale(expr);
         mode_within_group(expr);
+        aliases::string_agg(expr);
+        aliases::extract_seconds(expr);
+        aliases::ranking_without_arguments(expr);
         ControlFlow::<()>::Continue(())
     });
     Ok(())
@@ -141,7 +144,7 @@ pub(super) fn plain_call(expr: &Expr) -> Option<(String, Vec<Expr>)> {
 }
 
 /// The boolean value of a literal `true`/`false`.
-fn literal_bool(expr: &Expr) -> Option<bool> {
+pub(super) fn literal_bool(expr: &Expr) -> Option<bool> {
     match expr {
         Expr::Value(v) => match &v.value {
             Value::Boolean(b) => Some(*b),
@@ -243,8 +246,6 @@ fn rewrite_call(expr: &mut Expr) {
             let distance = call("levenshtein", args);
             case(vec![(binary(distance.clone(), BinaryOperator::Gt, threshold), number(-1))], distance)
         }
-        // The first value met, NULL or not (DataFusion's any_value skips NULLs).
-        ("any_value", 1) => call("first_value", args),
         // hela's element_at answers NULL past the end, as Spark's try_element_at.
         ("try_element_at", 2) => call("element_at", args),
         ("array_position", 2) => {
@@ -260,7 +261,10 @@ fn rewrite_call(expr: &mut Expr) {
         ("array_sort", 1) => call("array_sort", vec![args.remove(0), text("ASC"), text("NULLS LAST")]),
         ("explode", 1) => call("unnest", args),
         ("explode_outer", 1) => call("unnest", vec![generators::outer(args.remove(0))]),
-        _ => return,
+        _ => match aliases::alias(&name, args) {
+            Some(replacement) => replacement,
+            None => return,
+        },
     };
     *expr = replacement;
 }

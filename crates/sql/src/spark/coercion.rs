@@ -1,4 +1,4 @@
-//! Comparisons of text with numbers, and division.
+//! Comparisons of text with numbers, division, and `concat` of arrays.
 //!
 //! Spark reads text compared with a number as a number and, in its ANSI mode, fails the
 //! whole query on the first value that is not one (`IpPort = 0` over a column holding
@@ -65,27 +65,35 @@ fn rewrite_expressions(plan: LogicalPlan, rewrite: fn(Expr, &DFSchema) -> Transf
     .data()
 }
 
-/// Makes `/` of two whole numbers in `plan` divide their values as doubles, as Spark's
-/// does. Applied to each statement's plan as it is made (not as an analyzer rule), since
-/// the result's type changes and every schema above it with it.
-pub fn fractional_division(plan: LogicalPlan) -> Result<LogicalPlan> {
-    let divides = |node: &LogicalPlan| {
+/// Rewrites of `plan` that change types, so every schema above them: `/` of two whole
+/// numbers divides their values as doubles, and `concat` of arrays joins the arrays (where
+/// DataFusion's would write them as text), as Spark's do. Applied to each statement's plan
+/// as it is made (not as an analyzer rule), since the result's type changes.
+pub fn typed_rewrites(plan: LogicalPlan) -> Result<LogicalPlan> {
+    let wanted = |node: &LogicalPlan| {
         let found = node.apply_expressions(|expr| {
             expr.apply(|e| match e {
                 Expr::BinaryExpr(BinaryExpr { op: Operator::Divide, .. }) => Ok(TreeNodeRecursion::Stop),
+                Expr::ScalarFunction(f) if f.name() == "concat" => Ok(TreeNodeRecursion::Stop),
                 _ => Ok(TreeNodeRecursion::Continue),
             })
         });
         Ok(if matches!(found, Ok(TreeNodeRecursion::Stop)) { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
     };
-    // Most statements divide nothing: their plans are left as they are, schemas and all.
-    if plan.apply_with_subqueries(divides)? != TreeNodeRecursion::Stop {
+    // Most statements have neither: their plans are left as they are, schemas and all.
+    if plan.apply_with_subqueries(wanted)? != TreeNodeRecursion::Stop {
         return Ok(plan);
     }
-    rewrite_expressions(plan, divide_as_doubles, Schemas::All)
+    rewrite_expressions(plan, typed_rewrite, Schemas::All)
 }
 
-fn divide_as_doubles(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
+/// The rewrites of [`typed_rewrites`] applied to one expression over `schema` (a lambda's
+/// body).
+pub fn typed_rewrites_of(expr: Expr, schema: &DFSchema) -> Result<Expr> {
+    expr.transform_up(|e| Ok(typed_rewrite(e, schema))).data()
+}
+
+fn typed_rewrite(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
     match expr {
         Expr::BinaryExpr(BinaryExpr { left, op: Operator::Divide, right })
             if type_of(&left, schema).is_some_and(|t| t.is_integer()) && type_of(&right, schema).is_some_and(|t| t.is_integer()) =>
@@ -93,8 +101,15 @@ fn divide_as_doubles(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
             let left = Expr::Cast(datafusion::logical_expr::Cast::new(left, DataType::Float64));
             Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(Box::new(left), Operator::Divide, right)))
         }
+        Expr::ScalarFunction(f) if f.name() == "concat" && !f.args.is_empty() && f.args.iter().all(|a| type_of(a, schema).is_some_and(|t| is_list(&t))) => {
+            Transformed::yes(datafusion::functions_nested::expr_fn::array_concat(f.args))
+        }
         other => Transformed::no(other),
     }
+}
+
+fn is_list(data_type: &DataType) -> bool {
+    matches!(data_type, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..))
 }
 
 /// The number type text is read as when compared with a value of `other` type.

@@ -1,6 +1,7 @@
 //! Spark SQL conventions DataFusion does not share, applied to parsed statements before
 //! planning, and Spark's functions where DataFusion has none or different ones.
 
+mod aliases;
 mod calls;
 mod generators;
 mod coercion;
@@ -12,7 +13,7 @@ mod syntax;
 
 pub use calls::rewrite_spark_calls;
 pub use lambdas::plan_lambdas;
-pub use coercion::{analyzer_rules, fractional_division};
+pub use coercion::{analyzer_rules, typed_rewrites, typed_rewrites_of};
 pub use literals::{raw_strings, unescape_string_literals};
 pub use names::{CaseFix, REPEAT_MARK, case_fix, name_inlined_fields, name_nested_fields, name_repeated_columns, rename_identifier, shown_name};
 pub use syntax::{make_subscripts_zero_based, make_temporary_views_plain, rewrite_rlike};

@@ -249,6 +249,7 @@ impl LambdaPlanner<'_> {
         let planned = self
             .state
             .create_logical_expr(body, &df_schema)
+            .and_then(|expr| crate::spark::typed_rewrites_of(expr, &df_schema))
             .and_then(|expr| simplifier.coerce(expr, &df_schema))
             .and_then(|expr| simplifier.simplify(expr))
             .and_then(|expr| self.state.create_physical_expr(expr, &df_schema));

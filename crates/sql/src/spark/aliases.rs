@@ -1,0 +1,135 @@
+//! Spark functions that are another function, an operator or a cast under another name:
+//! `lcase`, `std`, `isnull`, `equal_null`, `nullifzero`, `get`, `timestamp_seconds`, ...,
+//! written in DataFusion's terms.
+
+use datafusion::sql::sqlparser::ast::{self, BinaryOperator, Expr, FunctionArguments, Value};
+
+use super::calls::{binary, call, case, literal_bool, number, text};
+
+/// The call `name(args)` in DataFusion's terms when it is one of the aliases here.
+pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
+    let renamed = match (name, args.len()) {
+        ("lcase", 1) => "lower",
+        ("ucase", 1) => "upper",
+        ("std", 1) => "stddev",
+        ("variance", 1) => "var_samp",
+        ("startswith", 2) => "starts_with",
+        ("endswith", 2) => "ends_with",
+        ("sign", 1) => "signum",
+        ("curdate", 0) => "current_date",
+        ("to_unix_timestamp", 1 | 2) => "unix_timestamp",
+        ("timestamp_millis", 1) => "to_timestamp_millis",
+        ("timestamp_micros", 1) => "to_timestamp_micros",
+        ("try_avg", 1) => "avg",
+        ("nvl" | "ifnull", 2) => "coalesce",
+        _ => "",
+    };
+    if !renamed.is_empty() {
+        return Some(call(renamed, args));
+    }
+    let null = || Expr::value(Value::Null);
+    Some(match (name, args.len()) {
+        ("isnull", 1) => Expr::IsNull(Box::new(args.remove(0))),
+        ("isnotnull", 1) => Expr::IsNotNull(Box::new(args.remove(0))),
+        ("equal_null", 2) => Expr::IsNotDistinctFrom(Box::new(args.remove(0)), Box::new(args.remove(0))),
+        ("positive", 1) => Expr::Nested(Box::new(args.remove(0))),
+        ("e", 0) => call("exp", vec![number(1)]),
+        ("nullifzero", 1) => call("nullif", vec![args.remove(0), number(0)]),
+        ("zeroifnull", 1) => call("coalesce", vec![args.remove(0), number(0)]),
+        ("array_size", 1) => cast(call("cardinality", args), ast::DataType::Int(None)),
+        // get(array, i): the element at i counting from 0; NULL outside the array.
+        ("get", 2) => {
+            let (array, index) = (args.remove(0), args.remove(0));
+            let inside = binary(index.clone(), BinaryOperator::GtEq, number(0));
+            case(vec![(inside, call("element_at", vec![array, binary(index, BinaryOperator::Plus, number(1))]))], null())
+        }
+        ("map_contains_key", 2) => {
+            let (map, key) = (args.remove(0), args.remove(0));
+            call("array_has", vec![call("map_keys", vec![map]), key])
+        }
+        // Seconds with their fraction, as Spark's (DataFusion's are whole).
+        ("date_part" | "datepart", 2) if matches!(&args[0], Expr::Value(v) if matches!(&v.value, Value::SingleQuotedString(part) if is_seconds(part))) => {
+            seconds_with_fraction(args.remove(1))
+        }
+        ("dayname", 1) => call("date_format", vec![args.remove(0), text("EEE")]),
+        ("timestamp_seconds", 1) => {
+            let micros = call("round", vec![binary(args.remove(0), BinaryOperator::Multiply, number(1_000_000))]);
+            call("to_timestamp_micros", vec![cast(micros, ast::DataType::BigInt(None))])
+        }
+        // Days since 1970-01-01, and back.
+        ("unix_date", 1) => call("arrow_cast", vec![cast(args.remove(0), ast::DataType::Date), text("Int32")]),
+        ("date_from_unix_date", 1) => call("arrow_cast", vec![call("arrow_cast", vec![args.remove(0), text("Int32")]), text("Date32")]),
+        ("timestamp", 1) => cast(args.remove(0), ast::DataType::Timestamp(None, ast::TimezoneInfo::None)),
+        ("date", 1) => cast(args.remove(0), ast::DataType::Date),
+        // NULL where Spark's division or remainder by zero would stop the query.
+        ("try_divide" | "try_mod", 2) => {
+            let (dividend, divisor) = (args.remove(0), args.remove(0));
+            let op = if name == "try_divide" { BinaryOperator::Divide } else { BinaryOperator::Modulo };
+            case(vec![(binary(divisor.clone(), BinaryOperator::Eq, number(0)), null())], binary(dividend, op, divisor))
+        }
+        // first(x, ignoreNulls) and its namesakes: the first (last) value, NULL or not,
+        // or the first (last) that is not NULL.
+        ("first" | "first_value" | "any_value" | "last" | "last_value", 1 | 2) => {
+            let ignore_nulls = match args.get(1) {
+                None => false,
+                Some(flag) => literal_bool(flag)?,
+            };
+            let value = args.remove(0);
+            let function = if name.starts_with("last") { "last_value" } else { "first_value" };
+            let mut taken = call(function, vec![value.clone()]);
+            if ignore_nulls && let Expr::Function(f) = &mut taken {
+                f.filter = Some(Box::new(Expr::IsNotNull(Box::new(value))));
+            }
+            taken
+        }
+        _ => return None,
+    })
+}
+
+fn is_seconds(part: &str) -> bool {
+    ["s", "sec", "secs", "second", "seconds"].contains(&part.to_ascii_lowercase().as_str())
+}
+
+/// The seconds of a time or interval with their fraction.
+fn seconds_with_fraction(time: Expr) -> Expr {
+    let micros = call("date_part", vec![text("microsecond"), time]);
+    binary(micros, BinaryOperator::Divide, Expr::value(Value::Number("1000000.0".into(), false)))
+}
+
+/// `EXTRACT(SECOND FROM t)` with the fraction, as Spark's.
+pub fn extract_seconds(expr: &mut Expr) {
+    if let Expr::Extract { field: ast::DateTimeField::Second | ast::DateTimeField::Seconds, expr: time, .. } = expr {
+        *expr = seconds_with_fraction((**time).clone());
+    }
+}
+
+fn cast(expr: Expr, data_type: ast::DataType) -> Expr {
+    Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(expr), data_type, array: false, format: None }
+}
+
+/// `string_agg(x)` and `listagg(x)` with no delimiter join with nothing, as Spark's do, and
+/// `WITHIN GROUP (ORDER BY ...)` orders what they join.
+pub fn string_agg(expr: &mut Expr) {
+    let Expr::Function(function) = expr else { return };
+    let name = function.name.to_string().to_ascii_lowercase();
+    if !matches!(name.as_str(), "string_agg" | "listagg") || function.over.is_some() {
+        return;
+    }
+    let FunctionArguments::List(list) = &mut function.args else { return };
+    if list.args.len() == 1 {
+        list.args.push(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(text(""))));
+    }
+    if !function.within_group.is_empty() {
+        list.clauses.push(ast::FunctionArgumentClause::OrderBy(std::mem::take(&mut function.within_group)));
+    }
+    function.name = ast::ObjectName::from(vec![ast::Ident::new("string_agg")]);
+}
+
+/// Spark's ranking window functions take (and ignore) arguments: `rank(b) OVER (...)`.
+pub fn ranking_without_arguments(expr: &mut Expr) {
+    let Expr::Function(function) = expr else { return };
+    let name = function.name.to_string().to_ascii_lowercase();
+    if function.over.is_some() && matches!(name.as_str(), "rank" | "dense_rank" | "percent_rank") && let FunctionArguments::List(list) = &mut function.args {
+        list.args.clear();
+    }
+}
