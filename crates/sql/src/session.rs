@@ -55,6 +55,8 @@ impl Session {
         let mut config = SessionConfig::new().with_information_schema(true).with_target_partitions(partitions);
         // Column names keep their case, as in the data (`Hostname`, `EventID`).
         config.options_mut().sql_parser.enable_ident_normalization = false;
+        // NULLs sort first when ascending, last when descending, as in Spark.
+        config.options_mut().sql_parser.default_null_ordering = "nulls_min".into();
         // Reading every file's footer while planning costs more than the statistics save
         // (measured: 1.4 s → 0.5 s for a selective hunt over 516 lake files); row groups
         // are still pruned by their statistics when the scan opens each file.
@@ -191,8 +193,9 @@ impl Session {
     /// Reads the statements of `sql` (at least one) as Spark SQL writes them (raw strings
     /// `r'...'` too), each rewritten into DataFusion's terms; none is planned yet.
     pub fn parse(sql: &str) -> Result<Vec<ParsedStatement>, SqlError> {
-        let statements = DFParser::parse_sql_with_dialect(&spark::raw_strings(sql), &DatabricksDialect {})
-            .map_err(|e| SqlError::Query(format!("cannot parse the SQL (mistyped, or Spark syntax hela does not support yet): {e}")))?;
+        let statements = DFParser::parse_sql_with_dialect(&spark::raw_strings(sql), &DatabricksDialect {}).map_err(|e| {
+            SqlError::Query(spark::not_run(sql).unwrap_or_else(|| format!("cannot parse the SQL (mistyped, or Spark syntax hela does not support yet): {e}")))
+        })?;
         if statements.is_empty() {
             return Err(SqlError::Query("no SQL statement given".into()));
         }
@@ -204,6 +207,7 @@ impl Session {
             spark::make_subscripts_zero_based(&mut statement);
             spark::name_repeated_columns(&mut statement);
             spark::name_nested_fields(&mut statement);
+            spark::rewrite_clauses(&mut statement);
             spark::plan_lambdas(&mut statement).map_err(SqlError::Query)?;
             Ok(ParsedStatement(statement))
         };
@@ -215,6 +219,9 @@ impl Session {
     pub async fn execute(&self, statement: ParsedStatement) -> Result<DataFrame, SqlError> {
         if self.untrusted {
             network_policy(&statement.0)?;
+        }
+        if let Some(refusal) = spark::spark_setting(&statement.0) {
+            return Err(SqlError::Query(refusal));
         }
         if self.make_whole_table_view(&statement.0).await? {
             return Ok(DataFrame::new(self.ctx.state(), LogicalPlanBuilder::empty(false).build()?));

@@ -21,6 +21,9 @@ use hela_lake::RawEvents;
 use hela_sql::Session;
 use serde_json::{Value, json};
 
+#[path = "spark_functions/syntax.rs"]
+mod syntax;
+
 /// Functions whose answers differ from Spark's on purpose, with the reason.
 const DIVERGENCES: &[(&str, &str)] = &[
     ("to_timestamp", "text that is not a time reads as NULL where Spark 4 stops the query (CANNOT_PARSE_TIMESTAMP): a hunt over dirty logs wants the rows that do read"),
@@ -65,17 +68,33 @@ fn lines(path: &Path) -> Vec<Value> {
     text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}: {l}", path.display()))).collect()
 }
 
-/// What hela answered: its rows in canonical form, or its error.
-fn run(session: &Session, runtime: &tokio::runtime::Runtime, sql: &str) -> Result<Vec<Value>, String> {
+/// What hela answered: its column names and its rows in canonical form, or its error.
+fn run(session: &Session, runtime: &tokio::runtime::Runtime, sql: &str) -> Result<(Vec<String>, Vec<Value>), String> {
     let work = std::panic::AssertUnwindSafe(async {
         let frame = session.run(sql).await.map_err(|e| e.to_string())?;
+        let names = frame.schema().fields().iter().map(|f| hela_sql::spark::shown_name(f.name()).to_string()).collect();
         let batches = frame.collect().await.map_err(|e| e.to_string())?;
-        Ok::<_, String>(batches.iter().flat_map(rows).collect())
+        Ok::<_, String>((names, batches.iter().flat_map(rows).collect()))
     });
     match std::panic::catch_unwind(|| runtime.block_on(work)) {
         Ok(result) => result,
         Err(panic) => Err(format!("panicked: {}", panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default())),
     }
+}
+
+/// Whether an error of hela's says it does not support what was asked.
+fn says_unsupported(error: &str) -> bool {
+    ["does not support", "not supported", "not implemented"].iter().any(|s| error.contains(s))
+}
+
+/// `rows` in the order they are compared in: as given when the query orders them, else
+/// sorted (rows come in no promised order without ORDER BY).
+fn comparable(rows: &Value, sql: &str) -> Value {
+    let mut rows = rows.as_array().cloned().unwrap_or_default();
+    if !sql.to_ascii_uppercase().contains("ORDER BY") {
+        rows.sort_by_key(Value::to_string);
+    }
+    Value::Array(rows)
 }
 
 fn rows(batch: &RecordBatch) -> Vec<Value> {
@@ -238,26 +257,17 @@ fn spark_functions_answer_as_spark_does_or_say_they_are_not_supported() {
             outcomes.entry(name.to_string()).or_default();
             continue;
         }
-        let hela = run(&session, &runtime, sql);
-        // Without ORDER BY, rows come in no promised order: compare them as a set.
-        let ordered = sql.to_ascii_uppercase().contains("ORDER BY");
+        let hela = run(&session, &runtime, sql).map(|(_, rows)| rows);
         let unordered = UNORDERED.contains(&name);
         let in_order = |rows: &Value| {
-            let mut rows = rows.as_array().cloned().unwrap_or_default();
-            if unordered {
-                rows = rows.iter().map(elements_sorted).collect();
-            }
-            if !ordered {
-                rows.sort_by_key(Value::to_string);
-            }
-            Value::Array(rows)
+            let rows = rows.as_array().cloned().unwrap_or_default();
+            let rows = if unordered { rows.iter().map(elements_sorted).collect() } else { rows };
+            comparable(&Value::Array(rows), sql)
         };
         let outcome = match (answer.get("rows"), hela) {
             (Some(spark), Ok(rows)) if same(&in_order(spark), &in_order(&Value::Array(rows.clone()))) => Outcome::Same,
             (None, Err(_)) => Outcome::Same,
-            (_, Err(error)) if ["does not support", "not supported", "not implemented"].iter().any(|s| error.contains(s)) => {
-                Outcome::Unsupported(error)
-            }
+            (_, Err(error)) if says_unsupported(&error) => Outcome::Unsupported(error),
             (spark, hela) => Outcome::Different {
                 spark: spark.map(Value::to_string).unwrap_or_else(|| format!("error {}", answer["error"])),
                 hela: match hela {
@@ -324,6 +334,7 @@ fn spark_functions_answer_as_spark_does_or_say_they_are_not_supported() {
         }
         text.push('\n');
     }
+    text.push_str(&syntax::section(&runtime));
     eprintln!("{cases} cases in {:.1} s; {}", elapsed.as_secs_f64(), counts.iter().map(|(s, n)| format!("{}: {n}", s.label())).collect::<Vec<_>>().join(", "));
     if std::env::var_os("HELA_WRITE_SPARK_FUNCTIONS").is_some() {
         std::fs::write(document(), &text).unwrap();

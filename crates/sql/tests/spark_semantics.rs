@@ -149,7 +149,15 @@ fn the_spark_sql_hunters_write_beyond_the_playbooks() {
                    UNION ALL SELECT CAST('2020-09-21 04:17:00' AS TIMESTAMP) UNION ALL SELECT CAST('2020-09-21 04:31:00' AS TIMESTAMP)) \
                    GROUP BY window(ts, '10 minutes') ORDER BY 1";
     assert_eq!(value(windows), "2020-09-21T04:10:00 | 2");
-    assert!(error("SELECT count(*) FROM (SELECT now() AS ts) GROUP BY window(ts, '10 minutes', '5 minutes')").contains("sliding windows"));
+    let times = "SELECT 'ws1' AS h, CAST('2020-09-21 04:15:00' AS TIMESTAMP) AS ts UNION ALL SELECT 'ws1', CAST('2020-09-21 04:17:00' AS TIMESTAMP) \
+                 UNION ALL SELECT 'ws1', CAST('2020-09-21 04:31:00' AS TIMESTAMP) UNION ALL SELECT 'ws2', CAST('2020-09-21 04:16:00' AS TIMESTAMP)";
+    let sliding = format!("SELECT count(*) FROM (SELECT window.start, count(*) AS n FROM ({times}) WHERE h = 'ws1' GROUP BY window(ts, '15 minutes', '5 minutes'))");
+    assert_eq!(value(&sliding), "6");
+    let first = format!("SELECT window.start, window.end, count(*) FROM ({times}) WHERE h = 'ws1' GROUP BY window(ts, '15 minutes', '5 minutes') ORDER BY 1 LIMIT 1");
+    assert_eq!(value(&first), "2020-09-21T04:05:00 | 2020-09-21T04:20:00 | 2");
+    let sessions = format!("SELECT h, session_window.start, session_window.end, count(*) AS n FROM ({times}) GROUP BY h, session_window(ts, '10 minutes') ORDER BY h, 2 LIMIT 1");
+    assert_eq!(value(&sessions), "ws1 | 2020-09-21T04:15:00 | 2020-09-21T04:27:00 | 2");
+    assert!(error("SELECT count(*) FROM (SELECT now() AS ts) GROUP BY window(ts, '1 minute', '5 minutes')").contains("the slide must not be longer"));
     assert!(error("SELECT xpath_string('<a>b</a>', 'a')").contains("`xpath_string` is one of Spark's built-in functions that hela does not support yet"));
 }
 

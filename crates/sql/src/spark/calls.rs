@@ -6,13 +6,13 @@
 
 use std::ops::ControlFlow;
 
-use super::{aliases, generators};
+use super::{aliases, generators, time_windows};
 
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast::{
     self, AccessExpr, BinaryOperator, CaseWhen, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
-    FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, ObjectName, OrderByExpr, OrderByOptions, Query, Select,
-    SelectItem, SetExpr, Value, VisitMut, VisitorMut, helpers::attached_token::AttachedToken,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, OrderByExpr, OrderByOptions, Query,
+    SetExpr, Value, VisitMut, VisitorMut, helpers::attached_token::AttachedToken,
     visit_expressions_mut,
 };
 
@@ -337,7 +337,7 @@ impl VisitorMut for SelectRewriter {
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         if let SetExpr::Select(select) = query.body.as_mut()
-            && let Err(error) = generators::expand(select).and_then(|()| group_by_window(select))
+            && let Err(error) = generators::expand(select).and_then(|()| time_windows::group_by_window(select)).and_then(|()| time_windows::group_by_session_window(select))
         {
             self.error = Some(error);
             return ControlFlow::Break(());
@@ -357,74 +357,3 @@ fn timestamp(expr: Expr) -> Expr {
     }
 }
 
-/// `GROUP BY window(ts, '10 minutes')` (a tumbling window, as Spark's `window` groups)
-/// becomes a group on the window's start, `date_bin` of the time; `window.start`,
-/// `window.end` and `window` elsewhere in the SELECT are the start, the start plus the
-/// duration, and both as a struct. A sliding window (a third argument other than the
-/// duration) is refused: it puts a row in several windows.
-fn group_by_window(select: &mut Select) -> Result<(), String> {
-    let GroupByExpr::Expressions(groups, _) = &mut select.group_by else { return Ok(()) };
-    let Some(position) = groups.iter().position(|g| plain_call(g).is_some_and(|(name, _)| name == "window")) else { return Ok(()) };
-    let (_, args) = plain_call(&groups[position]).expect("found above");
-    let duration = match args.as_slice() {
-        [_, Expr::Value(v)] | [_, Expr::Value(v), _] => match &v.value {
-            Value::SingleQuotedString(d) | Value::DoubleQuotedString(d) => d.clone(),
-            _ => return Err("window(time, duration): the duration is a string such as '10 minutes'".into()),
-        },
-        _ => return Err("window(time, duration[, slide]): hela supports a time and a duration such as '10 minutes'".into()),
-    };
-    if let Some(Expr::Value(slide)) = args.get(2)
-        && !matches!(&slide.value, Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) if *s == duration)
-    {
-        return Err("window(time, duration, slide) with a slide shorter than the duration (sliding windows) is not supported yet: hela groups by tumbling windows, window(time, duration)".into());
-    }
-    let interval = Expr::Interval(ast::Interval {
-        value: Box::new(text(&duration)),
-        leading_field: None,
-        leading_precision: None,
-        last_field: None,
-        fractional_seconds_precision: None,
-    });
-    let start = call("date_bin", vec![interval.clone(), timestamp(args[0].clone()), timestamp(text("1970-01-01 00:00:00"))]);
-    let end = binary(start.clone(), BinaryOperator::Plus, interval);
-    groups[position] = start.clone();
-    let whole = call("named_struct", vec![text("start"), start.clone(), text("end"), end.clone()]);
-    let replace = |expr: &mut Expr| {
-        let parts: Option<Vec<String>> = match expr {
-            Expr::CompoundIdentifier(parts) => Some(parts.iter().map(|p| p.value.to_ascii_lowercase()).collect()),
-            Expr::Identifier(ident) => Some(vec![ident.value.to_ascii_lowercase()]),
-            _ => None,
-        };
-        match parts.as_deref() {
-            Some([w, field]) if w == "window" && field == "start" => *expr = start.clone(),
-            Some([w, field]) if w == "window" && field == "end" => *expr = end.clone(),
-            Some([w]) if w == "window" => *expr = whole.clone(),
-            _ => {}
-        }
-        ControlFlow::<()>::Continue(())
-    };
-    for item in &mut select.projection {
-        if let SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) = item
-            && parts.len() == 2
-            && parts[0].value.eq_ignore_ascii_case("window")
-        {
-            // Spark names the column after the field.
-            let alias = parts[1].clone();
-            let mut expr = Expr::CompoundIdentifier(parts.clone());
-            let _ = replace(&mut expr);
-            *item = SelectItem::ExprWithAlias { expr, alias };
-            continue;
-        }
-        if let SelectItem::UnnamedExpr(Expr::Identifier(ident)) = item
-            && ident.value.eq_ignore_ascii_case("window")
-        {
-            *item = SelectItem::ExprWithAlias { expr: whole.clone(), alias: Ident::new("window") };
-            continue;
-        }
-        let _ = visit_expressions_mut(item, |e| replace(e));
-    }
-    if let Some(having) = &mut select.having {
-        let _ = visit_expressions_mut(having, |e| replace(e));
-    }
-    Ok(())
-}

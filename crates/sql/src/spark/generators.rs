@@ -204,7 +204,7 @@ fn lateral_views(select: &mut Select) -> Result<(), String> {
 }
 
 /// The name the rows of a FROM item go by: its alias, or the table's own name.
-fn relation_alias(relation: &TableFactor) -> Ident {
+pub(super) fn relation_alias(relation: &TableFactor) -> Ident {
     match relation {
         TableFactor::Table { alias: Some(alias), .. } | TableFactor::Derived { alias: Some(alias), .. } => alias.name.clone(),
         TableFactor::Table { name, .. } => name.0.last().and_then(|part| part.as_ident()).cloned().unwrap_or_else(|| Ident::new("t")),
@@ -212,7 +212,7 @@ fn relation_alias(relation: &TableFactor) -> Ident {
     }
 }
 
-fn empty_query() -> Query {
+pub(super) fn empty_query() -> Query {
     Query {
         with: None,
         body: Box::new(SetExpr::Values(ast::Values { explicit_row: false, value_keyword: false, rows: vec![] })),

@@ -9,10 +9,13 @@ pub mod functions;
 mod lambdas;
 mod literals;
 mod names;
+mod statements;
+mod time_windows;
 mod syntax;
 
 pub use calls::rewrite_spark_calls;
 pub use lambdas::plan_lambdas;
+pub use statements::{not_run, rewrite_clauses, spark_setting};
 pub use coercion::{analyzer_rules, typed_rewrites, typed_rewrites_of};
 pub use literals::{raw_strings, unescape_string_literals};
 pub use names::{CaseFix, REPEAT_MARK, case_fix, name_inlined_fields, name_nested_fields, name_repeated_columns, rename_identifier, shown_name};

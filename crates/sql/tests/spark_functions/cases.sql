@@ -86,3 +86,6 @@ to_json | SELECT to_json(named_struct('t', TIMESTAMP '2020-09-21 04:15:00', 'd',
 schema_of_json | SELECT schema_of_json('{"a":[1,1.5],"b":null,"c":[],"d":{"x":1,"y":"z"}}')
 json_array_length | SELECT json_array_length(NULL), json_array_length('{}'), json_array_length('[]')
 json_object_keys | SELECT json_object_keys('[1]'), json_object_keys(NULL), json_object_keys('{"b":1,"a":2}')
+window | SELECT window.start, window.end, count(*) AS n FROM (SELECT CAST('2020-09-21 04:15:00' AS TIMESTAMP) AS ts UNION ALL SELECT CAST('2020-09-21 04:17:00' AS TIMESTAMP) UNION ALL SELECT CAST('2020-09-21 04:31:00' AS TIMESTAMP)) GROUP BY window(ts, '15 minutes', '5 minutes') ORDER BY 1
+window | SELECT window.start, count(*) AS n FROM (SELECT CAST('2020-09-21 04:15:00' AS TIMESTAMP) AS ts UNION ALL SELECT CAST('2020-09-21 04:17:00' AS TIMESTAMP)) GROUP BY window(ts, '1 minute', '5 minutes') ORDER BY 1
+session_window | SELECT h, session_window.start, session_window.end, count(*) AS n FROM (SELECT 'ws1' AS h, CAST('2020-09-21 04:15:00' AS TIMESTAMP) AS ts UNION ALL SELECT 'ws1', CAST('2020-09-21 04:19:00' AS TIMESTAMP) UNION ALL SELECT 'ws1', CAST('2020-09-21 05:00:00' AS TIMESTAMP) UNION ALL SELECT 'ws2', CAST('2020-09-21 04:16:00' AS TIMESTAMP)) GROUP BY h, session_window(ts, '10 minutes') ORDER BY h, 2

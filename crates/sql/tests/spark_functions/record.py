@@ -10,8 +10,9 @@ run in PySpark with the session in UTC (and Spark's TIME type on); the rows are 
     pip install pyspark==4.3.0        # needs a Java runtime (17 or 21)
     python3 crates/sql/tests/spark_functions/record.py
 
-writes `functions.jsonl` (each function and its group) and `answers.jsonl` beside it, and
-the functions' names to `crates/sql/src/spark/builtins.txt`.
+writes `functions.jsonl` (each function and its group) and `answers.jsonl` beside it, the
+answers (with column names) to the statements and clauses of `syntax.sql` to
+`syntax.jsonl`, and the functions' names to `crates/sql/src/spark/builtins.txt`.
 """
 
 import datetime
@@ -125,6 +126,32 @@ def run(spark, sql: str) -> dict:
     return {"columns": frame.columns, "rows": rows}
 
 
+def syntax_cases() -> list[tuple[str, str]]:
+    """`name | SQL` lines of syntax.sql."""
+    cases = []
+    for line in (HERE / "syntax.sql").read_text().splitlines():
+        if line.strip() and not line.startswith("--"):
+            name, sql = line.split("|", 1)
+            cases.append((name.strip(), sql.strip()))
+    return cases
+
+
+def run_statements(spark, sql: str) -> dict:
+    """Runs `;`-separated statements in a session with no views or settings of its own;
+    the last one's answer counts (an earlier one's error is the answer)."""
+    for table in spark.catalog.listTables():
+        if table.isTemporary:
+            spark.catalog.dropTempView(table.name)
+    spark.sql("RESET")
+    spark.sql("SET spark.sql.session.timeZone=UTC")
+    statements = [s.strip() for s in sql.split(";") if s.strip()]
+    for statement in statements[:-1]:
+        answer = run(spark, statement)
+        if "error" in answer:
+            return answer
+    return run(spark, statements[-1])
+
+
 def main() -> int:
     spark = (SparkSession.builder.master("local[1]").appName("hela-spark-functions")
              .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
@@ -149,6 +176,13 @@ def main() -> int:
             out.write(json.dumps(answer, sort_keys=True) + "\n")
             if number % 100 == 0:
                 print(f"{number}/{len(cases)} cases", file=sys.stderr)
+    with open(HERE / "syntax.jsonl", "w") as out:
+        for name, sql in syntax_cases():
+            first, second = run_statements(spark, sql), run_statements(spark, sql)
+            answer = {"name": name, "sql": sql, **first}
+            if first != second:
+                answer = {"name": name, "sql": sql, "volatile": True}
+            out.write(json.dumps(answer, sort_keys=True) + "\n")
     with open(HERE / "functions.jsonl", "w") as out:
         for function in functions:
             out.write(json.dumps(function, sort_keys=True) + "\n")

@@ -1,0 +1,77 @@
+-- Spark's SQL syntax reference, a case for each query clause and auxiliary statement a
+-- notebook uses: `name | SQL`, where SQL may be several statements separated by `;` (the
+-- last one's rows and column names are compared). Setup views come from the first ones.
+SELECT | SELECT 1 AS a, 'x' AS b
+SELECT DISTINCT | SELECT DISTINCT h FROM VALUES ('a'), ('a'), ('b') AS t(h) ORDER BY h
+SELECT * EXCEPT | SELECT * EXCEPT (b) FROM VALUES (1, 2, 3) AS t(a, b, c)
+WHERE | SELECT h FROM VALUES ('a', 1), ('b', 2) AS t(h, n) WHERE n > 1
+GROUP BY | SELECT h, count(*) AS n FROM VALUES ('a'), ('a'), ('b') AS t(h) GROUP BY h ORDER BY h
+GROUP BY ordinal | SELECT h, count(*) FROM VALUES ('a'), ('a'), ('b') AS t(h) GROUP BY 1 ORDER BY 1
+GROUP BY ALL | SELECT h, count(*) AS n FROM VALUES ('a'), ('a'), ('b') AS t(h) GROUP BY ALL ORDER BY h
+GROUP BY alias | SELECT upper(h) AS u, count(*) AS n FROM VALUES ('a'), ('a'), ('b') AS t(h) GROUP BY u ORDER BY u
+GROUPING SETS | SELECT h, k, count(*) AS n FROM VALUES ('a', 1), ('a', 2), ('b', 1) AS t(h, k) GROUP BY GROUPING SETS ((h), (k)) ORDER BY h, k
+ROLLUP | SELECT h, k, count(*) AS n FROM VALUES ('a', 1), ('a', 2), ('b', 1) AS t(h, k) GROUP BY ROLLUP (h, k) ORDER BY h, k
+CUBE | SELECT h, k, count(*) AS n FROM VALUES ('a', 1), ('a', 2), ('b', 1) AS t(h, k) GROUP BY CUBE (h, k) ORDER BY h, k
+HAVING | SELECT h, count(*) AS n FROM VALUES ('a'), ('a'), ('b') AS t(h) GROUP BY h HAVING count(*) > 1
+ORDER BY | SELECT n FROM VALUES (2), (NULL), (1) AS t(n) ORDER BY n DESC NULLS LAST
+SORT BY | SELECT n FROM VALUES (2), (1) AS t(n) SORT BY n
+CLUSTER BY | SELECT n FROM VALUES (2), (1) AS t(n) CLUSTER BY n
+DISTRIBUTE BY | SELECT n FROM VALUES (2), (1) AS t(n) DISTRIBUTE BY n
+LIMIT | SELECT n FROM VALUES (1), (2), (3) AS t(n) ORDER BY n LIMIT 2
+OFFSET | SELECT n FROM VALUES (1), (2), (3) AS t(n) ORDER BY n LIMIT 1 OFFSET 1
+WITH (common table expression) | WITH c AS (SELECT 1 AS a) SELECT a FROM c
+inline table (VALUES) | SELECT * FROM VALUES (1, 'a'), (2, 'b') AS t(n, s)
+VALUES statement | VALUES (1, 'a'), (2, 'b')
+INNER JOIN | SELECT l.k, r.v FROM VALUES (1), (2) AS l(k) JOIN VALUES (1, 'x') AS r(k, v) ON l.k = r.k
+LEFT JOIN | SELECT l.k, r.v FROM VALUES (1), (2) AS l(k) LEFT JOIN VALUES (1, 'x') AS r(k, v) ON l.k = r.k ORDER BY l.k
+RIGHT JOIN | SELECT l.k, r.v FROM VALUES (1) AS l(k) RIGHT JOIN VALUES (1, 'x'), (2, 'y') AS r(k, v) ON l.k = r.k ORDER BY r.v
+FULL OUTER JOIN | SELECT l.k, r.k FROM VALUES (1), (2) AS l(k) FULL OUTER JOIN VALUES (2), (3) AS r(k) ON l.k = r.k ORDER BY l.k, r.k
+CROSS JOIN | SELECT l.k, r.k FROM VALUES (1), (2) AS l(k) CROSS JOIN VALUES (3) AS r(k) ORDER BY l.k
+LEFT SEMI JOIN | SELECT l.k FROM VALUES (1), (2) AS l(k) LEFT SEMI JOIN VALUES (2) AS r(k) ON l.k = r.k
+LEFT ANTI JOIN | SELECT l.k FROM VALUES (1), (2) AS l(k) LEFT ANTI JOIN VALUES (2) AS r(k) ON l.k = r.k
+JOIN USING | SELECT k, v FROM VALUES (1, 'a') AS l(k, v) JOIN VALUES (1) AS r(k) USING (k)
+NATURAL JOIN | SELECT k FROM VALUES (1), (2) AS l(k) NATURAL JOIN VALUES (2) AS r(k)
+UNION | SELECT 1 AS a UNION SELECT 1 UNION SELECT 2 ORDER BY a
+UNION ALL | SELECT 1 AS a UNION ALL SELECT 1
+INTERSECT | SELECT * FROM VALUES (1), (2) AS t(a) INTERSECT SELECT * FROM VALUES (2), (3) AS u(a)
+EXCEPT | SELECT * FROM VALUES (1), (2) AS t(a) EXCEPT SELECT * FROM VALUES (2) AS u(a)
+MINUS | SELECT * FROM VALUES (1), (2) AS t(a) MINUS SELECT * FROM VALUES (2) AS u(a)
+IN subquery | SELECT a FROM VALUES (1), (2) AS t(a) WHERE a IN (SELECT 2)
+EXISTS subquery | SELECT a FROM VALUES (1), (2) AS t(a) WHERE EXISTS (SELECT 1 FROM VALUES (2) AS u(b) WHERE u.b = t.a)
+scalar subquery | SELECT a, (SELECT max(b) FROM VALUES (5) AS u(b)) AS m FROM VALUES (1) AS t(a)
+LATERAL subquery | SELECT a, b FROM VALUES (1), (2) AS t(a), LATERAL (SELECT a * 10 AS b) ORDER BY a
+window function | SELECT a, sum(a) OVER (ORDER BY a ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS s FROM VALUES (1), (2), (3) AS t(a) ORDER BY a
+WINDOW clause | SELECT a, rank() OVER w AS r FROM VALUES (1), (2) AS t(a) WINDOW w AS (ORDER BY a DESC) ORDER BY a
+QUALIFY | SELECT h, n FROM VALUES ('a', 1), ('a', 2), ('b', 3) AS t(h, n) QUALIFY row_number() OVER (PARTITION BY h ORDER BY n DESC) = 1 ORDER BY h
+FILTER clause | SELECT count(*) FILTER (WHERE a > 1) AS n FROM VALUES (1), (2), (3) AS t(a)
+CASE | SELECT CASE WHEN a = 1 THEN 'one' ELSE 'other' END AS c FROM VALUES (1), (2) AS t(a)
+PIVOT | SELECT * FROM (SELECT h, k, n FROM VALUES ('a', 'x', 1), ('a', 'y', 2), ('b', 'x', 3) AS t(h, k, n)) PIVOT (sum(n) FOR k IN ('x', 'y')) ORDER BY h
+UNPIVOT | SELECT * FROM VALUES ('a', 1, 2) AS t(h, x, y) UNPIVOT (n FOR k IN (x, y)) ORDER BY k
+LATERAL VIEW | SELECT a, x FROM VALUES (1) AS t(a) LATERAL VIEW explode(array(1, 2)) v AS x
+TABLESAMPLE | SELECT count(*) FROM VALUES (1), (2) AS t(a) TABLESAMPLE (100 PERCENT)
+range table function | SELECT * FROM range(3)
+LIKE ANY | SELECT 'powershell.exe' LIKE ANY ('%shell%', '%cmd%') AS m
+IS DISTINCT FROM | SELECT NULL IS DISTINCT FROM 1 AS d
+hints | SELECT /*+ BROADCAST(r) */ l.k FROM VALUES (1) AS l(k) JOIN VALUES (1) AS r(k) ON l.k = r.k
+EXPLAIN | EXPLAIN SELECT 1
+CREATE TEMPORARY VIEW | CREATE TEMPORARY VIEW v AS SELECT 1 AS a; SELECT a FROM v
+CREATE OR REPLACE TEMP VIEW | CREATE OR REPLACE TEMP VIEW v AS SELECT 1 AS a; CREATE OR REPLACE TEMP VIEW v AS SELECT 2 AS a; SELECT a FROM v
+DROP VIEW | CREATE TEMPORARY VIEW v AS SELECT 1 AS a; DROP VIEW v; SELECT 1 AS done
+SHOW TABLES | CREATE TEMPORARY VIEW v AS SELECT 1 AS a; SHOW TABLES
+SHOW VIEWS | CREATE TEMPORARY VIEW v AS SELECT 1 AS a; SHOW VIEWS
+SHOW COLUMNS | CREATE TEMPORARY VIEW v AS SELECT 1 AS a, 'x' AS b; SHOW COLUMNS IN v
+SHOW DATABASES | SHOW DATABASES
+SHOW FUNCTIONS | SHOW FUNCTIONS LIKE 'to_json'
+DESCRIBE TABLE | CREATE TEMPORARY VIEW v AS SELECT 1 AS a, 'x' AS b; DESCRIBE v
+DESCRIBE QUERY | DESCRIBE QUERY SELECT 1 AS a
+DESCRIBE FUNCTION | DESCRIBE FUNCTION lcase
+CACHE TABLE | CREATE TEMPORARY VIEW v AS SELECT 1 AS a; CACHE TABLE v; SELECT a FROM v
+UNCACHE TABLE | CREATE TEMPORARY VIEW v AS SELECT 1 AS a; CACHE TABLE v; UNCACHE TABLE v; SELECT a FROM v
+CLEAR CACHE | CLEAR CACHE
+REFRESH TABLE | CREATE TEMPORARY VIEW v AS SELECT 1 AS a; REFRESH TABLE v; SELECT a FROM v
+SET | SET spark.sql.shuffle.partitions=4
+RESET | RESET
+USE | USE default
+ANALYZE TABLE | CREATE TEMPORARY VIEW v AS SELECT 1 AS a; ANALYZE TABLE v COMPUTE STATISTICS
+ADD JAR | ADD JAR /tmp/none.jar
+TRANSFORM (script) | SELECT TRANSFORM (a) USING 'cat' AS (b) FROM VALUES ('1') AS t(a)
