@@ -220,7 +220,7 @@ impl Session {
         if self.untrusted {
             network_policy(&statement.0)?;
         }
-        if let Some(refusal) = spark::spark_setting(&statement.0) {
+        if let Some(refusal) = spark::spark_setting(&statement.0).or_else(|| spark::not_run(&statement.0.to_string())) {
             return Err(SqlError::Query(refusal));
         }
         if self.make_whole_table_view(&statement.0).await? {
@@ -250,6 +250,12 @@ impl Session {
     /// `LogonId`) is renamed to the data's spelling and the statement planned again, since
     /// Spark resolves column names without regard to case; an exact match always wins.
     async fn plan(&self, mut statement: Statement) -> Result<LogicalPlan, SqlError> {
+        // A PIVOT groups on its source's other columns: plan the source to know them.
+        while let Some(source) = spark::first_pivot_source(&mut statement) {
+            let planned = Box::pin(self.plan(source)).await?;
+            let columns: Vec<String> = planned.schema().fields().iter().map(|f| f.name().clone()).collect();
+            spark::rewrite_first_pivot(&mut statement, &columns).map_err(SqlError::Query)?;
+        }
         for _ in 0..MAX_CASE_FIXES {
             let error = match self.ctx.state().statement_to_plan(statement.clone()).await {
                 Ok(plan) => return Ok(spark::name_inlined_fields(spark::typed_rewrites(plan)?)?),

@@ -190,3 +190,17 @@ fn lambdas_generators_and_json_as_spark_answers_them() {
     assert_eq!(value(r#"SELECT to_json(named_struct('a', 1, 'b', CAST(NULL AS INT), 'c', array('x')))"#), r#"{"a":1,"c":["x"]}"#);
     assert_eq!(value("SELECT mode(x), mode() WITHIN GROUP (ORDER BY x DESC) FROM VALUES (1), (2), (2), (3), (3), (NULL) AS t(x)"), "2 | 3");
 }
+
+#[test]
+fn pivots_and_statements_as_spark_answers_them() {
+    // Events of each id per host, one column per id: Spark's rows and column names.
+    let pivot = "SELECT * FROM (SELECT host, EventID FROM VALUES ('ws1', 4624), ('ws1', 4688), ('ws1', 4688), ('ws2', 4624) AS t(host, EventID)) \
+                 PIVOT (count(*) FOR EventID IN (4624 AS logons, 4688 AS processes)) ORDER BY host";
+    assert_eq!(column_names(pivot), ["host", "logons", "processes"]);
+    assert_eq!(value(pivot), "ws1 | 1 | 2");
+    assert_eq!(value("SELECT conv('3e7', 16, 10), conv('-10', 16, -10)"), "999 | -16");
+    assert_eq!(value("SELECT n FROM VALUES (2), (NULL), (1) AS t(n) ORDER BY n"), "");
+    assert!(error("CACHE TABLE t").contains("`CACHE TABLE` is a Spark statement hela does not support"));
+    assert!(error("SET spark.sql.shuffle.partitions=4").contains("hela does not support Spark's settings"));
+    assert_eq!(value("SELECT 'powershell.exe' LIKE ANY ('%shell%', '%cmd%'), 'cmd.exe' LIKE ANY ('%shell%')"), "true | false");
+}

@@ -51,6 +51,15 @@ pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
         ("date_part" | "datepart", 2) if matches!(&args[0], Expr::Value(v) if matches!(&v.value, Value::SingleQuotedString(part) if is_seconds(part))) => {
             seconds_with_fraction(args.remove(1))
         }
+        // The first match, NULL for none (or an empty one).
+        ("regexp_substr", 2) => call("nullif", vec![call("regexp_extract", vec![args.remove(0), args.remove(0), number(0)]), text("")]),
+        // From start to stop, both included, by 1 or -1 unless a step is given.
+        ("sequence", 2) => {
+            let (start, stop) = (args.remove(0), args.remove(0));
+            let step = case(vec![(binary(start.clone(), BinaryOperator::LtEq, stop.clone()), number(1))], number(-1));
+            call("generate_series", vec![start, stop, step])
+        }
+        ("sequence", 3) => call("generate_series", args),
         ("dayname", 1) => call("date_format", vec![args.remove(0), text("EEE")]),
         ("timestamp_seconds", 1) => {
             let micros = call("round", vec![binary(args.remove(0), BinaryOperator::Multiply, number(1_000_000))]);

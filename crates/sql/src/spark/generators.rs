@@ -226,3 +226,33 @@ pub(super) fn empty_query() -> Query {
         pipe_operators: vec![],
     }
 }
+
+/// `SELECT projection FROM source GROUP BY groups`.
+pub(super) fn plain_select(projection: Vec<SelectItem>, source: TableFactor, groups: Vec<Expr>) -> ast::Select {
+    ast::Select {
+        select_token: ast::helpers::attached_token::AttachedToken::empty(),
+        optimizer_hints: vec![],
+        distinct: None,
+        select_modifiers: None,
+        top: None,
+        top_before_distinct: false,
+        projection,
+        exclude: None,
+        into: None,
+        from: vec![TableWithJoins { relation: source, joins: vec![] }],
+        lateral_views: vec![],
+        prewhere: None,
+        selection: None,
+        group_by: GroupByExpr::Expressions(groups, vec![]),
+        cluster_by: vec![],
+        distribute_by: vec![],
+        sort_by: vec![],
+        having: None,
+        named_window: vec![],
+        qualify: None,
+        window_before_qualify: false,
+        value_table_mode: None,
+        connect_by: vec![],
+        flavor: ast::SelectFlavor::Standard,
+    }
+}

@@ -9,12 +9,14 @@ pub mod functions;
 mod lambdas;
 mod literals;
 mod names;
+mod pivot;
 mod statements;
 mod time_windows;
 mod syntax;
 
 pub use calls::rewrite_spark_calls;
 pub use lambdas::plan_lambdas;
+pub use pivot::{first_pivot_source, rewrite_first_pivot};
 pub use statements::{not_run, rewrite_clauses, spark_setting};
 pub use coercion::{analyzer_rules, typed_rewrites, typed_rewrites_of};
 pub use literals::{raw_strings, unescape_string_literals};

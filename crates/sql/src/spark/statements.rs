@@ -11,7 +11,7 @@ use datafusion::sql::sqlparser::ast::{
     TableAlias, TableFactor, TableFunctionArgs, VisitMut, VisitorMut, visit_expressions_mut,
 };
 
-use super::generators::empty_query;
+use super::generators::{empty_query, plain_select};
 
 /// Rewrites the clauses of `statement` DataFusion does not take in Spark's form.
 pub fn rewrite_clauses(statement: &mut Statement) {
@@ -100,32 +100,8 @@ fn range_ids(table: &mut TableFactor) {
     if let TableFactor::Table { alias: inner_alias, .. } = &mut inner {
         *inner_alias = None;
     }
-    let select = ast::Select {
-        select_token: ast::helpers::attached_token::AttachedToken::empty(),
-        optimizer_hints: vec![],
-        distinct: None,
-        select_modifiers: None,
-        top: None,
-        top_before_distinct: false,
-        projection: vec![SelectItem::ExprWithAlias { expr: Expr::Identifier(Ident::new("value")), alias: Ident::new("id") }],
-        exclude: None,
-        into: None,
-        from: vec![ast::TableWithJoins { relation: inner, joins: vec![] }],
-        lateral_views: vec![],
-        prewhere: None,
-        selection: None,
-        group_by: ast::GroupByExpr::Expressions(vec![], vec![]),
-        cluster_by: vec![],
-        distribute_by: vec![],
-        sort_by: vec![],
-        having: None,
-        named_window: vec![],
-        qualify: None,
-        window_before_qualify: false,
-        value_table_mode: None,
-        connect_by: vec![],
-        flavor: ast::SelectFlavor::Standard,
-    };
+    let projection = vec![SelectItem::ExprWithAlias { expr: Expr::Identifier(Ident::new("value")), alias: Ident::new("id") }];
+    let select = plain_select(projection, inner, vec![]);
     let query = Query { body: Box::new(SetExpr::Select(Box::new(select))), ..empty_query() };
     *table = TableFactor::Derived { lateral: false, subquery: Box::new(query), alias: Some(alias), sample: None };
 }
@@ -159,8 +135,8 @@ const NOT_RUN: &[(&str, &str)] = &[
     ("USE", "hela has one catalog: name tables without a database"),
 ];
 
-/// The error for SQL that does not parse because it is a Spark statement hela does not
-/// run (naming it), or for `SET` of a Spark setting; none for anything else.
+/// The error for a Spark statement hela does not run (naming it), found by its first words
+/// (SQL that does not parse, or a parsed statement written back); none for anything else.
 pub fn not_run(sql: &str) -> Option<String> {
     sql.split(';').find_map(|statement| {
         let words: Vec<String> = statement.split_whitespace().take(3).map(|w| w.to_ascii_uppercase()).collect();

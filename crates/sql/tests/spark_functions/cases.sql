@@ -89,3 +89,9 @@ json_object_keys | SELECT json_object_keys('[1]'), json_object_keys(NULL), json_
 window | SELECT window.start, window.end, count(*) AS n FROM (SELECT CAST('2020-09-21 04:15:00' AS TIMESTAMP) AS ts UNION ALL SELECT CAST('2020-09-21 04:17:00' AS TIMESTAMP) UNION ALL SELECT CAST('2020-09-21 04:31:00' AS TIMESTAMP)) GROUP BY window(ts, '15 minutes', '5 minutes') ORDER BY 1
 window | SELECT window.start, count(*) AS n FROM (SELECT CAST('2020-09-21 04:15:00' AS TIMESTAMP) AS ts UNION ALL SELECT CAST('2020-09-21 04:17:00' AS TIMESTAMP)) GROUP BY window(ts, '1 minute', '5 minutes') ORDER BY 1
 session_window | SELECT h, session_window.start, session_window.end, count(*) AS n FROM (SELECT 'ws1' AS h, CAST('2020-09-21 04:15:00' AS TIMESTAMP) AS ts UNION ALL SELECT 'ws1', CAST('2020-09-21 04:19:00' AS TIMESTAMP) UNION ALL SELECT 'ws1', CAST('2020-09-21 05:00:00' AS TIMESTAMP) UNION ALL SELECT 'ws2', CAST('2020-09-21 04:16:00' AS TIMESTAMP)) GROUP BY h, session_window(ts, '10 minutes') ORDER BY h, 2
+conv | SELECT conv('0x3e7', 16, 10), conv('3e7', 16, 10), conv('ff', 16, 2), conv('12z', 10, 16), conv('-', 10, 16), conv('', 10, 16), conv('1', 1, 10)
+conv | SELECT conv('FFFFFFFFFFFFFFFFFF', 16, 10)
+kurtosis | SELECT kurtosis(x), skewness(x) FROM VALUES (1.0), (1.0) AS t(x)
+kurtosis | SELECT h, kurtosis(n), skewness(n) FROM VALUES ('a', 1), ('a', 5), ('a', 2), ('a', 40), ('b', 3) AS t(h, n) GROUP BY h ORDER BY h
+regexp_substr | SELECT regexp_substr('abc', 'x*'), regexp_substr(NULL, 'a'), regexp_substr('C:\\Windows\\cmd.exe', '[a-z]+\\.exe')
+sequence | SELECT sequence(1, 10, 3), sequence(3, 3), sequence(NULL, 3)

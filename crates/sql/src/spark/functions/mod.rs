@@ -6,6 +6,7 @@
 
 mod args;
 mod charset;
+mod conv;
 mod element_at;
 mod datetime;
 mod function;
@@ -13,6 +14,7 @@ mod higher_order;
 mod java_pattern;
 mod json;
 mod mode;
+mod moments;
 mod json_path;
 mod regexp;
 mod reverse;
@@ -31,6 +33,7 @@ pub use text_times::{NAMES as TEXT_TIME_FUNCTIONS, TextAsTime};
 pub fn all() -> Vec<ScalarUDF> {
     let spark_functions = [
         split::split(),
+        conv::conv(),
         charset::decode(),
         charset::encode(),
         json_path::get_json_object(),
@@ -52,5 +55,5 @@ pub fn all() -> Vec<ScalarUDF> {
 
 /// The aggregate functions of this module.
 pub fn aggregates() -> Vec<AggregateUDF> {
-    mode::all()
+    mode::all().into_iter().chain(moments::all()).collect()
 }
