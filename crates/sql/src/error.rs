@@ -47,7 +47,7 @@ pub fn explain(error: &DataFusionError) -> String {
 
 /// The phrases of DataFusion's errors for a function called with arguments of types or in
 /// a number it has no form for.
-const NO_SUCH_FORM: &[&str] = &["Failed to coerce arguments to satisfy a call to '", "requires String, but received", "expected zero argument", "failed to match any signature", "user-defined coercion failed", "arguments but received"];
+const NO_SUCH_FORM: &[&str] = &["Failed to coerce arguments to satisfy a call to '", "requires String, but received", "No function matches the given name and argument types", "expected zero argument", "failed to match any signature", "user-defined coercion failed", "arguments but received"];
 
 /// The error for a call of a function hela has, with arguments it takes in no form (Spark
 /// may take them: binary text, intervals, more arguments): it says so, then why.

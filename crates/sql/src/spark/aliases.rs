@@ -4,7 +4,7 @@
 
 use datafusion::sql::sqlparser::ast::{self, BinaryOperator, Expr, FunctionArguments, Value};
 
-use super::calls::{binary, call, case, literal_bool, number, text};
+use super::calls::{binary, call, case, literal_bool, number, plain_call, text};
 
 /// The call `name(args)` in DataFusion's terms when it is one of the aliases here.
 pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
@@ -60,6 +60,13 @@ pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
             call("generate_series", vec![start, stop, step])
         }
         ("sequence", 3) => call("generate_series", args),
+        // Several percentages at once: an array of one aggregate per percentage.
+        ("percentile" | "percentile_approx" | "approx_percentile", 2 | 3) if plain_call(&args[1]).is_some_and(|(f, _)| f == "array") => {
+            let (value, percentages) = (args.remove(0), plain_call(&args.remove(0)).expect("matched above").1);
+            let function = if name == "percentile" { "percentile_cont" } else { name };
+            let each = percentages.into_iter().map(|p| call(function, std::iter::once(value.clone()).chain(std::iter::once(p)).chain(args.iter().cloned()).collect()));
+            call("make_array", each.collect())
+        }
         ("dayname", 1) => call("date_format", vec![args.remove(0), text("EEE")]),
         ("timestamp_seconds", 1) => {
             let micros = call("round", vec![binary(args.remove(0), BinaryOperator::Multiply, number(1_000_000))]);

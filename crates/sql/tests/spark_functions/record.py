@@ -33,7 +33,7 @@ SKIPPED = {"java_method", "reflect", "try_reflect"}
 # row fall within the same second.
 # Errors PySpark raises on collecting a value it has no Python type for.
 UNCOLLECTABLE = {"NOT_IMPLEMENTED", "UNSUPPORTED_TIME_TYPE", "UNSUPPORTED_DATA_TYPE"}
-CLOCK = re.compile(r"\b(current_time|current_timestamp|current_date|curdate|now|localtimestamp|unix_timestamp\(\))", re.IGNORECASE)
+CLOCK = re.compile(r"\b(current_time|current_timestamp|current_date|curdate|now|localtime|unix_timestamp\(\))", re.IGNORECASE)
 
 
 def canonical(value):

@@ -4,6 +4,7 @@
 //! `decode`/`encode` with character sets, `get_json_object`, and `element_at` of arrays and
 //! maps.
 
+mod approx_percentile;
 mod args;
 mod charset;
 mod conv;
@@ -55,5 +56,5 @@ pub fn all() -> Vec<ScalarUDF> {
 
 /// The aggregate functions of this module.
 pub fn aggregates() -> Vec<AggregateUDF> {
-    mode::all().into_iter().chain(moments::all()).collect()
+    mode::all().into_iter().chain(moments::all()).chain(approx_percentile::all()).collect()
 }
