@@ -12,7 +12,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature};
 use datafusion::physical_expr::expressions::Literal;
 
 /// Spark's default accuracy.
@@ -23,17 +23,7 @@ pub fn all() -> Vec<AggregateUDF> {
     vec![AggregateUDF::new_from_impl(ApproxPercentile::new("percentile_approx")), AggregateUDF::new_from_impl(ApproxPercentile::new("approx_percentile"))]
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct ApproxPercentile {
-    name: &'static str,
-    signature: Signature,
-}
-
-impl ApproxPercentile {
-    fn new(name: &'static str) -> Self {
-        ApproxPercentile { name, signature: Signature::user_defined(Volatility::Immutable) }
-    }
-}
+named_aggregate!(ApproxPercentile);
 
 impl AggregateUDFImpl for ApproxPercentile {
     fn name(&self) -> &str {

@@ -4,6 +4,24 @@
 //! `decode`/`encode` with character sets, `get_json_object`, and `element_at` of arrays and
 //! maps.
 
+/// An aggregate function known by its name alone (one type may serve several names), its
+/// arguments checked by its own `coerce_types`.
+macro_rules! named_aggregate {
+    ($type:ident) => {
+        #[derive(Debug, PartialEq, Eq, Hash)]
+        struct $type {
+            name: &'static str,
+            signature: datafusion::logical_expr::Signature,
+        }
+
+        impl $type {
+            fn new(name: &'static str) -> Self {
+                $type { name, signature: datafusion::logical_expr::Signature::user_defined(datafusion::logical_expr::Volatility::Immutable) }
+            }
+        }
+    };
+}
+
 mod approx_percentile;
 mod args;
 mod charset;

@@ -10,29 +10,17 @@ use arrow::array::{Array, ArrayRef, AsArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature};
 
 /// The name `mode() WITHIN GROUP (ORDER BY x DESC)` is planned as.
 pub const MODE_HIGHEST: &str = "mode_highest";
 
 /// `mode` and its descending form.
 pub fn all() -> Vec<AggregateUDF> {
-    vec![AggregateUDF::new_from_impl(Mode::new("mode", false)), AggregateUDF::new_from_impl(Mode::new(MODE_HIGHEST, true))]
+    vec![AggregateUDF::new_from_impl(Mode::new("mode")), AggregateUDF::new_from_impl(Mode::new(MODE_HIGHEST))]
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct Mode {
-    name: &'static str,
-    /// Of equally frequent values, the highest rather than the lowest.
-    highest: bool,
-    signature: Signature,
-}
-
-impl Mode {
-    fn new(name: &'static str, highest: bool) -> Self {
-        Mode { name, highest, signature: Signature::user_defined(Volatility::Immutable) }
-    }
-}
+named_aggregate!(Mode);
 
 impl AggregateUDFImpl for Mode {
     fn name(&self) -> &str {
@@ -57,7 +45,9 @@ impl AggregateUDFImpl for Mode {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(Counts { counts: HashMap::new(), data_type: args.return_field.data_type().clone(), highest: self.highest }))
+        // Of equally frequent values, the highest rather than the lowest.
+        let highest = self.name == MODE_HIGHEST;
+        Ok(Box::new(Counts { counts: HashMap::new(), data_type: args.return_field.data_type().clone(), highest }))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {

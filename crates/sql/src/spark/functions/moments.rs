@@ -10,24 +10,14 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature};
 
 /// `skewness` and `kurtosis`.
 pub fn all() -> Vec<AggregateUDF> {
     vec![AggregateUDF::new_from_impl(Moment::new("skewness")), AggregateUDF::new_from_impl(Moment::new("kurtosis"))]
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct Moment {
-    name: &'static str,
-    signature: Signature,
-}
-
-impl Moment {
-    fn new(name: &'static str) -> Self {
-        Moment { name, signature: Signature::user_defined(Volatility::Immutable) }
-    }
-}
+named_aggregate!(Moment);
 
 impl AggregateUDFImpl for Moment {
     fn name(&self) -> &str {
