@@ -258,7 +258,10 @@ impl Session {
         }
         for _ in 0..MAX_CASE_FIXES {
             let error = match self.ctx.state().statement_to_plan(statement.clone()).await {
-                Ok(plan) => return Ok(spark::name_inlined_fields(spark::typed_rewrites(plan)?)?),
+                Ok(plan) => {
+                    spark::refuse_silent_differences(&plan)?;
+                    return Ok(spark::name_inlined_fields(spark::typed_rewrites(plan)?)?);
+                }
                 Err(error) => error,
             };
             match spark::case_fix(&error) {

@@ -176,6 +176,10 @@ fn lambdas_generators_and_json_as_spark_answers_them() {
     assert_eq!(value("SELECT transform(array(array(1, 2), array(3)), a -> transform(a, x -> x * 10))"), "[[10, 20], [30]]");
     assert!(error("SELECT upper(x -> x)").contains("upper(...) takes no lambda"));
     assert!(error("SELECT transform(array(1), (a, b, c) -> a)").contains("transform takes 1 value then a lambda of 1 or 2 parameter(s)"));
+    // A comparator that is no order at all gives some order, not a crash.
+    assert_eq!(value("SELECT size(array_sort(array(3, 1, 2), (a, b) -> -1))"), "3");
+    assert!(error("SELECT xxhash64(array(1))").contains("hela does not support `xxhash64` of arrays"));
+    assert!(error("SELECT stack(100000000, 1)").contains("n must be a whole number from 1 to 10000"));
     assert_eq!(column_names("SELECT posexplode(array('a', 'b'))"), ["pos", "col"]);
     assert_eq!(column_names("SELECT inline(array(named_struct('a', 1, 'b', 'x')))"), ["a", "b"]);
     assert_eq!(column_names("SELECT stack(2, 'a', 1, 'b', 2)"), ["col0", "col1"]);

@@ -12,6 +12,9 @@ use datafusion::sql::sqlparser::ast::{
 
 use super::calls::{binary, call, case, number, plain_call, text};
 
+/// The most rows one `stack(n, ...)` makes.
+const MOST_STACKED_ROWS: usize = 10_000;
+
 /// An array that keeps a row where `array` is null or empty: `[NULL]` then.
 pub fn outer(array: Expr) -> Expr {
     let filled = binary(call("cardinality", vec![array.clone()]), BinaryOperator::Gt, number(0));
@@ -46,7 +49,9 @@ fn generated(name: &str, mut args: Vec<Expr>, outer_view: bool) -> Option<Result
             vec![(call("unnest", vec![positions(array, keep_empty)]), "pos".into()), (call("unnest", vec![values]), "col".into())]
         }
         ("stack", 2..) => {
-            let Some(rows) = literal_count(&args[0]) else { return Some(Err("stack(n, ...): n must be a whole number written as such".into())) };
+            let Some(rows) = literal_count(&args[0]).filter(|&n| (1..=MOST_STACKED_ROWS).contains(&n)) else {
+                return Some(Err(format!("stack(n, ...): n must be a whole number from 1 to {MOST_STACKED_ROWS}, written as such")));
+            };
             let values = args.split_off(1);
             let width = values.len().div_ceil(rows.max(1));
             (0..width)

@@ -127,16 +127,39 @@ fn with_nulls_of(values: ArrayRef, nulls: Option<&NullBuffer>) -> Result<ArrayRe
 }
 
 /// `array_sort(array, (left, right) -> ...)`: sorted (stably) by a comparator that gives a
-/// negative number, 0 or a positive number.
+/// negative number, 0 or a positive number. The comparator runs over every pair of a row's
+/// elements, for as many rows at a time as keep the pairs within [`MOST_PAIRS_AT_ONCE`].
 pub fn sort(lambda: &Lambda, array: &ArrayRef, outer: &[ArrayRef]) -> Result<ArrayRef> {
     let list = as_list("array_sort", array)?;
     let flat = Flat::of_list(&list)?;
-    let (mut lefts, mut rights, mut parents) = (Vec::new(), Vec::new(), Vec::new());
+    let mut sorted = Vec::with_capacity(flat.values.len());
+    let mut rows: Vec<usize> = Vec::new();
+    let mut pairs = 0;
     for row in 0..flat.rows() {
         let Some(range) = flat.range(row) else { continue };
         if range.len() > MOST_SORTED_WITH_COMPARATOR {
             return exec_err!("array_sort with a comparator sorts at most {MOST_SORTED_WITH_COMPARATOR} elements an array; this one has {}", range.len());
         }
+        if pairs + range.len() * range.len() > MOST_PAIRS_AT_ONCE && !rows.is_empty() {
+            sort_rows(lambda, &flat, outer, &rows, &mut sorted)?;
+            (rows, pairs) = (Vec::new(), 0);
+        }
+        pairs += range.len() * range.len();
+        rows.push(row);
+    }
+    sort_rows(lambda, &flat, outer, &rows, &mut sorted)?;
+    let values = take(flat.values.as_ref(), &UInt32Array::from(sorted), None)?;
+    Ok(Arc::new(ListArray::try_new(list_field(list.data_type()), flat.offsets, values, flat.nulls)?))
+}
+
+/// The most element pairs one run of a comparator reads.
+const MOST_PAIRS_AT_ONCE: usize = 1 << 20;
+
+/// Sorts the elements of `rows` (non-null rows of `flat`), adding their indices to `sorted`.
+fn sort_rows(lambda: &Lambda, flat: &Flat, outer: &[ArrayRef], rows: &[usize], sorted: &mut Vec<u32>) -> Result<()> {
+    let (mut lefts, mut rights, mut parents) = (Vec::new(), Vec::new(), Vec::new());
+    for &row in rows {
+        let range = flat.range(row).expect("a non-null row");
         for left in range.clone() {
             for right in range.clone() {
                 lefts.push(left as u32);
@@ -147,25 +170,47 @@ pub fn sort(lambda: &Lambda, array: &ArrayRef, outer: &[ArrayRef]) -> Result<Arr
     }
     let (lefts, rights, parents) = (UInt32Array::from(lefts), UInt32Array::from(rights), UInt32Array::from(parents));
     let params = vec![take(flat.values.as_ref(), &lefts, None)?, take(flat.values.as_ref(), &rights, None)?];
-    let outer_now = take_each(outer, &parents)?;
-    let order = cast(lambda.run(params, outer_now, lefts.len())?.as_ref(), &DataType::Int64)?;
+    let order = cast(lambda.run(params, take_each(outer, &parents)?, lefts.len())?.as_ref(), &DataType::Int64)?;
     let order = order.as_primitive::<arrow::datatypes::Int64Type>();
-    let mut sorted = Vec::with_capacity(flat.values.len());
+    if order.null_count() > 0 {
+        return exec_err!("array_sort: the comparator gave NULL; it must give a number for every pair (handle NULL elements in it)");
+    }
     let mut pair_start = 0;
-    for row in 0..flat.rows() {
-        let Some(range) = flat.range(row) else { continue };
+    for &row in rows {
+        let range = flat.range(row).expect("a non-null row");
         let n = range.len();
         let compared = |a: usize, b: usize| pair_start + (a - range.start) * n + (b - range.start);
-        if (pair_start..pair_start + n * n).any(|i| order.is_null(i)) {
-            return exec_err!("array_sort: the comparator gave NULL; it must give a number for every pair (handle NULL elements in it)");
-        }
-        let mut indices: Vec<usize> = range.clone().collect();
-        indices.sort_by(|&a, &b| order.value(compared(a, b)).cmp(&0));
+        let indices = merge_sort(range.clone().collect(), &|a, b| order.value(compared(a, b)) > 0);
         sorted.extend(indices.into_iter().map(|i| i as u32));
         pair_start += n * n;
     }
-    let values = take(flat.values.as_ref(), &UInt32Array::from(sorted), None)?;
-    Ok(Arc::new(ListArray::try_new(list_field(list.data_type()), flat.offsets, values, flat.nulls)?))
+    Ok(())
+}
+
+/// `items` sorted stably, `after(a, b)` saying whether `a` goes after `b`. A merge sort:
+/// a comparator that is not a consistent order (a user's lambda) gives some order, never
+/// a panic.
+fn merge_sort(items: Vec<usize>, after: &dyn Fn(usize, usize) -> bool) -> Vec<usize> {
+    if items.len() <= 1 {
+        return items;
+    }
+    let mut right = items;
+    let left = merge_sort(right.drain(..right.len() / 2).collect(), after);
+    let right = merge_sort(right, after);
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (0, 0);
+    while l < left.len() && r < right.len() {
+        if after(left[l], right[r]) {
+            merged.push(right[r]);
+            r += 1;
+        } else {
+            merged.push(left[l]);
+            l += 1;
+        }
+    }
+    merged.extend_from_slice(&left[l..]);
+    merged.extend_from_slice(&right[r..]);
+    merged
 }
 
 /// `zip_with(left, right, (x, y) -> ...)`: element by element, the shorter array read as

@@ -8,13 +8,13 @@ use arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 /// The Arrow type of the Spark DDL `text`: a type, or a list of `name type` fields (a
 /// struct). The error says where the text stops making sense.
 pub fn parse(text: &str) -> Result<DataType, String> {
-    let mut as_type = Reader { text, at: 0 };
+    let mut as_type = Reader { text, at: 0, depth: 0 };
     let type_error = match as_type.data_type() {
         Ok(t) if as_type.finished() => return Ok(t),
         Ok(_) => as_type.error("the end of the schema"),
         Err(error) => error,
     };
-    let mut as_fields = Reader { text, at: 0 };
+    let mut as_fields = Reader { text, at: 0, depth: 0 };
     match as_fields.fields(None) {
         Ok(fields) => Ok(DataType::Struct(fields)),
         // The reading that went further says what is wrong.
@@ -64,9 +64,13 @@ pub fn map_type(key: DataType, value: DataType) -> DataType {
     DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries), false)), false)
 }
 
+/// The deepest nesting of ARRAY, MAP and STRUCT a schema may have.
+const DEEPEST: usize = 64;
+
 struct Reader<'a> {
     text: &'a str,
     at: usize,
+    depth: usize,
 }
 
 impl Reader<'_> {
@@ -170,6 +174,16 @@ impl Reader<'_> {
     }
 
     fn data_type(&mut self) -> Result<DataType, String> {
+        if self.depth >= DEEPEST {
+            return Err(format!("the schema '{}' nests types more than {DEEPEST} deep", self.text));
+        }
+        self.depth += 1;
+        let read = self.nested_type();
+        self.depth -= 1;
+        read
+    }
+
+    fn nested_type(&mut self) -> Result<DataType, String> {
         let start = self.at;
         let name = self.name()?.to_ascii_uppercase();
         let data_type = match name.as_str() {
@@ -251,5 +265,6 @@ mod tests {
         assert!(parse("ARRAY<INT").unwrap_err().contains("expected '>'"));
         assert!(parse("a DECIMAL(40,2)").unwrap_err().contains("DECIMAL(40,2)"));
         assert!(parse("`a").unwrap_err().contains("closing '`'"));
+        assert!(parse(&format!("{}INT{}", "ARRAY<".repeat(100), ">".repeat(100))).unwrap_err().contains("more than 64 deep"));
     }
 }
