@@ -4,7 +4,7 @@
 
 use datafusion::sql::sqlparser::ast::{self, BinaryOperator, Expr, FunctionArguments, Value};
 
-use super::calls::{binary, call, case, literal_bool, number, plain_call, text};
+use super::calls::{binary, call, case, cast, literal_bool, number, plain_call, text};
 
 /// The call `name(args)` in DataFusion's terms when it is one of the aliases here.
 pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
@@ -117,10 +117,6 @@ pub fn extract_seconds(expr: &mut Expr) {
     if let Expr::Extract { field: ast::DateTimeField::Second | ast::DateTimeField::Seconds, expr: time, .. } = expr {
         *expr = seconds_with_fraction((**time).clone());
     }
-}
-
-fn cast(expr: Expr, data_type: ast::DataType) -> Expr {
-    Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(expr), data_type, array: false, format: None }
 }
 
 /// `string_agg(x)` and `listagg(x)` with no delimiter join with nothing, as Spark's do, and

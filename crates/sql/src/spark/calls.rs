@@ -66,7 +66,7 @@ fn typed_number(expr: &mut Expr) {
     if !valid || !digits.starts_with(|c: char| c.is_ascii_digit()) {
         return;
     }
-    *expr = Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(Expr::value(Value::Number(digits.to_string(), false))), data_type, array: false, format: None };
+    *expr = cast(Expr::value(Value::Number(digits.to_string(), false)), data_type);
 }
 
 /// Spark's `TIMESTAMP_NTZ` (a time without a zone) is DataFusion's `TIMESTAMP`.
@@ -228,7 +228,7 @@ fn rewrite_call(expr: &mut Expr) {
         }
         ("dayofweek", 1) => {
             // Sunday is 1: from weekday's Monday-is-0.
-            let date = Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(timestamp(args.remove(0))), data_type: ast::DataType::Date, array: false, format: None };
+            let date = cast(timestamp(args.remove(0)), ast::DataType::Date);
             let monday_first = call("weekday", vec![date]);
             binary(Expr::Nested(Box::new(binary(binary(monday_first, BinaryOperator::Plus, number(1)), BinaryOperator::Modulo, number(7)))), BinaryOperator::Plus, number(1))
         }
@@ -347,13 +347,12 @@ impl VisitorMut for SelectRewriter {
 }
 
 /// `CAST(expr AS TIMESTAMP)`.
-fn timestamp(expr: Expr) -> Expr {
-    Expr::Cast {
-        kind: ast::CastKind::Cast,
-        expr: Box::new(expr),
-        data_type: ast::DataType::Timestamp(None, ast::TimezoneInfo::None),
-        array: false,
-        format: None,
-    }
+pub(super) fn timestamp(expr: Expr) -> Expr {
+    cast(expr, ast::DataType::Timestamp(None, ast::TimezoneInfo::None))
+}
+
+/// `CAST(expr AS data_type)`.
+pub(super) fn cast(expr: Expr, data_type: ast::DataType) -> Expr {
+    Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(expr), data_type, array: false, format: None }
 }
 

@@ -10,7 +10,7 @@ use datafusion::sql::sqlparser::ast::{
     Value, visit_expressions_mut,
 };
 
-use super::calls::{binary, call, case, number, plain_call, text};
+use super::calls::{binary, call, case, cast, number, plain_call, text};
 
 /// The most rows one `stack(n, ...)` makes.
 const MOST_STACKED_ROWS: usize = 10_000;
@@ -24,7 +24,7 @@ pub fn outer(array: Expr) -> Expr {
 /// The places (from 0) of `array`'s elements, as an array; `[NULL]` for an empty or null
 /// array when `keep_empty`.
 fn positions(array: Expr, keep_empty: bool) -> Expr {
-    let length = Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(call("cardinality", vec![array.clone()])), data_type: ast::DataType::BigInt(None), array: false, format: None };
+    let length = cast(call("cardinality", vec![array.clone()]), ast::DataType::BigInt(None));
     let last = binary(length, BinaryOperator::Minus, number(1));
     let series = call("generate_series", vec![number(0), last]);
     match keep_empty {

@@ -28,7 +28,7 @@ use datafusion::sql::sqlparser::ast::{
     Value, WindowFrame, visit_expressions_mut, WindowFrameBound, WindowFrameUnits, WindowSpec, WindowType,
 };
 
-use super::calls::{binary, call, case, number, plain_call, text};
+use super::calls::{binary, call, case, cast, number, plain_call, text, timestamp};
 use super::generators::{empty_query, relation_alias};
 
 const OFFSET: &str = "__window_offset";
@@ -187,7 +187,7 @@ pub fn group_by_session_window(select: &mut Select) -> Result<(), String> {
         *unnamed = Some(TableAlias { explicit: true, name: alias.clone(), columns: vec![], at: None });
     }
     let ts = timestamp(time.clone());
-    let interval = Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(gap.clone()), data_type: ast::DataType::Interval { fields: None, precision: None }, array: false, format: None };
+    let interval = cast(gap.clone(), ast::DataType::Interval { fields: None, precision: None });
     let template = select.clone();
     let times = layer(&template, source, &alias, vec![(ts.clone(), TIME), (binary(ts, BinaryOperator::Plus, interval), END)], select.selection.take());
     let ends_before = over(call("max", vec![column(END)]), &keys, preceding_only());
@@ -207,10 +207,6 @@ pub fn group_by_session_window(select: &mut Select) -> Result<(), String> {
 
 fn column(name: &str) -> Expr {
     Expr::Identifier(Ident::new(name))
-}
-
-fn timestamp(expr: Expr) -> Expr {
-    Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(expr), data_type: ast::DataType::Timestamp(None, ast::TimezoneInfo::None), array: false, format: None }
 }
 
 /// `SELECT alias.*, expr AS name, ... FROM source [WHERE selection]`, made from
