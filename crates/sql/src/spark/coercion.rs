@@ -87,27 +87,6 @@ pub fn typed_rewrites(plan: LogicalPlan) -> Result<LogicalPlan> {
     rewrite_expressions(plan, typed_rewrite, Schemas::All)
 }
 
-/// Refuses, naming them, the calls whose answers would differ from Spark's without a word:
-/// `xxhash64` of arrays, maps or structs (hashed otherwise than Spark hashes them).
-pub fn refuse_silent_differences(plan: &LogicalPlan) -> Result<()> {
-    plan.apply_with_subqueries(|node| {
-        let mut schema = DFSchema::empty();
-        node.inputs().iter().for_each(|input| schema.merge(input.schema()));
-        node.apply_expressions(|expr| {
-            expr.apply(|e| {
-                if let Expr::ScalarFunction(f) = e
-                    && f.name() == "xxhash64"
-                    && f.args.iter().any(|a| type_of(a, &schema).is_some_and(|t| t.is_nested()))
-                {
-                    return datafusion::common::plan_err!("hela does not support `xxhash64` of arrays, maps or structs yet: it hashes them otherwise than Spark");
-                }
-                Ok(TreeNodeRecursion::Continue)
-            })
-        })
-    })
-    .map(|_| ())
-}
-
 /// The rewrites of [`typed_rewrites`] applied to one expression over `schema` (a lambda's
 /// body).
 pub fn typed_rewrites_of(expr: Expr, schema: &DFSchema) -> Result<Expr> {

@@ -18,7 +18,7 @@ pub use calls::rewrite_spark_calls;
 pub use lambdas::plan_lambdas;
 pub use pivot::{first_pivot_source, rewrite_first_pivot};
 pub use statements::{not_run, rewrite_clauses, spark_setting};
-pub use coercion::{analyzer_rules, refuse_silent_differences, typed_rewrites, typed_rewrites_of};
+pub use coercion::{analyzer_rules, typed_rewrites, typed_rewrites_of};
 pub use literals::{raw_strings, unescape_string_literals};
 pub use names::{CaseFix, REPEAT_MARK, case_fix, name_inlined_fields, name_nested_fields, name_repeated_columns, rename_identifier, shown_name};
 pub use syntax::{make_subscripts_zero_based, make_temporary_views_plain, rewrite_rlike};

@@ -37,6 +37,7 @@ mod moments;
 mod json_path;
 mod regexp;
 mod reverse;
+mod scalar_hash;
 mod split;
 mod text_times;
 
@@ -44,6 +45,7 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 pub(crate) use args::is_text;
 pub use mode::MODE_HIGHEST;
+pub use scalar_hash::{NAME as PLAIN_VALUES_HASH, PlainValuesHash};
 pub use higher_order::{HIGHER_ORDER, HigherOrder};
 pub use text_times::{NAMES as TEXT_TIME_FUNCTIONS, TextAsTime};
 
