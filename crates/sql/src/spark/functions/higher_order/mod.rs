@@ -7,6 +7,7 @@ mod arrays;
 mod elements;
 mod maps;
 
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Weak};
 
@@ -18,7 +19,7 @@ use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArg
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use crate::spark::lambdas::{HigherOrderCall, outer_name, parameter_name};
 
@@ -31,16 +32,46 @@ pub const HIGHER_ORDER: &str = "spark_higher_order";
 pub struct HigherOrder {
     session: Weak<RwLock<SessionState>>,
     signature: Signature,
+    /// Calls already planned, by their text and argument types: a query plans its lambdas
+    /// once, not again for every batch.
+    planned: Mutex<HashMap<CallKey, Arc<Planned>>>,
 }
+
+/// A call's text and the types of its arguments.
+type CallKey = (String, Vec<DataType>);
+
+/// The most planned calls kept (then they are planned afresh).
+const MOST_PLANNED: usize = 64;
 
 impl HigherOrder {
     /// The function for the session whose state `session` refers to.
     pub fn new(session: Weak<RwLock<SessionState>>) -> Self {
-        HigherOrder { session, signature: Signature::variadic_any(Volatility::Immutable) }
+        HigherOrder { session, signature: Signature::variadic_any(Volatility::Immutable), planned: Mutex::new(HashMap::new()) }
     }
 
-    /// `call`'s lambdas planned for inputs and outer columns of types `fields`.
-    fn plan(&self, call: &HigherOrderCall, fields: &[FieldRef]) -> Result<Planned> {
+    /// The call whose text is `spec`, planned for arguments of types `fields`.
+    fn planned(&self, spec: Option<&ScalarValue>, fields: &[FieldRef]) -> Result<Arc<Planned>> {
+        let Some(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)) | ScalarValue::LargeUtf8(Some(text))) = spec else {
+            return internal_err!("{HIGHER_ORDER} needs its call as a constant first argument");
+        };
+        let key = (text.clone(), fields.iter().map(|f| f.data_type().clone()).collect());
+        if let Some(found) = self.planned.lock().get(&key) {
+            return Ok(found.clone());
+        }
+        let call: HigherOrderCall = serde_json::from_str(text).or_else(|e| internal_err!("{HIGHER_ORDER}: {e}"))?;
+        let (lambdas, returns) = self.plan(&call, fields)?;
+        let planned = Arc::new(Planned { call, lambdas, returns });
+        let mut cache = self.planned.lock();
+        if cache.len() >= MOST_PLANNED {
+            cache.clear();
+        }
+        cache.insert(key, planned.clone());
+        Ok(planned)
+    }
+
+    /// `call`'s lambdas planned for inputs and outer columns of types `fields`, and the type
+    /// the call answers with.
+    fn plan(&self, call: &HigherOrderCall, fields: &[FieldRef]) -> Result<(Vec<Lambda>, DataType)> {
         let Some(session) = self.session.upgrade() else { return internal_err!("{} outlived its session", HIGHER_ORDER) };
         let state = session.read();
         if fields.len() < call.inputs {
@@ -64,7 +95,7 @@ impl HigherOrder {
                 if matches!(function, "filter" | "exists" | "forall") && !matches!(body.returns, DataType::Boolean | DataType::Null) {
                     return plan_err!("{function}(...): the lambda must give a boolean, not {}", body.returns);
                 }
-                Ok(Planned { lambdas: vec![body], returns })
+                Ok((vec![body], returns))
             }
             "aggregate" | "reduce" => {
                 let element = elements::element_type(function, inputs[0])?;
@@ -82,13 +113,13 @@ impl HigherOrder {
                     lambdas.push(lambda(1, std::slice::from_ref(&accumulator))?);
                 }
                 let returns = lambdas.get(1).map_or(accumulator, |finish| finish.returns.clone());
-                Ok(Planned { lambdas, returns })
+                Ok((lambdas, returns))
             }
             "zip_with" => {
                 let (left, right) = (elements::element_type(function, inputs[0])?, elements::element_type(function, inputs[1])?);
                 let body = lambda(0, &[left, right])?;
                 let returns = DataType::new_list(body.returns.clone(), true);
-                Ok(Planned { lambdas: vec![body], returns })
+                Ok((vec![body], returns))
             }
             "map_filter" | "transform_keys" | "transform_values" => {
                 let (key, value) = maps::entry_types(function, inputs[0])?;
@@ -101,7 +132,7 @@ impl HigherOrder {
                 if function == "map_filter" && !matches!(body.returns, DataType::Boolean | DataType::Null) {
                     return plan_err!("map_filter(...): the lambda must give a boolean, not {}", body.returns);
                 }
-                Ok(Planned { lambdas: vec![body], returns })
+                Ok((vec![body], returns))
             }
             "map_zip_with" => {
                 let ((key, left), (other_key, right)) = (maps::entry_types(function, inputs[0])?, maps::entry_types(function, inputs[1])?);
@@ -110,7 +141,7 @@ impl HigherOrder {
                 }
                 let body = lambda(0, &[key.clone(), left, right])?;
                 let returns = maps::map_type(key, body.returns.clone());
-                Ok(Planned { lambdas: vec![body], returns })
+                Ok((vec![body], returns))
             }
             other => plan_err!("{other} is not a higher-order function"),
         }
@@ -155,17 +186,17 @@ impl ScalarUDFImpl for HigherOrder {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let call = read_call(args.scalar_arguments.first().copied().flatten())?;
-        let planned = self.plan(&call, &args.arg_fields[1..])?;
-        Ok(Arc::new(Field::new(HIGHER_ORDER, planned.returns, true)))
+        let planned = self.planned(args.scalar_arguments.first().copied().flatten(), &args.arg_fields[1..])?;
+        Ok(Arc::new(Field::new(HIGHER_ORDER, planned.returns.clone(), true)))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let call = match args.args.first() {
-            Some(ColumnarValue::Scalar(spec)) => read_call(Some(spec))?,
-            _ => return internal_err!("{HIGHER_ORDER} needs its call as a constant first argument"),
+        let spec = match args.args.first() {
+            Some(ColumnarValue::Scalar(spec)) => Some(spec),
+            _ => None,
         };
-        let planned = self.plan(&call, &args.arg_fields[1..])?;
+        let planned = self.planned(spec, &args.arg_fields[1..])?;
+        let call = &planned.call;
         let rows = args.number_rows;
         let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let arrays = args.args[1..].iter().map(|a| a.to_array(rows)).collect::<Result<Vec<_>>>()?;
@@ -175,15 +206,6 @@ impl ScalarUDFImpl for HigherOrder {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&answer, 0)?));
         }
         Ok(ColumnarValue::Array(answer))
-    }
-}
-
-fn read_call(spec: Option<&ScalarValue>) -> Result<HigherOrderCall> {
-    match spec {
-        Some(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)) | ScalarValue::LargeUtf8(Some(text))) => {
-            serde_json::from_str(text).or_else(|e| internal_err!("{HIGHER_ORDER}: {e}"))
-        }
-        _ => internal_err!("{HIGHER_ORDER} needs its call as a constant first argument"),
     }
 }
 
@@ -205,12 +227,15 @@ fn evaluate(function: &str, planned: &Planned, inputs: &[ArrayRef], outer: &[Arr
 }
 
 /// A call's lambdas, planned, and the type it answers with.
+#[derive(Debug)]
 struct Planned {
+    call: HigherOrderCall,
     lambdas: Vec<Lambda>,
     returns: DataType,
 }
 
 /// One lambda, planned: evaluated over columns for its parameters then the outer values.
+#[derive(Debug)]
 pub(super) struct Lambda {
     params: usize,
     expr: Arc<dyn PhysicalExpr>,
