@@ -170,8 +170,10 @@ def test_first_paint_comes_within_a_second(site, browser):
     sign_in(browser, site)
     browser.get(site.url + "/")
     wait(browser, lambda d: found(d, "#sql"))
-    paint = browser.execute_script("return performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)")
-    assert paint and paint[0] < 1000, paint
+    # The browser records the paint after it happens, which may be a moment after the form is there.
+    paints = "return performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)"
+    paint = wait(browser, lambda d: d.execute_script(paints), message="the browser recorded no first contentful paint")
+    assert paint[0] < 1000, paint
     print(f"first contentful paint: {paint[0]:.0f} ms")
 
 
