@@ -18,7 +18,6 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::ast;
-use datafusion::sql::sqlparser::dialect::DatabricksDialect;
 use datafusion::logical_expr::ScalarUDF;
 use datafusion_spark::SessionStateBuilderSpark;
 use hela_lake::{Lake, Router};
@@ -183,7 +182,7 @@ impl Session {
     }
 
     /// Runs every statement of `sql` in order and returns the last one's result. The text
-    /// is read as Spark SQL writes it (the Databricks dialect): strings in single or double
+    /// is read as Spark SQL writes it ([`spark::SparkDialect`]): strings in single or double
     /// quotes, identifiers in backticks.
     pub async fn run(&self, sql: &str) -> Result<DataFrame, SqlError> {
         let mut last = None;
@@ -196,7 +195,7 @@ impl Session {
     /// Reads the statements of `sql` (at least one) as Spark SQL writes them (raw strings
     /// `r'...'` too), each rewritten into DataFusion's terms; none is planned yet.
     pub fn parse(sql: &str) -> Result<Vec<ParsedStatement>, SqlError> {
-        let statements = DFParser::parse_sql_with_dialect(&spark::raw_strings(sql), &DatabricksDialect {}).map_err(|e| {
+        let statements = DFParser::parse_sql_with_dialect(&spark::raw_strings(sql), &spark::SparkDialect).map_err(|e| {
             SqlError::Query(spark::not_run(sql).unwrap_or_else(|| format!("cannot parse the SQL (mistyped, or Spark syntax hela does not support yet): {e}")))
         })?;
         if statements.is_empty() {

@@ -18,6 +18,10 @@ pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
         ("sign", 1) => "signum",
         ("curdate", 0) => "current_date",
         ("to_unix_timestamp", 1 | 2) => "unix_timestamp",
+        // Text that is not a time is NULL in hela's to_timestamp and to_date already, and
+        // its timestamps have no zone (they are UTC, the session's zone).
+        ("to_timestamp_ntz" | "to_timestamp_ltz" | "try_to_timestamp", 1 | 2) => "to_timestamp",
+        ("try_to_date", 1 | 2) => "to_date",
         ("timestamp_millis", 1) => "to_timestamp_millis",
         ("timestamp_micros", 1) => "to_timestamp_micros",
         ("try_avg", 1) => "avg",
@@ -76,6 +80,16 @@ pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
         ("unix_date", 1) => call("arrow_cast", vec![cast(args.remove(0), ast::DataType::Date), text("Int32")]),
         ("date_from_unix_date", 1) => call("arrow_cast", vec![call("arrow_cast", vec![args.remove(0), text("Int32")]), text("Date32")]),
         ("timestamp", 1) => cast(args.remove(0), ast::DataType::Timestamp(None, ast::TimezoneInfo::None)),
+        // A type's name called as a function casts to it.
+        ("boolean", 1) => cast(args.remove(0), ast::DataType::Boolean),
+        ("tinyint", 1) => cast(args.remove(0), ast::DataType::TinyInt(None)),
+        ("smallint", 1) => cast(args.remove(0), ast::DataType::SmallInt(None)),
+        ("int", 1) => cast(args.remove(0), ast::DataType::Int(None)),
+        ("bigint", 1) => cast(args.remove(0), ast::DataType::BigInt(None)),
+        ("float", 1) => cast(args.remove(0), ast::DataType::Float(ast::ExactNumberInfo::None)),
+        ("double", 1) => cast(args.remove(0), ast::DataType::Double(ast::ExactNumberInfo::None)),
+        ("string", 1) => cast(args.remove(0), ast::DataType::String(None)),
+        ("binary", 1) => cast(args.remove(0), ast::DataType::Bytea),
         ("date", 1) => cast(args.remove(0), ast::DataType::Date),
         // NULL where Spark's division or remainder by zero would stop the query.
         ("try_divide" | "try_mod", 2) => {

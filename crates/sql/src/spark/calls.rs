@@ -27,8 +27,9 @@ pub fn rewrite_spark_calls(statement: &mut Statement) -> Result<(), String> {
     let _ = visit_expressions_mut(inner.as_mut(), |expr| {
         rewrite_call(expr);
         access_fields(expr);
-        timestamps_without_zone(expr);
+        spark_type_names(expr);
         typed_number(expr);
+        unary_operators(expr);
         rounding_with_scale(expr);
         mode_within_group(expr);
         aliases::string_agg(expr);
@@ -69,12 +70,27 @@ fn typed_number(expr: &mut Expr) {
     *expr = cast(Expr::value(Value::Number(digits.to_string(), false)), data_type);
 }
 
-/// Spark's `TIMESTAMP_NTZ` (a time without a zone) is DataFusion's `TIMESTAMP`.
-fn timestamps_without_zone(expr: &mut Expr) {
-    let plain = ast::DataType::Timestamp(None, ast::TimezoneInfo::None);
-    match expr {
-        Expr::TypedString(typed) if matches!(typed.data_type, ast::DataType::TimestampNtz(_)) => typed.data_type = plain,
-        Expr::Cast { data_type, .. } if matches!(data_type, ast::DataType::TimestampNtz(_)) => *data_type = plain,
+/// Spark's `! x` (NOT x) and `~ x` (its bits inverted), which DataFusion does not plan.
+fn unary_operators(expr: &mut Expr) {
+    let Expr::UnaryOp { op, expr: operand } = expr else { return };
+    match op {
+        ast::UnaryOperator::BangNot => *op = ast::UnaryOperator::Not,
+        ast::UnaryOperator::BitwiseNot => *expr = call("bitwise_not", vec![std::mem::replace(operand.as_mut(), Expr::value(Value::Null))]),
+        _ => {}
+    }
+}
+
+/// Spark's `TIMESTAMP_NTZ` (a time without a zone) is DataFusion's `TIMESTAMP`, and its
+/// `BINARY` DataFusion's `BYTEA`.
+fn spark_type_names(expr: &mut Expr) {
+    let data_type = match expr {
+        Expr::TypedString(typed) => &mut typed.data_type,
+        Expr::Cast { data_type, .. } => data_type,
+        _ => return,
+    };
+    match data_type {
+        ast::DataType::TimestampNtz(_) => *data_type = ast::DataType::Timestamp(None, ast::TimezoneInfo::None),
+        ast::DataType::Binary(_) => *data_type = ast::DataType::Bytea,
         _ => {}
     }
 }

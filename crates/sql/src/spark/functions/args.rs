@@ -22,6 +22,10 @@ pub enum Kind {
     Time,
     /// Bytes: binary, or text as its UTF-8 bytes.
     Bytes,
+    /// A number, read as a double.
+    Float,
+    /// True or false.
+    Bool,
 }
 
 /// The types the arguments are cast to before the call, or an error naming the function
@@ -44,6 +48,10 @@ pub fn coerce(name: &str, arg_types: &[DataType], kinds: &[Kind], required: usiz
             Kind::Time => plan_err!("argument {} of {name} must be a timestamp, date or text, not {given}", position + 1),
             Kind::Bytes if is_text(given) || given.is_null() || matches!(given, DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_)) => Ok(DataType::Binary),
             Kind::Bytes => plan_err!("argument {} of {name} must be binary or text, not {given}", position + 1),
+            Kind::Float if given.is_numeric() || given.is_null() => Ok(DataType::Float64),
+            Kind::Float => plan_err!("argument {} of {name} must be a number, not {given}", position + 1),
+            Kind::Bool if matches!(given, DataType::Boolean | DataType::Null) => Ok(DataType::Boolean),
+            Kind::Bool => plan_err!("argument {} of {name} must be true or false, not {given}", position + 1),
         })
         .collect()
 }
@@ -93,6 +101,12 @@ pub fn bytes(arg: &ColumnarValue, rows: usize) -> Result<arrow::array::BinaryArr
 pub fn int(arg: &ColumnarValue, rows: usize) -> Result<Int64Array> {
     let array = arg.to_array(rows)?;
     Ok(cast_with_options(&array, &DataType::Int64, &CastOptions::default())?.as_primitive().clone())
+}
+
+/// A number argument as an array of `rows` doubles.
+pub fn float(arg: &ColumnarValue, rows: usize) -> Result<arrow::array::Float64Array> {
+    let array = arg.to_array(rows)?;
+    Ok(cast_with_options(&array, &DataType::Float64, &CastOptions::default())?.as_primitive().clone())
 }
 
 /// A point-in-time argument as microseconds since the epoch, UTC; text that does not read

@@ -1,8 +1,9 @@
 //! Spark's functions that neither DataFusion nor `datafusion-spark` provide with Spark's
 //! meaning: regular-expression `split`, `reverse` of arrays and strings, `regexp_extract`
 //! and `regexp_replace`, date-time functions that take Java date-time patterns, and
-//! `decode`/`encode` with character sets, `get_json_object`, and `element_at` of arrays and
-//! maps.
+//! `decode`/`encode` with character sets, `get_json_object`, `element_at` of arrays and
+//! maps, JSON, calendar arithmetic, vectors, and the text and arithmetic functions
+//! DataFusion lacks.
 
 /// An aggregate function known by its name alone (one type may serve several names), its
 /// arguments checked by its own `coerce_types`.
@@ -24,7 +25,10 @@ macro_rules! named_aggregate {
 
 mod approx_percentile;
 mod args;
+mod arithmetic;
+mod calendar;
 mod charset;
+mod collections;
 mod conv;
 mod element_at;
 mod datetime;
@@ -38,8 +42,11 @@ mod json_path;
 mod regexp;
 mod reverse;
 mod scalar_hash;
+mod sketches;
 mod split;
+mod text;
 mod text_times;
+mod vector;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
@@ -71,10 +78,16 @@ pub fn all() -> Vec<ScalarUDF> {
     all.push(ScalarUDF::from(reverse::Reverse::new()));
     all.push(ScalarUDF::new_from_impl(element_at::ElementAt::new()));
     all.extend(json::all());
+    all.extend(arithmetic::all());
+    all.extend(calendar::all());
+    all.extend(collections::all());
+    all.extend(text::all());
+    all.extend(vector::all());
+    all.extend(sketches::scalars());
     all
 }
 
 /// The aggregate functions of this module.
 pub fn aggregates() -> Vec<AggregateUDF> {
-    mode::all().into_iter().chain(moments::all()).chain(approx_percentile::all()).collect()
+    mode::all().into_iter().chain(moments::all()).chain(approx_percentile::all()).chain(vector::aggregates()).chain(sketches::aggregates()).collect()
 }

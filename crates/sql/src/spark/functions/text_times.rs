@@ -3,7 +3,10 @@
 //! DataFusion's and `datafusion-spark`'s functions take only dates and timestamps, so each is
 //! wrapped: when its own signature refuses the argument types, text arguments are offered
 //! as timestamps, then as dates (and whole numbers as 32-bit ones), and the first the
-//! function takes is cast to.
+//! function takes is cast to. Spark's text functions that count, trim or compare take bytes
+//! as well (`octet_length(x'..')`, `contains(bytes, bytes)`): where a wrapped function
+//! refuses bytes, they are offered as the text they hold (bytes that are not UTF-8 stop
+//! the query with an error, never change).
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -17,12 +20,17 @@ use datafusion::logical_expr::{ColumnarValue, Expr, ReturnFieldArgs, ScalarFunct
 
 use super::args::{is_text, timestamp_type};
 
-/// The functions whose text arguments are read as times (date-time functions), and whose
-/// whole numbers may be 32-bit (`space`, `factorial`).
-pub const NAMES: [&str; 16] = [
+/// The functions whose text arguments are read as times (date-time functions), whose
+/// whole numbers may be 32-bit (`space`, `factorial`), and whose bytes are read as text.
+pub const NAMES: [&str; 25] = [
     "date_add", "date_sub", "dateadd", "datediff", "add_months", "last_day", "next_day", "hour", "minute", "second", "weekday",
-    "monthname", "dayname", "months_between", "space", "factorial",
+    "monthname", "dayname", "months_between", "space", "factorial", "bit_length", "octet_length", "btrim", "ltrim", "rtrim",
+    "contains", "starts_with", "ends_with", "strpos",
 ];
+
+fn is_bytes(data_type: &DataType) -> bool {
+    matches!(data_type, DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_))
+}
 
 /// A function that takes text where it wants a date or timestamp.
 #[derive(Debug)]
@@ -74,6 +82,12 @@ impl ScalarUDFImpl for TextAsTime {
             Ok(types) => return Ok(types),
             Err(refused) => refused,
         };
+        if arg_types.iter().any(is_bytes) {
+            let as_text: Vec<DataType> = arg_types.iter().map(|t| if is_bytes(t) { DataType::Utf8 } else { t.clone() }).collect();
+            if let Ok(types) = takes(&as_text) {
+                return Ok(types);
+            }
+        }
         let texts: Vec<usize> = (0..arg_types.len()).filter(|&i| is_text(&arg_types[i])).collect();
         // Every choice of which text arguments are times (none, or some; the others stay
         // text), each offered as a timestamp, then as a date.

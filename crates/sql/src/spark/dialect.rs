@@ -1,0 +1,144 @@
+//! Spark's SQL dialect: Databricks' (which sqlparser knows) with Spark's operators it lacks,
+//! the shifts `<<`, `>>` and `>>>` (binding less tightly than `+` and more than `&`, as in
+//! Spark) and whole-number division `a div b`.
+
+use std::any::TypeId;
+
+use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr};
+use datafusion::sql::sqlparser::dialect::{DatabricksDialect, Dialect};
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use super::calls::{binary, call};
+
+/// How tightly Spark's shifts bind: below `+`/`-` (30), above `&` (23).
+const SHIFT_PRECEDENCE: u8 = 25;
+/// `div` binds as `*` and `/` do.
+const DIV_PRECEDENCE: u8 = 40;
+
+/// The dialect hela reads Spark SQL in.
+#[derive(Debug, Default)]
+pub struct SparkDialect;
+
+/// The operators this dialect adds, found at the parser's next token.
+enum SparkOperator {
+    ShiftLeft,
+    ShiftRight,
+    ShiftRightUnsigned,
+    Div,
+}
+
+fn next_operator(parser: &Parser) -> Option<SparkOperator> {
+    match &parser.peek_token_ref().token {
+        Token::ShiftLeft => Some(SparkOperator::ShiftLeft),
+        Token::ShiftRight if parser.peek_nth_token_ref(1).token == Token::Gt => Some(SparkOperator::ShiftRightUnsigned),
+        Token::ShiftRight => Some(SparkOperator::ShiftRight),
+        Token::Word(word) if word.quote_style.is_none() && word.value.eq_ignore_ascii_case("div") => Some(SparkOperator::Div),
+        _ => None,
+    }
+}
+
+impl Dialect for SparkDialect {
+    fn dialect(&self) -> TypeId {
+        // The parser's Databricks-specific rules apply unchanged.
+        DatabricksDialect.dialect()
+    }
+
+    fn is_delimited_identifier_start(&self, ch: char) -> bool {
+        DatabricksDialect.is_delimited_identifier_start(ch)
+    }
+
+    fn is_identifier_start(&self, ch: char) -> bool {
+        DatabricksDialect.is_identifier_start(ch)
+    }
+
+    fn is_identifier_part(&self, ch: char) -> bool {
+        DatabricksDialect.is_identifier_part(ch)
+    }
+
+    fn supports_numeric_prefix(&self) -> bool {
+        true
+    }
+
+    fn supports_filter_during_aggregation(&self) -> bool {
+        true
+    }
+
+    fn supports_group_by_expr(&self) -> bool {
+        true
+    }
+
+    fn supports_table_versioning(&self) -> bool {
+        true
+    }
+
+    fn supports_lambda_functions(&self) -> bool {
+        true
+    }
+
+    fn supports_select_wildcard_except(&self) -> bool {
+        true
+    }
+
+    fn require_interval_qualifier(&self) -> bool {
+        true
+    }
+
+    fn supports_struct_literal(&self) -> bool {
+        true
+    }
+
+    fn supports_nested_comments(&self) -> bool {
+        true
+    }
+
+    fn supports_group_by_with_modifier(&self) -> bool {
+        true
+    }
+
+    fn supports_values_as_table_factor(&self) -> bool {
+        true
+    }
+
+    fn supports_optimize_table(&self) -> bool {
+        true
+    }
+
+    fn supports_bang_not_operator(&self) -> bool {
+        true
+    }
+
+    fn supports_cte_without_as(&self) -> bool {
+        true
+    }
+
+    fn supports_select_item_multi_column_alias(&self) -> bool {
+        true
+    }
+
+    fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
+        Some(Ok(match next_operator(parser)? {
+            SparkOperator::Div => DIV_PRECEDENCE,
+            _ => SHIFT_PRECEDENCE,
+        }))
+    }
+
+    fn parse_infix(&self, parser: &mut Parser, expr: &Expr, precedence: u8) -> Option<Result<Expr, ParserError>> {
+        let operator = next_operator(parser)?;
+        parser.advance_token();
+        if matches!(operator, SparkOperator::ShiftRightUnsigned) {
+            parser.advance_token();
+        }
+        let right = match parser.parse_subexpr(precedence) {
+            Ok(right) => right,
+            Err(error) => return Some(Err(error)),
+        };
+        let left = expr.clone();
+        Some(Ok(match operator {
+            SparkOperator::ShiftLeft => binary(left, BinaryOperator::PGBitwiseShiftLeft, right),
+            SparkOperator::ShiftRight => binary(left, BinaryOperator::PGBitwiseShiftRight, right),
+            SparkOperator::ShiftRightUnsigned => call("shiftrightunsigned", vec![left, right]),
+            SparkOperator::Div => call("div", vec![left, right]),
+        }))
+    }
+}

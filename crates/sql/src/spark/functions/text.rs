@@ -1,0 +1,186 @@
+//! Spark's text functions DataFusion lacks: `mask` (letters and digits replaced, as when
+//! sharing evidence), base32 (`to_base32`, `from_base32`), `to_binary` and UTF-8 checks
+//! (`validate_utf8`, `try_to_binary`, ...), and `jaro_winkler_similarity`.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BinaryBuilder, Float64Builder, StringBuilder};
+use arrow::datatypes::DataType;
+use base64::Engine;
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::ScalarUDF;
+
+use super::args::{self, Kind};
+use super::function::SparkFunction;
+
+/// The functions of this module.
+pub fn all() -> Vec<ScalarUDF> {
+    let text5 = &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Text];
+    [
+        SparkFunction::new("mask", text5, 1, DataType::Utf8, mask),
+        SparkFunction::new("to_base32", &[Kind::Bytes], 1, DataType::Utf8, |_, call, rows| {
+            let bytes = args::bytes(&call[0], rows)?;
+            Ok(Arc::new(bytes.iter().map(|b| b.map(to_base32)).collect::<arrow::array::StringArray>()) as ArrayRef)
+        }),
+        SparkFunction::new("from_base32", &[Kind::Text], 1, DataType::Binary, |name, call, rows| {
+            binary_from_text(name, call, rows, |text| from_base32(text).ok_or("is not base32"), false)
+        }),
+        SparkFunction::new("to_binary", &[Kind::Text, Kind::Text], 1, DataType::Binary, |name, call, rows| to_binary(name, call, rows, false)),
+        SparkFunction::new("try_to_binary", &[Kind::Text, Kind::Text], 1, DataType::Binary, |name, call, rows| to_binary(name, call, rows, true)),
+        SparkFunction::new("validate_utf8", &[Kind::Bytes], 1, DataType::Utf8, |name, call, rows| utf8(name, call, rows, false)),
+        SparkFunction::new("try_validate_utf8", &[Kind::Bytes], 1, DataType::Utf8, |name, call, rows| utf8(name, call, rows, true)),
+        SparkFunction::new("jaro_winkler_similarity", &[Kind::Text, Kind::Text], 2, DataType::Float64, |_, call, rows| {
+            let (a, b) = (args::text(&call[0], rows)?, args::text(&call[1], rows)?);
+            let mut out = Float64Builder::with_capacity(rows);
+            for row in 0..rows {
+                out.append_option((a.is_valid(row) && b.is_valid(row)).then(|| strsim::jaro_winkler(a.value(row), b.value(row))));
+            }
+            Ok(Arc::new(out.finish()) as ArrayRef)
+        }),
+    ]
+    .into_iter()
+    .map(ScalarUDF::from)
+    .collect()
+}
+
+/// `mask(text[, upper[, lower[, digit[, other]]]])`: upper-case letters become `X`, lower-case
+/// `x`, digits `n` and other characters stay, unless other characters are given; a NULL
+/// given for one keeps those characters as they are.
+fn mask(_: &str, call: &[datafusion::logical_expr::ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let text = args::text(&call[0], rows)?;
+    let defaults = [Some('X'), Some('x'), Some('n'), None];
+    let mut replacements = Vec::with_capacity(4);
+    for (position, default) in defaults.into_iter().enumerate() {
+        replacements.push(match call.get(position + 1) {
+            None => vec![default; rows],
+            Some(arg) => args::text(arg, rows)?.iter().map(|r| r.and_then(|r| r.chars().next())).collect(),
+        });
+    }
+    let mut out = StringBuilder::with_capacity(rows, text.value_data().len());
+    for row in 0..rows {
+        if text.is_null(row) {
+            out.append_null();
+            continue;
+        }
+        let masked: String = text
+            .value(row)
+            .chars()
+            .map(|c| {
+                let class = if c.is_uppercase() {
+                    0
+                } else if c.is_lowercase() {
+                    1
+                } else if c.is_ascii_digit() {
+                    2
+                } else {
+                    3
+                };
+                replacements[class][row].unwrap_or(c)
+            })
+            .collect();
+        out.append_value(masked);
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// RFC 4648 base32, padded with `=`.
+fn to_base32(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    for chunk in bytes.chunks(5) {
+        let mut block = [0u8; 5];
+        block[..chunk.len()].copy_from_slice(chunk);
+        let bits = block.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        let written = (chunk.len() * 8).div_ceil(5);
+        for i in 0..8 {
+            out.push(if i < written { BASE32[((bits >> (35 - 5 * i)) & 31) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
+
+/// The bytes of RFC 4648 base32 text (padding optional), or none when it is not base32.
+fn from_base32(text: &str) -> Option<Vec<u8>> {
+    let digits = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(digits.len() * 5 / 8);
+    let (mut bits, mut count) = (0u64, 0u32);
+    for c in digits.bytes() {
+        let value = BASE32.iter().position(|b| *b == c.to_ascii_uppercase())? as u64;
+        bits = (bits << 5) | value;
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// Reads each text into bytes with `read`; text it cannot read is NULL when `lenient`,
+/// else an error naming the function and the text.
+fn binary_from_text(name: &str, call: &[datafusion::logical_expr::ColumnarValue], rows: usize, read: impl Fn(&str) -> Result<Vec<u8>, &'static str>, lenient: bool) -> Result<ArrayRef> {
+    let text = args::text(&call[0], rows)?;
+    let mut out = BinaryBuilder::with_capacity(rows, text.value_data().len());
+    for value in text.iter() {
+        match value.map(&read) {
+            None => out.append_null(),
+            Some(Ok(bytes)) => out.append_value(bytes),
+            Some(Err(_)) if lenient => out.append_null(),
+            Some(Err(why)) => return exec_err!("{name}: '{}' {why}", value.unwrap_or_default()),
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// `to_binary(text[, format])`: text read as `hex` (the default), `utf-8` or `base64`.
+fn to_binary(name: &str, call: &[datafusion::logical_expr::ColumnarValue], rows: usize, lenient: bool) -> Result<ArrayRef> {
+    let format = match call.get(1) {
+        None => "hex".to_string(),
+        Some(format) => match args::text(format, 1)?.iter().next().flatten() {
+            Some(format) => format.to_ascii_lowercase(),
+            None => return Ok(arrow::array::new_null_array(&DataType::Binary, rows)),
+        },
+    };
+    let read: fn(&str) -> Result<Vec<u8>, &'static str> = match format.as_str() {
+        "hex" => |text| {
+            let padded = if text.len() % 2 == 1 { format!("0{text}") } else { text.to_string() };
+            (0..padded.len()).step_by(2).map(|i| padded.get(i..i + 2).and_then(|d| u8::from_str_radix(d, 16).ok()).ok_or("is not hexadecimal")).collect()
+        },
+        "utf-8" | "utf8" => |text| Ok(text.as_bytes().to_vec()),
+        "base64" => |text| base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| "is not base64"),
+        _ if lenient => return Ok(arrow::array::new_null_array(&DataType::Binary, rows)),
+        other => return exec_err!("{name}: the format '{other}' is not one of hex, utf-8, utf8 and base64"),
+    };
+    binary_from_text(name, call, rows, read, lenient)
+}
+
+/// The bytes as text when they are valid UTF-8; else NULL when `lenient`, or an error.
+fn utf8(name: &str, call: &[datafusion::logical_expr::ColumnarValue], rows: usize, lenient: bool) -> Result<ArrayRef> {
+    let bytes = args::bytes(&call[0], rows)?;
+    let mut out = StringBuilder::with_capacity(rows, bytes.value_data().len());
+    for value in bytes.iter() {
+        match value.map(std::str::from_utf8) {
+            None => out.append_null(),
+            Some(Ok(text)) => out.append_value(text),
+            Some(Err(_)) if lenient => out.append_null(),
+            Some(Err(error)) => return exec_err!("{name}: the bytes are not valid UTF-8 ({error})"),
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{from_base32, to_base32};
+
+    #[test]
+    fn base32_as_rfc_4648_writes_it() {
+        for (bytes, text) in [("", ""), ("f", "MY======"), ("fo", "MZXQ===="), ("foo", "MZXW6==="), ("foob", "MZXW6YQ="), ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI======")] {
+            assert_eq!(to_base32(bytes.as_bytes()), text);
+            assert_eq!(from_base32(text).as_deref(), Some(bytes.as_bytes()));
+        }
+        assert_eq!(from_base32("MZ1W"), None);
+    }
+}
