@@ -71,6 +71,14 @@ pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
             let each = percentages.into_iter().map(|p| call(function, std::iter::once(value.clone()).chain(std::iter::once(p)).chain(args.iter().cloned()).collect()));
             call("make_array", each.collect())
         }
+        // The function forms of the RLIKE operator.
+        ("rlike" | "regexp", 2) => binary(args.remove(0), BinaryOperator::PGRegexMatch, args.remove(0)),
+        // Spark's `left` is `substring` from the first character (or byte).
+        ("left", 2) => call("substring", vec![args.remove(0), number(1), args.remove(0)]),
+        // The distinct elements of every array, in the order first seen.
+        ("collect_union", 1) => call("array_distinct", vec![call("flatten", vec![call("collect_list", args)])]),
+        // The user the query runs as: the operating system's user of this process.
+        ("current_user" | "user" | "session_user", 0) => text(&process_user()),
         ("dayname", 1) => call("date_format", vec![args.remove(0), text("EEE")]),
         ("timestamp_seconds", 1) => {
             let micros = call("round", vec![binary(args.remove(0), BinaryOperator::Multiply, number(1_000_000))]);
@@ -114,6 +122,25 @@ pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
         }
         _ => return None,
     })
+}
+
+/// The name of the user this process runs as: its user id's name in `/etc/passwd`, else
+/// `USER` (or `USERNAME`), else `unknown`.
+fn process_user() -> String {
+    password_file_user().or_else(|| std::env::var("USER").or_else(|_| std::env::var("USERNAME")).ok()).unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(unix)]
+fn password_file_user() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let users = std::fs::read_to_string("/etc/passwd").ok()?;
+    users.lines().map(|line| line.split(':').collect::<Vec<_>>()).find(|fields| fields.get(2) == Some(&uid.as_str())).map(|fields| fields[0].to_string())
+}
+
+#[cfg(not(unix))]
+fn password_file_user() -> Option<String> {
+    None
 }
 
 fn is_seconds(part: &str) -> bool {

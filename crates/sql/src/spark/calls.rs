@@ -80,8 +80,8 @@ fn unary_operators(expr: &mut Expr) {
     }
 }
 
-/// Spark's `TIMESTAMP_NTZ` (a time without a zone) is DataFusion's `TIMESTAMP`, and its
-/// `BINARY` DataFusion's `BYTEA`.
+/// Spark's `TIMESTAMP_NTZ` (a time without a zone) and `TIMESTAMP_LTZ` (in the session's
+/// zone, UTC) are DataFusion's `TIMESTAMP`, and its `BINARY` DataFusion's `BYTEA`.
 fn spark_type_names(expr: &mut Expr) {
     let data_type = match expr {
         Expr::TypedString(typed) => &mut typed.data_type,
@@ -89,7 +89,9 @@ fn spark_type_names(expr: &mut Expr) {
         _ => return,
     };
     match data_type {
+        // hela's session runs in UTC: a local timestamp is a UTC one.
         ast::DataType::TimestampNtz(_) => *data_type = ast::DataType::Timestamp(None, ast::TimezoneInfo::None),
+        ast::DataType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("timestamp_ltz") => *data_type = ast::DataType::Timestamp(None, ast::TimezoneInfo::None),
         ast::DataType::Binary(_) => *data_type = ast::DataType::Bytea,
         _ => {}
     }

@@ -1,10 +1,11 @@
 //! Spark's SQL dialect: Databricks' (which sqlparser knows) with Spark's operators it lacks,
 //! the shifts `<<`, `>>` and `>>>` (binding less tightly than `+` and more than `&`, as in
-//! Spark) and whole-number division `a div b`.
+//! Spark) and whole-number division `a div b`, and `TIMESTAMP_LTZ '...'` literals (read
+//! as `TIMESTAMP`: hela's session zone is UTC).
 
 use std::any::TypeId;
 
-use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr};
+use datafusion::sql::sqlparser::ast::{self, BinaryOperator, Expr};
 use datafusion::sql::sqlparser::dialect::{DatabricksDialect, Dialect};
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::Token;
@@ -114,6 +115,17 @@ impl Dialect for SparkDialect {
 
     fn supports_select_item_multi_column_alias(&self) -> bool {
         true
+    }
+
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        let is_ltz = matches!(&parser.peek_token_ref().token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("timestamp_ltz"));
+        if !is_ltz || !matches!(parser.peek_nth_token_ref(1).token, Token::SingleQuotedString(_)) {
+            return None;
+        }
+        parser.advance_token();
+        Some(parser.parse_value().map(|value| {
+            Expr::TypedString(ast::TypedString { data_type: ast::DataType::Timestamp(None, ast::TimezoneInfo::None), value, uses_odbc_syntax: false })
+        }))
     }
 
     fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {

@@ -26,6 +26,8 @@ pub enum Kind {
     Float,
     /// True or false.
     Bool,
+    /// A time of day (Spark's `TIME`).
+    TimeOfDay,
 }
 
 /// The types the arguments are cast to before the call, or an error naming the function
@@ -52,6 +54,8 @@ pub fn coerce(name: &str, arg_types: &[DataType], kinds: &[Kind], required: usiz
             Kind::Float => plan_err!("argument {} of {name} must be a number, not {given}", position + 1),
             Kind::Bool if matches!(given, DataType::Boolean | DataType::Null) => Ok(DataType::Boolean),
             Kind::Bool => plan_err!("argument {} of {name} must be true or false, not {given}", position + 1),
+            Kind::TimeOfDay if matches!(given, DataType::Time32(_) | DataType::Time64(_) | DataType::Null) => Ok(time_of_day_type()),
+            Kind::TimeOfDay => plan_err!("argument {} of {name} must be a time of day (TIME), not {given}", position + 1),
         })
         .collect()
 }
@@ -59,6 +63,11 @@ pub fn coerce(name: &str, arg_types: &[DataType], kinds: &[Kind], required: usiz
 /// The timestamp type of Spark's `TIMESTAMP`: microseconds, in UTC.
 pub fn timestamp_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, None)
+}
+
+/// The type of Spark's `TIME`: nanoseconds since midnight (as hela's `TIME` literals).
+pub fn time_of_day_type() -> DataType {
+    DataType::Time64(TimeUnit::Nanosecond)
 }
 
 /// The number of rows a call works on: the length of its array arguments, else 1.

@@ -26,6 +26,7 @@ macro_rules! named_aggregate {
 mod approx_percentile;
 mod args;
 mod arithmetic;
+mod assert;
 mod calendar;
 mod charset;
 mod collections;
@@ -46,6 +47,7 @@ mod sketches;
 mod split;
 mod text;
 mod text_times;
+mod times_of_day;
 mod vector;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
@@ -79,9 +81,11 @@ pub fn all() -> Vec<ScalarUDF> {
     all.push(ScalarUDF::new_from_impl(element_at::ElementAt::new()));
     all.extend(json::all());
     all.extend(arithmetic::all());
+    all.push(assert::assert_true());
     all.extend(calendar::all());
     all.extend(collections::all());
     all.extend(text::all());
+    all.extend(times_of_day::all());
     all.extend(vector::all());
     all.extend(sketches::scalars());
     all

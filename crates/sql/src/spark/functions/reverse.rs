@@ -1,4 +1,4 @@
-//! `reverse(x)`: Spark reverses strings and arrays with one function.
+//! `reverse(x)`: Spark reverses strings, bytes and arrays with one function.
 
 use arrow::datatypes::DataType;
 use datafusion::common::{Result, plan_err};
@@ -37,8 +37,9 @@ impl ScalarUDFImpl for Reverse {
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         match arg_types {
             [t] if is_array(t) || is_text(t) => Ok(vec![t.clone()]),
+            [DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_)] => Ok(vec![DataType::Binary]),
             [DataType::Null] => Ok(vec![DataType::Utf8]),
-            [other] => plan_err!("reverse takes a string or an array, not {other}"),
+            [other] => plan_err!("reverse takes a string, bytes or an array, not {other}"),
             _ => plan_err!("reverse takes 1 argument, not {}", arg_types.len()),
         }
     }
@@ -48,7 +49,12 @@ impl ScalarUDFImpl for Reverse {
     }
 
     fn invoke_with_args(&self, call: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        if is_array(&call.args[0].data_type()) {
+        if call.args[0].data_type() == DataType::Binary {
+            let rows = super::args::row_count(&call.args);
+            let bytes = super::args::bytes(&call.args[0], rows)?;
+            let reversed: arrow::array::BinaryArray = bytes.iter().map(|b| b.map(|b| b.iter().rev().copied().collect::<Vec<u8>>())).collect();
+            super::args::finish(std::sync::Arc::new(reversed), super::args::all_scalar(&call.args))
+        } else if is_array(&call.args[0].data_type()) {
             array_reverse().invoke_with_args(call)
         } else {
             string_reverse().invoke_with_args(call)
