@@ -39,6 +39,7 @@ mod java_pattern;
 mod json;
 mod mode;
 mod moments;
+mod number_format;
 mod json_path;
 mod regexp;
 mod reverse;
@@ -49,6 +50,7 @@ mod text;
 mod text_times;
 mod times_of_day;
 mod vector;
+mod xpath;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
@@ -85,8 +87,10 @@ pub fn all() -> Vec<ScalarUDF> {
     all.extend(calendar::all());
     all.extend(collections::all());
     all.extend(text::all());
+    all.extend(number_format::all());
     all.extend(times_of_day::all());
     all.extend(vector::all());
+    all.extend(xpath::all());
     all.extend(sketches::scalars());
     all
 }
