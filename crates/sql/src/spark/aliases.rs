@@ -2,7 +2,9 @@
 //! `lcase`, `std`, `isnull`, `equal_null`, `nullifzero`, `get`, `timestamp_seconds`, ...,
 //! written in DataFusion's terms.
 
-use datafusion::sql::sqlparser::ast::{self, BinaryOperator, Expr, FunctionArguments, Value};
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{self, BinaryOperator, Expr, FunctionArguments, GroupByExpr, Select, Value, VisitMut, VisitorMut};
 
 use super::calls::{binary, call, case, cast, literal_bool, number, plain_call, text};
 
@@ -79,6 +81,9 @@ pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
         ("collect_union", 1) => call("array_distinct", vec![call("flatten", vec![call("collect_list", args)])]),
         // The user the query runs as: the operating system's user of this process.
         ("current_user" | "user" | "session_user", 0) => text(&process_user()),
+        // Which of the given grouping columns a row aggregates over, as bits (the first
+        // column the highest): DataFusion's `grouping` of several columns.
+        ("grouping_id", 1..) => call("grouping", args),
         ("dayname", 1) => call("date_format", vec![args.remove(0), text("EEE")]),
         ("timestamp_seconds", 1) => {
             let micros = call("round", vec![binary(args.remove(0), BinaryOperator::Multiply, number(1_000_000))]);
@@ -184,5 +189,40 @@ pub fn ranking_without_arguments(expr: &mut Expr) {
     let name = function.name.to_string().to_ascii_lowercase();
     if function.over.is_some() && matches!(name.as_str(), "rank" | "dense_rank" | "percent_rank") && let FunctionArguments::List(list) = &mut function.args {
         list.args.clear();
+    }
+}
+
+/// `grouping_id()` without arguments: `grouping_id` of every column the query groups by
+/// (inside `CUBE`, `ROLLUP` and `GROUPING SETS` too).
+pub fn grouping_id_of_all(select: &mut Select) {
+    let GroupByExpr::Expressions(groups, _) = &select.group_by else { return };
+    let mut columns: Vec<Expr> = Vec::new();
+    for group in groups {
+        let sets = match group {
+            Expr::Cube(sets) | Expr::Rollup(sets) | Expr::GroupingSets(sets) => sets.iter().flatten().cloned().collect(),
+            other => vec![other.clone()],
+        };
+        for column in sets {
+            if !columns.contains(&column) {
+                columns.push(column);
+            }
+        }
+    }
+    struct AllColumns(Vec<Expr>);
+    impl VisitorMut for AllColumns {
+        type Break = ();
+        fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+            if plain_call(expr).is_some_and(|(name, args)| name.eq_ignore_ascii_case("grouping_id") && args.is_empty()) {
+                *expr = call("grouping", self.0.clone());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut all = AllColumns(columns);
+    for item in &mut select.projection {
+        let _ = item.visit(&mut all);
+    }
+    if let Some(having) = &mut select.having {
+        let _ = having.visit(&mut all);
     }
 }

@@ -354,6 +354,9 @@ impl VisitorMut for SelectRewriter {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        if let SetExpr::Select(select) = query.body.as_mut() {
+            aliases::grouping_id_of_all(select);
+        }
         if let SetExpr::Select(select) = query.body.as_mut()
             && let Err(error) = generators::expand(select).and_then(|()| time_windows::group_by_window(select)).and_then(|()| time_windows::group_by_session_window(select))
         {

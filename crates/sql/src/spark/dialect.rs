@@ -1,7 +1,7 @@
 //! Spark's SQL dialect: Databricks' (which sqlparser knows) with Spark's operators it lacks,
 //! the shifts `<<`, `>>` and `>>>` (binding less tightly than `+` and more than `&`, as in
-//! Spark) and whole-number division `a div b`, and `TIMESTAMP_LTZ '...'` literals (read
-//! as `TIMESTAMP`: hela's session zone is UTC).
+//! Spark) and whole-number division `a div b`, `TIMESTAMP_LTZ '...'` literals (read as
+//! `TIMESTAMP`: hela's session zone is UTC) and bytes written `X 'CAFE'`.
 
 use std::any::TypeId;
 
@@ -118,14 +118,27 @@ impl Dialect for SparkDialect {
     }
 
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
-        let is_ltz = matches!(&parser.peek_token_ref().token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("timestamp_ltz"));
-        if !is_ltz || !matches!(parser.peek_nth_token_ref(1).token, Token::SingleQuotedString(_)) {
+        let Token::Word(word) = &parser.peek_token_ref().token else { return None };
+        let Token::SingleQuotedString(text) = &parser.peek_nth_token_ref(1).token else { return None };
+        if word.quote_style.is_some() {
             return None;
         }
+        let literal = if word.value.eq_ignore_ascii_case("timestamp_ltz") {
+            Expr::TypedString(ast::TypedString {
+                data_type: ast::DataType::Timestamp(None, ast::TimezoneInfo::None),
+                value: ast::Value::SingleQuotedString(text.clone()).into(),
+                uses_odbc_syntax: false,
+            })
+        } else if word.value.eq_ignore_ascii_case("x") {
+            // `X 'CAFE'` (with a space) is bytes too; an odd count of digits has a leading 0.
+            let digits = if text.len() % 2 == 1 { format!("0{text}") } else { text.clone() };
+            Expr::value(ast::Value::HexStringLiteral(digits))
+        } else {
+            return None;
+        };
         parser.advance_token();
-        Some(parser.parse_value().map(|value| {
-            Expr::TypedString(ast::TypedString { data_type: ast::DataType::Timestamp(None, ast::TimezoneInfo::None), value, uses_odbc_syntax: false })
-        }))
+        parser.advance_token();
+        Some(Ok(literal))
     }
 
     fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {

@@ -136,3 +136,11 @@ xpath_number | SELECT xpath_number('<a><b>x</b></a>', 'a/b'), xpath_double('<a><
 xpath | SELECT xpath('<a x="1" y="2"/>', 'a/@*'), xpath('<a><b>1</b><c><b>2</b></c></a>', '//b/text()'), xpath('<a>&lt;x&gt; &amp; &#65;</a>', 'a/text()')
 xpath_boolean | SELECT xpath_boolean('<a><b>1</b></a>', 'a/c'), xpath_boolean('<a><b>1</b></a>', 'count(a/b)')
 xpath_string | SELECT xpath_string('<a><b>', 'a')
+max_by | SELECT max_by(x, y, 5), min_by(x, y, 1), max_by(x, y, 2) FROM VALUES ('a', 10), ('b', NULL), ('c', 20), ('d', 5) AS tab(x, y)
+grouping_id | SELECT name, height, grouping_id(name, height), grouping_id() FROM VALUES ('A', 1), ('B', 2) t(name, height) GROUP BY ROLLUP(name, height) ORDER BY 1, 2
+hmac | SELECT hex(hmac('a-very-long-key-that-is-longer-than-one-sixty-four-byte-block-of-sha256-xxxxxxxxxxxxx', 'm', 'SHA-384')), hmac(NULL, 'm')
+sentences | SELECT sentences('One. Two words!'), sentences(NULL), sentences('')
+bitmap_or_agg | SELECT bitmap_count(bitmap_or_agg(b)) FROM VALUES (X '0F'), (NULL), (X 'F001') AS t(b)
+from_csv | SELECT from_csv('x,"a,b",', 'n INT, s STRING, t STRING'), from_csv(NULL, 'a INT'), from_csv('1;2', 'a INT, b INT', map('sep', ';'))
+schema_of_csv | SELECT schema_of_csv('1,3000000000,0.5,true,'), schema_of_csv('"q",x')
+to_csv | SELECT to_csv(named_struct('a', 'x,y', 'b', CAST(NULL AS INT), 'c', 'say "hi"')), to_csv(named_struct('d', DATE'2024-01-02', 'f', 1.5D, 'b', true))

@@ -78,7 +78,7 @@ impl ScalarUDFImpl for MakeTimestamp {
         match arg_types {
             [DataType::Date32 | DataType::Date64, rest @ ..] if rest.len() <= 1 + zone => {
                 let mut types = vec![DataType::Date32];
-                if rest.len() >= 1 {
+                if !rest.is_empty() {
                     types.push(DataType::Time64(TimeUnit::Nanosecond));
                 }
                 if rest.len() == 2 {

@@ -87,7 +87,7 @@ impl ScalarUDFImpl for ArrayInsert {
                 p if p > 0 => p - 1,
                 p => length + p + 1,
             };
-            if index > MAX_PADDED_LENGTH || index < -MAX_PADDED_LENGTH {
+            if !(-MAX_PADDED_LENGTH..=MAX_PADDED_LENGTH).contains(&index) {
                 return exec_err!("array_insert: position {position} would pad the array past {MAX_PADDED_LENGTH} elements");
             }
             let before = out.len();

@@ -27,11 +27,13 @@ mod approx_percentile;
 mod args;
 mod arithmetic;
 mod assert;
+mod bitmaps;
 mod calendar;
 mod charset;
 mod collections;
 mod conv;
 mod element_at;
+mod extreme_by;
 mod datetime;
 mod function;
 mod higher_order;
@@ -97,5 +99,5 @@ pub fn all() -> Vec<ScalarUDF> {
 
 /// The aggregate functions of this module.
 pub fn aggregates() -> Vec<AggregateUDF> {
-    mode::all().into_iter().chain(moments::all()).chain(approx_percentile::all()).chain(vector::aggregates()).chain(sketches::aggregates()).collect()
+    mode::all().into_iter().chain(moments::all()).chain(approx_percentile::all()).chain(vector::aggregates()).chain(sketches::aggregates()).chain(bitmaps::all()).chain(extreme_by::all()).collect()
 }

@@ -59,15 +59,15 @@ impl Decimal {
         Some(Decimal { negative: value < 0.0, ..decimal })
     }
 
-    /// Rounded to `scale` decimals, a half away from zero (`half_even`: to the even digit).
-    fn rounded(self, scale: u32, half_even: bool) -> Decimal {
+    /// Rounded to `scale` decimals, a half to the even digit.
+    fn rounded_half_even(self, scale: u32) -> Decimal {
         if scale >= self.scale {
             let factor = 10u128.pow((scale - self.scale).min(30));
             return Decimal { units: self.units.saturating_mul(factor), scale, ..self };
         }
         let Some(unit) = 10u128.checked_pow(self.scale - scale) else { return Decimal { units: 0, scale, ..self } };
         let (quotient, remainder) = (self.units / unit, self.units % unit);
-        let up = remainder * 2 > unit || (remainder * 2 == unit && (!half_even || quotient % 2 == 1));
+        let up = remainder * 2 > unit || (remainder * 2 == unit && quotient % 2 == 1);
         Decimal { units: quotient + u128::from(up), scale, ..self }
     }
 
@@ -152,13 +152,14 @@ impl NumberFormat {
         DataType::Decimal128((Self::digits_in(whole) + scale).clamp(1, 38) as u8, scale.min(38) as i8)
     }
 
-    /// `number` written by this format; `#` in every digit when it has too many digits.
+    /// `number` written by this format; `#` in every digit when it has more digits than the
+    /// format on either side of the point (it is not rounded).
     fn write(&self, number: Decimal) -> String {
         let (whole, fraction) = self.split();
-        let number = number.rounded(Self::digits_in(fraction) as u32, false);
         let (digits, fraction_digits) = number.digits();
+        let fraction_digits = fraction_digits.trim_end_matches('0').to_string();
         let slots = Self::digits_in(whole);
-        let overflow = digits.len() > slots;
+        let overflow = digits.len() > slots || fraction_digits.len() > Self::digits_in(fraction);
         let pad_zero = whole.iter().find_map(|e| if let Element::Digit { zero } = e { Some(*zero) } else { None }).unwrap_or(false);
         let mut out = String::new();
         let mut digit_at = 0;
@@ -173,7 +174,7 @@ impl NumberFormat {
                     } else if index >= 0 {
                         started = true;
                         out.push(digits.as_bytes()[index as usize] as char);
-                    } else if pad_zero || digit_at == slots && digits.is_empty() {
+                    } else if pad_zero || (digit_at == slots && digits.is_empty() && !fraction.is_empty()) {
                         started = true;
                         out.push('0');
                     } else {
@@ -205,13 +206,13 @@ impl NumberFormat {
         let number = out.trim_start();
         let padding = &out[..out.len() - number.len()];
         match self.sign {
-            Sign::None if negative => format!("{padding}-{number}"),
+            // Without a sign in the format, none is written (as in Spark).
             Sign::None => out,
             Sign::Leading => format!("{padding}{}{number}", if negative { '-' } else { '+' }),
             Sign::Trailing => format!("{out}{}", if negative { '-' } else { '+' }),
             Sign::Minus => format!("{out}{}", if negative { '-' } else { ' ' }),
             Sign::Brackets if negative => format!("{padding}<{number}>"),
-            Sign::Brackets => format!("{padding} {number} "),
+            Sign::Brackets => format!("{out}  "),
         }
     }
 
@@ -471,7 +472,7 @@ impl DecimalPattern {
     }
 
     fn write(&self, number: Decimal) -> String {
-        let number = number.rounded(self.max_fraction, true);
+        let number = number.rounded_half_even(self.max_fraction);
         let (whole, fraction) = number.digits();
         let whole = format!("{whole:0>width$}", width = self.min_whole);
         let grouped = match self.group {
@@ -480,7 +481,7 @@ impl DecimalPattern {
                 let first = digits.len() % size;
                 let mut out = String::new();
                 for (i, c) in digits.iter().enumerate() {
-                    if i > 0 && (i + size - first) % size == 0 {
+                    if i > 0 && (i + size - first).is_multiple_of(size) {
                         out.push(',');
                     }
                     out.push(*c);
@@ -514,6 +515,10 @@ mod tests {
         assert_eq!(written(78.12, "$99.99"), "$78.12");
         assert_eq!(written(-12454.8, "99G999D9S"), "12,454.8-");
         assert_eq!(written(12454.0, "99"), "##");
+        assert_eq!(written(0.25, "0.9"), "#.#");
+        assert_eq!(written(0.0, "999"), "   ");
+        assert_eq!(written(0.5, "9.99"), "0.50");
+        assert_eq!(written(-5.0, "999PR"), "  <5>");
         let format = NumberFormat::parse("99,999.9S").unwrap();
         assert_eq!(format.read("12,454.8-"), Ok(-124548));
         assert!(NumberFormat::parse("999").unwrap().read("1a2").is_err());

@@ -1,10 +1,11 @@
 //! Spark's text functions DataFusion lacks: `mask` (letters and digits replaced, as when
 //! sharing evidence), base32 (`to_base32`, `from_base32`), `to_binary` and UTF-8 checks
-//! (`validate_utf8`, `try_to_binary`, ...), and `jaro_winkler_similarity`.
+//! (`validate_utf8`, `try_to_binary`, ...), `jaro_winkler_similarity`, `hmac` and
+//! `sentences`.
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, BinaryBuilder, Float64Builder, StringBuilder};
+use arrow::array::{Array, ArrayRef, BinaryBuilder, Float64Builder, ListBuilder, StringBuilder};
 use arrow::datatypes::DataType;
 use base64::Engine;
 use datafusion::common::{Result, exec_err};
@@ -37,10 +38,79 @@ pub fn all() -> Vec<ScalarUDF> {
             }
             Ok(Arc::new(out.finish()) as ArrayRef)
         }),
+        SparkFunction::new("hmac", &[Kind::Bytes, Kind::Bytes, Kind::Text], 2, DataType::Binary, hmac),
+        SparkFunction::new("sentences", &[Kind::Text, Kind::Text, Kind::Text], 1, DataType::new_list(DataType::new_list(DataType::Utf8, true), true), |_, call, rows| {
+            let text = args::text(&call[0], rows)?;
+            let mut out = ListBuilder::new(ListBuilder::new(StringBuilder::new()));
+            for value in text.iter() {
+                match value {
+                    None => out.append_null(),
+                    Some(value) => {
+                        for sentence in sentences(value) {
+                            out.values().append_value(sentence.into_iter().map(Some));
+                        }
+                        out.append(true);
+                    }
+                }
+            }
+            Ok(Arc::new(out.finish()) as ArrayRef)
+        }),
     ]
     .into_iter()
     .map(ScalarUDF::from)
     .collect()
+}
+
+/// `hmac(key, message[, algorithm])`: the message's HMAC with SHA-256 (or `SHA-224`,
+/// `SHA-384`, `SHA-512`).
+fn hmac(name: &str, call: &[datafusion::logical_expr::ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    use sha2::Digest;
+    let (keys, messages) = (args::bytes(&call[0], rows)?, args::bytes(&call[1], rows)?);
+    let algorithm = match call.get(2) {
+        Some(algorithm) => args::text(algorithm, 1)?.iter().next().flatten().map(|a| a.to_ascii_uppercase()),
+        None => Some("SHA-256".to_string()),
+    };
+    let Some(algorithm) = algorithm else { return Ok(arrow::array::new_null_array(&DataType::Binary, rows)) };
+    type Hash = fn(&[u8]) -> Vec<u8>;
+    let (block, hash): (usize, Hash) = match algorithm.as_str() {
+        "SHA-224" | "SHA224" => (64, |d| sha2::Sha224::digest(d).to_vec()),
+        "SHA-256" | "SHA256" => (64, |d| sha2::Sha256::digest(d).to_vec()),
+        "SHA-384" | "SHA384" => (128, |d| sha2::Sha384::digest(d).to_vec()),
+        "SHA-512" | "SHA512" => (128, |d| sha2::Sha512::digest(d).to_vec()),
+        other => return exec_err!("{name}: the algorithm '{other}' is not one of SHA-224, SHA-256, SHA-384 and SHA-512"),
+    };
+    let mut out = BinaryBuilder::with_capacity(rows, rows * 64);
+    for (key, message) in keys.iter().zip(messages.iter()) {
+        let (Some(key), Some(message)) = (key, message) else {
+            out.append_null();
+            continue;
+        };
+        // RFC 2104: H((K ^ opad) || H((K ^ ipad) || message)), K padded to the block.
+        let mut padded = if key.len() > block { hash(key) } else { key.to_vec() };
+        padded.resize(block, 0);
+        let inner: Vec<u8> = padded.iter().map(|b| b ^ 0x36).chain(message.iter().copied()).collect();
+        let outer: Vec<u8> = padded.iter().map(|b| b ^ 0x5c).chain(hash(&inner)).collect();
+        out.append_value(hash(&outer));
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// The words of each sentence of `text`: sentences end at `.`, `!` or `?`; words are runs
+/// of letters and digits (an apostrophe inside a word belongs to it).
+fn sentences(text: &str) -> Vec<Vec<String>> {
+    let mut all = Vec::new();
+    for sentence in text.split(['.', '!', '?']) {
+        let words: Vec<String> = sentence
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .map(|w| w.trim_matches('\''))
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        if !words.is_empty() {
+            all.push(words);
+        }
+    }
+    all
 }
 
 /// `mask(text[, upper[, lower[, digit[, other]]]])`: upper-case letters become `X`, lower-case
@@ -57,13 +127,12 @@ fn mask(_: &str, call: &[datafusion::logical_expr::ColumnarValue], rows: usize) 
         });
     }
     let mut out = StringBuilder::with_capacity(rows, text.value_data().len());
-    for row in 0..rows {
-        if text.is_null(row) {
+    for (row, value) in text.iter().enumerate() {
+        let Some(value) = value else {
             out.append_null();
             continue;
-        }
-        let masked: String = text
-            .value(row)
+        };
+        let masked: String = value
             .chars()
             .map(|c| {
                 let class = if c.is_uppercase() {
@@ -174,6 +243,12 @@ fn utf8(name: &str, call: &[datafusion::logical_expr::ColumnarValue], rows: usiz
 #[cfg(test)]
 mod tests {
     use super::{from_base32, to_base32};
+
+    #[test]
+    fn splits_sentences_into_words() {
+        assert_eq!(super::sentences("Hi there! Good morning."), vec![vec!["Hi", "there"], vec!["Good", "morning"]]);
+        assert_eq!(super::sentences("Don't stop... 'quoted'"), vec![vec!["Don't", "stop"], vec!["quoted"]]);
+    }
 
     #[test]
     fn base32_as_rfc_4648_writes_it() {

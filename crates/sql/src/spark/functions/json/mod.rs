@@ -1,6 +1,8 @@
 //! Spark's JSON functions: `from_json` (text to a struct, array or map of a DDL schema),
-//! `to_json`, `schema_of_json`, `json_array_length` and `json_object_keys`.
+//! `to_json`, `schema_of_json`, `json_array_length` and `json_object_keys`; and the CSV
+//! functions, which read and write their fields the same way.
 
+mod csv;
 mod ddl;
 mod infer;
 mod read;
@@ -29,6 +31,9 @@ pub fn all() -> Vec<datafusion::logical_expr::ScalarUDF> {
         datafusion::logical_expr::ScalarUDF::from(json_array_length()),
         datafusion::logical_expr::ScalarUDF::from(json_object_keys()),
     ]
+    .into_iter()
+    .chain(csv::all())
+    .collect()
 }
 
 /// The `(name, value)` options of a `map('name', 'value', ...)` argument.

@@ -94,20 +94,20 @@ impl Hll {
             Some(exact) => {
                 exact.insert(hash);
                 if exact.len() > (1usize << self.lg_k) / 4 {
-                    self.to_registers();
+                    self.use_registers();
                 }
             }
-            None => self.add_to_registers(hash),
+            None => self.add_use_registers(hash),
         }
     }
 
-    fn to_registers(&mut self) {
+    fn use_registers(&mut self) {
         let Some(exact) = self.exact.take() else { return };
         self.registers = vec![0; 1 << self.lg_k];
-        exact.into_iter().for_each(|h| self.add_to_registers(h));
+        exact.into_iter().for_each(|h| self.add_use_registers(h));
     }
 
-    fn add_to_registers(&mut self, hash: u64) {
+    fn add_use_registers(&mut self, hash: u64) {
         let index = (hash >> (64 - self.lg_k)) as usize;
         let rest = hash << self.lg_k;
         let rank = (rest.leading_zeros() + 1).min(64 - u32::from(self.lg_k) + 1) as u8;
@@ -122,7 +122,7 @@ impl Hll {
         if self.exact.is_some() {
             self.lg_k = lg_k;
             if self.exact.as_ref().is_some_and(|e| e.len() > self.exact_limit()) {
-                self.to_registers();
+                self.use_registers();
             }
             return;
         }
@@ -153,14 +153,14 @@ impl Hll {
             (Some(mine), Some(theirs)) => {
                 mine.extend(theirs);
                 if mine.len() > self.exact_limit() {
-                    self.to_registers();
+                    self.use_registers();
                 }
             }
             (Some(_), None) => {
-                self.to_registers();
+                self.use_registers();
                 self.registers.iter_mut().zip(&other.registers).for_each(|(a, b)| *a = (*a).max(*b));
             }
-            (None, Some(theirs)) => theirs.into_iter().for_each(|h| self.add_to_registers(h)),
+            (None, Some(theirs)) => theirs.into_iter().for_each(|h| self.add_use_registers(h)),
             (None, None) => self.registers.iter_mut().zip(&other.registers).for_each(|(a, b)| *a = (*a).max(*b)),
         }
         Ok(self)
