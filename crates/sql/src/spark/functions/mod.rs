@@ -36,6 +36,7 @@ mod element_at;
 mod extreme_by;
 mod datetime;
 mod function;
+mod geometry;
 mod higher_order;
 mod java_pattern;
 mod json;
@@ -92,6 +93,7 @@ pub fn all() -> Vec<ScalarUDF> {
     all.extend(number_format::all());
     all.extend(times_of_day::all());
     all.extend(vector::all());
+    all.extend(geometry::all());
     all.extend(xpath::all());
     all.extend(sketches::scalars());
     all

@@ -1,7 +1,8 @@
 //! Spark's CSV functions: `from_csv(text, schema[, options])` (one CSV line into a struct of
 //! a DDL schema, PERMISSIVE: a field that does not read as its type is NULL),
 //! `schema_of_csv(text)` and `to_csv(struct[, options])`. Fields are separated by `,` (the
-//! `sep` option changes it) and may be quoted with `"` (a quote inside doubled).
+//! `sep` option changes it) and may be quoted with `"` (a quote inside written `\"`, as
+//! Spark writes it, or doubled).
 
 use std::sync::Arc;
 
@@ -36,7 +37,7 @@ fn fields(line: &str, separator: char) -> Vec<String> {
     while let Some(c) = chars.next() {
         let field = out.last_mut().expect("a field");
         match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
+            '\\' | '"' if quoted && chars.peek() == Some(&'"') => {
                 chars.next();
                 field.push('"');
             }
@@ -205,7 +206,7 @@ impl ScalarUDFImpl for ToCsv {
                     let text = serde_json::from_str::<String>(&json).unwrap_or(json);
                     if text.contains([separator, '"', '\n', '\r']) {
                         line.push('"');
-                        line.push_str(&text.replace('"', "\"\""));
+                        line.push_str(&text.replace('"', "\\\""));
                         line.push('"');
                     } else {
                         line.push_str(&text);
@@ -225,6 +226,7 @@ mod tests {
     #[test]
     fn splits_quoted_fields() {
         assert_eq!(fields(r#"1,"a,b","say ""hi""",,x"#, ','), ["1", "a,b", "say \"hi\"", "", "x"]);
+        assert_eq!(fields(r#""say \"hi\"""#, ','), ["say \"hi\""]);
         assert_eq!(fields("a;b", ';'), ["a", "b"]);
     }
 }
