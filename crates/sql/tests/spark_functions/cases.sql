@@ -144,3 +144,7 @@ bitmap_or_agg | SELECT bitmap_count(bitmap_or_agg(b)) FROM VALUES (X '0F'), (NUL
 from_csv | SELECT from_csv('x,"a,b",', 'n INT, s STRING, t STRING'), from_csv(NULL, 'a INT'), from_csv('1;2', 'a INT, b INT', map('sep', ';'))
 schema_of_csv | SELECT schema_of_csv('1,3000000000,0.5,true,'), schema_of_csv('"q",x')
 to_csv | SELECT to_csv(named_struct('a', 'x,y', 'b', CAST(NULL AS INT), 'c', 'say "hi"')), to_csv(named_struct('d', DATE'2024-01-02', 'f', 1.5D, 'b', true))
+parse_json | SELECT parse_json('{"b": [1, 2.5, "x"], "a": null}'), parse_json(NULL), try_parse_json('nope')
+variant_get | SELECT variant_get(parse_json('{"a": {"b": [10, 20]}}'), '$.a.b[1]', 'bigint'), variant_get(parse_json('{"a": 1}'), '$'), try_variant_get(parse_json('{"a": "x"}'), '$.a', 'double')
+schema_of_variant | SELECT schema_of_variant(parse_json('[1, 2.5]')), schema_of_variant(parse_json('[1, "a"]')), schema_of_variant(parse_json('{"k": [true, null]}'))
+variant_strip_nulls | SELECT variant_strip_nulls(parse_json('[[null, 1], {"a": null}]'))

@@ -15,7 +15,7 @@ use super::function::SparkFunction;
 
 /// One step of a path.
 #[derive(Debug, Clone, PartialEq)]
-enum Step {
+pub(super) enum Step {
     Field(String),
     Index(usize),
 }
@@ -52,7 +52,7 @@ fn rows(name: &str, call: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
 }
 
 /// The steps of a path, or what is wrong with it.
-fn parse_path(path: &str) -> Result<Vec<Step>, String> {
+pub(super) fn parse_path(path: &str) -> Result<Vec<Step>, String> {
     let Some(mut rest) = path.strip_prefix('$') else {
         return Err(format!("the JSON path '{path}' must start with $"));
     };

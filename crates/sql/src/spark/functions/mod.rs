@@ -52,6 +52,7 @@ mod split;
 mod text;
 mod text_times;
 mod times_of_day;
+mod variant;
 mod vector;
 mod xpath;
 
@@ -93,6 +94,7 @@ pub fn all() -> Vec<ScalarUDF> {
     all.extend(number_format::all());
     all.extend(times_of_day::all());
     all.extend(vector::all());
+    all.extend(variant::all());
     all.extend(geometry::all());
     all.extend(xpath::all());
     all.extend(sketches::scalars());
@@ -101,5 +103,5 @@ pub fn all() -> Vec<ScalarUDF> {
 
 /// The aggregate functions of this module.
 pub fn aggregates() -> Vec<AggregateUDF> {
-    mode::all().into_iter().chain(moments::all()).chain(approx_percentile::all()).chain(vector::aggregates()).chain(sketches::aggregates()).chain(bitmaps::all()).chain(extreme_by::all()).collect()
+    mode::all().into_iter().chain(moments::all()).chain(approx_percentile::all()).chain(vector::aggregates()).chain(sketches::aggregates()).chain(bitmaps::all()).chain(extreme_by::all()).chain(variant::aggregates()).collect()
 }

@@ -36,6 +36,24 @@ pub fn all() -> Vec<datafusion::logical_expr::ScalarUDF> {
     .collect()
 }
 
+/// `values` read as `data_type` as `from_json` reads them (a value that does not fit is
+/// NULL), times in ISO 8601.
+pub(super) fn read_as(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayRef> {
+    read::column(values, data_type, &read::TimeFormats::default())
+}
+
+/// A type written in Spark's DDL (`INT`, `ARRAY<STRING>`, `a INT, b STRING`).
+pub(super) fn parse_type(text: &str) -> Result<DataType, String> {
+    ddl::parse(text)
+}
+
+/// Row `row` of `array` as JSON, object members in key order.
+pub(super) fn sorted_json(array: &ArrayRef, row: usize) -> String {
+    let mut out = String::new();
+    write::value(array, row, &write::WriteOptions { sort_keys: true, timestamp: None }, &mut out);
+    out
+}
+
 /// The `(name, value)` options of a `map('name', 'value', ...)` argument.
 fn options(function: &str, argument: Option<&ColumnarValue>) -> Result<Vec<(String, String)>> {
     let Some(argument) = argument else { return Ok(vec![]) };
