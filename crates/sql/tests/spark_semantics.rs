@@ -158,7 +158,25 @@ fn the_spark_sql_hunters_write_beyond_the_playbooks() {
     let sessions = format!("SELECT h, session_window.start, session_window.end, count(*) AS n FROM ({times}) GROUP BY h, session_window(ts, '10 minutes') ORDER BY h, 2 LIMIT 1");
     assert_eq!(value(&sessions), "ws1 | 2020-09-21T04:15:00 | 2020-09-21T04:27:00 | 2");
     assert!(error("SELECT count(*) FROM (SELECT now() AS ts) GROUP BY window(ts, '1 minute', '5 minutes')").contains("the slide must not be longer"));
-    assert!(error("SELECT xpath_string('<a>b</a>', 'a')").contains("`xpath_string` is one of Spark's built-in functions that hela does not support yet"));
+    assert!(error("SELECT randn(0)").contains("`randn` is one of Spark's built-in functions that hela does not support yet"));
+}
+
+#[test]
+fn sketches_xml_variants_and_formats_as_spark_answers_them() {
+    // Spark 4.3's answers to the same text.
+    assert_eq!(value("SELECT hll_sketch_estimate(hll_union(hll_sketch_agg(c1), hll_sketch_agg(c2))) FROM VALUES (1, 4), (1, 4), (2, 5), (2, 5), (3, 6) tab(c1, c2)"), "6");
+    assert_eq!(value("SELECT theta_sketch_estimate(theta_difference(theta_sketch_agg(c1), theta_sketch_agg(c2))) FROM VALUES (5, 4), (1, 4), (2, 5), (2, 5), (3, 1) tab(c1, c2)"), "2");
+    assert_eq!(value("SELECT tuple_sketch_summary_double(tuple_sketch_agg_double(k, v)) FROM VALUES (1, 1.0D), (1, 2.0D), (2, 3.0D) tab(k, v)"), "6.0");
+    assert_eq!(value("SELECT kll_sketch_get_quantile_bigint(kll_sketch_agg_bigint(c), 0.5) FROM VALUES (1), (2), (3), (4), (5) tab(c)"), "3");
+    assert_eq!(value("SELECT xpath_string('<Event><Data Name=\"User\">bob</Data></Event>', '//Data[@Name=\"User\"]')"), "bob");
+    assert_eq!(value("SELECT xpath_int('<a><b>1</b><b>2</b></a>', 'sum(a/b)')"), "3");
+    assert_eq!(value("SELECT variant_get(parse_json('{\"a\": {\"b\": [10, 20]}}'), '$.a.b[1]', 'int')"), "20");
+    assert_eq!(value("SELECT variant_insert(parse_json('[\"a\",\"b\"]'), '$[1]', 'z')"), r#"["a","z","b"]"#);
+    assert_eq!(value("SELECT schema_of_variant(parse_json('[{\"b\":true,\"a\":0}]'))"), "ARRAY<OBJECT<a: BIGINT, b: BOOLEAN>>");
+    assert_eq!(value("SELECT to_char(-12454.8, '99G999D9S'), to_number('$78.12', '$99.99'), format_number(12332.123456, 4)"), "12,454.8- | 78.12 | 12,332.1235");
+    assert_eq!(value("SELECT from_csv('1, 0.8', 'a INT, b DOUBLE').b, to_csv(named_struct('a', 1, 'b', 2))"), "0.8 | 1,2");
+    assert_eq!(value("SELECT make_timestamp(2014, 12, 28, 6, 30, 45.887, 'CET'), months_between('1997-02-28 10:30:00', '1996-10-30')"), "2014-12-28T05:30:45.887 | 3.94959677");
+    assert_eq!(value("SELECT 1 + 2 << 1, 7 div 2, ~ 0, bround(2.5, 0), mask('AbCD123-@$#')"), "6 | 3 | -1 | 2.0 | XxXXnnn-@$#");
 }
 
 /// The names of the columns `sql` answers with.

@@ -62,7 +62,7 @@ pub fn merge(a: Shape, b: Shape) -> Shape {
     match (a, b) {
         (a, b) if a == b => a,
         (Shape::Void, other) | (other, Shape::Void) => other,
-        (Shape::Bigint, Shape::Decimal(p, s)) | (Shape::Decimal(p, s), Shape::Bigint) => widen((19, 0), (p, s)),
+        (Shape::Bigint, Shape::Decimal(p, s)) | (Shape::Decimal(p, s), Shape::Bigint) => widen((20, 0), (p, s)),
         (Shape::Decimal(p1, s1), Shape::Decimal(p2, s2)) => widen((p1, s1), (p2, s2)),
         (Shape::Double, Shape::Bigint | Shape::Decimal(..)) | (Shape::Bigint | Shape::Decimal(..), Shape::Double) => Shape::Double,
         (Shape::Array(a), Shape::Array(b)) => Shape::Array(Box::new(merge(*a, *b))),
