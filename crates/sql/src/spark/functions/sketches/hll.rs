@@ -74,14 +74,14 @@ fn lg_k(name: &str, value: i64) -> Result<u8> {
 
 /// A HyperLogLog sketch: exact hashes while few, then registers.
 #[derive(Debug, Clone)]
-struct Hll {
+pub(super) struct Hll {
     lg_k: u8,
     exact: Option<BTreeSet<u64>>,
     registers: Vec<u8>,
 }
 
 impl Hll {
-    fn new(lg_k: u8) -> Self {
+    pub(super) fn new(lg_k: u8) -> Self {
         Hll { lg_k, exact: Some(BTreeSet::new()), registers: Vec::new() }
     }
 
@@ -89,7 +89,7 @@ impl Hll {
         (1usize << self.lg_k) / 4
     }
 
-    fn add(&mut self, hash: u64) {
+    pub(super) fn add(&mut self, hash: u64) {
         match &mut self.exact {
             Some(exact) => {
                 exact.insert(hash);
@@ -97,17 +97,17 @@ impl Hll {
                     self.use_registers();
                 }
             }
-            None => self.add_use_registers(hash),
+            None => self.add_to_registers(hash),
         }
     }
 
     fn use_registers(&mut self) {
         let Some(exact) = self.exact.take() else { return };
         self.registers = vec![0; 1 << self.lg_k];
-        exact.into_iter().for_each(|h| self.add_use_registers(h));
+        exact.into_iter().for_each(|h| self.add_to_registers(h));
     }
 
-    fn add_use_registers(&mut self, hash: u64) {
+    fn add_to_registers(&mut self, hash: u64) {
         let index = (hash >> (64 - self.lg_k)) as usize;
         let rest = hash << self.lg_k;
         let rank = (rest.leading_zeros() + 1).min(64 - u32::from(self.lg_k) + 1) as u8;
@@ -160,7 +160,7 @@ impl Hll {
                 self.use_registers();
                 self.registers.iter_mut().zip(&other.registers).for_each(|(a, b)| *a = (*a).max(*b));
             }
-            (None, Some(theirs)) => theirs.into_iter().for_each(|h| self.add_use_registers(h)),
+            (None, Some(theirs)) => theirs.into_iter().for_each(|h| self.add_to_registers(h)),
             (None, None) => self.registers.iter_mut().zip(&other.registers).for_each(|(a, b)| *a = (*a).max(*b)),
         }
         Ok(self)
@@ -178,7 +178,7 @@ impl Hll {
         if raw <= 2.5 * m && zeros > 0 { m * (m / zeros as f64).ln() } else { raw }
     }
 
-    fn to_bytes(&self) -> Vec<u8> {
+    pub(super) fn to_bytes(&self) -> Vec<u8> {
         let mut writer = Writer::new(Kind::Hll);
         writer.u8(self.lg_k);
         match &self.exact {
@@ -198,7 +198,7 @@ impl Hll {
         writer.finish()
     }
 
-    fn read(name: &str, bytes: &[u8]) -> Result<Hll> {
+    pub(super) fn read(name: &str, bytes: &[u8]) -> Result<Hll> {
         let mut reader = Reader::new(name, bytes, Kind::Hll)?;
         let lg_k = lg_k(name, i64::from(reader.u8()?))?;
         let mut sketch = Hll::new(lg_k);

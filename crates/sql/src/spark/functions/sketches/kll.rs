@@ -23,7 +23,7 @@ const DEFAULT_K: i64 = 200;
 const K_RANGE: std::ops::RangeInclusive<i64> = 8..=65_535;
 
 /// The names of one value type's functions.
-struct Names {
+pub(super) struct Names {
     agg: &'static str,
     merge_agg: &'static str,
     merge: &'static str,
@@ -34,7 +34,7 @@ struct Names {
 }
 
 /// A value type of KLL sketches.
-trait Item: Copy + PartialOrd + std::fmt::Debug + std::fmt::Display + Send + Sync + 'static {
+pub(super) trait Item: Copy + PartialOrd + std::fmt::Debug + std::fmt::Display + Send + Sync + 'static {
     const KIND: Kind;
     const NAMES: Names;
     fn data_type() -> DataType;
@@ -151,7 +151,7 @@ fn sort<T: Item>(values: &mut [T]) {
 
 /// A KLL sketch: `levels[h]` holds values of weight 2^h.
 #[derive(Clone, Debug)]
-struct Kll<T> {
+pub(super) struct Kll<T> {
     k: u16,
     n: u64,
     compactions: u64,
@@ -159,11 +159,11 @@ struct Kll<T> {
 }
 
 impl<T: Item> Kll<T> {
-    fn new(k: u16) -> Self {
+    pub(super) fn new(k: u16) -> Self {
         Kll { k, n: 0, compactions: 0, levels: vec![Vec::new()] }
     }
 
-    fn add(&mut self, value: T) {
+    pub(super) fn add(&mut self, value: T) {
         self.levels[0].push(value);
         self.n += 1;
         self.compact();
@@ -193,7 +193,7 @@ impl<T: Item> Kll<T> {
     }
 
     fn merge(&mut self, other: &Kll<T>) {
-        self.n += other.n;
+        self.n = self.n.saturating_add(other.n);
         for (level, values) in other.levels.iter().enumerate() {
             if level == self.levels.len() {
                 self.levels.push(Vec::new());
@@ -205,18 +205,18 @@ impl<T: Item> Kll<T> {
 
     /// Every value kept with its weight, in order.
     fn weighted(&self) -> Vec<(T, u64)> {
-        let mut all: Vec<(T, u64)> = self.levels.iter().enumerate().flat_map(|(h, values)| values.iter().map(move |v| (*v, 1u64 << h))).collect();
+        let mut all: Vec<(T, u64)> = self.levels.iter().enumerate().flat_map(|(h, values)| values.iter().map(move |v| (*v, 1u64.checked_shl(h as u32).unwrap_or(u64::MAX)))).collect();
         all.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
         all
     }
 
     fn quantile(&self, rank: f64) -> Option<T> {
         let weighted = self.weighted();
-        let total: u64 = weighted.iter().map(|(_, w)| w).sum();
+        let total: u128 = weighted.iter().map(|(_, w)| u128::from(*w)).sum();
         let wanted = rank * total as f64;
-        let mut so_far = 0;
+        let mut so_far: u128 = 0;
         for (value, weight) in &weighted {
-            so_far += weight;
+            so_far += u128::from(*weight);
             if so_far as f64 >= wanted {
                 return Some(*value);
             }
@@ -226,8 +226,8 @@ impl<T: Item> Kll<T> {
 
     fn rank(&self, value: T) -> Option<f64> {
         let weighted = self.weighted();
-        let total: u64 = weighted.iter().map(|(_, w)| w).sum();
-        let below: u64 = weighted.iter().filter(|(v, _)| *v <= value).map(|(_, w)| w).sum();
+        let total: u128 = weighted.iter().map(|(_, w)| u128::from(*w)).sum();
+        let below: u128 = weighted.iter().filter(|(v, _)| *v <= value).map(|(_, w)| u128::from(*w)).sum();
         (total > 0).then(|| below as f64 / total as f64)
     }
 
@@ -245,7 +245,7 @@ impl<T: Item> Kll<T> {
         )
     }
 
-    fn to_bytes(&self) -> Vec<u8> {
+    pub(super) fn to_bytes(&self) -> Vec<u8> {
         let mut writer = Writer::new(T::KIND);
         writer.u64(u64::from(self.k)).u64(self.n).u64(self.compactions).u64(self.levels.len() as u64);
         for level in &self.levels {
@@ -257,7 +257,7 @@ impl<T: Item> Kll<T> {
         writer.finish()
     }
 
-    fn read(name: &str, bytes: &[u8]) -> Result<Self> {
+    pub(super) fn read(name: &str, bytes: &[u8]) -> Result<Self> {
         let mut reader = Reader::new(name, bytes, T::KIND)?;
         let k = k_of(name, reader.u64()? as i64)?;
         let (n, compactions) = (reader.u64()?, reader.u64()?);

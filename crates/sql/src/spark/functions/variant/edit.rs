@@ -285,7 +285,7 @@ impl ScalarUDFImpl for Edit {
                         out.push(None);
                         continue;
                     };
-                    for path in paths.iter().filter_map(|p| p.is_valid(row).then(|| p.value(row))) {
+                    for path in paths.iter().filter(|p| p.is_valid(row)).map(|p| p.value(row)) {
                         let steps = parse_path(path).or_else(|e| exec_err!("{name}: {e}"))?;
                         if let Err(why) = apply(&mut document, &steps, &Change::Delete) {
                             return exec_err!("{name}: {why}");

@@ -179,7 +179,7 @@ impl ScalarUDFImpl for VariantFunction {
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         let name = self.name();
         match (self.which, arg_types) {
-            (Which::ToVariantObject, [value]) if matches!(value, DataType::Struct(_) | DataType::Map(..) | DataType::List(_) | DataType::LargeList(_) | DataType::Null) => Ok(arg_types.to_vec()),
+            (Which::ToVariantObject, [DataType::Struct(_) | DataType::Map(..) | DataType::List(_) | DataType::LargeList(_) | DataType::Null]) => Ok(arg_types.to_vec()),
             (Which::ToVariantObject, _) => plan_err!("{name} takes a struct, map or array, not {arg_types:?}"),
             (Which::VariantGet | Which::TryVariantGet, [_, _]) => Ok(vec![DataType::Utf8, DataType::Utf8]),
             (Which::VariantGet | Which::TryVariantGet, [_, _, _]) => Ok(vec![DataType::Utf8, DataType::Utf8, DataType::Utf8]),
