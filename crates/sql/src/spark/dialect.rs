@@ -1,7 +1,8 @@
 //! Spark's SQL dialect: Databricks' (which sqlparser knows) with Spark's operators it lacks,
 //! the shifts `<<`, `>>` and `>>>` (binding less tightly than `+` and more than `&`, as in
 //! Spark) and whole-number division `a div b`, `TIMESTAMP_LTZ '...'` literals (read as
-//! `TIMESTAMP`: hela's session zone is UTC) and bytes written `X 'CAFE'`.
+//! `TIMESTAMP`: hela's session zone is UTC), bytes written `X 'CAFE'`, and
+//! `trim(LEADING FROM x)` without characters.
 
 use std::any::TypeId;
 
@@ -119,10 +120,13 @@ impl Dialect for SparkDialect {
 
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
         let Token::Word(word) = &parser.peek_token_ref().token else { return None };
-        let Token::SingleQuotedString(text) = &parser.peek_nth_token_ref(1).token else { return None };
         if word.quote_style.is_some() {
             return None;
         }
+        if word.value.eq_ignore_ascii_case("trim") {
+            return trim_without_characters(parser);
+        }
+        let Token::SingleQuotedString(text) = &parser.peek_nth_token_ref(1).token else { return None };
         let literal = if word.value.eq_ignore_ascii_case("timestamp_ltz") {
             Expr::TypedString(ast::TypedString {
                 data_type: ast::DataType::Timestamp(None, ast::TimezoneInfo::None),
@@ -166,4 +170,26 @@ impl Dialect for SparkDialect {
             SparkOperator::Div => call("div", vec![left, right]),
         }))
     }
+}
+
+/// `trim(BOTH | LEADING | TRAILING FROM x)`: a side with no characters named (spaces), which
+/// sqlparser reads only with characters.
+fn trim_without_characters(parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+    if parser.peek_nth_token_ref(1).token != Token::LParen {
+        return None;
+    }
+    let side = match &parser.peek_nth_token_ref(2).token {
+        Token::Word(w) if w.value.eq_ignore_ascii_case("both") => ast::TrimWhereField::Both,
+        Token::Word(w) if w.value.eq_ignore_ascii_case("leading") => ast::TrimWhereField::Leading,
+        Token::Word(w) if w.value.eq_ignore_ascii_case("trailing") => ast::TrimWhereField::Trailing,
+        _ => return None,
+    };
+    if !matches!(&parser.peek_nth_token_ref(3).token, Token::Word(w) if w.value.eq_ignore_ascii_case("from")) {
+        return None;
+    }
+    (0..4).for_each(|_| parser.advance_token());
+    Some(parser.parse_expr().and_then(|expr| {
+        parser.expect_token(&Token::RParen)?;
+        Ok(Expr::Trim { expr: Box::new(expr), trim_where: Some(side), trim_what: None, trim_characters: None })
+    }))
 }

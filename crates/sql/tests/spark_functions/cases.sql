@@ -148,3 +148,5 @@ parse_json | SELECT parse_json('{"b": [1, 2.5, "x"], "a": null}'), parse_json(NU
 variant_get | SELECT variant_get(parse_json('{"a": {"b": [10, 20]}}'), '$.a.b[1]', 'bigint'), variant_get(parse_json('{"a": 1}'), '$'), try_variant_get(parse_json('{"a": "x"}'), '$.a', 'double')
 schema_of_variant | SELECT schema_of_variant(parse_json('[1, 2.5]')), schema_of_variant(parse_json('[1, "a"]')), schema_of_variant(parse_json('{"k": [true, null]}'))
 variant_strip_nulls | SELECT variant_strip_nulls(parse_json('[[null, 1], {"a": null}]'))
+instr | SELECT instr('aaa', 'aa', 1, 2), instr('abcabc', 'b', -3, 1), instr('abcabc', 'b', 10), instr('abcabc', 'b', 1, NULL)
+trim | SELECT trim(LEADING FROM NULL), trim(BOTH FROM 'x  '), trim(TRAILING FROM '')

@@ -1,7 +1,7 @@
 //! Spark's text functions DataFusion lacks: `mask` (letters and digits replaced, as when
 //! sharing evidence), base32 (`to_base32`, `from_base32`), `to_binary` and UTF-8 checks
-//! (`validate_utf8`, `try_to_binary`, ...), `jaro_winkler_similarity`, `hmac` and
-//! `sentences`.
+//! (`validate_utf8`, `try_to_binary`, ...), `jaro_winkler_similarity`, `hmac`,
+//! `sentences`, and `instr` with a start and an occurrence.
 
 use std::sync::Arc;
 
@@ -39,6 +39,7 @@ pub fn all() -> Vec<ScalarUDF> {
             Ok(Arc::new(out.finish()) as ArrayRef)
         }),
         SparkFunction::new("hmac", &[Kind::Bytes, Kind::Bytes, Kind::Text], 2, DataType::Binary, hmac),
+        SparkFunction::new("instr", &[Kind::Text, Kind::Text, Kind::Int, Kind::Int], 2, DataType::Int32, instr),
         SparkFunction::new("sentences", &[Kind::Text, Kind::Text, Kind::Text], 1, DataType::new_list(DataType::new_list(DataType::Utf8, true), true), |_, call, rows| {
             let text = args::text(&call[0], rows)?;
             let mut out = ListBuilder::new(ListBuilder::new(StringBuilder::new()));
@@ -59,6 +60,39 @@ pub fn all() -> Vec<ScalarUDF> {
     .into_iter()
     .map(ScalarUDF::from)
     .collect()
+}
+
+/// `instr(text, part[, start[, occurrence]])`: where (counting characters from 1) the
+/// `occurrence`-th `part` begins at or after `start`, or, for a negative `start`, at or
+/// before that many characters from the end, counting backwards; 0 when it is not there.
+fn instr(name: &str, call: &[datafusion::logical_expr::ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let (texts, parts) = (args::text(&call[0], rows)?, args::text(&call[1], rows)?);
+    let given = |i: usize| call.get(i).map(|a| args::int(a, rows)).transpose();
+    let (starts, occurrences) = (given(2)?, given(3)?);
+    let mut out = arrow::array::Int32Builder::with_capacity(rows);
+    for row in 0..rows {
+        let start = starts.as_ref().map_or(Some(1), |s| s.is_valid(row).then(|| s.value(row)));
+        let occurrence = occurrences.as_ref().map_or(Some(1), |o| o.is_valid(row).then(|| o.value(row)));
+        let (Some(start), Some(occurrence), true, true) = (start, occurrence, texts.is_valid(row), parts.is_valid(row)) else {
+            out.append_null();
+            continue;
+        };
+        if start == 0 || occurrence < 1 {
+            return exec_err!("{name}: the start must not be 0 and the occurrence must be at least 1 (got {start} and {occurrence})");
+        }
+        let text: Vec<char> = texts.value(row).chars().collect();
+        let part: Vec<char> = parts.value(row).chars().collect();
+        let at = |i: usize| text.get(i..i + part.len()).is_some_and(|window| window == part.as_slice());
+        let last_start = text.len().saturating_sub(part.len());
+        let found = if start > 0 {
+            (usize::try_from(start - 1).unwrap_or(usize::MAX)..=last_start).filter(|i| at(*i)).nth((occurrence - 1) as usize)
+        } else {
+            let from_end = usize::try_from(start.unsigned_abs() - 1).unwrap_or(usize::MAX);
+            text.len().checked_sub(from_end + 1).and_then(|latest| (0..=latest.min(last_start)).rev().filter(|i| at(*i)).nth((occurrence - 1) as usize))
+        };
+        out.append_value(found.map_or(0, |i| i as i32 + 1));
+    }
+    Ok(Arc::new(out.finish()))
 }
 
 /// `hmac(key, message[, algorithm])`: the message's HMAC with SHA-256 (or `SHA-224`,
@@ -243,6 +277,23 @@ fn utf8(name: &str, call: &[datafusion::logical_expr::ColumnarValue], rows: usiz
 #[cfg(test)]
 mod tests {
     use super::{from_base32, to_base32};
+
+    #[test]
+    fn finds_the_nth_part_forwards_or_backwards() {
+        use std::sync::Arc;
+        let text = |v: &str| datafusion::logical_expr::ColumnarValue::Scalar(datafusion::common::ScalarValue::Utf8(Some(v.into())));
+        let int = |v: i64| datafusion::logical_expr::ColumnarValue::Scalar(datafusion::common::ScalarValue::Int64(Some(v)));
+        let found = |args: &[datafusion::logical_expr::ColumnarValue]| {
+            let answer = super::instr("instr", args, 1).unwrap();
+            let answer: Arc<dyn arrow::array::Array> = answer;
+            arrow::util::display::array_value_to_string(&answer, 0).unwrap()
+        };
+        assert_eq!(found(&[text("abcabc"), text("b"), int(1), int(2)]), "5");
+        assert_eq!(found(&[text("abcabc"), text("b"), int(-1), int(1)]), "5");
+        assert_eq!(found(&[text("abcabc"), text("b"), int(-3), int(1)]), "2");
+        assert_eq!(found(&[text("abcabc"), text("z"), int(1), int(1)]), "0");
+        assert_eq!(found(&[text("aaa"), text("aa"), int(1), int(2)]), "2");
+    }
 
     #[test]
     fn splits_sentences_into_words() {

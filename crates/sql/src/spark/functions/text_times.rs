@@ -22,10 +22,10 @@ use super::args::{is_text, timestamp_type};
 
 /// The functions whose text arguments are read as times (date-time functions), whose
 /// whole numbers may be 32-bit (`space`, `factorial`), and whose bytes are read as text.
-pub const NAMES: [&str; 25] = [
+pub const NAMES: [&str; 24] = [
     "date_add", "date_sub", "dateadd", "datediff", "add_months", "last_day", "next_day", "hour", "minute", "second", "weekday",
     "monthname", "dayname", "months_between", "space", "factorial", "bit_length", "octet_length", "btrim", "ltrim", "rtrim",
-    "contains", "starts_with", "ends_with", "strpos",
+    "contains", "starts_with", "ends_with",
 ];
 
 fn is_bytes(data_type: &DataType) -> bool {
