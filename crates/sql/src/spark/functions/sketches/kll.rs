@@ -9,13 +9,13 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, Float32Array, Float64Array, Int64Array, StringArray};
-use arrow::datatypes::{DataType, Float32Type, Float64Type, Int64Type};
+use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+use arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 use super::codec::{Kind, Reader, Writer};
-use super::{SketchAggregate, State, constant_int, each_sketch, sketch_bytes};
+use super::{Number, SketchAggregate, State, constant_int, each_sketch, sketch_bytes};
 use crate::spark::functions::args::{self, Kind as Arg};
 use crate::spark::functions::function::SparkFunction;
 
@@ -33,13 +33,25 @@ pub(super) struct Names {
     to_string: &'static str,
 }
 
+/// The names of the functions of KLL sketches of `$suffix` values.
+macro_rules! names {
+    ($suffix:literal) => {
+        Names {
+            agg: concat!("kll_sketch_agg_", $suffix),
+            merge_agg: concat!("kll_merge_agg_", $suffix),
+            merge: concat!("kll_sketch_merge_", $suffix),
+            n: concat!("kll_sketch_get_n_", $suffix),
+            quantile: concat!("kll_sketch_get_quantile_", $suffix),
+            rank: concat!("kll_sketch_get_rank_", $suffix),
+            to_string: concat!("kll_sketch_to_string_", $suffix),
+        }
+    };
+}
+
 /// A value type of KLL sketches.
-pub(super) trait Item: Copy + PartialOrd + std::fmt::Debug + std::fmt::Display + Send + Sync + 'static {
+pub(super) trait Item: Number {
     const KIND: Kind;
     const NAMES: Names;
-    fn data_type() -> DataType;
-    fn read_column(column: &ArrayRef) -> Vec<Option<Self>>;
-    fn column(values: Vec<Option<Self>>) -> ArrayRef;
     fn to_bits(self) -> u64;
     fn from_bits(bits: u64) -> Self;
     fn from_f64(value: f64) -> Self;
@@ -47,24 +59,7 @@ pub(super) trait Item: Copy + PartialOrd + std::fmt::Debug + std::fmt::Display +
 
 impl Item for i64 {
     const KIND: Kind = Kind::KllBigint;
-    const NAMES: Names = Names {
-        agg: "kll_sketch_agg_bigint",
-        merge_agg: "kll_merge_agg_bigint",
-        merge: "kll_sketch_merge_bigint",
-        n: "kll_sketch_get_n_bigint",
-        quantile: "kll_sketch_get_quantile_bigint",
-        rank: "kll_sketch_get_rank_bigint",
-        to_string: "kll_sketch_to_string_bigint",
-    };
-    fn data_type() -> DataType {
-        DataType::Int64
-    }
-    fn read_column(column: &ArrayRef) -> Vec<Option<Self>> {
-        column.as_primitive::<Int64Type>().iter().collect()
-    }
-    fn column(values: Vec<Option<Self>>) -> ArrayRef {
-        Arc::new(Int64Array::from(values))
-    }
+    const NAMES: Names = names!("bigint");
     fn to_bits(self) -> u64 {
         self as u64
     }
@@ -78,24 +73,7 @@ impl Item for i64 {
 
 impl Item for f32 {
     const KIND: Kind = Kind::KllFloat;
-    const NAMES: Names = Names {
-        agg: "kll_sketch_agg_float",
-        merge_agg: "kll_merge_agg_float",
-        merge: "kll_sketch_merge_float",
-        n: "kll_sketch_get_n_float",
-        quantile: "kll_sketch_get_quantile_float",
-        rank: "kll_sketch_get_rank_float",
-        to_string: "kll_sketch_to_string_float",
-    };
-    fn data_type() -> DataType {
-        DataType::Float32
-    }
-    fn read_column(column: &ArrayRef) -> Vec<Option<Self>> {
-        column.as_primitive::<Float32Type>().iter().map(|v| v.filter(|v| !v.is_nan())).collect()
-    }
-    fn column(values: Vec<Option<Self>>) -> ArrayRef {
-        Arc::new(Float32Array::from(values))
-    }
+    const NAMES: Names = names!("float");
     fn to_bits(self) -> u64 {
         u64::from(f32::to_bits(self))
     }
@@ -109,24 +87,7 @@ impl Item for f32 {
 
 impl Item for f64 {
     const KIND: Kind = Kind::KllDouble;
-    const NAMES: Names = Names {
-        agg: "kll_sketch_agg_double",
-        merge_agg: "kll_merge_agg_double",
-        merge: "kll_sketch_merge_double",
-        n: "kll_sketch_get_n_double",
-        quantile: "kll_sketch_get_quantile_double",
-        rank: "kll_sketch_get_rank_double",
-        to_string: "kll_sketch_to_string_double",
-    };
-    fn data_type() -> DataType {
-        DataType::Float64
-    }
-    fn read_column(column: &ArrayRef) -> Vec<Option<Self>> {
-        column.as_primitive::<Float64Type>().iter().map(|v| v.filter(|v| !v.is_nan())).collect()
-    }
-    fn column(values: Vec<Option<Self>>) -> ArrayRef {
-        Arc::new(Float64Array::from(values))
-    }
+    const NAMES: Names = names!("double");
     fn to_bits(self) -> u64 {
         f64::to_bits(self)
     }
@@ -293,7 +254,8 @@ impl<T: Item> State for Building<T> {
                 self.sketch.merge(&sketch);
             }
         } else {
-            T::read_column(&args[0]).into_iter().flatten().for_each(|v| self.sketch.add(v));
+            // NaN has no place in the order: it is not counted.
+            T::read_column(&args[0]).into_iter().flatten().filter(|v| v.partial_cmp(v).is_some()).for_each(|v| self.sketch.add(v));
         }
         Ok(())
     }

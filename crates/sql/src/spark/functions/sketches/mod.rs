@@ -35,6 +35,34 @@ pub fn aggregates() -> Vec<AggregateUDF> {
     hll::aggregates().into_iter().chain(theta::aggregates()).chain(tuple::aggregates()).chain(kll::aggregates()).collect()
 }
 
+/// A number type sketches read from columns and answer in: `bigint`, `float`, `double`.
+trait Number: Copy + PartialOrd + Debug + std::fmt::Display + Send + Sync + 'static {
+    fn data_type() -> DataType;
+    /// The values of a column of [`Number::data_type`].
+    fn read_column(column: &ArrayRef) -> Vec<Option<Self>>;
+    fn column(values: Vec<Option<Self>>) -> ArrayRef;
+}
+
+macro_rules! number {
+    ($number:ty, $arrow:ty, $array:ty, $data_type:expr) => {
+        impl Number for $number {
+            fn data_type() -> DataType {
+                $data_type
+            }
+            fn read_column(column: &ArrayRef) -> Vec<Option<Self>> {
+                column.as_primitive::<$arrow>().iter().collect()
+            }
+            fn column(values: Vec<Option<Self>>) -> ArrayRef {
+                Arc::new(<$array>::from(values))
+            }
+        }
+    };
+}
+
+number!(i64, arrow::datatypes::Int64Type, arrow::array::Int64Array, DataType::Int64);
+number!(f32, arrow::datatypes::Float32Type, arrow::array::Float32Array, DataType::Float32);
+number!(f64, arrow::datatypes::Float64Type, arrow::array::Float64Array, DataType::Float64);
+
 /// A sketch being built by an aggregate.
 trait State: Debug + Send + Sync {
     /// Adds a batch of the aggregate's rows (its arguments, cast as `coerce` said).

@@ -8,14 +8,14 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array};
-use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use arrow::array::{ArrayRef, Float64Array};
+use arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{AggregateUDF, ColumnarValue, ScalarUDF};
 
 use super::kmv::{DEFAULT_LG_K, Kmv, Mode, Stored, lg_k};
 use super::theta::{Combine, Theta, pairwise};
-use super::{SketchAggregate, State, constant_int, constant_text, each_sketch, hashing, sketch_bytes};
+use super::{Number, SketchAggregate, State, constant_int, constant_text, each_sketch, hashing, sketch_bytes};
 use crate::spark::functions::args::Kind as Arg;
 use crate::spark::functions::function::SparkFunction;
 
@@ -35,65 +35,37 @@ struct Names {
     difference_theta: &'static str,
 }
 
+/// The names of the functions of tuple sketches of `$suffix` summaries.
+macro_rules! names {
+    ($suffix:literal) => {
+        Names {
+            agg: concat!("tuple_sketch_agg_", $suffix),
+            union_agg: concat!("tuple_union_agg_", $suffix),
+            intersection_agg: concat!("tuple_intersection_agg_", $suffix),
+            estimate: concat!("tuple_sketch_estimate_", $suffix),
+            summary: concat!("tuple_sketch_summary_", $suffix),
+            theta: concat!("tuple_sketch_theta_", $suffix),
+            union: concat!("tuple_union_", $suffix),
+            intersection: concat!("tuple_intersection_", $suffix),
+            difference: concat!("tuple_difference_", $suffix),
+            union_theta: concat!("tuple_union_theta_", $suffix),
+            intersection_theta: concat!("tuple_intersection_theta_", $suffix),
+            difference_theta: concat!("tuple_difference_theta_", $suffix),
+        }
+    };
+}
+
 /// A summary type of tuple sketches.
-trait TupleSummary: Stored {
+trait TupleSummary: Stored + Number {
     const NAMES: Names;
-    /// The type summaries are read as and answered in.
-    fn data_type() -> DataType;
-    fn read_column(column: &ArrayRef) -> Vec<Option<Self>>;
-    fn column(values: Vec<Option<Self>>) -> ArrayRef;
 }
 
 impl TupleSummary for f64 {
-    const NAMES: Names = Names {
-        agg: "tuple_sketch_agg_double",
-        union_agg: "tuple_union_agg_double",
-        intersection_agg: "tuple_intersection_agg_double",
-        estimate: "tuple_sketch_estimate_double",
-        summary: "tuple_sketch_summary_double",
-        theta: "tuple_sketch_theta_double",
-        union: "tuple_union_double",
-        intersection: "tuple_intersection_double",
-        difference: "tuple_difference_double",
-        union_theta: "tuple_union_theta_double",
-        intersection_theta: "tuple_intersection_theta_double",
-        difference_theta: "tuple_difference_theta_double",
-    };
-    fn data_type() -> DataType {
-        DataType::Float64
-    }
-    fn read_column(column: &ArrayRef) -> Vec<Option<Self>> {
-        column.as_primitive::<Float64Type>().iter().collect()
-    }
-    fn column(values: Vec<Option<Self>>) -> ArrayRef {
-        Arc::new(Float64Array::from(values))
-    }
+    const NAMES: Names = names!("double");
 }
 
 impl TupleSummary for i64 {
-    const NAMES: Names = Names {
-        agg: "tuple_sketch_agg_integer",
-        union_agg: "tuple_union_agg_integer",
-        intersection_agg: "tuple_intersection_agg_integer",
-        estimate: "tuple_sketch_estimate_integer",
-        summary: "tuple_sketch_summary_integer",
-        theta: "tuple_sketch_theta_integer",
-        union: "tuple_union_integer",
-        intersection: "tuple_intersection_integer",
-        difference: "tuple_difference_integer",
-        union_theta: "tuple_union_theta_integer",
-        intersection_theta: "tuple_intersection_theta_integer",
-        difference_theta: "tuple_difference_theta_integer",
-    };
-    fn data_type() -> DataType {
-        DataType::Int64
-    }
-    fn read_column(column: &ArrayRef) -> Vec<Option<Self>> {
-        column.as_primitive::<Int64Type>().iter().collect()
-    }
-    fn column(values: Vec<Option<Self>>) -> ArrayRef {
-        Arc::new(Int64Array::from(values))
-    }
+    const NAMES: Names = names!("integer");
 }
 
 pub fn aggregates() -> Vec<AggregateUDF> {
