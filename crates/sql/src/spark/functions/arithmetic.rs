@@ -11,6 +11,7 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, Sca
 
 use super::args::{self, Kind};
 use super::function::SparkFunction;
+use super::number_format::format::shortest_digits;
 
 /// The functions of this module.
 pub fn all() -> Vec<ScalarUDF> {
@@ -173,18 +174,7 @@ fn half_even(value: i128, drop: u32) -> i128 {
 
 /// `value` rounded half to even at `places` decimals of its shortest decimal form.
 fn round_double(value: f64, places: i64) -> f64 {
-    if !value.is_finite() {
-        return value;
-    }
-    // `{:e}` writes the shortest digits that read back as `value`: d.ddd e x.
-    let written = format!("{value:e}");
-    let (mantissa, exponent) = written.split_once('e').expect("`{:e}` writes an exponent");
-    let exponent: i64 = exponent.parse().expect("`{:e}` writes a whole exponent");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let fraction_digits = mantissa.split_once('.').map_or(0, |(_, f)| f.len() as i64);
-    let Ok(units) = digits.parse::<i128>() else { return value };
-    // value = units × 10^-scale
-    let scale = fraction_digits - exponent;
+    let Some((units, scale)) = shortest_digits(value) else { return value };
     if scale <= places {
         return value;
     }

@@ -153,9 +153,6 @@ fn fields(arrays: &[ArrayRef], row: usize) -> Result<NaiveDateTime, String> {
     let micros = micros as i64;
     // 60 seconds (exactly) is the first second of the next minute.
     let next_minute = micros == 60_000_000;
-    if micros > 60_000_000 || (micros >= 60_000_000 && !next_minute) {
-        return Err(format!("the second {second} is outside 0 to 60"));
-    }
     let in_range = |v: i64, low: i64, high: i64| (low..=high).contains(&v);
     if !in_range(month, 1, 12) || !in_range(hour, 0, 23) || !in_range(minute, 0, 59) || !in_range(year, -290_000, 290_000) {
         return Err(format!("{year}-{month}-{day} {hour}:{minute} has a field out of its range"));

@@ -1,6 +1,22 @@
 //! Number formats (Spark's `0`, `9`, `.`, `D`, `,`, `G`, `$`, `S`, `MI`, `PR`) and Java's
 //! decimal-format patterns, over numbers as decimal digits.
 
+/// The shortest decimal digits that read back as `value` (as Java's `Double.toString`
+/// writes them): `(units, scale)` with `value = units × 10^-scale` (the scale is negative
+/// for a whole number ending in zeros); none for NaN and infinities.
+pub fn shortest_digits(value: f64) -> Option<(i128, i64)> {
+    if !value.is_finite() {
+        return None;
+    }
+    // `{:e}` writes d.ddd e x.
+    let written = format!("{value:e}");
+    let (mantissa, exponent) = written.split_once('e')?;
+    let exponent: i64 = exponent.parse().ok()?;
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let fraction_digits = mantissa.split_once('.').map_or(0, |(_, f)| f.len() as i64);
+    Some((digits.parse().ok()?, fraction_digits - exponent))
+}
+
 /// A number as decimal digits: `units` × 10^-`scale`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Decimal {
@@ -12,16 +28,8 @@ pub struct Decimal {
 impl Decimal {
     /// The decimal a double is written as (its shortest form, as Java's `Double.toString`).
     pub fn of_double(value: f64) -> Option<Decimal> {
-        if !value.is_finite() {
-            return None;
-        }
-        let written = format!("{:e}", value.abs());
-        let (mantissa, exponent) = written.split_once('e')?;
-        let exponent: i64 = exponent.parse().ok()?;
-        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-        let fraction_digits = mantissa.split_once('.').map_or(0, |(_, f)| f.len() as i64);
-        let units: u128 = digits.parse().ok()?;
-        let scale = fraction_digits - exponent;
+        let (units, scale) = shortest_digits(value)?;
+        let units = units.unsigned_abs();
         let decimal = if scale >= 0 {
             Decimal { negative: false, units, scale: scale as u32 }
         } else {

@@ -16,7 +16,7 @@ use base64::Engine;
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
-mod format;
+pub(super) mod format;
 
 use format::{Decimal, DecimalPattern, NumberFormat};
 

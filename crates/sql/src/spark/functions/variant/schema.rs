@@ -14,6 +14,8 @@ use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature};
 use serde_json::{Value, json};
 
+use crate::spark::functions::number_format::format::shortest_digits;
+
 /// A variant's type.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Shape {
@@ -43,16 +45,11 @@ pub fn of(value: &Value) -> Shape {
 
 /// The decimal a fraction is written as, or a double when it has no decimal of 38 digits.
 fn decimal_of(value: f64) -> Shape {
-    if !value.is_finite() {
-        return Shape::Double;
-    }
-    let written = format!("{:e}", value.abs());
-    let Some((mantissa, exponent)) = written.split_once('e') else { return Shape::Double };
-    let Ok(exponent) = exponent.parse::<i64>() else { return Shape::Double };
-    // value = d.ddd × 10^exponent: digits after the point, and before it.
-    let digits = mantissa.chars().filter(char::is_ascii_digit).count() as i64;
-    let scale = (digits - 1 - exponent).max(0);
-    let whole = (exponent + 1).max(0);
+    let Some((units, scale)) = shortest_digits(value) else { return Shape::Double };
+    // Digits before the point, and after it.
+    let digits = units.unsigned_abs().to_string().len() as i64;
+    let whole = (digits - scale).max(0);
+    let scale = scale.max(0);
     let precision = (whole + scale).max(1);
     if precision > 38 { Shape::Double } else { Shape::Decimal(precision as u32, scale as u32) }
 }
