@@ -90,10 +90,11 @@ impl Hll {
     }
 
     pub(super) fn add(&mut self, hash: u64) {
+        let limit = self.exact_limit();
         match &mut self.exact {
             Some(exact) => {
                 exact.insert(hash);
-                if exact.len() > (1usize << self.lg_k) / 4 {
+                if exact.len() > limit {
                     self.use_registers();
                 }
             }
