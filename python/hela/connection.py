@@ -155,7 +155,7 @@ class Connection:
 
     def tables(self) -> list[str]:
         """The names of the tables queries can use: the lake's and the registered ones."""
-        result = self.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
+        result = self.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'default' ORDER BY 1")
         return result.to_arrow().column(0).to_pylist()
 
     def refresh(self) -> None:

@@ -33,7 +33,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures::{Stream, StreamExt};
 use datafusion::dataframe::DataFrame;
-use hela_sql::{shown_batch, shown_schema};
+use hela_sql::{CATALOG, SCHEMA, shown_batch, shown_schema};
 use prost::Message;
 use tonic::metadata::MetadataValue;
 use tonic::{Request, Response, Status, Streaming};
@@ -41,9 +41,6 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::auth::{Denied, LENIENT, Role};
 use crate::server::AppState;
 
-/// The catalog and schema SQL names tables under.
-const CATALOG: &str = "datafusion";
-const SCHEMA: &str = "public";
 
 /// What the server tells drivers about itself.
 static SQL_INFO: LazyLock<SqlInfoData> = LazyLock::new(|| {

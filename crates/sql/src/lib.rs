@@ -16,4 +16,4 @@ mod views;
 pub use error::SqlError;
 pub use inline::TableSpec;
 pub use output::{OutputFormat, TableStyle, column_names, shown_batch, shown_schema, text_rows, write_batches, write_result, write_stream};
-pub use session::{ParsedStatement, Session};
+pub use session::{CATALOG, ParsedStatement, SCHEMA, Session};

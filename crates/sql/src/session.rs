@@ -29,6 +29,10 @@ use crate::spark::CaseFix;
 use crate::views::{self, WholeTableView};
 use crate::{SqlError, TableSpec, spark};
 
+/// The catalog and schema tables are named under, as in Spark (`spark_catalog.default.events`).
+pub const CATALOG: &str = "spark_catalog";
+pub const SCHEMA: &str = "default";
+
 /// Column names in another case than the data's that one statement may use.
 const MAX_CASE_FIXES: usize = 64;
 
@@ -54,6 +58,8 @@ impl Session {
         let mut config = SessionConfig::new().with_information_schema(true).with_target_partitions(partitions);
         // Column names keep their case, as in the data (`Hostname`, `EventID`).
         config.options_mut().sql_parser.enable_ident_normalization = false;
+        config.options_mut().catalog.default_catalog = CATALOG.into();
+        config.options_mut().catalog.default_schema = SCHEMA.into();
         // NULLs sort first when ascending, last when descending, as in Spark.
         config.options_mut().sql_parser.default_null_ordering = "nulls_min".into();
         // Reading every file's footer while planning costs more than the statistics save
@@ -103,7 +109,7 @@ impl Session {
             ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::PlainValuesHash::new(inner)));
         }
         let lake_schema = Arc::new(IndexPatternSchema::new(lake.cloned())?);
-        ctx.catalog("datafusion").expect("the default catalog").register_schema("public", lake_schema.clone())?;
+        ctx.catalog(CATALOG).expect("the default catalog").register_schema(SCHEMA, lake_schema.clone())?;
         let session = Session { ctx, partitions, lake_schema, untrusted: false };
         let mut by_name: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
         for spec in tables {
@@ -133,9 +139,9 @@ impl Session {
     pub fn fork(&self) -> Session {
         let lake_schema = Arc::new(self.lake_schema.fork());
         let catalog = MemoryCatalogProvider::new();
-        catalog.register_schema("public", lake_schema.clone()).expect("a memory catalog takes any schema");
+        catalog.register_schema(SCHEMA, lake_schema.clone()).expect("a memory catalog takes any schema");
         let catalogs = MemoryCatalogProviderList::new();
-        catalogs.register_catalog("datafusion".to_string(), Arc::new(catalog));
+        catalogs.register_catalog(CATALOG.to_string(), Arc::new(catalog));
         let state = SessionStateBuilder::new_from_existing(self.ctx.state()).with_catalog_list(Arc::new(catalogs)).build();
         Session { ctx: SessionContext::new_with_state(state), partitions: self.partitions, lake_schema, untrusted: self.untrusted }
     }

@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{self, BinaryOperator, Expr, FunctionArguments, GroupByExpr, Select, Value, VisitMut, VisitorMut};
 
 use super::calls::{binary, call, case, cast, literal_bool, number, plain_call, text};
+use crate::session::{CATALOG, SCHEMA};
 
 /// The call `name(args)` in DataFusion's terms when it is one of the aliases here.
 pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
@@ -81,6 +82,10 @@ pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
         ("collect_union", 1) => call("array_distinct", vec![call("flatten", vec![call("collect_list", args)])]),
         // The user the query runs as: the operating system's user of this process.
         ("current_user" | "user" | "session_user", 0) => text(&process_user()),
+        // Where names of tables are looked up: the session's one catalog and schema.
+        ("current_database" | "current_schema", 0) => text(SCHEMA),
+        ("current_catalog", 0) => text(CATALOG),
+        ("current_path", 0) => text(&format!("system.builtin,system.session,{CATALOG}.{SCHEMA}")),
         // Which of the given grouping columns a row aggregates over, as bits (the first
         // column the highest): DataFusion's `grouping` of several columns.
         ("grouping_id", 1..) => call("grouping", args),

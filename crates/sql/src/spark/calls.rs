@@ -30,6 +30,7 @@ pub fn rewrite_spark_calls(statement: &mut Statement) -> Result<(), String> {
         spark_type_names(expr);
         typed_number(expr);
         unary_operators(expr);
+        overlay_as_call(expr);
         rounding_with_scale(expr);
         mode_within_group(expr);
         aliases::string_agg(expr);
@@ -78,6 +79,15 @@ fn unary_operators(expr: &mut Expr) {
         ast::UnaryOperator::BitwiseNot => *expr = call("bitwise_not", vec![std::mem::replace(operand.as_mut(), Expr::value(Value::Null))]),
         _ => {}
     }
+}
+
+/// `overlay(x PLACING y FROM p [FOR n])` as a call, so that the session's `overlay` (of
+/// text or bytes) plans it rather than the one DataFusion's planner names.
+fn overlay_as_call(expr: &mut Expr) {
+    let Expr::Overlay { expr: input, overlay_what, overlay_from, overlay_for } = expr else { return };
+    let mut args = vec![input.as_ref().clone(), overlay_what.as_ref().clone(), overlay_from.as_ref().clone()];
+    args.extend(overlay_for.as_deref().cloned());
+    *expr = call("overlay", args);
 }
 
 /// Spark's `TIMESTAMP_NTZ` (a time without a zone) and `TIMESTAMP_LTZ` (in the session's

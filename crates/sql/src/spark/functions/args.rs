@@ -45,6 +45,7 @@ pub fn coerce(name: &str, arg_types: &[DataType], kinds: &[Kind], required: usiz
             Kind::Text => Ok(DataType::Utf8),
             Kind::Int if given.is_integer() || given.is_null() => Ok(DataType::Int64),
             Kind::Int => plan_err!("argument {} of {name} must be a whole number, not {given}", position + 1),
+            Kind::Time if matches!(given, DataType::Time32(_) | DataType::Time64(_)) => Ok(time_of_day_type()),
             Kind::Time if given.is_temporal() || given.is_null() => Ok(timestamp_type()),
             Kind::Time if is_text(given) => Ok(DataType::Utf8),
             Kind::Time => plan_err!("argument {} of {name} must be a timestamp, date or text, not {given}", position + 1),
@@ -119,9 +120,13 @@ pub fn float(arg: &ColumnarValue, rows: usize) -> Result<arrow::array::Float64Ar
 }
 
 /// A point-in-time argument as microseconds since the epoch, UTC; text that does not read
-/// as a timestamp is null.
+/// as a timestamp is null, and a time of day is that time on 1970-01-01.
 pub fn time(arg: &ColumnarValue, rows: usize) -> Result<ArrayRef> {
     let array = arg.to_array(rows)?;
+    if array.data_type() == &time_of_day_type() {
+        let nanos = array.as_primitive::<arrow::datatypes::Time64NanosecondType>();
+        return Ok(Arc::new(nanos.unary::<_, arrow::datatypes::TimestampMicrosecondType>(|n| n / 1_000)));
+    }
     let lenient = CastOptions { safe: true, ..CastOptions::default() };
     Ok(Arc::new(cast_with_options(&array, &timestamp_type(), &lenient)?))
 }

@@ -48,6 +48,7 @@ mod regexp;
 mod reverse;
 mod scalar_hash;
 mod sketches;
+mod splice;
 mod split;
 mod text;
 mod text_times;
@@ -91,6 +92,7 @@ pub fn all() -> Vec<ScalarUDF> {
     all.extend(calendar::all());
     all.extend(collections::all());
     all.extend(text::all());
+    all.extend(splice::all());
     all.extend(number_format::all());
     all.extend(times_of_day::all());
     all.extend(vector::all());

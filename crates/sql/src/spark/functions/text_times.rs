@@ -1,5 +1,5 @@
 //! Spark reads text as a date or timestamp wherever a date-time function wants one
-//! (`date_add('2016-07-30', 1)`, `hour('2018-02-14 12:58:59')`, `last_day(@timestamp)`).
+//! (`date_add('2016-07-30', 1)`, `weekday('2018-02-14 12:58:59')`, `last_day(@timestamp)`).
 //! DataFusion's and `datafusion-spark`'s functions take only dates and timestamps, so each is
 //! wrapped: when its own signature refuses the argument types, text arguments are offered
 //! as timestamps, then as dates (and whole numbers as 32-bit ones), and the first the
@@ -22,8 +22,8 @@ use super::args::{is_text, timestamp_type};
 
 /// The functions whose text arguments are read as times (date-time functions), whose
 /// whole numbers may be 32-bit (`space`, `factorial`), and whose bytes are read as text.
-pub const NAMES: [&str; 24] = [
-    "date_add", "date_sub", "dateadd", "datediff", "add_months", "last_day", "next_day", "hour", "minute", "second", "weekday",
+pub const NAMES: [&str; 21] = [
+    "date_add", "date_sub", "dateadd", "datediff", "add_months", "last_day", "next_day", "weekday",
     "monthname", "dayname", "months_between", "space", "factorial", "bit_length", "octet_length", "btrim", "ltrim", "rtrim",
     "contains", "starts_with", "ends_with",
 ];

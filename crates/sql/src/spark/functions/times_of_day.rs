@@ -1,12 +1,13 @@
 //! Spark's functions of the time of day (`TIME`): `make_time`, `time_from_seconds`,
 //! `time_from_millis`, `time_from_micros`, their inverses `time_to_*`, and
-//! `time_diff(unit, start, end)`. A time outside the day (below 0 or from 24:00 on) stops
-//! the query, as in Spark.
+//! `time_diff(unit, start, end)`, and `hour`, `minute` and `second` of a time of day or of
+//! a point in time. A time outside the day (below 0 or from 24:00 on) stops the query, as
+//! in Spark.
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, Time64NanosecondArray};
-use arrow::datatypes::{DataType, Time64NanosecondType};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int32Array, Int64Array, Time64NanosecondArray};
+use arrow::datatypes::{DataType, Time64NanosecondType, TimestampMicrosecondType};
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF};
 
@@ -73,8 +74,21 @@ pub fn all() -> Vec<ScalarUDF> {
         }),
     ]
     .into_iter()
+    .chain(["hour", "minute", "second"].map(|name| SparkFunction::new(name, &[Kind::Time], 1, DataType::Int32, clock_field)))
     .map(ScalarUDF::from)
     .collect()
+}
+
+/// The hour, minute or second (by the function's name) of times read as microseconds.
+fn clock_field(name: &str, call: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let (micros_per_unit, units) = match name {
+        "hour" => (3_600_000_000, 24),
+        "minute" => (60_000_000, 60),
+        _ => (1_000_000, 60),
+    };
+    let micros = args::time(&call[0], rows)?;
+    let fields = micros.as_primitive::<TimestampMicrosecondType>().iter().map(|m| m.map(|m| m.div_euclid(micros_per_unit).rem_euclid(units) as i32));
+    Ok(Arc::new(fields.collect::<Int32Array>()))
 }
 
 /// Times of day from nanoseconds since midnight, each checked to be within the day.
