@@ -105,9 +105,6 @@ impl Session {
             }
         }
         ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::HigherOrder::new(ctx.state_weak_ref())));
-        if let Some(inner) = ctx.state().scalar_functions().get(spark::functions::PLAIN_VALUES_HASH).cloned() {
-            ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::PlainValuesHash::new(inner)));
-        }
         let lake_schema = Arc::new(IndexPatternSchema::new(lake.cloned())?);
         ctx.catalog(CATALOG).expect("the default catalog").register_schema(SCHEMA, lake_schema.clone())?;
         let session = Session { ctx, partitions, lake_schema, untrusted: false };

@@ -31,6 +31,7 @@ pub fn rewrite_spark_calls(statement: &mut Statement) -> Result<(), String> {
         typed_number(expr);
         unary_operators(expr);
         overlay_as_call(expr);
+        int_literals_where_typed(expr);
         rounding_with_scale(expr);
         mode_within_group(expr);
         aliases::string_agg(expr);
@@ -79,6 +80,62 @@ fn unary_operators(expr: &mut Expr) {
         ast::UnaryOperator::BitwiseNot => *expr = call("bitwise_not", vec![std::mem::replace(operand.as_mut(), Expr::value(Value::Null))]),
         _ => {}
     }
+}
+
+/// The functions whose answers tell a 32-bit whole number from a 64-bit one: their whole
+/// number literals are typed as Spark types them (INT when they fit in 32 bits), where
+/// elsewhere hela reads them as BIGINT.
+const TYPE_SENSITIVE: [&str; 6] = ["hash", "xxhash64", "typeof", "try_add", "try_subtract", "try_multiply"];
+
+fn int_literals_where_typed(expr: &mut Expr) {
+    let Expr::Function(function) = expr else { return };
+    let name = function.name.to_string();
+    if !TYPE_SENSITIVE.iter().any(|n| name.eq_ignore_ascii_case(n)) {
+        return;
+    }
+    let FunctionArguments::List(list) = &mut function.args else { return };
+    for arg in &mut list.args {
+        let (FunctionArg::Unnamed(FunctionArgExpr::Expr(value)) | FunctionArg::Named { arg: FunctionArgExpr::Expr(value), .. }) = arg else { continue };
+        let _ = value.visit(&mut IntLiterals { intervals: 0 });
+    }
+}
+
+/// Casts the whole number literals it visits to INT where they fit, except the counts of
+/// intervals (`INTERVAL 1 YEAR`).
+struct IntLiterals {
+    intervals: usize,
+}
+
+impl VisitorMut for IntLiterals {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if matches!(expr, Expr::Interval(_)) {
+            self.intervals += 1;
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if matches!(expr, Expr::Interval(_)) {
+            self.intervals -= 1;
+        } else if self.intervals == 0 {
+            int_literal(expr);
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// A whole number literal (or its negation) that fits in 32 bits, cast to INT.
+fn int_literal(expr: &mut Expr) {
+    let (negative, literal) = match &*expr {
+        Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: operand } => (true, operand.as_ref()),
+        literal => (false, literal),
+    };
+    let Expr::Value(value) = literal else { return };
+    let Value::Number(digits, false) = &value.value else { return };
+    let Some(value) = digits.parse::<i64>().ok().map(|v| if negative { -v } else { v }).filter(|v| i32::try_from(*v).is_ok()) else { return };
+    *expr = cast(Expr::value(Value::Number(value.to_string(), false)), ast::DataType::Int(None));
 }
 
 /// `overlay(x PLACING y FROM p [FOR n])` as a call, so that the session's `overlay` (of

@@ -54,7 +54,7 @@ fn variant_field(name: &str) -> FieldRef {
 }
 
 /// Whether a field holds variants.
-fn is_variant(field: &Field) -> bool {
+pub(super) fn is_variant(field: &Field) -> bool {
     field.metadata().get("ARROW:extension:name").is_some_and(|n| n == EXTENSION)
 }
 
