@@ -82,10 +82,10 @@ fn unary_operators(expr: &mut Expr) {
     }
 }
 
-/// The functions whose answers tell a 32-bit whole number from a 64-bit one: their whole
-/// number literals are typed as Spark types them (INT when they fit in 32 bits), where
-/// elsewhere hela reads them as BIGINT.
-const TYPE_SENSITIVE: [&str; 6] = ["hash", "xxhash64", "typeof", "try_add", "try_subtract", "try_multiply"];
+/// The functions whose answers tell an INT from a BIGINT, or a DECIMAL from a DOUBLE:
+/// their number literals are typed as Spark types them (`1` an INT when it fits in 32 bits,
+/// `1.25` a DECIMAL(3,2)), where elsewhere hela reads them as BIGINT and DOUBLE.
+const TYPE_SENSITIVE: [&str; 7] = ["hash", "xxhash64", "typeof", "try_add", "try_subtract", "try_multiply", "uniform"];
 
 fn int_literals_where_typed(expr: &mut Expr) {
     let Expr::Function(function) = expr else { return };
@@ -100,8 +100,8 @@ fn int_literals_where_typed(expr: &mut Expr) {
     }
 }
 
-/// Casts the whole number literals it visits to INT where they fit, except the counts of
-/// intervals (`INTERVAL 1 YEAR`).
+/// Types the number literals it visits as Spark does, except the counts of intervals
+/// (`INTERVAL 1 YEAR`).
 struct IntLiterals {
     intervals: usize,
 }
@@ -120,22 +120,45 @@ impl VisitorMut for IntLiterals {
         if matches!(expr, Expr::Interval(_)) {
             self.intervals -= 1;
         } else if self.intervals == 0 {
-            int_literal(expr);
+            typed_as_spark(expr);
         }
         ControlFlow::Continue(())
     }
 }
 
-/// A whole number literal (or its negation) that fits in 32 bits, cast to INT.
-fn int_literal(expr: &mut Expr) {
+/// A whole number literal (or its negation) that fits in 32 bits cast to INT; a literal
+/// with a decimal point (and no exponent) cast to the DECIMAL of its digits.
+fn typed_as_spark(expr: &mut Expr) {
     let (negative, literal) = match &*expr {
         Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: operand } => (true, operand.as_ref()),
         literal => (false, literal),
     };
     let Expr::Value(value) = literal else { return };
     let Value::Number(digits, false) = &value.value else { return };
-    let Some(value) = digits.parse::<i64>().ok().map(|v| if negative { -v } else { v }).filter(|v| i32::try_from(*v).is_ok()) else { return };
-    *expr = cast(Expr::value(Value::Number(value.to_string(), false)), ast::DataType::Int(None));
+    let sign = if negative { "-" } else { "" };
+    let data_type = if let Some((whole, fraction)) = digits.split_once('.') {
+        if !(whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit())) {
+            return;
+        }
+        let scale = fraction.len() as u64;
+        let significant = format!("{whole}{fraction}").trim_start_matches('0').len().max(1) as u64;
+        let precision = significant.max(scale);
+        if precision > 38 {
+            return;
+        }
+        ast::DataType::Decimal(ast::ExactNumberInfo::PrecisionAndScale(precision, scale as i64))
+    } else {
+        match digits.parse::<i64>() {
+            Ok(value) if i32::try_from(if negative { -value } else { value }).is_ok() => ast::DataType::Int(None),
+            _ => return,
+        }
+    };
+    // A decimal is cast from its text, which keeps every digit.
+    let literal = match data_type {
+        ast::DataType::Int(_) => Value::Number(format!("{sign}{digits}"), false),
+        _ => Value::SingleQuotedString(format!("{sign}{digits}")),
+    };
+    *expr = cast(Expr::value(literal), data_type);
 }
 
 /// `overlay(x PLACING y FROM p [FOR n])` as a call, so that the session's `overlay` (of

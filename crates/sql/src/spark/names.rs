@@ -16,6 +16,18 @@ use datafusion::sql::sqlparser::ast::{
 /// are written, so both columns carry the name the query gave them.
 pub const REPEAT_MARK: char = '\u{1}';
 
+/// `expr` with every cast replaced by what it casts.
+fn without_casts(expr: &Expr) -> Expr {
+    let mut uncast = expr.clone();
+    let _ = visit_expressions_mut(&mut uncast, |e| {
+        if let Expr::Cast { expr: inner, .. } = e {
+            *e = std::mem::replace(inner.as_mut(), Expr::value(ast::Value::Null));
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    uncast
+}
+
 /// Gives each repeat of an output column of the top-level SELECT (`SELECT o.User, o.User`)
 /// an internal name ending in [`REPEAT_MARK`], since DataFusion wants unique names.
 pub fn name_repeated_columns(statement: &mut Statement) {
@@ -25,13 +37,15 @@ pub fn name_repeated_columns(statement: &mut Statement) {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for item in &mut select.projection {
         let SelectItem::UnnamedExpr(expr) = item else { continue };
-        let count = seen.entry(expr.to_string()).or_default();
+        // DataFusion names a cast after what it casts: `hash(1)` and `hash(1L)` are one name.
+        let uncast = without_casts(expr).to_string();
+        let count = seen.entry(uncast.clone()).or_default();
         *count += 1;
         if *count > 1 {
             let name = match &*expr {
                 Expr::Identifier(ident) => ident.value.clone(),
                 Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()).unwrap_or_default(),
-                other => other.to_string(),
+                _ => uncast,
             };
             let alias = Ident::new(format!("{name}{REPEAT_MARK}{count}"));
             *item = SelectItem::ExprWithAlias { expr: expr.clone(), alias };

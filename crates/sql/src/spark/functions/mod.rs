@@ -23,6 +23,7 @@ macro_rules! named_aggregate {
     };
 }
 
+mod aes;
 mod approx_percentile;
 mod args;
 mod arithmetic;
@@ -98,6 +99,7 @@ pub fn all() -> Vec<ScalarUDF> {
     all.extend(random::all());
     all.extend(row_hash::all());
     all.extend(try_arithmetic::all());
+    all.extend(aes::all());
     all.push(type_of::type_of());
     all.extend(number_format::all());
     all.extend(times_of_day::all());
