@@ -105,6 +105,7 @@ impl Session {
             }
         }
         ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::HigherOrder::new(ctx.state_weak_ref())));
+        ctx.register_udtf("collations", Arc::new(spark::functions::Collations));
         let lake_schema = Arc::new(IndexPatternSchema::new(lake.cloned())?);
         ctx.catalog(CATALOG).expect("the default catalog").register_schema(SCHEMA, lake_schema.clone())?;
         let session = Session { ctx, partitions, lake_schema, untrusted: false };

@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{self, BinaryOperator, Expr, FunctionArguments, GroupByExpr, Select, Value, VisitMut, VisitorMut};
 
 use super::calls::{binary, call, case, cast, literal_bool, number, plain_call, text};
+use super::time_windows;
 use crate::session::{CATALOG, SCHEMA};
 
 /// The call `name(args)` in DataFusion's terms when it is one of the aliases here.
@@ -86,6 +87,25 @@ pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
         ("current_database" | "current_schema", 0) => text(SCHEMA),
         ("current_catalog", 0) => text(CATALOG),
         ("current_path", 0) => text(&format!("system.builtin,system.session,{CATALOG}.{SCHEMA}")),
+        // Unique, increasing numbers: the row's place among the query's rows, from 0.
+        ("monotonically_increasing_id", 0) => {
+            let mut place = call("row_number", vec![]);
+            if let Expr::Function(function) = &mut place {
+                function.over = Some(ast::WindowType::WindowSpec(ast::WindowSpec { window_name: None, partition_by: vec![], order_by: vec![], window_frame: None }));
+            }
+            binary(cast(place, ast::DataType::BigInt(None)), BinaryOperator::Minus, number(1))
+        }
+        // The start of the bucket of `width` a time falls in, buckets counted from an origin
+        // (1970-01-01 when none is given).
+        ("time_bucket", 2 | 3) => {
+            let origin = if args.len() == 3 { args.remove(2) } else { time_windows::origin() };
+            call("date_bin", vec![args.remove(0), args.remove(0), origin])
+        }
+        // The end of a time window, less a microsecond: the last instant inside it.
+        ("window_time", 1) => {
+            let end = call("get_field", vec![args.remove(0), text("end")]);
+            binary(end, BinaryOperator::Minus, time_windows::interval("1 microsecond"))
+        }
         // Which of the given grouping columns a row aggregates over, as bits (the first
         // column the highest): DataFusion's `grouping` of several columns.
         ("grouping_id", 1..) => call("grouping", args),

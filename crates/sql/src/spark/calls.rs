@@ -387,6 +387,9 @@ fn to_places(rounding: &str, value: Expr, scale: Expr) -> Expr {
 /// equally frequent, or the highest when descending.
 fn mode_within_group(expr: &mut Expr) {
     let Expr::Function(function) = expr else { return };
+    if function.name.to_string().eq_ignore_ascii_case("percentile_disc") {
+        return percentile_disc(expr);
+    }
     if !function.name.to_string().eq_ignore_ascii_case("mode") || function.within_group.len() != 1 || function.over.is_some() {
         return;
     }
@@ -396,6 +399,23 @@ fn mode_within_group(expr: &mut Expr) {
     let order = &function.within_group[0];
     let name = if order.options.asc == Some(false) { super::functions::MODE_HIGHEST } else { "mode" };
     *expr = call(name, vec![order.expr.clone()]);
+}
+
+/// `percentile_disc(p) WITHIN GROUP (ORDER BY x [DESC])`: the first value in that order
+/// whose cumulative share of the (non-NULL) values reaches `p`, as a double.
+fn percentile_disc(expr: &mut Expr) {
+    let Expr::Function(function) = expr else { return };
+    let FunctionArguments::List(list) = &function.args else { return };
+    let ([FunctionArg::Unnamed(FunctionArgExpr::Expr(share))], [order]) = (list.args.as_slice(), function.within_group.as_slice()) else { return };
+    if function.over.is_some() {
+        return;
+    }
+    let direction = text(if order.options.asc == Some(false) { "DESC" } else { "ASC" });
+    let sorted = call("array_sort", vec![call("collect_list", vec![order.expr.clone()]), direction]);
+    let count = call("count", vec![order.expr.clone()]);
+    let place = call("greatest", vec![call("ceil", vec![binary(share.clone(), BinaryOperator::Multiply, count)]), number(1)]);
+    let value = call("array_element", vec![sorted, cast(place, ast::DataType::BigInt(None))]);
+    *expr = cast(value, ast::DataType::Double(ast::ExactNumberInfo::None));
 }
 
 /// `CEIL(x, scale)` and `FLOOR(x, scale)`, which the parser reads as their own syntax.

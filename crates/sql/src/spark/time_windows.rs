@@ -117,12 +117,13 @@ fn nanoseconds(duration: &str) -> Result<i64, String> {
     Ok(nanos)
 }
 
-fn interval(duration: &str) -> Expr {
+/// `INTERVAL 'duration'`.
+pub(super) fn interval(duration: &str) -> Expr {
     Expr::Interval(ast::Interval { value: Box::new(text(duration)), leading_field: None, leading_precision: None, last_field: None, fractional_seconds_precision: None })
 }
 
 /// Where windows are counted from, as Spark's: 1970-01-01 UTC.
-fn origin() -> Expr {
+pub(super) fn origin() -> Expr {
     timestamp(text("1970-01-01 00:00:00"))
 }
 

@@ -31,6 +31,7 @@ mod assert;
 mod bitmaps;
 mod calendar;
 mod charset;
+mod collations;
 mod collections;
 mod conv;
 mod element_at;
@@ -64,6 +65,7 @@ mod xpath;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 pub(crate) use args::is_text;
+pub use collations::Collations;
 pub use mode::MODE_HIGHEST;
 pub use higher_order::{HIGHER_ORDER, HigherOrder};
 pub use text_times::{NAMES as TEXT_TIME_FUNCTIONS, TextAsTime};
@@ -100,6 +102,7 @@ pub fn all() -> Vec<ScalarUDF> {
     all.extend(row_hash::all());
     all.extend(try_arithmetic::all());
     all.extend(aes::all());
+    all.push(collations::collation());
     all.push(type_of::type_of());
     all.extend(number_format::all());
     all.extend(times_of_day::all());

@@ -1,7 +1,8 @@
 //! Spark's functions of the time of day (`TIME`): `make_time`, `time_from_seconds`,
 //! `time_from_millis`, `time_from_micros`, their inverses `time_to_*`, and
-//! `time_diff(unit, start, end)`, and `hour`, `minute` and `second` of a time of day or of
-//! a point in time. A time outside the day (below 0 or from 24:00 on) stops the query, as
+//! `time_diff(unit, start, end)`, `to_time`/`try_to_time` of text (with a Java pattern or
+//! as `HH:mm[:ss[.ffffff]]`), and `hour`, `minute` and `second` of a time of day or of a
+//! point in time. A time outside the day (below 0 or from 24:00 on) stops the query, as
 //! in Spark.
 
 use std::sync::Arc;
@@ -11,7 +12,11 @@ use arrow::datatypes::{DataType, Time64NanosecondType, TimestampMicrosecondType}
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF};
 
-use super::args::{self, Kind, time_of_day_type};
+use chrono::format::{Parsed, parse};
+use chrono::{NaiveTime, Timelike};
+
+use super::args::{self, Compiled, Kind, time_of_day_type};
+use super::java_pattern::{JavaPattern, Use};
 use super::function::SparkFunction;
 
 const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
@@ -75,8 +80,39 @@ pub fn all() -> Vec<ScalarUDF> {
     ]
     .into_iter()
     .chain(["hour", "minute", "second"].map(|name| SparkFunction::new(name, &[Kind::Time], 1, DataType::Int32, clock_field)))
+    .chain(["to_time", "try_to_time"].map(|name| SparkFunction::new(name, &[Kind::Text, Kind::Text], 1, time_of_day_type(), read_times)))
     .map(ScalarUDF::from)
     .collect()
+}
+
+/// Times of day read from text, with the pattern of the second argument when there is one;
+/// text that does not read as one stops the query (`to_time`) or is NULL (`try_to_time`).
+fn read_times(name: &str, call: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
+    let texts = args::text(&call[0], rows)?;
+    let patterns = call.get(1).map(|p| args::text(p, rows)).transpose()?;
+    let mut compiled: Compiled<JavaPattern> = Compiled::new(|p| JavaPattern::new(p, Use::Parse));
+    let mut nanos = Vec::with_capacity(rows);
+    for row in 0..rows {
+        if texts.is_null(row) || patterns.as_ref().is_some_and(|p| p.is_null(row)) {
+            nanos.push(None);
+            continue;
+        }
+        let text = texts.value(row);
+        let read = match &patterns {
+            Some(patterns) => {
+                let mut parsed = Parsed::new();
+                let pattern = compiled.get(name, patterns.value(row))?;
+                parse(&mut parsed, text, pattern.items().iter()).ok().and_then(|_| parsed.to_naive_time().ok())
+            }
+            None => ["%H:%M:%S%.f", "%H:%M"].iter().find_map(|format| NaiveTime::parse_from_str(text.trim(), format).ok()),
+        };
+        match read {
+            Some(time) => nanos.push(Some(time.num_seconds_from_midnight() as i64 * 1_000_000_000 + (time.nanosecond() / 1_000) as i64 * 1_000)),
+            None if name == "try_to_time" => nanos.push(None),
+            None => return exec_err!("{name}: '{text}' is not a time of day{}", patterns.as_ref().map(|p| format!(" in the pattern '{}'", p.value(row))).unwrap_or_default()),
+        }
+    }
+    times(name, nanos.into_iter())
 }
 
 /// The hour, minute or second (by the function's name) of times read as microseconds.
