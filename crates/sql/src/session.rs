@@ -199,7 +199,7 @@ impl Session {
     /// Reads the statements of `sql` (at least one) as Spark SQL writes them (raw strings
     /// `r'...'` too), each rewritten into DataFusion's terms; none is planned yet.
     pub fn parse(sql: &str) -> Result<Vec<ParsedStatement>, SqlError> {
-        let statements = DFParser::parse_sql_with_dialect(&spark::raw_strings(sql), &spark::SparkDialect).map_err(|e| {
+        let statements = DFParser::parse_sql_with_dialect(&spark::readable_string_literals(sql), &spark::SparkDialect).map_err(|e| {
             SqlError::Query(spark::not_run(sql).unwrap_or_else(|| format!("cannot parse the SQL (mistyped, or Spark syntax hela does not support yet): {e}")))
         })?;
         if statements.is_empty() {

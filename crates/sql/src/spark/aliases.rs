@@ -95,6 +95,11 @@ pub fn alias(name: &str, mut args: Vec<Expr>) -> Option<Expr> {
             }
             binary(cast(place, ast::DataType::BigInt(None)), BinaryOperator::Minus, number(1))
         }
+        // Text in single quotes, its quotes escaped with a backslash.
+        ("quote", 1) => {
+            let escaped = call("replace", vec![args.remove(0), text("'"), text("\\'")]);
+            call("concat", vec![text("'"), escaped, text("'")])
+        }
         // The start of the bucket of `width` a time falls in, buckets counted from an origin
         // (1970-01-01 when none is given).
         ("time_bucket", 2 | 3) => {

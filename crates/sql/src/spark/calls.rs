@@ -31,6 +31,7 @@ pub fn rewrite_spark_calls(statement: &mut Statement) -> Result<(), String> {
         typed_number(expr);
         unary_operators(expr);
         overlay_as_call(expr);
+        year_to_month_interval(expr);
         int_literals_where_typed(expr);
         rounding_with_scale(expr);
         mode_within_group(expr);
@@ -159,6 +160,29 @@ fn typed_as_spark(expr: &mut Expr) {
         _ => Value::SingleQuotedString(format!("{sign}{digits}")),
     };
     *expr = cast(Expr::value(literal), data_type);
+}
+
+/// `INTERVAL 'y-m' YEAR TO MONTH` (and `INTERVAL -'y-m' ...`) as `INTERVAL 'y years m
+/// months'`, the form DataFusion reads.
+fn year_to_month_interval(expr: &mut Expr) {
+    let Expr::Interval(interval) = expr else { return };
+    if interval.leading_field != Some(ast::DateTimeField::Year) || interval.last_field != Some(ast::DateTimeField::Month) {
+        return;
+    }
+    let (negated, value) = match interval.value.as_ref() {
+        Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: inner } => (true, inner.as_ref()),
+        other => (false, other),
+    };
+    let Expr::Value(value) = value else { return };
+    let Value::SingleQuotedString(text) = &value.value else { return };
+    let (sign, unsigned) = match text.trim().strip_prefix('-') {
+        Some(rest) => (!negated, rest),
+        None => (negated, text.trim().trim_start_matches('+')),
+    };
+    let Some((years, months)) = unsigned.split_once('-') else { return };
+    let (Ok(years), Ok(months)) = (years.trim().parse::<u32>(), months.trim().parse::<u32>()) else { return };
+    let sign = if sign { "-" } else { "" };
+    *expr = super::time_windows::interval(&format!("{sign}{years} years {sign}{months} months"));
 }
 
 /// `overlay(x PLACING y FROM p [FOR n])` as a call, so that the session's `overlay` (of

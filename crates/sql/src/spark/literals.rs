@@ -57,11 +57,13 @@ fn unescape(text: &str) -> String {
     out
 }
 
-/// Spark's raw string literals, `r'C:\Windows'` and `R"\d+"` (no escapes inside), written as
-/// ordinary literals whose backslashes are escaped, which the parser reads; everything else
-/// (quoted text, identifiers in backticks, comments) is left as it is.
-pub fn raw_strings(sql: &str) -> std::borrow::Cow<'_, str> {
-    if !sql.contains(['r', 'R']) {
+/// Spark's string literals the parser does not read, written as ones it reads: raw
+/// strings, `r'C:\Windows'` and `R"\d+"` (no escapes inside), as ordinary literals whose
+/// backslashes are escaped; a quote escaped with a backslash (`'Don\'t'`) also doubled, so
+/// that it does not end the literal ([`unescape_string_literals`] then reads `\'` as `'`).
+/// Everything else (quoted text, identifiers in backticks, comments) is left as it is.
+pub fn readable_string_literals(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.contains(['r', 'R', '\\']) {
         return std::borrow::Cow::Borrowed(sql);
     }
     let chars: Vec<char> = sql.chars().collect();
@@ -76,7 +78,19 @@ pub fn raw_strings(sql: &str) -> std::borrow::Cow<'_, str> {
                 // Copy the quoted text whole (a backslash escapes the next character in
                 // strings; a doubled backtick is one in identifiers).
                 let end = closing(&chars, i, c);
-                out.extend(&chars[i..end]);
+                let mut j = i;
+                while j < end {
+                    out.push(chars[j]);
+                    if chars[j] == '\\' && c != '`' && j + 1 < end {
+                        out.push(chars[j + 1]);
+                        if chars[j + 1] == c {
+                            out.push(c);
+                            changed = true;
+                        }
+                        j += 1;
+                    }
+                    j += 1;
+                }
                 i = end;
             }
             '-' if next == Some('-') => {
@@ -143,11 +157,12 @@ mod tests {
     }
 
     #[test]
-    fn raw_strings_become_escaped_literals_and_nothing_else_changes() {
-        assert_eq!(raw_strings(r"SELECT r'C:\Windows\x', R'\d+'"), r"SELECT 'C:\\Windows\\x', '\\d+'");
-        assert_eq!(raw_strings(r#"SELECT r"a\b""#), r#"SELECT "a\\b""#);
-        for unchanged in [r"SELECT 'r\'x', `r'`, user'", "SELECT lower('R') -- r'x'", "SELECT /* r'x' */ 1", "SELECT bar'x'", "SELECT r'open"] {
-            assert_eq!(raw_strings(unchanged), unchanged);
+    fn raw_strings_and_escaped_quotes_become_literals_the_parser_reads() {
+        assert_eq!(readable_string_literals(r"SELECT r'C:\Windows\x', R'\d+'"), r"SELECT 'C:\\Windows\\x', '\\d+'");
+        assert_eq!(readable_string_literals(r#"SELECT r"a\b""#), r#"SELECT "a\\b""#);
+        assert_eq!(readable_string_literals(r#"SELECT 'Don\'t', "a\"b", 'c\\'"#), r#"SELECT 'Don\''t', "a\""b", 'c\\'"#);
+        for unchanged in [r"SELECT 'r\\x', `r'`, user'", "SELECT lower('R') -- r'x'", "SELECT /* r'x' */ 1", "SELECT bar'x'", "SELECT r'open"] {
+            assert_eq!(readable_string_literals(unchanged), unchanged);
         }
     }
 }

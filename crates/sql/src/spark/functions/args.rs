@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
@@ -28,6 +28,8 @@ pub enum Kind {
     Bool,
     /// A time of day (Spark's `TIME`).
     TimeOfDay,
+    /// Options: a map of names to values (`map('allowNumericLeadingZeros', 'true')`).
+    Options,
 }
 
 /// The types the arguments are cast to before the call, or an error naming the function
@@ -57,6 +59,8 @@ pub fn coerce(name: &str, arg_types: &[DataType], kinds: &[Kind], required: usiz
             Kind::Bool => plan_err!("argument {} of {name} must be true or false, not {given}", position + 1),
             Kind::TimeOfDay if matches!(given, DataType::Time32(_) | DataType::Time64(_) | DataType::Null) => Ok(time_of_day_type()),
             Kind::TimeOfDay => plan_err!("argument {} of {name} must be a time of day (TIME), not {given}", position + 1),
+            Kind::Options if matches!(given, DataType::Map(..) | DataType::Null) => Ok(given.clone()),
+            Kind::Options => plan_err!("argument {} of {name} must be a map of options (map('name', 'value', ...)), not {given}", position + 1),
         })
         .collect()
 }
@@ -129,6 +133,19 @@ pub fn time(arg: &ColumnarValue, rows: usize) -> Result<ArrayRef> {
     }
     let lenient = CastOptions { safe: true, ..CastOptions::default() };
     Ok(Arc::new(cast_with_options(&array, &timestamp_type(), &lenient)?))
+}
+
+/// The options of a call, as names (in lower case) and values: a map argument's first row.
+pub fn options(arg: &ColumnarValue) -> Result<HashMap<String, String>> {
+    let array = arg.to_array(1)?;
+    let DataType::Map(..) = array.data_type() else { return Ok(HashMap::new()) };
+    if array.is_empty() || array.is_null(0) {
+        return Ok(HashMap::new());
+    }
+    let entries = array.as_map().value(0);
+    let (names, values) = (cast_with_options(entries.column(0), &DataType::Utf8, &CastOptions::default())?, cast_with_options(entries.column(1), &DataType::Utf8, &CastOptions::default())?);
+    let (names, values) = (names.as_string::<i32>(), values.as_string::<i32>());
+    Ok((0..names.len()).filter(|&i| names.is_valid(i)).map(|i| (names.value(i).to_ascii_lowercase(), values.is_valid(i).then(|| values.value(i).to_string()).unwrap_or_default())).collect())
 }
 
 /// The patterns of one call (regular expressions, date-time patterns), each compiled once.

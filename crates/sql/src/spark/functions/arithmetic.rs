@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Float64Array, Int64Array};
 use arrow::compute::kernels::numeric;
-use arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type};
+use arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type, IntervalMonthDayNanoType, IntervalUnit};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
@@ -27,7 +27,8 @@ fn is_whole(data_type: &DataType) -> bool {
 }
 
 /// `a div b`: the quotient without its fraction (toward zero), a `bigint`; whole numbers
-/// divide exactly, other numbers as doubles.
+/// divide exactly, other numbers as doubles, intervals by their months (year-month) or
+/// their length (day-time).
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Div {
     signature: Signature,
@@ -52,7 +53,8 @@ impl ScalarUDFImpl for Div {
         match arg_types {
             [a, b] if is_whole(a) && is_whole(b) => Ok(vec![DataType::Int64, DataType::Int64]),
             [a, b] if (a.is_numeric() || a.is_null()) && (b.is_numeric() || b.is_null()) => Ok(vec![DataType::Float64, DataType::Float64]),
-            [a, b] => plan_err!("div takes two numbers, not {a} and {b}"),
+            [DataType::Interval(_), DataType::Interval(_)] => Ok(vec![DataType::Interval(IntervalUnit::MonthDayNano); 2]),
+            [a, b] => plan_err!("div takes two numbers or two intervals, not {a} and {b}"),
             _ => plan_err!("div takes 2 arguments, not {}", arg_types.len()),
         }
     }
@@ -66,6 +68,26 @@ impl ScalarUDFImpl for Div {
         let (a, b) = (call.args[0].to_array(rows)?, call.args[1].to_array(rows)?);
         let quotient: ArrayRef = if a.data_type() == &DataType::Int64 {
             numeric::div(&a, &b)?
+        } else if let DataType::Interval(_) = a.data_type() {
+            let (a, b) = (a.as_primitive::<IntervalMonthDayNanoType>(), b.as_primitive::<IntervalMonthDayNanoType>());
+            let mut out = Int64Array::builder(rows);
+            for (x, y) in a.iter().zip(b.iter()) {
+                let (Some(x), Some(y)) = (x, y) else {
+                    out.append_null();
+                    continue;
+                };
+                let length = |i: arrow::datatypes::IntervalMonthDayNano| i.days as i128 * 86_400_000_000_000 + i.nanoseconds as i128;
+                let (dividend, divisor) = match (x.months, y.months, length(x), length(y)) {
+                    (m, n, 0, 0) => (m as i128, n as i128),
+                    (0, 0, l, k) => (l, k),
+                    _ => return exec_err!("div: an interval of months and one of days or less do not divide"),
+                };
+                if divisor == 0 {
+                    return exec_err!("div: division by a zero interval");
+                }
+                out.append_value((dividend / divisor) as i64);
+            }
+            Arc::new(out.finish())
         } else {
             let (a, b) = (a.as_primitive::<Float64Type>(), b.as_primitive::<Float64Type>());
             let mut out = Int64Array::builder(rows);

@@ -1,6 +1,7 @@
 //! `get_json_object(json, path)`: the value at a JSONPath (`$`, `.name`, `['name']`,
-//! `[index]`) of a JSON text: a string as itself, anything else as compact JSON; NULL when
-//! the text is not JSON or nothing is at the path, as in Spark.
+//! `[index]`, `[*]` for every element) of a JSON text: a string as itself, anything else
+//! as compact JSON; NULL when the text is not JSON or nothing is at the path, as in Spark.
+//! Through `[*]`, one value found is that value, more are a JSON array of them.
 
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ use super::function::SparkFunction;
 pub(super) enum Step {
     Field(String),
     Index(usize),
+    /// `[*]`: every element of an array.
+    Every,
 }
 
 /// Spark's `get_json_object`.
@@ -39,16 +42,30 @@ fn rows(name: &str, call: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
             out.append_null();
             continue;
         };
-        match steps.iter().try_fold(&document, |value, step| match step {
-            Step::Field(field) => value.get(field),
-            Step::Index(index) => value.get(*index),
-        }) {
+        let found = follow(&document, steps);
+        let value = match found.as_slice() {
+            [] => None,
+            [one] if !steps.contains(&Step::Every) || !matches!(one, Value::Null) => Some((*one).clone()),
+            [_] => None,
+            many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
+        };
+        match value {
             None | Some(Value::Null) => out.append_null(),
             Some(Value::String(text)) => out.append_value(text),
             Some(other) => out.append_value(other.to_string()),
         }
     }
     Ok(Arc::new(out.finish()))
+}
+
+/// The values at the end of `steps` from `value` (several through `[*]`).
+pub(super) fn follow<'a>(value: &'a Value, steps: &[Step]) -> Vec<&'a Value> {
+    let Some((step, rest)) = steps.split_first() else { return vec![value] };
+    match step {
+        Step::Field(field) => value.get(field).map(|v| follow(v, rest)).unwrap_or_default(),
+        Step::Index(index) => value.get(*index).map(|v| follow(v, rest)).unwrap_or_default(),
+        Step::Every => value.as_array().map(|items| items.iter().flat_map(|v| follow(v, rest)).collect()).unwrap_or_default(),
+    }
 }
 
 /// The steps of a path, or what is wrong with it.
@@ -72,8 +89,13 @@ pub(super) fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             rest = &after[end + 2..];
         } else if let Some(after) = rest.strip_prefix('[') {
             let end = after.find(']').ok_or_else(|| format!("the JSON path '{path}': [index] is not closed"))?;
-            let index = after[..end].trim().parse().map_err(|_| format!("the JSON path '{path}': [{}] is not an index (wildcards are not supported)", &after[..end]))?;
-            steps.push(Step::Index(index));
+            let inside = after[..end].trim();
+            if inside == "*" {
+                steps.push(Step::Every);
+            } else {
+                let index = inside.parse().map_err(|_| format!("the JSON path '{path}': [{inside}] is not an index or *"))?;
+                steps.push(Step::Index(index));
+            }
             rest = &after[end + 1..];
         } else {
             return Err(format!("the JSON path '{path}': unexpected '{}'", rest.chars().next().unwrap_or_default()));
@@ -91,8 +113,17 @@ mod tests {
         assert_eq!(parse_path("$.a.b[2]['c d']").unwrap(), [Step::Field("a".into()), Step::Field("b".into()), Step::Index(2), Step::Field("c d".into())]);
         assert_eq!(parse_path("$").unwrap(), []);
         assert!(parse_path("a.b").unwrap_err().contains("must start with $"));
-        assert!(parse_path("$.a[*]").unwrap_err().contains("wildcards"));
+        assert_eq!(parse_path("$[*].a").unwrap(), [Step::Every, Step::Field("a".into())]);
+        assert!(parse_path("$.a[x]").unwrap_err().contains("not an index"));
         assert!(parse_path("$.").is_err());
         assert!(parse_path("$['a").is_err());
+    }
+
+    #[test]
+    fn every_element_is_followed() {
+        let document: Value = serde_json::from_str(r#"[{"a":1},{"b":2},{"a":[3,4]}]"#).unwrap();
+        let found = follow(&document, &parse_path("$[*].a").unwrap());
+        assert_eq!(found, [&Value::from(1), &serde_json::json!([3, 4])]);
+        assert!(follow(&document, &parse_path("$[*].z").unwrap()).is_empty());
     }
 }

@@ -209,23 +209,55 @@ impl ScalarUDFImpl for ToJson {
     }
 }
 
-/// Spark's `schema_of_json(json[, options])`: the DDL of the type Spark infers.
+/// Spark's `schema_of_json(json[, options])`: the DDL of the type Spark infers. Of the
+/// options, `allowNumericLeadingZeros` is taken (`01` reads as 1); others are refused.
 fn schema_of_json() -> SparkFunction {
-    SparkFunction::new("schema_of_json", &[Kind::Text, Kind::Text], 1, DataType::Utf8, |name, call, rows| {
+    SparkFunction::new("schema_of_json", &[Kind::Text, Kind::Options], 1, DataType::Utf8, |name, call, rows| {
         let texts = args::text(&call[0], rows)?;
+        let options = call.get(1).map(args::options).transpose()?.unwrap_or_default();
+        let mut leading_zeros = false;
+        for (option, value) in &options {
+            match option.as_str() {
+                "allownumericleadingzeros" => leading_zeros = value.eq_ignore_ascii_case("true"),
+                other => return exec_err!("{name}: the option '{other}' is not supported (allowNumericLeadingZeros is)"),
+            }
+        }
         let mut out = StringBuilder::new();
         for row in 0..rows {
             if texts.is_null(row) {
                 out.append_null();
                 continue;
             }
-            match serde_json::from_str::<Value>(texts.value(row)) {
+            let text = if leading_zeros { without_leading_zeros(texts.value(row)) } else { texts.value(row).into() };
+            match serde_json::from_str::<Value>(&text) {
                 Ok(value) => out.append_value(ddl::write(&infer::infer(&value))),
                 Err(error) => return exec_err!("{name}: the text is not JSON ({error})"),
             }
         }
         Ok(Arc::new(out.finish()))
     })
+}
+
+/// `text` with the leading zeros of its numbers (outside strings) dropped: `[01, 007.5]`
+/// as `[1, 7.5]`.
+fn without_leading_zeros(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped, mut previous) = (false, false, ' ');
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            in_string = !(c == '"' && !escaped);
+            escaped = c == '\\' && !escaped;
+        } else if c == '"' {
+            in_string = true;
+        } else if c == '0' && !previous.is_ascii_digit() && previous != '.' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+            // A leading zero of a number: dropped (the digits after it stay).
+            continue;
+        }
+        out.push(c);
+        previous = c;
+    }
+    if out.len() == text.len() { text.into() } else { out.into() }
 }
 
 /// Spark's `json_array_length(json)`: the number of elements of a JSON array; null for
@@ -303,5 +335,15 @@ impl<'de> Visitor<'de> for KeysInOrder {
     }
     fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leading_zeros_of_numbers_only_are_dropped() {
+        assert_eq!(without_leading_zeros(r#"[01, 007.5, 0.5, 0, -01, 10, "01", "a\"01"]"#), r#"[1, 7.5, 0.5, 0, -1, 10, "01", "a\"01"]"#);
     }
 }

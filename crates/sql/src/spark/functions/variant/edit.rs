@@ -13,7 +13,7 @@ use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use serde_json::Value;
 
-use super::{Step, args, canonical, json_values, parse_path, variant_field, variants};
+use super::{Step, args, canonical, json_values, variant_field, variant_path as parse_path, variants};
 
 /// The most nulls an index may pad an array with.
 const MAX_PADDING: usize = 1 << 16;
@@ -61,7 +61,7 @@ impl Change<'_> {
 /// A new container for the step after `next`: an array before an index, else an object.
 fn container_for(next: &Step) -> Value {
     match next {
-        Step::Index(_) => Value::Array(Vec::new()),
+        Step::Index(_) | Step::Every => Value::Array(Vec::new()),
         Step::Field(_) => Value::Object(Default::default()),
     }
 }
@@ -323,7 +323,8 @@ impl ScalarUDFImpl for Edit {
 
 #[cfg(test)]
 mod tests {
-    use super::{Change, apply, canonical, parse_path};
+    use super::{Change, apply, canonical};
+    use super::super::variant_path as parse_path;
 
     fn edited(json: &str, path: &str, change: Change) -> Result<String, String> {
         let mut value: serde_json::Value = serde_json::from_str(json).unwrap();

@@ -124,7 +124,17 @@ fn at<'a>(value: &'a Value, steps: &[Step]) -> Option<&'a Value> {
     steps.iter().try_fold(value, |value, step| match step {
         Step::Field(field) => value.get(field),
         Step::Index(index) => value.get(*index),
+        Step::Every => None,
     })
+}
+
+/// The steps of a path into a variant (`$`, `.name`, `['name']`, `[index]`; not `[*]`).
+fn variant_path(path: &str) -> Result<Vec<Step>, String> {
+    let steps = parse_path(path)?;
+    if steps.contains(&Step::Every) {
+        return Err(format!("the path '{path}': [*] does not lead to one value of a variant"));
+    }
+    Ok(steps)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -248,7 +258,7 @@ impl VariantFunction {
                 found.push(None);
                 continue;
             };
-            let steps = parse_path(path).or_else(|e| exec_err!("{name}: {e}"))?;
+            let steps = variant_path(path).or_else(|e| exec_err!("{name}: {e}"))?;
             found.push(at(value, &steps).cloned());
         }
         let target = call.return_field.data_type();
