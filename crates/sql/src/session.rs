@@ -254,7 +254,9 @@ impl Session {
 
     /// Plans a statement. A column written in another case than the data's (`LogonID` for
     /// `LogonId`) is renamed to the data's spelling and the statement planned again, since
-    /// Spark resolves column names without regard to case; an exact match always wins.
+    /// Spark resolves column names without regard to case; an exact match always wins. A
+    /// name no column has that an earlier item of the select list is called is that item
+    /// (Spark's lateral column alias).
     async fn plan(&self, mut statement: Statement) -> Result<LogicalPlan, SqlError> {
         // A PIVOT groups on its source's other columns: plan the source to know them.
         while let Some(source) = spark::first_pivot_source(&mut statement) {
@@ -270,6 +272,7 @@ impl Session {
             match spark::case_fix(&error) {
                 CaseFix::Rename { from, to } => spark::rename_identifier(&mut statement, &from, &to),
                 CaseFix::Ambiguous(message) => return Err(SqlError::Query(message)),
+                CaseFix::NotCase if spark::lateral_alias(&mut statement, &error) => {}
                 CaseFix::NotCase => return Err(error.into()),
             }
         }

@@ -22,5 +22,5 @@ pub use statements::{not_run, rewrite_clauses, spark_setting};
 pub use dialect::SparkDialect;
 pub use coercion::{analyzer_rules, typed_rewrites, typed_rewrites_of};
 pub use literals::{readable_string_literals, unescape_string_literals};
-pub use names::{CaseFix, REPEAT_MARK, case_fix, name_inlined_fields, name_nested_fields, name_repeated_columns, rename_identifier, shown_name};
+pub use names::{CaseFix, REPEAT_MARK, case_fix, lateral_alias, name_inlined_fields, name_nested_fields, name_repeated_columns, rename_identifier, shown_name};
 pub use syntax::{make_subscripts_zero_based, make_temporary_views_plain, rewrite_rlike};

@@ -153,6 +153,54 @@ pub fn case_fix(error: &DataFusionError) -> CaseFix {
     }
 }
 
+/// Spark's lateral column aliases (`SELECT lower(x) AS l, l LIKE 'a%'`): when planning
+/// failed because a column named as an earlier item of a select list is not found, that
+/// item's expression takes the name's place in the later items. Whether anything changed.
+pub fn lateral_alias(statement: &mut Statement, error: &DataFusionError) -> bool {
+    let DataFusionError::SchemaError(schema_error, _) = error.find_root() else { return false };
+    let SchemaError::FieldNotFound { field, .. } = schema_error.as_ref() else { return false };
+    if field.relation.is_some() {
+        return false;
+    }
+    struct Lateral<'a> {
+        name: &'a str,
+        changed: bool,
+    }
+    impl VisitorMut for Lateral<'_> {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            if let SetExpr::Select(select) = query.body.as_mut() {
+                let mut defined: Option<Expr> = None;
+                for item in &mut select.projection {
+                    match item {
+                        SelectItem::ExprWithAlias { expr, alias } if defined.is_none() => {
+                            if alias.value == self.name {
+                                defined = Some(expr.clone());
+                            }
+                        }
+                        SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
+                            let Some(value) = &defined else { continue };
+                            let _ = visit_expressions_mut(expr, |e| {
+                                if matches!(e, Expr::Identifier(ident) if ident.value == self.name) {
+                                    *e = Expr::Nested(Box::new(value.clone()));
+                                    self.changed = true;
+                                }
+                                ControlFlow::<()>::Continue(())
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let Statement::Statement(inner) = statement else { return false };
+    let mut lateral = Lateral { name: &field.name, changed: false };
+    let _ = inner.visit(&mut lateral);
+    lateral.changed
+}
+
 /// Renames every identifier (or identifier part) spelled `from` to `to`.
 pub fn rename_identifier(statement: &mut Statement, from: &str, to: &str) {
     if let Statement::Statement(inner) = statement {

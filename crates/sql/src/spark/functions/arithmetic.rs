@@ -19,7 +19,55 @@ pub fn all() -> Vec<ScalarUDF> {
         let values = args::float(&call[0], rows)?;
         Ok(Arc::new(values.unary::<_, Float64Type>(f64::ln_1p)) as ArrayRef)
     });
-    vec![ScalarUDF::from(log1p), ScalarUDF::new_from_impl(Div::new()), ScalarUDF::new_from_impl(Bround::new())]
+    vec![ScalarUDF::from(log1p), ScalarUDF::new_from_impl(Div::new()), ScalarUDF::new_from_impl(Bround::new()), ScalarUDF::new_from_impl(Signum::new())]
+}
+
+/// `signum(x)` (also `sign`): -1.0, 0.0 or 1.0 as a number or an interval is below, at or
+/// above zero (NaN and -0.0 as they are).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Signum {
+    signature: Signature,
+}
+
+impl Signum {
+    fn new() -> Self {
+        Signum { signature: Signature::user_defined(Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for Signum {
+    fn name(&self) -> &str {
+        "signum"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [t] if t.is_numeric() || t.is_null() => Ok(vec![DataType::Float64]),
+            [DataType::Interval(_)] => Ok(vec![DataType::Interval(IntervalUnit::MonthDayNano)]),
+            [other] => plan_err!("signum takes a number or an interval, not {other}"),
+            _ => plan_err!("signum takes 1 argument, not {}", arg_types.len()),
+        }
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(&self, call: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args::row_count(&call.args);
+        let values = call.args[0].to_array(rows)?;
+        let signs: Float64Array = if let DataType::Interval(_) = values.data_type() {
+            let length = |i: arrow::datatypes::IntervalMonthDayNano| if i.months != 0 { i.months as i128 } else { i.days as i128 * 86_400_000_000_000 + i.nanoseconds as i128 };
+            values.as_primitive::<IntervalMonthDayNanoType>().iter().map(|i| i.map(|i| length(i).signum() as f64)).collect()
+        } else {
+            values.as_primitive::<Float64Type>().iter().map(|x| x.map(|x| if x == 0.0 || x.is_nan() { x } else { x.signum() })).collect()
+        };
+        args::finish(Arc::new(signs), args::all_scalar(&call.args))
+    }
 }
 
 fn is_whole(data_type: &DataType) -> bool {
