@@ -91,10 +91,26 @@ fn says_unsupported(error: &str) -> bool {
 /// sorted (rows come in no promised order without ORDER BY).
 fn comparable(rows: &Value, sql: &str) -> Value {
     let mut rows = rows.as_array().cloned().unwrap_or_default();
-    if !sql.to_ascii_uppercase().contains("ORDER BY") {
+    if !orders_its_rows(sql) {
         rows.sort_by_key(Value::to_string);
     }
     Value::Array(rows)
+}
+
+/// Whether the outermost query orders its rows: an `ORDER BY` outside every parenthesis
+/// (one inside a subquery promises nothing about the rows that come out).
+fn orders_its_rows(sql: &str) -> bool {
+    let upper = sql.to_ascii_uppercase();
+    let mut depth = 0i32;
+    for (at, c) in upper.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            'O' if depth == 0 && upper[at..].starts_with("ORDER BY") => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 fn rows(batch: &RecordBatch) -> Vec<Value> {
