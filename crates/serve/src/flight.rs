@@ -41,7 +41,6 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::auth::{Denied, LENIENT, Role};
 use crate::server::AppState;
 
-
 /// What the server tells drivers about itself.
 static SQL_INFO: LazyLock<SqlInfoData> = LazyLock::new(|| {
     let mut info = SqlInfoDataBuilder::new();

@@ -29,8 +29,9 @@ use crate::spark::CaseFix;
 use crate::views::{self, WholeTableView};
 use crate::{SqlError, TableSpec, spark};
 
-/// The catalog and schema tables are named under, as in Spark (`spark_catalog.default.events`).
+/// The catalog tables are named under, as in Spark (`spark_catalog.default.events`).
 pub const CATALOG: &str = "spark_catalog";
+/// The schema (Spark's database) tables are named under.
 pub const SCHEMA: &str = "default";
 
 /// Column names in another case than the data's that one statement may use.

@@ -161,7 +161,7 @@ fn the_spark_sql_hunters_write_beyond_the_playbooks() {
     let sessions = format!("SELECT h, session_window.start, session_window.end, count(*) AS n FROM ({times}) GROUP BY h, session_window(ts, '10 minutes') ORDER BY h, 2 LIMIT 1");
     assert_eq!(value(&sessions), "ws1 | 2020-09-21T04:15:00 | 2020-09-21T04:27:00 | 2");
     assert!(error("SELECT count(*) FROM (SELECT now() AS ts) GROUP BY window(ts, '1 minute', '5 minutes')").contains("the slide must not be longer"));
-    assert!(error("SELECT histogram_numeric(1, 5)").contains("`histogram_numeric` is one of Spark's built-in functions that hela does not support yet"));
+    assert!(error("SELECT approx_top_k(1)").contains("`approx_top_k` is one of Spark's built-in functions that hela does not support yet"));
 }
 
 #[test]

@@ -47,7 +47,7 @@ pub fn rewrite_spark_calls(statement: &mut Statement) -> Result<(), String> {
         unary_operators(expr);
         overlay_as_call(expr);
         year_to_month_interval(expr);
-        int_literals_where_typed(expr);
+        literals_typed_as_spark(expr);
         rounding_with_scale(expr);
         mode_within_group(expr);
         aliases::string_agg(expr);
@@ -157,7 +157,7 @@ fn unary_operators(expr: &mut Expr) {
 /// `1.25` a DECIMAL(3,2)), where elsewhere hela reads them as BIGINT and DOUBLE.
 const TYPE_SENSITIVE: [&str; 7] = ["hash", "xxhash64", "typeof", "try_add", "try_subtract", "try_multiply", "uniform"];
 
-fn int_literals_where_typed(expr: &mut Expr) {
+fn literals_typed_as_spark(expr: &mut Expr) {
     let Expr::Function(function) = expr else { return };
     let name = function.name.to_string();
     if !TYPE_SENSITIVE.iter().any(|n| name.eq_ignore_ascii_case(n)) {
@@ -166,17 +166,17 @@ fn int_literals_where_typed(expr: &mut Expr) {
     let FunctionArguments::List(list) = &mut function.args else { return };
     for arg in &mut list.args {
         let (FunctionArg::Unnamed(FunctionArgExpr::Expr(value)) | FunctionArg::Named { arg: FunctionArgExpr::Expr(value), .. }) = arg else { continue };
-        let _ = value.visit(&mut IntLiterals { intervals: 0 });
+        let _ = value.visit(&mut SparkTypedLiterals { intervals: 0 });
     }
 }
 
 /// Types the number literals it visits as Spark does, except the counts of intervals
 /// (`INTERVAL 1 YEAR`).
-struct IntLiterals {
+struct SparkTypedLiterals {
     intervals: usize,
 }
 
-impl VisitorMut for IntLiterals {
+impl VisitorMut for SparkTypedLiterals {
     type Break = ();
 
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {

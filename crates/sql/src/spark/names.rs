@@ -173,11 +173,8 @@ pub fn lateral_alias(statement: &mut Statement, error: &DataFusionError) -> bool
                 let mut defined: Option<Expr> = None;
                 for item in &mut select.projection {
                     match item {
-                        SelectItem::ExprWithAlias { expr, alias } if defined.is_none() => {
-                            if alias.value == self.name {
-                                defined = Some(expr.clone());
-                            }
-                        }
+                        SelectItem::ExprWithAlias { expr, alias } if defined.is_none() && alias.value == self.name => defined = Some(expr.clone()),
+                        SelectItem::ExprWithAlias { .. } if defined.is_none() => {}
                         SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
                             let Some(value) = &defined else { continue };
                             let _ = visit_expressions_mut(expr, |e| {

@@ -168,3 +168,8 @@ uniform | SELECT uniform(1, 10, 0), uniform(1.0D, 10.0D, 0), uniform(-10, 10, 5)
 randstr | SELECT randstr(10, 7), randstr(0, 1), randstr(1, -5)
 current_database | SELECT current_database() = current_schema(), current_catalog()
 quote | SELECT quote('a\\b'), quote(''), quote(NULL), quote('it''s')
+histogram_numeric | SELECT histogram_numeric(col, 3) FROM VALUES (0), (1), (2), (10), (11), (30) AS tab(col)
+histogram_numeric | SELECT histogram_numeric(col, 4) FROM VALUES (1.5D), (NULL), (2.5D), (2.5D), (-7.25D), (100D) AS tab(col)
+histogram_numeric | SELECT histogram_numeric(col, 2) FROM VALUES (CAST(NULL AS INT)) AS tab(col)
+histogram_numeric | SELECT histogram_numeric(col, 3) FROM VALUES (date'2020-01-01'), (date'2020-01-03'), (date'2020-02-01'), (date'2021-01-01') AS tab(col)
+like | SELECT 'a_b' LIKE 'a/_b' ESCAPE '/', 'a\\b' LIKE 'a\\\\b', 'C:\\Windows' ILIKE 'c:\\\\win%'

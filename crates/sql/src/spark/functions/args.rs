@@ -145,7 +145,7 @@ pub fn options(arg: &ColumnarValue) -> Result<HashMap<String, String>> {
     let entries = array.as_map().value(0);
     let (names, values) = (cast_with_options(entries.column(0), &DataType::Utf8, &CastOptions::default())?, cast_with_options(entries.column(1), &DataType::Utf8, &CastOptions::default())?);
     let (names, values) = (names.as_string::<i32>(), values.as_string::<i32>());
-    Ok((0..names.len()).filter(|&i| names.is_valid(i)).map(|i| (names.value(i).to_ascii_lowercase(), values.is_valid(i).then(|| values.value(i).to_string()).unwrap_or_default())).collect())
+    Ok((0..names.len()).filter(|&i| names.is_valid(i)).map(|i| (names.value(i).to_ascii_lowercase(), if values.is_valid(i) { values.value(i).to_string() } else { String::new() })).collect())
 }
 
 /// The patterns of one call (regular expressions, date-time patterns), each compiled once.

@@ -40,6 +40,7 @@ mod datetime;
 mod function;
 mod geometry;
 mod higher_order;
+mod histogram;
 mod java_pattern;
 mod json;
 mod mode;
@@ -116,5 +117,5 @@ pub fn all() -> Vec<ScalarUDF> {
 
 /// The aggregate functions of this module.
 pub fn aggregates() -> Vec<AggregateUDF> {
-    mode::all().into_iter().chain(moments::all()).chain(approx_percentile::all()).chain(vector::aggregates()).chain(sketches::aggregates()).chain(bitmaps::all()).chain(extreme_by::all()).chain(variant::aggregates()).collect()
+    mode::all().into_iter().chain(histogram::all()).chain(moments::all()).chain(approx_percentile::all()).chain(vector::aggregates()).chain(sketches::aggregates()).chain(bitmaps::all()).chain(extreme_by::all()).chain(variant::aggregates()).collect()
 }
