@@ -42,7 +42,20 @@ pub fn explain(error: &DataFusionError) -> String {
         };
     }
     let text = error.find_root().to_string();
-    unsupported_spark_function(&text).or_else(|| unsupported_arguments(&text)).unwrap_or(text)
+    unsupported_spark_function(&text).or_else(|| unsupported_arguments(&text)).or_else(|| unsupported_form(&text)).unwrap_or(text)
+}
+
+/// Spark forms hela does not read yet, by a phrase of the error they lead to, with what to
+/// write instead.
+const UNSUPPORTED_FORMS: &[(&str, &str)] = &[
+    ("Unsupported function argument type: ", "hela does not support arguments given by name (`input => x`) yet: give them in order"),
+    (".VALUES' not found", "hela does not support `VALUES` rows without parentheses yet: write `VALUES (1), (2)`"),
+];
+
+/// The error for a Spark form hela does not read: it says so, then DataFusion's words.
+fn unsupported_form(text: &str) -> Option<String> {
+    let (_, message) = UNSUPPORTED_FORMS.iter().find(|(phrase, _)| text.contains(phrase))?;
+    Some(format!("{message} ({text})"))
 }
 
 /// The phrases of DataFusion's errors for a function called with arguments of types or in
@@ -64,7 +77,6 @@ const SPARK_BUILTINS: &str = include_str!("spark/builtins.txt");
 
 /// Ways to the answer of Spark functions hela does not have.
 const NEAREST: &[(&str, &str)] = &[
-    ("percentile_disc", "percentile_cont, or percentile_approx"),
     ("session_window", "window(ts, 'N minutes') for fixed windows, or lag() over the host's events to find the gaps"),
 ];
 

@@ -29,6 +29,7 @@ const DIVERGENCES: &[(&str, &str)] = &[
     ("to_timestamp", "text that is not a time reads as NULL where Spark 4 stops the query (CANNOT_PARSE_TIMESTAMP): a hunt over dirty logs wants the rows that do read"),
     ("to_date", "as to_timestamp"),
     ("version", "the version of DataFusion, the engine hela runs on, not of Spark"),
+    ("mode", "of values equally frequent, the lowest, where Spark gives any of them (the first its hash map holds) unless asked for a deterministic answer"),
 ];
 
 /// Functions whose answers Spark documents as in no promised order: their arrays are

@@ -77,7 +77,12 @@ fn like_pattern_fault(expr: &Expr) -> Option<String> {
         }
         match chars.next() {
             Some(next) if next == '_' || next == '%' || next == escape => {}
-            Some(next) => return Some(format!("the LIKE pattern '{text}' escapes '{next}': only _, % and the escape character {escape} itself can follow {escape}")),
+            Some(next) if escape == '\\' => {
+                return Some(format!(
+                    "the LIKE pattern '{text}' escapes '{next}': only _, % and \\ can follow the escape character \\ (as in Spark); to match a backslash, write four in the query ('%\\\\\\\\x') or two in a raw string (r'%\\\\x')"
+                ));
+            }
+            Some(next) => return Some(format!("the LIKE pattern '{text}' escapes '{next}': only _, % and {escape} can follow the escape character {escape} (as in Spark)")),
             None => return Some(format!("the LIKE pattern '{text}' ends with its escape character {escape}")),
         }
     }

@@ -48,6 +48,7 @@ mod moments;
 mod number_format;
 mod random;
 mod json_path;
+mod refused;
 mod regexp;
 mod reverse;
 mod row_hash;
@@ -104,6 +105,7 @@ pub fn all() -> Vec<ScalarUDF> {
     all.extend(try_arithmetic::all());
     all.extend(aes::all());
     all.push(collations::collation());
+    all.extend(refused::all());
     all.push(type_of::type_of());
     all.extend(number_format::all());
     all.extend(times_of_day::all());
