@@ -25,20 +25,16 @@ pub fn rewrite_spark_calls(statement: &mut Statement) -> Result<(), String> {
         return Err(error);
     }
     let mut bad_pattern = None;
-    let _ = visit_expressions_mut(inner.as_mut(), |expr| match like_pattern_fault(expr) {
-        Some(fault) => {
+    let _ = visit_expressions_mut(inner.as_mut(), |expr| match spark_like_pattern(expr) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(fault) => {
             bad_pattern = Some(fault);
             ControlFlow::Break(())
         }
-        None => ControlFlow::Continue(()),
     });
     if let Some(fault) = bad_pattern {
         return Err(fault);
     }
-    let _ = visit_expressions_mut(inner.as_mut(), |expr| {
-        backslash_escape(expr);
-        ControlFlow::<()>::Continue(())
-    });
     let _ = visit_expressions_mut(inner.as_mut(), |expr| {
         rewrite_call(expr);
         access_fields(expr);
@@ -58,63 +54,53 @@ pub fn rewrite_spark_calls(statement: &mut Statement) -> Result<(), String> {
     Ok(())
 }
 
-/// What is wrong with the literal pattern of a `LIKE` or `ILIKE`, as Spark refuses it: its
-/// escape character (`\` unless `ESCAPE` names another) may stand only before `_`, `%` or
-/// itself, and not at the end.
-fn like_pattern_fault(expr: &Expr) -> Option<String> {
-    let (Expr::Like { pattern, escape_char, any: false, .. } | Expr::ILike { pattern, escape_char, any: false, .. }) = expr else { return None };
-    let Expr::Value(value) = pattern.as_ref() else { return None };
-    let (Value::SingleQuotedString(text) | Value::DoubleQuotedString(text)) = &value.value else { return None };
+/// A literal `LIKE` or `ILIKE` pattern as Spark reads it: its escape character (`\` unless
+/// `ESCAPE` names another) may stand only before `_`, `%` or itself, and not at the end
+/// (refused otherwise, as Spark refuses it); with `ESCAPE 'c'`, written with the backslash
+/// escape DataFusion reads.
+fn spark_like_pattern(expr: &mut Expr) -> Result<(), String> {
+    let (Expr::Like { pattern, escape_char, any: false, .. } | Expr::ILike { pattern, escape_char, any: false, .. }) = expr else { return Ok(()) };
+    let Expr::Value(value) = pattern.as_mut() else { return Ok(()) };
+    let (Value::SingleQuotedString(text) | Value::DoubleQuotedString(text)) = &mut value.value else { return Ok(()) };
     let escape = match escape_char.as_ref().map(|e| &e.value) {
         None => '\\',
-        Some(Value::SingleQuotedString(e)) if e.chars().count() == 1 => e.chars().next()?,
-        Some(_) => return None,
+        Some(Value::SingleQuotedString(e)) if e.chars().count() == 1 => e.chars().next().unwrap_or('\\'),
+        Some(_) => return Ok(()),
     };
+    // The pattern with backslash escapes: the same text when the escape is a backslash.
+    let mut backslashed = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         if c != escape {
+            if c == '\\' {
+                backslashed.push('\\');
+            }
+            backslashed.push(c);
             continue;
         }
         match chars.next() {
-            Some(next) if next == '_' || next == '%' || next == escape => {}
+            Some(wild @ ('_' | '%')) => {
+                backslashed.push('\\');
+                backslashed.push(wild);
+            }
+            Some(next) if next == escape => {
+                if next == '\\' {
+                    backslashed.push('\\');
+                }
+                backslashed.push(next);
+            }
             Some(next) if escape == '\\' => {
-                return Some(format!(
+                return Err(format!(
                     "the LIKE pattern '{text}' escapes '{next}': only _, % and \\ can follow the escape character \\ (as in Spark); to match a backslash, write four in the query ('%\\\\\\\\x') or two in a raw string (r'%\\\\x')"
                 ));
             }
-            Some(next) => return Some(format!("the LIKE pattern '{text}' escapes '{next}': only _, % and {escape} can follow the escape character {escape} (as in Spark)")),
-            None => return Some(format!("the LIKE pattern '{text}' ends with its escape character {escape}")),
+            Some(next) => return Err(format!("the LIKE pattern '{text}' escapes '{next}': only _, % and {escape} can follow the escape character {escape} (as in Spark)")),
+            None => return Err(format!("the LIKE pattern '{text}' ends with its escape character {escape}")),
         }
     }
-    None
-}
-
-/// A `LIKE` or `ILIKE` with `ESCAPE 'c'` (checked by [`like_pattern_fault`]) written with
-/// the backslash escape DataFusion reads.
-fn backslash_escape(expr: &mut Expr) {
-    let (Expr::Like { pattern, escape_char, any: false, .. } | Expr::ILike { pattern, escape_char, any: false, .. }) = expr else { return };
-    let Some(Value::SingleQuotedString(escape)) = escape_char.as_ref().map(|e| &e.value) else { return };
-    let Some(escape) = escape.chars().next().filter(|&e| e != '\\') else { return };
-    let Expr::Value(value) = pattern.as_mut() else { return };
-    let (Value::SingleQuotedString(text) | Value::DoubleQuotedString(text)) = &mut value.value else { return };
-    let mut rewritten = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c == escape => match chars.next() {
-                Some(wild @ ('%' | '_')) => {
-                    rewritten.push('\\');
-                    rewritten.push(wild);
-                }
-                Some(literal) => rewritten.push(literal),
-                None => {}
-            },
-            '\\' => rewritten.push_str("\\\\"),
-            other => rewritten.push(other),
-        }
-    }
-    *text = rewritten;
+    *text = backslashed;
     *escape_char = None;
+    Ok(())
 }
 
 /// Spark's typed number literals, read as names: `2L` (BIGINT), `10S` (SMALLINT), `10Y`

@@ -51,7 +51,7 @@ pub fn coerce(name: &str, arg_types: &[DataType], kinds: &[Kind], required: usiz
             Kind::Time if given.is_temporal() || given.is_null() => Ok(timestamp_type()),
             Kind::Time if is_text(given) => Ok(DataType::Utf8),
             Kind::Time => plan_err!("argument {} of {name} must be a timestamp, date or text, not {given}", position + 1),
-            Kind::Bytes if is_text(given) || given.is_null() || matches!(given, DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_)) => Ok(DataType::Binary),
+            Kind::Bytes if is_text(given) || given.is_null() || is_bytes(given) => Ok(DataType::Binary),
             Kind::Bytes => plan_err!("argument {} of {name} must be binary or text, not {given}", position + 1),
             Kind::Float if given.is_numeric() || given.is_null() => Ok(DataType::Float64),
             Kind::Float => plan_err!("argument {} of {name} must be a number, not {given}", position + 1),
@@ -179,6 +179,11 @@ pub fn regexes() -> Compiled<Regex> {
     Compiled::new(|pattern| {
         Regex::new(pattern).map_err(|e| format!("the regular expression '{pattern}' is not valid here: {e}"))
     })
+}
+
+/// Whether a type holds bytes.
+pub fn is_bytes(data_type: &DataType) -> bool {
+    matches!(data_type, DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_))
 }
 
 /// Whether a type holds text.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Float64Array, Int64Array};
 use arrow::compute::kernels::numeric;
-use arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type, IntervalMonthDayNanoType, IntervalUnit};
+use arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type, IntervalMonthDayNano, IntervalMonthDayNanoType, IntervalUnit};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
@@ -61,13 +61,18 @@ impl ScalarUDFImpl for Signum {
         let rows = args::row_count(&call.args);
         let values = call.args[0].to_array(rows)?;
         let signs: Float64Array = if let DataType::Interval(_) = values.data_type() {
-            let length = |i: arrow::datatypes::IntervalMonthDayNano| if i.months != 0 { i.months as i128 } else { i.days as i128 * 86_400_000_000_000 + i.nanoseconds as i128 };
+            let length = |i: IntervalMonthDayNano| if i.months != 0 { i.months as i128 } else { day_time_nanos(i) };
             values.as_primitive::<IntervalMonthDayNanoType>().iter().map(|i| i.map(|i| length(i).signum() as f64)).collect()
         } else {
             values.as_primitive::<Float64Type>().iter().map(|x| x.map(|x| if x == 0.0 || x.is_nan() { x } else { x.signum() })).collect()
         };
         args::finish(Arc::new(signs), args::all_scalar(&call.args))
     }
+}
+
+/// The days and nanoseconds of an interval, in nanoseconds (its months aside).
+fn day_time_nanos(interval: IntervalMonthDayNano) -> i128 {
+    interval.days as i128 * 86_400_000_000_000 + interval.nanoseconds as i128
 }
 
 fn is_whole(data_type: &DataType) -> bool {
@@ -124,8 +129,7 @@ impl ScalarUDFImpl for Div {
                     out.append_null();
                     continue;
                 };
-                let length = |i: arrow::datatypes::IntervalMonthDayNano| i.days as i128 * 86_400_000_000_000 + i.nanoseconds as i128;
-                let (dividend, divisor) = match (x.months, y.months, length(x), length(y)) {
+                let (dividend, divisor) = match (x.months, y.months, day_time_nanos(x), day_time_nanos(y)) {
                     (m, n, 0, 0) => (m as i128, n as i128),
                     (0, 0, l, k) => (l, k),
                     _ => return exec_err!("div: an interval of months and one of days or less do not divide"),

@@ -15,6 +15,8 @@ use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature};
 use datafusion::physical_expr::expressions::Literal;
 
+use super::random::{JavaRandom, RandomBits};
+
 /// The most bins a histogram may ask for.
 const MOST_BINS: i64 = 1 << 16;
 
@@ -73,30 +75,6 @@ impl AggregateUDFImpl for HistogramNumeric {
             Arc::new(Field::new("centres", DataType::new_list(DataType::Float64, true), true)),
             Arc::new(Field::new("counts", DataType::new_list(DataType::Float64, true), true)),
         ])
-    }
-}
-
-/// `java.util.Random`'s generator, for the draws among equally close bins.
-#[derive(Debug)]
-struct JavaRandom {
-    seed: u64,
-}
-
-impl JavaRandom {
-    const MULTIPLIER: u64 = 0x5_DEEC_E66D;
-    const MASK: u64 = (1 << 48) - 1;
-
-    fn new(seed: u64) -> Self {
-        JavaRandom { seed: (seed ^ Self::MULTIPLIER) & Self::MASK }
-    }
-
-    fn next(&mut self, bits: u32) -> u64 {
-        self.seed = (self.seed.wrapping_mul(Self::MULTIPLIER).wrapping_add(0xB)) & Self::MASK;
-        self.seed >> (48 - bits)
-    }
-
-    fn next_double(&mut self) -> f64 {
-        ((self.next(26) << 27) + self.next(27)) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 }
 

@@ -293,22 +293,6 @@ impl XorShift {
         XorShift { state: ((high as u64) << 32) | low as u64, next_gaussian: None }
     }
 
-    /// The low `bits` bits of the next state.
-    fn next(&mut self, bits: u32) -> i32 {
-        let mut x = self.state;
-        x ^= x << 21;
-        x ^= x >> 35;
-        x ^= x << 4;
-        self.state = x;
-        (x & ((1u64 << bits) - 1)) as u32 as i32
-    }
-
-    /// A double in [0, 1) from 53 bits.
-    pub fn next_double(&mut self) -> f64 {
-        let high = self.next(26) as i64;
-        let low = self.next(27) as i64;
-        ((high << 27) + low) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
 
     /// A standard normal double by the polar method, with fdlibm's logarithm (Java's
     /// `StrictMath.log`) so that the values are Java's to the last bit.
@@ -331,7 +315,54 @@ impl XorShift {
     /// One of `0-9a-zA-Z`.
     fn next_letter_or_digit(&mut self) -> char {
         const ALPHABET: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        ALPHABET[(self.next(32) % 62).unsigned_abs() as usize] as char
+        ALPHABET[(self.next_bits(32) as i32 % 62).unsigned_abs() as usize] as char
+    }
+}
+
+impl RandomBits for XorShift {
+    /// The low `bits` bits of the next state.
+    fn next_bits(&mut self, bits: u32) -> u32 {
+        let mut x = self.state;
+        x ^= x << 21;
+        x ^= x >> 35;
+        x ^= x << 4;
+        self.state = x;
+        (x & ((1u64 << bits) - 1)) as u32
+    }
+}
+
+/// A source of random bits with `java.util.Random`'s way of making a double of them.
+pub trait RandomBits {
+    /// The next `bits` (at most 32) random bits.
+    fn next_bits(&mut self, bits: u32) -> u32;
+
+    /// A double in [0, 1) from 53 bits.
+    fn next_double(&mut self) -> f64 {
+        let high = self.next_bits(26) as u64;
+        let low = self.next_bits(27) as u64;
+        ((high << 27) + low) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+/// `java.util.Random`'s own generator (a 48-bit linear congruence).
+#[derive(Debug)]
+pub struct JavaRandom {
+    seed: u64,
+}
+
+impl JavaRandom {
+    const MULTIPLIER: u64 = 0x5_DEEC_E66D;
+    const MASK: u64 = (1 << 48) - 1;
+
+    pub fn new(seed: u64) -> Self {
+        JavaRandom { seed: (seed ^ Self::MULTIPLIER) & Self::MASK }
+    }
+}
+
+impl RandomBits for JavaRandom {
+    fn next_bits(&mut self, bits: u32) -> u32 {
+        self.seed = (self.seed.wrapping_mul(Self::MULTIPLIER).wrapping_add(0xB)) & Self::MASK;
+        (self.seed >> (48 - bits)) as u32
     }
 }
 

@@ -171,10 +171,12 @@ fn fold(algorithm: Algorithm, array: &ArrayRef, row: usize, hash: u64) -> Result
             let unscaled = array.as_primitive::<Decimal128Type>().value(row);
             if *precision <= 18 { algorithm.long(unscaled as i64, hash) } else { algorithm.bytes(&minimal_big_endian(unscaled), hash) }
         }
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
-            let bytes = arrow::compute::cast(&array.slice(row, 1), &DataType::Binary)?;
-            algorithm.bytes(bytes.as_binary::<i32>().value(0), hash)
-        }
+        DataType::Utf8 => algorithm.bytes(array.as_string::<i32>().value(row).as_bytes(), hash),
+        DataType::LargeUtf8 => algorithm.bytes(array.as_string::<i64>().value(row).as_bytes(), hash),
+        DataType::Utf8View => algorithm.bytes(array.as_string_view().value(row).as_bytes(), hash),
+        DataType::Binary => algorithm.bytes(array.as_binary::<i32>().value(row), hash),
+        DataType::LargeBinary => algorithm.bytes(array.as_binary::<i64>().value(row), hash),
+        DataType::BinaryView => algorithm.bytes(array.as_binary_view().value(row), hash),
         DataType::List(_) => fold_all(array.as_list::<i32>().value(row), hash)?,
         DataType::LargeList(_) => fold_all(array.as_list::<i64>().value(row), hash)?,
         DataType::FixedSizeList(..) => fold_all(array.as_fixed_size_list().value(row), hash)?,

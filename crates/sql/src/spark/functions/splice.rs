@@ -9,7 +9,7 @@ use arrow::datatypes::DataType;
 use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
-use super::args::{self, is_text};
+use super::args::{self, is_bytes, is_text};
 
 /// The functions of this module.
 pub fn all() -> Vec<ScalarUDF> {
@@ -39,10 +39,6 @@ impl Splice {
     fn required(&self) -> usize {
         if self.name == "overlay" { 3 } else { 2 }
     }
-}
-
-fn is_bytes(data_type: &DataType) -> bool {
-    matches!(data_type, DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_))
 }
 
 impl ScalarUDFImpl for Splice {

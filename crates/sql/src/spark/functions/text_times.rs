@@ -18,7 +18,7 @@ use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature};
 
-use super::args::{is_text, timestamp_type};
+use super::args::{is_bytes, is_text, timestamp_type};
 
 /// The functions whose text arguments are read as times (date-time functions), whose
 /// whole numbers may be 32-bit (`space`, `factorial`), and whose bytes are read as text.
@@ -27,10 +27,6 @@ pub const NAMES: [&str; 21] = [
     "monthname", "dayname", "months_between", "space", "factorial", "bit_length", "octet_length", "btrim", "ltrim", "rtrim",
     "contains", "starts_with", "ends_with",
 ];
-
-fn is_bytes(data_type: &DataType) -> bool {
-    matches!(data_type, DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_))
-}
 
 /// A function that takes text where it wants a date or timestamp.
 #[derive(Debug)]
