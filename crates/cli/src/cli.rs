@@ -90,9 +90,12 @@ pub struct LakeArgs {
 /// event logs (.evtx, flattened to the same fields as NXLog's JSON: Channel, EventID,
 /// Hostname, and each EventData field at top level).
 ///
-/// Every record is either stored or quarantined: lines that are not JSON objects are written,
-/// with file and line, to LAKE/quarantine/ and counted; the ingest goes on. Truncated
-/// archives keep every complete record and are reported as warnings. Each input is committed
+/// Every record is either stored or quarantined: lines that are not JSON objects (or not
+/// UTF-8, or that name a key twice, or are longer than --max-record-bytes) are written, with
+/// file, line and reason, to LAKE/quarantine/ and counted; the ingest goes on. Truncated
+/// archives keep every complete record and are reported as warnings; an input or archive
+/// member that cannot be read at all is quarantined too, and the exit status is 1. Links
+/// that lead back to what was already read are skipped and reported. Each input is committed
 /// whole and atomically; ingesting a file the lake already holds is skipped unless --force.
 /// Events are stored by source and day; at the end, the small files of each source and day
 /// the ingest wrote are merged, since a query pays for every file it opens.
@@ -113,6 +116,9 @@ pub struct IngestArgs {
     /// Don't show progress or per-record messages; print only the summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The longest line read as one record; a longer one is quarantined with its first 64 KiB.
+    #[arg(long, default_value_t = hela_source::read::MAX_RECORD_BYTES, value_name = "BYTES")]
+    pub max_record_bytes: usize,
     /// Files, directories, or `-` for standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,

@@ -15,7 +15,8 @@ const SHOWN_QUARANTINED: u64 = 20;
 
 pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let lake = Lake::new(&args.lake.lake);
-    let options = IngestOptions { force: args.force, router: args.records.router()?, ..IngestOptions::default() };
+    let mut options = IngestOptions { force: args.force, router: args.records.router()?, ..IngestOptions::default() };
+    options.read.max_record_bytes = args.max_record_bytes;
     let progress = IngestProgress::default();
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let bar = show_progress.then(|| {
@@ -66,14 +67,18 @@ pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
     }
     let summary = summary?;
     print_summary(&lake, &summary);
-    Ok(if summary.inputs_failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if summary.inputs_failed + summary.members_failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn print_summary(lake: &Lake, s: &IngestSummary) {
     let mb = |bytes: u64| bytes as f64 / 1e6;
     let rate = if s.seconds > 0.0 { mb(s.bytes_decoded) / s.seconds } else { 0.0 };
     eprintln!("ingested into {}", lake.root().display());
-    eprintln!("  inputs    {} read, {} skipped (already in the lake), {} failed", s.inputs_read, s.inputs_skipped, s.inputs_failed);
+    let members = match s.members_failed {
+        0 => String::new(),
+        n => format!(" ({n} archive member{} unreadable)", if n == 1 { "" } else { "s" }),
+    };
+    eprintln!("  inputs    {} read, {} skipped (already in the lake), {} failed{members}", s.inputs_read, s.inputs_skipped, s.inputs_failed);
     eprintln!("  records   {} stored, {} quarantined", s.records_stored, s.records_quarantined);
     eprintln!("  bytes     {:.1} MB read, {:.1} MB of JSON", mb(s.bytes_read), mb(s.bytes_decoded));
     match s.files_merged {

@@ -95,9 +95,13 @@ pub fn zip_of(path: &Path, member: &str, data: &[u8]) {
     zip.finish().unwrap();
 }
 
-/// `../shared/<relative>` beside the project, when it is there.
+/// `../shared/<relative>` beside the project, when it is there; when it is not, says that
+/// the test is skipped where the test run shows it (past the output capture).
 pub fn shared(relative: &str) -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(relative);
+    if !root.exists() {
+        let _ = writeln!(std::io::stderr(), "skipped: ../shared/{relative} is not present");
+    }
     root.exists().then_some(root)
 }
 

@@ -194,7 +194,6 @@ fn helks_ksql_join_fires_on_the_sample() {
 #[test]
 fn helks_ksql_join_fires_on_empire_wmi_lateral_movement() {
     let Some(dataset) = shared("datasets/security-datasets/empire_wmi_dcerpc_wmi_IWbemServices_ExecMethod.zip") else {
-        eprintln!("skipped: ../shared/datasets/security-datasets is not present");
         return;
     };
     // Sysmon logged PowerShell and conhost 70 ms before Security logged the logon; whoami,

@@ -94,7 +94,6 @@ fn inline_tables_take_the_helk_schema_too() {
 #[test]
 fn the_lateral_movement_hunt_finds_the_empire_wmi_movement() {
     let Some(dataset) = shared("datasets/security-datasets/empire_wmi_dcerpc_wmi_IWbemServices_ExecMethod.zip") else {
-        eprintln!("skipped: ../shared/datasets/security-datasets is not present");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -110,7 +109,6 @@ fn the_lateral_movement_hunt_finds_the_empire_wmi_movement() {
 #[test]
 fn both_input_shapes_fill_the_same_helk_fields() {
     let Some(datasets) = shared("datasets/security-datasets") else {
-        eprintln!("skipped: ../shared/datasets/security-datasets is not present");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

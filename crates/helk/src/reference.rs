@@ -128,7 +128,7 @@ fn common(w: &mut String, c: &CommonFile) {
         (TransformKind::Lower, "lower-case"),
         (TransformKind::Path, "lower-case, and set the sibling `*_name` (for a `*_path` field) to the part after the last `\\` when it is not set"),
         (TransformKind::User, "split `DOMAIN\\name` at the last `\\` into the two fields of the user split; the field stays"),
-        (TransformKind::LogonId, "`0x...` hex to an integer; anything else unchanged"),
+        (TransformKind::LogonId, "`0x...` hex to an integer when it fits 64 signed bits; anything else unchanged"),
         (TransformKind::ProcessId, "`0x...` hex to an integer, the text kept in `<field>_orig`; anything else unchanged"),
         (TransformKind::Guid, "remove `{` and `}`"),
         (TransformKind::Ip, "clean up (quotes, spaces, a leading `\\`, case, IPv4 leading zeros); values that are not IP addresses move to `not_ip_src` / `not_ip_dst`"),

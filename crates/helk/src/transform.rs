@@ -53,7 +53,8 @@ fn apply_at(
             row.insert_absent(name_field, name);
         }
         TransformKind::LogonId => {
-            if let Some(n) = value.as_str().and_then(hex_integer) {
+            // A value beyond a 64-bit signed integer stays the text it was: nothing is lost.
+            if let Some(n) = value.as_str().and_then(hex_integer).and_then(|n| i64::try_from(n).ok()) {
                 *value = Value::from(n);
             }
         }

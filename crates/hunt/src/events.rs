@@ -32,10 +32,14 @@ pub fn hunt_files(
     handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<u64> {
-    let (inputs, errors) = discover(paths);
-    for error in &errors {
+    let found = discover(paths);
+    for error in &found.errors {
         warn(error.to_string());
     }
+    for (path, reason) in &found.skipped {
+        warn(format!("{}: skipped: {reason}", path.display()));
+    }
+    let inputs = found.inputs;
     if inputs.is_empty() {
         anyhow::bail!("no event logs to hunt in {}", crate::display(paths));
     }
@@ -59,6 +63,7 @@ pub fn hunt_files(
             }
             RecordEvent::Bad { record, .. } => warn(format!("{}:{}: skipped: {}", record.origin, record.line, record.reason)),
             RecordEvent::Warning { warning, .. } => warn(warning.to_string()),
+            RecordEvent::Unreadable { part, .. } => warn(format!("unreadable: {part}")),
             RecordEvent::InputDone { input, result: Err(error) } => warn(format!("{}: {error}", inputs[input].display_name())),
             RecordEvent::InputDone { .. } => {}
         }

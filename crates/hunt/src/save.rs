@@ -24,8 +24,9 @@ pub fn store(root: &Path, detections: &[Detection], engine: &Engine, notify: &mu
     }
     let lake = Lake::new(root);
     let schema = if lake.exists() { lake.catalog()?.schema } else { OneTable::default().schema().to_string() };
-    std::fs::create_dir_all(root).with_context(|| format!("cannot create the lake at {}", root.display()))?;
-    let file = root.join(format!(".{DETECTIONS_TABLE}-{}.jsonl", std::process::id()));
+    // The lines are staged outside the lake: a new lake's directory takes only its own entries.
+    let staged = tempfile::Builder::new().prefix("hela-detections-").suffix(".jsonl").tempfile().context("cannot stage the detections")?;
+    let file = staged.path().to_path_buf();
     let written = write_lines(&file, detections, engine);
     let options = IngestOptions { router: Arc::new(OneTable::new(DETECTIONS_TABLE, &schema)), ..IngestOptions::default() };
     let result = written.and_then(|()| {
@@ -36,7 +37,7 @@ pub fn store(root: &Path, detections: &[Detection], engine: &Engine, notify: &mu
         })
         .map_err(anyhow::Error::from)
     });
-    let _ = std::fs::remove_file(&file);
+    drop(staged);
     Ok(result?.records_stored)
 }
 

@@ -129,8 +129,7 @@ impl Catalog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Catalog::default()),
             Err(e) => return Err(LakeError::io(path)(e)),
         };
-        let catalog: Catalog = serde_json::from_slice(&text)
-            .map_err(|e| LakeError::Catalog { path: path.to_path_buf(), message: e.to_string() })?;
+        let catalog = read_catalog(&text).map_err(|message| LakeError::Catalog { path: path.to_path_buf(), message })?;
         if catalog.format > CATALOG_FORMAT {
             let message = format!("format {} is newer than this hela understands ({CATALOG_FORMAT})", catalog.format);
             return Err(LakeError::Catalog { path: path.to_path_buf(), message });
@@ -158,6 +157,43 @@ fn temporary_path(path: &Path) -> PathBuf {
 /// Makes a rename inside `dir` durable.
 pub(crate) fn sync_directory(dir: &Path) -> Result<(), LakeError> {
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(LakeError::io(dir))
+}
+
+/// The deepest nesting a catalog is read with. A table's shape nests two levels per level
+/// of its records (which are read at most 128 deep), deeper than serde_json's default limit
+/// of 128; this bound keeps the reading recursion far from the stack's end.
+const MAX_CATALOG_DEPTH: usize = 1024;
+
+fn read_catalog(text: &[u8]) -> Result<Catalog, String> {
+    if json_depth(text) > MAX_CATALOG_DEPTH {
+        return Err(format!("nested more than {MAX_CATALOG_DEPTH} levels deep"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    deserializer.disable_recursion_limit();
+    let catalog = serde::Deserialize::deserialize(&mut deserializer).map_err(|e| e.to_string())?;
+    deserializer.end().map_err(|e| e.to_string())?;
+    Ok(catalog)
+}
+
+/// The deepest nesting of arrays and objects in JSON text.
+fn json_depth(text: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for &byte in text {
+        match (in_string, escaped, byte) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'[' | b'{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 #[cfg(test)]

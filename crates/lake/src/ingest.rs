@@ -100,6 +100,8 @@ pub struct IngestSummary {
     pub inputs_read: u64,
     pub inputs_skipped: u64,
     pub inputs_failed: u64,
+    /// Archive members none of which could be read (quarantined as unreadable).
+    pub members_failed: u64,
     pub records_stored: u64,
     pub records_quarantined: u64,
     pub warnings: u64,
@@ -128,8 +130,12 @@ pub fn ingest(
     let mut summary = IngestSummary::default();
     let mut run = Run::new(lake, catalog)?;
 
-    let (found, errors) = discover(paths);
-    for error in errors {
+    let found = discover(paths);
+    for (path, reason) in &found.skipped {
+        notify(Notice::Skipped { path, reason });
+        summary.warnings += 1;
+    }
+    for error in found.errors {
         let (path, message) = (error_path(&error), error.to_string());
         notify(Notice::InputFailed { path: &path, error: &message });
         run.txn.quarantine.input(&path, &message)?;
@@ -138,7 +144,7 @@ pub fn ingest(
     let mut inputs = Vec::new();
     let mut fingerprints = Vec::new();
     let mut seen = HashSet::new();
-    for input in found {
+    for input in found.inputs {
         let fingerprint = match input.is_stdin() {
             true => None,
             false => match crate::fingerprint::fingerprint(&input.path) {
@@ -207,11 +213,22 @@ pub fn ingest(
                 notify(Notice::Warning(&warning));
                 summary.warnings += 1;
             }
+            RecordEvent::Unreadable { part, .. } => {
+                let (path, message) = (part.origin.to_string(), part.reason);
+                notify(Notice::InputFailed { path: &path, error: &message });
+                run.txn.quarantine.input(&path, &message)?;
+                summary.members_failed += 1;
+            }
             RecordEvent::InputDone { result: Err(error), .. } => {
                 let (path, message) = (inputs[input].display_name(), error.to_string());
                 notify(Notice::InputFailed { path: &path, error: &message });
                 run.txn.quarantine.input(&path, &message)?;
                 summary.inputs_failed += 1;
+                // What was read before the input failed is stored, and counted so.
+                let counts = per_input[input];
+                summary.records_stored += counts.records;
+                summary.records_quarantined += counts.quarantined;
+                summary.bytes_decoded += counts.bytes;
             }
             RecordEvent::InputDone { result: Ok(()), .. } => {
                 let counts = per_input[input];
@@ -301,6 +318,9 @@ pub struct Appender {
 /// partition it brings rows, so merging at every append would rewrite the same rows over
 /// and over.
 const APPEND_MERGE_MIN_FILES: usize = 8;
+/// The most partition files an ingest keeps open between writes (the usual limit of open
+/// files is 1,024); with more partitions than this, each write closes its file.
+const MAX_OPEN_FILES: usize = 256;
 /// How long a file an append replaced stays on disk for the queries reading it.
 const RETIRED_FILES_KEPT: Duration = Duration::from_secs(600);
 
@@ -464,8 +484,9 @@ impl<'a> Run<'a> {
     }
 
     /// Writes every partition's buffered records, in parallel, closing the open files when
-    /// `close_files` is set.
+    /// `close_files` is set, or when the partitions are too many to keep a file open each.
     fn write_partitions(&mut self, close_files: bool) -> Result<(), LakeError> {
+        let close_files = close_files || self.writers.len() > MAX_OPEN_FILES;
         let txn = &self.txn;
         let name = || txn.file_name();
         let staging = &txn.staging;
@@ -538,7 +559,7 @@ impl<'a> Run<'a> {
         // that saw objects where another saw text), found before they move.
         let mut mixed = Vec::new();
         for file in &files {
-            shape.merge(Shape::from_schema(&file.schema));
+            shape.merge(file.shape.clone());
         }
         for file in &files {
             let file_name = file.path.file_name().expect("staged files have names").to_string_lossy();
@@ -674,13 +695,14 @@ fn event_input(event: &RecordEvent) -> usize {
         RecordEvent::Records { input, .. }
         | RecordEvent::Bad { input, .. }
         | RecordEvent::Warning { input, .. }
+        | RecordEvent::Unreadable { input, .. }
         | RecordEvent::InputDone { input, .. } => *input,
     }
 }
 
 fn error_path(error: &hela_source::SourceError) -> String {
     match error {
-        hela_source::SourceError::Io { path, .. } | hela_source::SourceError::Zip { path, .. } => path.display().to_string(),
+        hela_source::SourceError::Io { path, .. } | hela_source::SourceError::Zip { path, .. } | hela_source::SourceError::Failed { path, .. } => path.display().to_string(),
     }
 }
 
@@ -712,7 +734,7 @@ mod tests {
             .collect();
         std::fs::write(&input, lines).unwrap();
         let lake = Lake::new(dir.path().join("lake"));
-        let read = ReadOptions { chunk_bytes: 16 << 10 };
+        let read = ReadOptions { chunk_bytes: 16 << 10, ..ReadOptions::default() };
         let options = IngestOptions { read, buffer_bytes: 16 << 10, row_group_memory, ..IngestOptions::default() };
         let summary = ingest(&lake, &[input], &options, &IngestProgress::default(), &mut |_| {}).unwrap();
         let files = &lake.catalog().unwrap().tables["events"].files;
@@ -742,7 +764,7 @@ mod tests {
         let lake = Lake::new(dir.path().join("lake"));
         let mut appender = Appender::open(&lake, Arc::new(RawEvents::default())).unwrap();
         assert!(matches!(Appender::open(&lake, Arc::new(RawEvents::default())), Err(LakeError::Locked(_))), "one writer");
-        let bad = BadRecord { origin: hela_source::Origin::file("POST /_bulk"), line: 3, reason: "not JSON".into(), text: "{x".into() };
+        let bad = BadRecord::new(hela_source::Origin::file("POST /_bulk"), 3, "not JSON".into(), b"{x");
         let batch = AppendBatch {
             records: vec![record(1), record(2)],
             placed: vec![(Arc::from("detections"), record(3))],

@@ -67,9 +67,23 @@ pub fn civil_date(days: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// The longest escaped value kept whole in a directory name; a longer one is cut and ends
+/// with a hash of the whole value, so any value makes a name every file system takes.
+const MAX_NAME_CHARS: usize = 96;
+
 /// Keeps letters, digits, `-`, `_` and `.` (not leading) and turns every other character
-/// into `_`, so that any tool can open the path. The catalog keeps the exact value.
+/// into `_`, so that any tool can open the path; a value longer than [`MAX_NAME_CHARS`] is
+/// cut and given a hash of itself. The catalog keeps the exact value.
 pub(crate) fn escape(text: &str) -> String {
+    let escaped = escape_chars(text);
+    if escaped.len() <= MAX_NAME_CHARS {
+        return escaped;
+    }
+    let hash = blake3::hash(text.as_bytes()).to_hex();
+    format!("{}-{}", &escaped[..MAX_NAME_CHARS - 17], &hash[..16])
+}
+
+fn escape_chars(text: &str) -> String {
     text.chars()
         .enumerate()
         .map(|(i, c)| match c {
@@ -99,6 +113,18 @@ mod tests {
         assert_eq!((zeek.source.as_str(), zeek.day.as_str()), ("conn", "2020-04-30"));
         let odd = key(json!({"@timestamp": "yesterday", "Channel": "../x"}));
         assert_eq!(odd.directory(), "source=_._x/day=unknown");
+    }
+
+    #[test]
+    fn long_sources_make_short_distinct_names() {
+        let long = "C".repeat(5000);
+        let (a, b) = (key(json!({"Channel": long.clone()})), key(json!({"Channel": format!("{long}x")})));
+        let (a, b) = (a.directory(), b.directory());
+        assert!(a.len() < 120 && b.len() < 120, "{a}");
+        assert_ne!(a, b);
+        assert!(a.starts_with("source=CCCC") && a.len() == "source=/day=unknown".len() + MAX_NAME_CHARS, "{a}");
+        let short = "a".repeat(MAX_NAME_CHARS);
+        assert_eq!(escape(&short), short);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use base64::prelude::{BASE64_STANDARD, Engine};
 use hela_schema::BadRecord;
 use serde::Serialize;
 
@@ -18,8 +19,11 @@ pub struct QuarantineEntry<'a> {
     /// 1-based line, when the problem is one line.
     pub line: Option<u64>,
     pub reason: &'a str,
-    /// The line as read, when there is one.
+    /// The line as read, when there is one (bytes that are not UTF-8 replaced).
     pub text: Option<&'a str>,
+    /// The line's exact bytes in base64, when they are not UTF-8 text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
 }
 
 /// Appends quarantined items to a staged file, created on first use.
@@ -37,12 +41,13 @@ impl QuarantineWriter {
     /// Quarantines one bad line.
     pub fn record(&mut self, bad: &BadRecord) -> Result<(), LakeError> {
         let source = bad.origin.to_string();
-        self.write(&QuarantineEntry { source: &source, line: Some(bad.line), reason: &bad.reason, text: Some(&bad.text) })
+        let base64 = bad.raw.as_ref().map(|raw| BASE64_STANDARD.encode(raw));
+        self.write(&QuarantineEntry { source: &source, line: Some(bad.line), reason: &bad.reason, text: Some(&bad.text), base64 })
     }
 
     /// Quarantines an input that could not be read at all.
     pub fn input(&mut self, source: &str, reason: &str) -> Result<(), LakeError> {
-        self.write(&QuarantineEntry { source, line: None, reason, text: None })
+        self.write(&QuarantineEntry { source, line: None, reason, text: None, base64: None })
     }
 
     fn write(&mut self, entry: &QuarantineEntry) -> Result<(), LakeError> {

@@ -34,6 +34,9 @@ pub struct StagedFile {
     pub rows: u64,
     pub bytes: u64,
     pub schema: SchemaRef,
+    /// What the records written to it were (finer than the schema: whole numbers beyond
+    /// 2^53 are known as such).
+    pub shape: Shape,
     /// The `EventID`s of its rows, when they are whole numbers and few (see [`EventIds`]).
     pub event_ids: Option<Vec<i64>>,
     /// Which of its rows have a `Channel`.
@@ -77,6 +80,7 @@ pub struct PartitionWriter {
 struct OpenFile {
     path: PathBuf,
     schema: SchemaRef,
+    shape: Shape,
     writer: ArrowWriter<File>,
     rows: u64,
     event_ids: EventIds,
@@ -111,12 +115,13 @@ impl PartitionWriter {
             let file = File::create(&path).map_err(LakeError::io(&path))?;
             let writer = lake_file_writer(file, schema.clone(), &path)?;
             let event_ids = EventIds(Some(BTreeSet::new()));
-            self.open = Some(OpenFile { path, schema: schema.clone(), writer, rows: 0, event_ids, channel: None });
+            self.open = Some(OpenFile { path, schema: schema.clone(), shape: Shape::Null, writer, rows: 0, event_ids, channel: None });
         }
         let batch = records_to_batch(&self.pending, schema)?;
         let open = self.open.as_mut().expect("opened above");
         open.writer.write(&batch).map_err(parquet_error(&open.path))?;
         open.rows += batch.num_rows() as u64;
+        open.shape = self.shape.clone();
         for record in &self.pending {
             open.event_ids.observe(record);
             let row = ChannelFill::of_row(record.get(CHANNEL));
@@ -159,6 +164,7 @@ impl PartitionWriter {
             rows: open.rows,
             bytes,
             schema: open.schema,
+            shape: open.shape,
             event_ids,
             channel: open.channel.unwrap_or(ChannelFill::Every),
         }))

@@ -104,4 +104,24 @@ mod tests {
         assert_eq!(l.value(0).as_string::<i32>().value(0), "1");
         assert!(widened.column_by_name("e").unwrap().is_null(0));
     }
+
+    #[test]
+    fn rows_widened_to_text_read_as_rows_stored_as_text() {
+        let values = [
+            json!({"a": null, "b": {"c": null, "d": [{"e": null, "f": "x\"y\u{e9}\n"}, null, {"e": 1}]}, "g": true}),
+            json!({"n": -3, "s": "", "l": [], "o": {"p": 1}}),
+            json!([{"a": null, "b": 2}, null, {"b": 3}]),
+        ];
+        for value in values {
+            let old = records(vec![json!({"v": value.clone()})]);
+            let mut shape = Shape::Null;
+            old.iter().for_each(|r| shape.observe_record(r));
+            let batch = records_to_batch(&old, Arc::new(shape.storage_schema())).unwrap();
+            let mut text_shape = Shape::Null;
+            text_shape.observe_record(&records(vec![json!({"v": "text"})])[0]);
+            let widened = adapt_batch(&batch, Arc::new(text_shape.storage_schema())).unwrap();
+            let old_text = widened.column(0).as_string::<i32>().value(0).to_string();
+            assert_eq!(old_text, crate::stored_text(&value), "{value}");
+        }
+    }
 }

@@ -111,11 +111,28 @@ fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayR
 }
 
 /// The text a value is stored as in a string column: a string as it is, anything else as
-/// its JSON text.
+/// its compact JSON text, objects with their members in name order and those that are null
+/// left out, at any depth. That is how a struct column widened to text later renders the
+/// rows it already held ([`crate::adapt`]): there members are fields in name order, and a
+/// missing member and a null one are the same.
 pub fn stored_text(value: &Value) -> Cow<'_, str> {
     match value {
         Value::String(s) => Cow::Borrowed(s),
+        Value::Object(_) | Value::Array(_) => Cow::Owned(canonical(value).to_string()),
         other => Cow::Owned(other.to_string()),
+    }
+}
+
+/// The value with object members in name order and null members left out.
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(members) => {
+            let mut kept: Vec<(&String, &Value)> = members.iter().filter(|(_, v)| !v.is_null()).collect();
+            kept.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            Value::Object(kept.into_iter().map(|(k, v)| (k.clone(), canonical(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
     }
 }
 

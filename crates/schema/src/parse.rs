@@ -3,14 +3,29 @@
 use hela_source::{Chunk, Origin};
 use serde_json::{Map, Value};
 
+use crate::json::parse_value;
+
 /// A line that could not become a record, with where it came from and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BadRecord {
     pub origin: Origin,
     pub line: u64,
     pub reason: String,
-    /// The line as read (invalid UTF-8 replaced).
+    /// The line as read, when it is UTF-8 text; otherwise with the bad bytes replaced.
     pub text: String,
+    /// The line's exact bytes, when they are not UTF-8 text.
+    pub raw: Option<Vec<u8>>,
+}
+
+impl BadRecord {
+    /// A bad line, kept exactly.
+    pub fn new(origin: Origin, line: u64, reason: String, bytes: &[u8]) -> BadRecord {
+        let (text, raw) = match std::str::from_utf8(bytes) {
+            Ok(text) => (text.to_string(), None),
+            Err(_) => (String::from_utf8_lossy(bytes).into_owned(), Some(bytes.to_vec())),
+        };
+        BadRecord { origin, line, reason, text, raw }
+    }
 }
 
 /// The records of a chunk, in order, and its bad lines.
@@ -23,30 +38,18 @@ pub struct Parsed {
 }
 
 /// Parses every line of `chunk`. A line holding a JSON array of objects gives one record
-/// per object, as Spark does. Lines with invalid UTF-8 inside strings are read with the
-/// bad bytes replaced rather than rejected.
+/// per object, as Spark does. A line that is not UTF-8, names a key twice in one object,
+/// or holds no object is a bad record: nothing is stored other than it came.
 pub fn parse_chunk(chunk: &Chunk) -> Parsed {
     let mut parsed = Parsed::default();
     for (line_no, line) in chunk.lines() {
-        let value = serde_json::from_slice::<Value>(line).or_else(|error| {
-            match std::str::from_utf8(line) {
-                Ok(_) => Err(error),
-                Err(_) => serde_json::from_str::<Value>(&String::from_utf8_lossy(line)).map_err(|_| error),
-            }
-        });
-        let mut reject = |reason: String| {
-            parsed.bad.push(BadRecord {
-                origin: chunk.origin.clone(),
-                line: line_no,
-                reason,
-                text: String::from_utf8_lossy(line).into_owned(),
-            })
-        };
-        match value {
+        let mut reject = |reason: String| parsed.bad.push(BadRecord::new(chunk.origin.clone(), line_no, reason, line));
+        match parse_value(line) {
             Ok(Value::Object(record)) => {
                 parsed.records.push(record);
                 parsed.bytes += line.len();
             }
+            Ok(Value::Array(items)) if items.is_empty() => reject("the line is an empty JSON array: it holds no record".into()),
             Ok(Value::Array(items)) if items.iter().all(Value::is_object) => {
                 parsed.records.extend(items.into_iter().filter_map(|v| match v {
                     Value::Object(record) => Some(record),
@@ -56,7 +59,10 @@ pub fn parse_chunk(chunk: &Chunk) -> Parsed {
             }
             Ok(Value::Array(_)) => reject("record is not a JSON object but an array holding non-objects".into()),
             Ok(other) => reject(format!("record is not a JSON object but {}", json_kind(&other))),
-            Err(error) => reject(format!("invalid JSON: {error}")),
+            Err(error) => match std::str::from_utf8(line) {
+                Err(bad) => reject(format!("the line is not UTF-8 text (byte {} is not); its exact bytes are kept", bad.valid_up_to() + 1)),
+                Ok(_) => reject(format!("invalid JSON: {error}")),
+            },
         }
     }
     parsed
@@ -85,16 +91,20 @@ mod tests {
     #[test]
     fn good_bad_and_array_lines() {
         let parsed = parse_chunk(&chunk(
-            b"{\"a\":1}\n{\"a\":\n42\n[{\"a\":2},{\"a\":3}]\n\n[1,2]\n{\"s\":\"caf\xe9\"}\n",
+            b"{\"a\":1}\n{\"a\":\n42\n[{\"a\":2},{\"a\":3}]\n\n[1,2]\n{\"s\":\"caf\xe9\"}\n[]\n{\"k\":1,\"k\":2}\n",
         ));
-        assert_eq!(parsed.records.len(), 4);
-        assert_eq!(parsed.records[3]["s"], "caf\u{fffd}");
+        assert_eq!(parsed.records.len(), 3);
         let bad: Vec<_> = parsed.bad.iter().map(|b| (b.line, b.reason.clone())).collect();
-        assert_eq!(bad.len(), 3);
+        assert_eq!(bad.len(), 6);
         assert_eq!(bad[0].0, 11);
         assert!(bad[0].1.starts_with("invalid JSON"), "{}", bad[0].1);
         assert_eq!(bad[1], (12, "record is not a JSON object but a number".to_string()));
         assert_eq!(bad[2].0, 15);
         assert_eq!(parsed.bad[1].text, "42");
+        assert_eq!(bad[3], (16, "the line is not UTF-8 text (byte 10 is not); its exact bytes are kept".to_string()));
+        assert_eq!(parsed.bad[3].raw.as_deref(), Some(&b"{\"s\":\"caf\xe9\"}"[..]));
+        assert_eq!(bad[4], (17, "the line is an empty JSON array: it holds no record".to_string()));
+        assert!(bad[5].1.starts_with("invalid JSON: the key `k` appears twice"), "{}", bad[5].1);
+        assert!(parsed.bad.iter().filter(|b| b.line != 16).all(|b| b.raw.is_none()));
     }
 }

@@ -7,6 +7,9 @@ use arrow::datatypes::{DataType, Field, Fields, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// The largest whole number every smaller one of which a double holds exactly (2^53).
+const EXACT_IN_DOUBLE: u64 = 1 << 53;
+
 /// The inferred type of a JSON value, widened as more values are seen.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -16,6 +19,10 @@ pub enum Shape {
     Null,
     Bool,
     Int,
+    /// Whole numbers, some beyond ±2^53 where a double is no longer exact: stored as 64-bit
+    /// integers, and as text (not doubles) once fractions join them.
+    #[serde(rename = "bigint")]
+    BigInt,
     Float,
     /// Strings, or values of conflicting types kept as their JSON text.
     Str,
@@ -30,8 +37,13 @@ impl Shape {
         match value {
             Value::Null => Shape::Null,
             Value::Bool(_) => Shape::Bool,
-            Value::Number(n) if n.is_i64() => Shape::Int,
-            Value::Number(_) => Shape::Float,
+            Value::Number(n) => match n.as_i64() {
+                Some(i) if i.unsigned_abs() > EXACT_IN_DOUBLE => Shape::BigInt,
+                Some(_) => Shape::Int,
+                // Above 64 bits: kept exactly as text.
+                None if n.is_u64() => Shape::Str,
+                None => Shape::Float,
+            },
             Value::String(_) => Shape::Str,
             Value::Array(items) => {
                 let mut element = Shape::Null;
@@ -75,7 +87,8 @@ impl Shape {
             (_, Shape::Null) => {}
             (Shape::Null, other) => *self = other,
             (Shape::Int, Shape::Float) => *self = Shape::Float,
-            (Shape::Float, Shape::Int) => {}
+            (Shape::Float, Shape::Int) | (Shape::BigInt, Shape::Int) => {}
+            (Shape::Int, Shape::BigInt) => *self = Shape::BigInt,
             (Shape::List(a), Shape::List(b)) => a.merge(*b),
             (Shape::Object(a), Shape::Object(b)) => {
                 for (name, shape) in b {
@@ -93,7 +106,7 @@ impl Shape {
         match self {
             Shape::Null => DataType::Null,
             Shape::Bool => DataType::Boolean,
-            Shape::Int => DataType::Int64,
+            Shape::Int | Shape::BigInt => DataType::Int64,
             Shape::Float => DataType::Float64,
             Shape::Str => DataType::Utf8,
             Shape::List(element) => DataType::List(Arc::new(Field::new("item", element.storage_type(), true))),
@@ -185,8 +198,30 @@ mod tests {
         assert_eq!(infer(&[json!(2.5), json!(1)]), Shape::Float);
         assert_eq!(infer(&[json!(1), json!("x")]), Shape::Str);
         assert_eq!(infer(&[json!(true), json!(1)]), Shape::Str);
-        assert_eq!(infer(&[json!(null), json!(-9223372036854775808i64)]), Shape::Int);
-        assert_eq!(infer(&[json!(u64::MAX)]), Shape::Float);
+        assert_eq!(infer(&[json!(null), json!(-9223372036854775808i64)]), Shape::BigInt);
+    }
+
+    #[test]
+    fn whole_numbers_a_double_cannot_hold_stay_exact() {
+        let big = (1i64 << 53) + 1;
+        assert_eq!(infer(&[json!(big), json!(1)]), Shape::BigInt);
+        assert_eq!(infer(&[json!(1), json!(big)]), Shape::BigInt);
+        assert_eq!(infer(&[json!(big), json!(0.5)]), Shape::Str);
+        assert_eq!(infer(&[json!(0.5), json!(-big)]), Shape::Str);
+        assert_eq!(infer(&[json!(1i64 << 53), json!(0.5)]), Shape::Float);
+        assert_eq!(infer(&[json!(u64::MAX)]), Shape::Str);
+        assert_eq!(infer(&[json!(1), json!(u64::MAX)]), Shape::Str);
+        assert_eq!(Shape::BigInt.storage_type(), DataType::Int64);
+        let mut merged = Shape::BigInt;
+        merged.merge(Shape::Float);
+        assert_eq!(merged, Shape::Str);
+        let records = [json!({"n": big}), json!({"n": 0.5}), json!({"n": u64::MAX})];
+        let records: Vec<_> = records.iter().map(|r| r.as_object().unwrap().clone()).collect();
+        let mut shape = Shape::Null;
+        records.iter().for_each(|r| shape.observe_record(r));
+        let batch = crate::records_to_batch(&records, Arc::new(shape.storage_schema())).unwrap();
+        let texts = arrow::array::AsArray::as_string::<i32>(batch.column(0));
+        assert_eq!(texts.iter().collect::<Vec<_>>(), [Some("9007199254740993"), Some("0.5"), Some("18446744073709551615")]);
     }
 
     #[test]

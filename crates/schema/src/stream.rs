@@ -1,13 +1,16 @@
 //! Reads inputs into parsed records: one thread decompresses and cuts chunks while the
 //! calling thread parses them in parallel and hands out records in input order.
 
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::sync_channel;
 
-use hela_source::{Chunk, ChunkEvent, Input, ReadOptions, SourceError, Warning, read_input};
+use hela_source::{Chunk, ChunkEvent, Input, ReadOptions, Refused, SourceError, Warning, read_input};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
+use crate::parse::Parsed;
 use crate::{BadRecord, parse_chunk};
 
 /// What reading the inputs yields, in input order. `input` indexes the inputs slice.
@@ -17,6 +20,9 @@ pub enum RecordEvent {
     Records { input: usize, records: Vec<(Map<String, Value>, usize)> },
     Bad { input: usize, record: BadRecord },
     Warning { input: usize, warning: Warning },
+    /// A part of the input none of which can be read (an archive member that cannot be
+    /// decompressed): every record in it is lost, so it fails as an unreadable input does.
+    Unreadable { input: usize, part: Refused },
     /// The input is finished: read to its end, or failed to open.
     InputDone { input: usize, result: Result<(), SourceError> },
 }
@@ -37,6 +43,7 @@ pub fn stream_records<E>(
     enum Message {
         Chunk(usize, Chunk),
         Warning(usize, Warning),
+        Refused(usize, Refused),
         Done(usize, Result<(), SourceError>),
     }
     let (sender, receiver) = sync_channel::<Message>(CHUNKS_IN_FLIGHT);
@@ -44,12 +51,19 @@ pub fn stream_records<E>(
         scope.spawn(move || {
             for (index, input) in inputs.iter().enumerate() {
                 let mut open = true;
-                let result = read_input(input, options, progress, &mut |event| {
-                    let message = match event {
-                        ChunkEvent::Chunk(chunk) => Message::Chunk(index, chunk),
-                        ChunkEvent::Warning(warning) => Message::Warning(index, warning),
-                    };
-                    open = open && sender.send(message).is_ok();
+                // A reader that panics on crafted bytes fails its input; the others go on.
+                let read = catch_unwind(AssertUnwindSafe(|| {
+                    read_input(input, options, progress, &mut |event| {
+                        let message = match event {
+                            ChunkEvent::Chunk(chunk) => Message::Chunk(index, chunk),
+                            ChunkEvent::Warning(warning) => Message::Warning(index, warning),
+                            ChunkEvent::Refused(refused) => Message::Refused(index, refused),
+                        };
+                        open = open && sender.send(message).is_ok();
+                    })
+                }));
+                let result = read.unwrap_or_else(|panic| {
+                    Err(SourceError::Failed { path: input.path.clone(), message: panic_message(panic.as_ref()) })
                 });
                 if !open || sender.send(Message::Done(index, result)).is_err() {
                     return;
@@ -58,7 +72,7 @@ pub fn stream_records<E>(
         });
         let mut waiting: Vec<(usize, Chunk)> = Vec::new();
         let parse_waiting = |waiting: &mut Vec<(usize, Chunk)>, handle: &mut dyn FnMut(RecordEvent) -> Result<(), E>| {
-            let parsed: Vec<_> = waiting.par_iter().map(|(input, chunk)| (*input, parse_chunk(chunk))).collect();
+            let parsed: Vec<_> = waiting.par_iter().map(|(input, chunk)| (*input, parse_isolated(chunk))).collect();
             waiting.clear();
             for (input, parsed) in parsed {
                 let per_record = parsed.bytes / parsed.records.len().max(1);
@@ -85,6 +99,16 @@ pub fn stream_records<E>(
                     parse_waiting(&mut waiting, handle)?;
                     handle(RecordEvent::Warning { input, warning })?;
                 }
+                Message::Refused(input, refused) => {
+                    parse_waiting(&mut waiting, handle)?;
+                    handle(match refused.line {
+                        Some(line) => {
+                            let record = BadRecord::new(refused.origin, line, refused.reason, &refused.head);
+                            RecordEvent::Bad { input, record }
+                        }
+                        None => RecordEvent::Unreadable { input, part: refused },
+                    })?;
+                }
                 Message::Done(input, result) => {
                     parse_waiting(&mut waiting, handle)?;
                     handle(RecordEvent::InputDone { input, result })?;
@@ -93,4 +117,22 @@ pub fn stream_records<E>(
         }
         Ok(())
     })
+}
+
+/// Parses a chunk; should the parser panic, every line of the chunk is a bad record.
+fn parse_isolated(chunk: &Chunk) -> Parsed {
+    catch_unwind(|| parse_chunk(chunk)).unwrap_or_else(|panic| {
+        let reason = format!("the JSON reader failed on the chunk holding this line: {}", panic_message(panic.as_ref()));
+        let bad = chunk
+            .lines()
+            .map(|(line, text)| BadRecord::new(chunk.origin.clone(), line, reason.clone(), text))
+            .collect();
+        Parsed { bad, ..Parsed::default() }
+    })
+}
+
+/// The text a panic was raised with.
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    let text = panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+    format!("{} (a fault in hela or a library it uses; please report it)", text.unwrap_or("unknown panic"))
 }

@@ -109,130 +109,23 @@ pub struct Refusal {
 /// Fields of a document that Elasticsearch keeps for itself (the request names them).
 const METADATA_FIELDS: &[&str] = &["_id", "_index", "_source", "_routing", "_version", "_seq_no"];
 
-/// Checks one document: a JSON object of at most `max_bytes`, without metadata fields. It is
-/// read as the lake will read it when it is stored, so what is accepted here is stored,
-/// but nothing of it is kept, which costs a fraction of building it.
+/// Checks one document: a JSON object of at most `max_bytes`, naming no key twice, without
+/// metadata fields. It is read as the lake will read it when it is stored, so what is
+/// accepted here is stored.
 pub fn document(source: &[u8], max_bytes: usize) -> Result<(), Refusal> {
     let refuse = |reason: String| Refusal { kind: "document_parsing_exception", reason };
     if source.len() > max_bytes {
         return Err(refuse(format!("the document has {} bytes, more than the limit of {max_bytes} (--max-document-bytes)", source.len())));
     }
-    match serde_json::from_slice::<TopLevel>(source) {
-        Ok(TopLevel { metadata_field: None }) => Ok(()),
-        Ok(TopLevel { metadata_field: Some(field) }) => {
-            Err(refuse(format!("field [{field}] is a metadata field and cannot be added inside a document; use the request's parameters")))
-        }
-        Err(e) if e.classify() == serde_json::error::Category::Data => Err(refuse("the document is not a JSON object".into())),
+    match hela_schema::parse_value(source) {
+        Ok(serde_json::Value::Object(document)) => match METADATA_FIELDS.iter().find(|field| document.contains_key(**field)) {
+            None => Ok(()),
+            Some(field) => {
+                Err(refuse(format!("field [{field}] is a metadata field and cannot be added inside a document; use the request's parameters")))
+            }
+        },
+        Ok(_) => Err(refuse("the document is not a JSON object".into())),
         Err(e) => Err(refuse(format!("failed to parse the document: {e}"))),
-    }
-}
-
-/// A JSON object read for its top-level keys only: the first metadata field among them.
-struct TopLevel {
-    metadata_field: Option<&'static str>,
-}
-
-impl<'de> serde::Deserialize<'de> for TopLevel {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<TopLevel, D::Error> {
-        deserializer.deserialize_map(TopLevelVisitor)
-    }
-}
-
-struct TopLevelVisitor;
-
-impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
-    type Value = TopLevel;
-
-    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-        formatter.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
-        let mut metadata_field = None;
-        while let Some(MetadataKey(field)) = map.next_key()? {
-            metadata_field = metadata_field.or(field);
-            map.next_value::<Checked>()?;
-        }
-        Ok(TopLevel { metadata_field })
-    }
-}
-
-/// Any JSON value, read as into a `serde_json::Value` (numbers in range, valid escapes, at
-/// most 128 levels deep) without being kept.
-struct Checked;
-
-impl<'de> serde::Deserialize<'de> for Checked {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Checked, D::Error> {
-        deserializer.deserialize_any(CheckedVisitor)
-    }
-}
-
-struct CheckedVisitor;
-
-impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
-    type Value = Checked;
-
-    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-        formatter.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-
-    fn visit_unit<E>(self) -> Result<Checked, E> {
-        Ok(Checked)
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
-        while seq.next_element::<Checked>()?.is_some() {}
-        Ok(Checked)
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
-        while map.next_key::<Checked>()?.is_some() {
-            map.next_value::<Checked>()?;
-        }
-        Ok(Checked)
-    }
-}
-
-/// A key, read without being kept: which metadata field it is, if one.
-struct MetadataKey(Option<&'static str>);
-
-impl<'de> serde::Deserialize<'de> for MetadataKey {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<MetadataKey, D::Error> {
-        deserializer.deserialize_str(MetadataKeyVisitor)
-    }
-}
-
-struct MetadataKeyVisitor;
-
-impl serde::de::Visitor<'_> for MetadataKeyVisitor {
-    type Value = MetadataKey;
-
-    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-        formatter.write_str("a field name")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<MetadataKey, E> {
-        Ok(MetadataKey(METADATA_FIELDS.iter().copied().find(|f| *f == key)))
     }
 }
 
@@ -308,6 +201,7 @@ mod tests {
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
         assert!(reason(deep.as_bytes()).contains("failed to parse"), "deeper than the lake reads");
         assert!(reason(b"{\"_id\":1}").contains("[_id] is a metadata field"));
+        assert!(reason(b"{\"a\":{\"k\":1,\"k\":2}}").contains("the key `k` appears twice"), "Elasticsearch refuses duplicate fields too");
     }
 
     #[test]

@@ -578,17 +578,13 @@ fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) 
 /// logged; one that does not read now is quarantined, not lost.
 fn stored_form(entry: &Entry) -> Result<Map<String, Value>, BadRecord> {
     match &entry.body {
-        Body::Document(json) => match serde_json::from_slice::<Map<String, Value>>(json) {
-            Ok(record) => Ok(with_metadata(record, &entry.index, &entry.id)),
-            Err(e) => Err(BadRecord {
-                origin: Origin::file("write-ahead log"),
-                line: entry.seq,
-                reason: format!("not a JSON object when read back: {e}"),
-                text: String::from_utf8_lossy(json).into_owned(),
-            }),
+        Body::Document(json) => match hela_schema::parse_value(json) {
+            Ok(Value::Object(record)) => Ok(with_metadata(record, &entry.index, &entry.id)),
+            Ok(_) => Err(BadRecord::new(Origin::file("write-ahead log"), entry.seq, "not a JSON object when read back".into(), json)),
+            Err(e) => Err(BadRecord::new(Origin::file("write-ahead log"), entry.seq, format!("not a JSON object when read back: {e}"), json)),
         },
         Body::Refused { source, line, reason, text } => {
-            Err(BadRecord { origin: Origin::file(source.as_str()), line: *line, reason: reason.clone(), text: text.clone() })
+            Err(BadRecord::new(Origin::file(source.as_str()), *line, reason.clone(), text.as_bytes()))
         }
     }
 }

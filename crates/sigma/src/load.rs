@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use hela_source::walk::Walker;
 use rayon::prelude::*;
 use serde::Deserialize;
 
@@ -158,36 +159,13 @@ pub fn load_rules(paths: &[PathBuf]) -> RuleSet {
 /// The rule files under `paths`, in path order: files named, and `.yml`/`.yaml` files
 /// under directories named (hidden ones left out); with the paths that cannot be read.
 pub fn rule_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Rejected>) {
-    let mut files = Vec::new();
-    let mut rejected = Vec::new();
-    for path in paths {
-        collect(path, &mut files, &mut rejected, true);
-    }
-    (files, rejected)
-}
-
-fn collect(path: &Path, files: &mut Vec<PathBuf>, rejected: &mut Vec<Rejected>, named: bool) {
-    let reject = |rejected: &mut Vec<Rejected>, reason: String| {
-        rejected.push(Rejected { path: path.to_path_buf(), title: None, reason })
-    };
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.is_dir() => match std::fs::read_dir(path) {
-            Ok(entries) => {
-                let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-                children.sort();
-                for child in children {
-                    let hidden = child.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
-                    if !hidden {
-                        collect(&child, files, rejected, false);
-                    }
-                }
-            }
-            Err(e) => reject(rejected, format!("cannot read directory: {e}")),
-        },
-        Ok(_) if named || is_yaml(path) => files.push(path.to_path_buf()),
-        Ok(_) => {}
-        Err(e) => reject(rejected, format!("cannot read: {e}")),
-    }
+    let wanted = |path: &Path| is_yaml(path);
+    let mut walker = Walker::new(&wanted);
+    paths.iter().for_each(|path| walker.add(path));
+    let files = walker.files.into_iter().map(|(path, _)| path).collect();
+    let skipped = walker.skipped.into_iter().map(|(path, reason)| Rejected { path, title: None, reason: format!("skipped: {reason}") });
+    let unreadable = walker.errors.into_iter().map(|(path, e)| Rejected { path, title: None, reason: format!("cannot read: {e}") });
+    (files, skipped.chain(unreadable).collect())
 }
 
 fn is_yaml(path: &Path) -> bool {

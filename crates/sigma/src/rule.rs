@@ -337,6 +337,11 @@ fn value_matchers(value: &Value, m: &Modifiers) -> Result<Vec<Matcher>, String> 
     }
 }
 
+/// The most variants the modifiers of one value may make (SigmaHQ's rules make at most 30).
+const MAX_VARIANTS: usize = 1_000;
+/// The most text the variants of one value may hold together.
+const MAX_VARIANT_BYTES: usize = 1 << 20;
+
 fn transformed(text: &str, m: &Modifiers, kind: TextKind) -> Result<Vec<Matcher>, String> {
     if m.transforms.is_empty() {
         return Ok(vec![text_matcher(pieces(text), kind, m.cased)?]);
@@ -344,6 +349,13 @@ fn transformed(text: &str, m: &Modifiers, kind: TextKind) -> Result<Vec<Matcher>
     let mut variants = vec![text.as_bytes().to_vec()];
     for transform in &m.transforms {
         variants = variants.iter().flat_map(|v| transform.apply(v)).collect();
+        let bytes: usize = variants.iter().map(Vec::len).sum();
+        if variants.len() > MAX_VARIANTS || bytes > MAX_VARIANT_BYTES {
+            return Err(format!(
+                "the modifiers make more than {MAX_VARIANTS} variants or {} KiB of text from one value; use fewer chained modifiers",
+                MAX_VARIANT_BYTES >> 10
+            ));
+        }
     }
     let encoded = m.transforms.iter().any(|t| t.encodes());
     // Encoded text is compared as it is: base64 is case-sensitive.

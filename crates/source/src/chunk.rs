@@ -72,9 +72,34 @@ impl fmt::Display for Warning {
     }
 }
 
+/// Bytes that cannot become records, set aside with where they were and why: a line longer
+/// than the largest record read, an archive member that cannot be decompressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub origin: Origin,
+    /// The 1-based line, when one line is refused; none for a whole member.
+    pub line: Option<u64>,
+    pub reason: String,
+    /// The first bytes of what was refused (at most [`REFUSED_HEAD_BYTES`]).
+    pub head: Vec<u8>,
+}
+
+/// How many of a refused line's bytes are kept to show what it was.
+pub const REFUSED_HEAD_BYTES: usize = 64 << 10;
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.origin, self.reason),
+            None => write!(f, "{}: {}", self.origin, self.reason),
+        }
+    }
+}
+
 /// What reading an input yields, in order.
 #[derive(Debug)]
 pub enum ChunkEvent {
     Chunk(Chunk),
     Warning(Warning),
+    Refused(Refused),
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::SourceError;
+use crate::walk::Walker;
 
 /// File name endings read when walking a directory. Files named explicitly are always read.
 const DIRECTORY_EXTENSIONS: &[&str] = &[
@@ -29,50 +30,33 @@ impl Input {
     }
 }
 
-/// Expands files, directories (recursively, in name order, skipping hidden entries and
-/// files whose extension is not a log format) and `-` into inputs. Paths that cannot be
-/// read are returned as errors beside the inputs that can.
-pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<SourceError>) {
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
-    for path in paths {
-        if path.as_os_str() == "-" {
-            inputs.push(Input { path: path.clone(), size: None });
-            continue;
-        }
-        match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => walk(path, &mut inputs, &mut errors),
-            Ok(meta) => inputs.push(Input { path: path.clone(), size: Some(meta.len()) }),
-            Err(source) => errors.push(SourceError::Io { path: path.clone(), source }),
-        }
-    }
-    (inputs, errors)
+/// The inputs the paths a user names expand to, with the paths passed over (links to what
+/// was already found) and those that cannot be read.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub inputs: Vec<Input>,
+    /// Paths passed over, with why.
+    pub skipped: Vec<(PathBuf, String)>,
+    pub errors: Vec<SourceError>,
 }
 
-fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<SourceError>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(source) => {
-            errors.push(SourceError::Io { path: dir.to_path_buf(), source });
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
+/// Expands files, directories (recursively, in name order, skipping hidden entries and
+/// files whose extension is not a log format) and `-` into inputs, each file once.
+pub fn discover(paths: &[PathBuf]) -> Discovered {
+    let mut found = Discovered::default();
+    let wanted = |path: &Path| has_log_extension(path);
+    let mut walker = Walker::new(&wanted);
     for path in paths {
-        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if hidden {
+        if path.as_os_str() == "-" {
+            found.inputs.push(Input { path: path.clone(), size: None });
             continue;
         }
-        match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_dir() => walk(&path, inputs, errors),
-            Ok(meta) if has_log_extension(&path) => {
-                inputs.push(Input { path, size: Some(meta.len()) })
-            }
-            Ok(_) => {}
-            Err(source) => errors.push(SourceError::Io { path, source }),
-        }
+        walker.add(path);
+        found.inputs.extend(walker.files.drain(..).map(|(path, size)| Input { path, size: Some(size) }));
     }
+    found.skipped = walker.skipped;
+    found.errors = walker.errors.into_iter().map(|(path, source)| SourceError::Io { path, source }).collect();
+    found
 }
 
 fn has_log_extension(path: &Path) -> bool {
@@ -94,7 +78,7 @@ mod tests {
         for name in ["a.json", "b/nested/c.jsonl.gz", "b/readme.txt", ".hidden.json", ".git/x.json"] {
             std::fs::write(root.join(name), b"{}\n").unwrap();
         }
-        let (inputs, errors) = discover(&[root.to_path_buf(), root.join("b/readme.txt")]);
+        let Discovered { inputs, errors, .. } = discover(&[root.to_path_buf(), root.join("b/readme.txt")]);
         assert!(errors.is_empty());
         let names: Vec<_> = inputs
             .iter()
@@ -105,7 +89,7 @@ mod tests {
 
     #[test]
     fn missing_paths_are_errors_and_stdin_is_an_input() {
-        let (inputs, errors) = discover(&[PathBuf::from("-"), PathBuf::from("/no/such/file.json")]);
+        let Discovered { inputs, errors, .. } = discover(&[PathBuf::from("-"), PathBuf::from("/no/such/file.json")]);
         assert_eq!(inputs.len(), 1);
         assert!(inputs[0].is_stdin());
         assert_eq!(errors.len(), 1);

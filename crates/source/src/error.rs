@@ -12,6 +12,9 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    /// The reader failed on the input's bytes (a fault, caught so the other inputs go on).
+    #[error("{path}: reading failed: {message}")]
+    Failed { path: PathBuf, message: String },
     /// A zip archive whose central directory could not be read.
     #[error("{path}: not a readable zip archive: {message}")]
     Zip { path: PathBuf, message: String },

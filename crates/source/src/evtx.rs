@@ -10,7 +10,7 @@ use std::io::{Read, Seek};
 use evtx::{EvtxParser, ParserSettings};
 use serde_json::{Map, Value};
 
-use crate::{Chunk, ChunkEvent, Origin, Warning};
+use crate::{Chunk, ChunkEvent, Origin, Refused, Warning};
 
 /// The first bytes of every EVTX file.
 pub const MAGIC: &[u8] = b"ElfFile\0";
@@ -32,7 +32,10 @@ pub fn read_evtx<R: Read + Seek>(
     };
     let parser = match EvtxParser::from_read_seek(stream) {
         Ok(parser) => parser,
-        Err(e) => return warn(emit, format!("not a readable EVTX file: {}", error_chain(&e))),
+        Err(e) => {
+            let reason = format!("not a readable EVTX file: {}", error_chain(&e));
+            return emit(ChunkEvent::Refused(Refused { origin: origin.clone(), line: None, reason, head: Vec::new() }));
+        }
     };
     let settings = ParserSettings::new().separate_json_attributes(true).indent(false);
     let mut parser = parser.with_configuration(settings);
@@ -77,7 +80,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// Turns the `evtx` crate's JSON rendering of one event (`{"Event": {"System": ...,
-/// "EventData": ...}}`) into one flat record.
+/// "EventData": ...}}`) into one flat record. Nothing of the event is dropped but XML
+/// namespace declarations.
 pub fn flatten_event(event: Value, record_id: u64) -> Map<String, Value> {
     let mut flat = Map::new();
     let Value::Object(mut root) = event else { return flat };
@@ -88,8 +92,8 @@ pub fn flatten_event(event: Value, record_id: u64) -> Map<String, Value> {
     flat.entry("EventRecordID").or_insert(Value::from(record_id));
     for (section, value) in event {
         match (section.as_str(), value) {
-            ("#attributes" | "System_attributes", _) => {}
-            ("EventData" | "UserData", Value::Object(data)) => flatten_data(data, &mut flat),
+            ("EventData" | "UserData", Value::Object(data)) => flatten_data(&section, data, &mut flat),
+            ("#attributes", Value::Object(attributes)) => insert_attributes(&mut flat, "Event", attributes),
             (_, Value::Null) => {}
             (_, value) => insert_data(&mut flat, section, value),
         }
@@ -97,81 +101,94 @@ pub fn flatten_event(event: Value, record_id: u64) -> Map<String, Value> {
     flat
 }
 
+/// Attributes of `System` elements stored under NXLog's names; any other attribute `a` of
+/// an element `E` is stored as `E_a`.
+const SYSTEM_ATTRIBUTES: &[(&str, &str, &str)] = &[
+    ("Provider", "Name", "SourceName"),
+    ("Provider", "Guid", "ProviderGuid"),
+    ("Provider", "EventSourceName", "EventSourceName"),
+    ("TimeCreated", "SystemTime", "TimeCreated"),
+    ("Execution", "ProcessID", "ProcessID"),
+    ("Execution", "ThreadID", "ThreadID"),
+    ("Security", "UserID", "UserID"),
+    ("Correlation", "ActivityID", "ActivityID"),
+    ("Correlation", "RelatedActivityID", "RelatedActivityID"),
+];
+
 /// The `System` element: the event's identity, named as NXLog names it where it has a name.
 fn flatten_system(system: Map<String, Value>, flat: &mut Map<String, Value>) {
     for (key, value) in system {
-        match (key.as_str(), value) {
-            ("Provider_attributes", Value::Object(provider)) => {
-                move_attribute(&provider, "Name", "SourceName", flat);
-                move_attribute(&provider, "Guid", "ProviderGuid", flat);
-                move_attribute(&provider, "EventSourceName", "EventSourceName", flat);
-            }
-            ("TimeCreated_attributes", Value::Object(time)) => {
-                if let Some(Value::String(at)) = time.get("SystemTime") {
-                    flat.insert("@timestamp".into(), Value::String(at.clone()));
-                    flat.insert("TimeCreated".into(), Value::String(at.clone()));
+        match (key.strip_suffix("_attributes"), value) {
+            (_, Value::Null) => {}
+            (Some(element), Value::Object(attributes)) => {
+                for (name, value) in attributes.into_iter().filter(|(name, value)| !value.is_null() && !is_namespace(name)) {
+                    let known = SYSTEM_ATTRIBUTES.iter().find(|(e, a, _)| *e == element && *a == name);
+                    let field = known.map_or_else(|| format!("{element}_{name}"), |(_, _, field)| field.to_string());
+                    if field == "TimeCreated" && value.is_string() {
+                        flat.insert("@timestamp".into(), value.clone());
+                    }
+                    flat.insert(field, value);
                 }
             }
-            ("Execution_attributes", Value::Object(execution)) => {
-                move_attribute(&execution, "ProcessID", "ProcessID", flat);
-                move_attribute(&execution, "ThreadID", "ThreadID", flat);
-            }
-            ("Security_attributes", Value::Object(security)) => {
-                move_attribute(&security, "UserID", "UserID", flat);
-            }
-            ("Correlation_attributes", Value::Object(correlation)) => {
-                move_attribute(&correlation, "ActivityID", "ActivityID", flat);
-                move_attribute(&correlation, "RelatedActivityID", "RelatedActivityID", flat);
-            }
-            ("Computer", value) => {
+            (None, value) if key == "Computer" => {
                 flat.insert("Hostname".into(), value);
             }
-            (_, Value::Null | Value::Object(_)) => {}
-            (_, value) if !key.ends_with("_attributes") => {
-                flat.insert(key, value);
-            }
-            _ => {}
+            (_, value) => insert_data(flat, key, value),
         }
-    }
-}
-
-fn move_attribute(from: &Map<String, Value>, name: &str, to: &str, flat: &mut Map<String, Value>) {
-    if let Some(value) = from.get(name).filter(|v| !v.is_null()) {
-        flat.insert(to.into(), value.clone());
     }
 }
 
 /// `EventData` fields go to the top level as they are. `UserData` holds one element named
-/// after the event (`<LogFileCleared>`), whose fields go to the top level in turn.
-fn flatten_data(data: Map<String, Value>, flat: &mut Map<String, Value>) {
+/// after the event (`<LogFileCleared>`), whose fields go to the top level in turn. An
+/// element's attributes are kept as `element_attributes`.
+fn flatten_data(element: &str, data: Map<String, Value>, flat: &mut Map<String, Value>) {
     for (key, value) in data {
-        if key.ends_with("_attributes") || key == "#attributes" {
-            continue;
-        }
         match value {
-            Value::Object(inner) if !inner.contains_key("#text") => flatten_data(inner, flat),
+            Value::Object(attributes) if key == "#attributes" => insert_attributes(flat, element, attributes),
+            Value::Object(inner) if !key.ends_with("_attributes") && !inner.contains_key("#text") => flatten_data(&key, inner, flat),
             value => insert_data(flat, key, text_of(value)),
         }
     }
 }
 
-/// An element with attributes renders as `{"#text": ...}`; its text is the value.
+/// Keeps the attributes of `element` that are not namespace declarations, as one object.
+fn insert_attributes(flat: &mut Map<String, Value>, element: &str, mut attributes: Map<String, Value>) {
+    attributes.retain(|name, value| !is_namespace(name) && !value.is_null());
+    if !attributes.is_empty() {
+        insert_data(flat, format!("{element}_attributes"), Value::Object(attributes));
+    }
+}
+
+/// `xmlns` and `xmlns:prefix` declare namespaces: XML's plumbing, not the event's data.
+fn is_namespace(attribute: &str) -> bool {
+    attribute == "xmlns" || attribute.starts_with("xmlns:")
+}
+
+/// An element with attributes renders as `{"#text": ...}`; its text is the value. One with
+/// more than its text is kept whole.
 fn text_of(value: Value) -> Value {
     match value {
-        Value::Object(mut element) => element.remove("#text").unwrap_or(Value::Null),
+        Value::Object(mut element) if element.len() == 1 && element.contains_key("#text") => element.remove("#text").unwrap_or(Value::Null),
         value => value,
     }
 }
 
+/// Stores a data field under its name, or when a system field (or an earlier data field)
+/// has the name, under `EventData_name` (then `EventData_name_2`, ...): no value is lost.
 fn insert_data(flat: &mut Map<String, Value>, key: String, value: Value) {
     if value.is_null() {
         return;
     }
-    if flat.contains_key(&key) {
-        flat.insert(format!("{DATA_COLLISION_PREFIX}{key}"), value);
-    } else {
+    if !flat.contains_key(&key) {
         flat.insert(key, value);
+        return;
     }
+    let prefixed = format!("{DATA_COLLISION_PREFIX}{key}");
+    let free = std::iter::once(prefixed.clone())
+        .chain((2..).map(|n| format!("{prefixed}_{n}")))
+        .find(|name| !flat.contains_key(name))
+        .expect("an unbounded sequence of names has a free one");
+    flat.insert(free, value);
 }
 
 #[cfg(test)]
@@ -212,7 +229,30 @@ mod tests {
         assert_eq!(flat["Image"], json!("C:\\Windows\\System32\\cmd.exe"));
         assert_eq!(flat["ProcessId"], json!(10048));
         assert_eq!(flat["EventData_Channel"], json!("shadowed"));
-        assert!(!flat.keys().any(|k| k.ends_with("_attributes") || k == "System"));
+        assert!(!flat.keys().any(|k| k.ends_with("_attributes") || k == "System"), "{flat:?}");
+    }
+
+    #[test]
+    fn colliding_names_and_attributes_keep_every_value() {
+        let event = json!({"Event": {
+            "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
+            "System": {"EventID": 4, "EventID_attributes": {"Qualifiers": 16384}, "Channel": "System", "Keywords": "0x80"},
+            "UserData": {"Evt": {
+                "#attributes": {"xmlns": "urn:x", "Version": "2"},
+                "Channel": "first", "Inner": {"Channel": "second", "Param": {"#text": "p", "Extra": "e"}},
+                "Note_attributes": {"Lang": "en"}, "Note": "n"
+            }}
+        }});
+        let flat = flatten_event(event, 1);
+        assert_eq!(flat["Channel"], json!("System"));
+        assert_eq!(flat["EventData_Channel"], json!("first"));
+        assert_eq!(flat["EventData_Channel_2"], json!("second"));
+        assert_eq!(flat["EventID_Qualifiers"], json!(16384));
+        assert_eq!(flat["Keywords"], json!("0x80"));
+        assert_eq!(flat["Evt_attributes"], json!({"Version": "2"}));
+        assert_eq!(flat["Note_attributes"], json!({"Lang": "en"}));
+        assert_eq!(flat["Param"], json!({"#text": "p", "Extra": "e"}));
+        assert!(!flat.contains_key("Event_attributes"), "namespaces are not data: {flat:?}");
     }
 
     #[test]

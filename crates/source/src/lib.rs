@@ -11,8 +11,9 @@ pub mod error;
 pub mod evtx;
 pub mod format;
 pub mod read;
+pub mod walk;
 
-pub use chunk::{Chunk, ChunkEvent, Origin, Warning};
-pub use discover::{Input, discover};
+pub use chunk::{Chunk, ChunkEvent, Origin, REFUSED_HEAD_BYTES, Refused, Warning};
+pub use discover::{Discovered, Input, discover};
 pub use error::SourceError;
-pub use read::{ReadOptions, read_input};
+pub use read::{ReadOptions, read_input, read_seekable};

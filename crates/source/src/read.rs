@@ -4,6 +4,7 @@
 //! warning; it never fails the input.
 
 use std::fs::File;
+use std::path::Path;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,18 +12,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use flate2::read::MultiGzDecoder;
 
 use crate::format::{Format, sniff};
-use crate::{Chunk, ChunkEvent, Input, Origin, SourceError, Warning};
+use crate::{Chunk, ChunkEvent, Input, Origin, REFUSED_HEAD_BYTES, Refused, SourceError, Warning};
 
 /// How an input is cut into chunks.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// Target size of a chunk in bytes; a chunk ends at the first line end past this size.
     pub chunk_bytes: usize,
+    /// The longest line read as a record; a longer one is refused (its first bytes kept).
+    pub max_record_bytes: usize,
+    /// The largest EVTX file read from inside an archive or compressed stream (it is
+    /// decompressed to a temporary file first, as the EVTX reader needs to seek).
+    pub max_evtx_member_bytes: u64,
 }
+
+/// The longest record line read by default: 64 MiB (Windows events run to some kilobytes).
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+/// The largest EVTX file read from an archive by default: 4 GiB (Windows caps a log well
+/// below that unless told otherwise).
+pub const MAX_EVTX_MEMBER_BYTES: u64 = 4 << 30;
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        Self { chunk_bytes: 4 << 20 }
+        Self { chunk_bytes: 4 << 20, max_record_bytes: MAX_RECORD_BYTES, max_evtx_member_bytes: MAX_EVTX_MEMBER_BYTES }
     }
 }
 
@@ -40,32 +52,40 @@ pub fn read_input(
     progress: &AtomicU64,
     emit: &mut dyn FnMut(ChunkEvent),
 ) -> Result<(), SourceError> {
-    let name: Arc<str> = input.display_name().into();
-    let mut reader = Reader { options, emit, damaged: false };
     if input.is_stdin() {
+        let mut reader = Reader { options, emit, damaged: false };
         let stdin = Counting { inner: io::stdin().lock(), progress };
-        return reader.read_stream(Origin::file(name), Box::new(stdin), 0, None);
+        return reader.read_stream(Origin::file(input.display_name()), Box::new(stdin), 0, None);
     }
     let io_error = |source| SourceError::Io { path: input.path.clone(), source };
-    let mut file = File::open(&input.path).map_err(io_error)?;
+    let file = File::open(&input.path).map_err(io_error)?;
+    read_seekable(&input.path, Counting { inner: file, progress }, options, emit)
+}
+
+/// Reads a seekable input (a file, or bytes in memory) named `path` as [`read_input`] does.
+pub fn read_seekable<R: Read + Seek>(
+    path: &Path,
+    mut input: R,
+    options: &ReadOptions,
+    emit: &mut dyn FnMut(ChunkEvent),
+) -> Result<(), SourceError> {
+    let name: Arc<str> = path.display().to_string().into();
+    let mut reader = Reader { options, emit, damaged: false };
+    let io_error = |source| SourceError::Io { path: path.to_path_buf(), source };
     let mut head = Vec::with_capacity(SNIFF_BYTES);
-    (&mut file).take(SNIFF_BYTES as u64).read_to_end(&mut head).map_err(io_error)?;
-    file.seek(SeekFrom::Start(0)).map_err(io_error)?;
-    let counted = Counting { inner: file, progress };
+    (&mut input).take(SNIFF_BYTES as u64).read_to_end(&mut head).map_err(io_error)?;
+    input.seek(SeekFrom::Start(0)).map_err(io_error)?;
     match sniff(&head) {
         Format::Zip => {
-            let archive = zip::ZipArchive::new(counted).map_err(|e| SourceError::Zip {
-                path: input.path.clone(),
-                message: e.to_string(),
-            })?;
+            let archive = zip::ZipArchive::new(input).map_err(|e| SourceError::Zip { path: path.to_path_buf(), message: e.to_string() })?;
             reader.read_zip(name, archive);
             Ok(())
         }
         Format::Evtx => {
-            crate::evtx::read_evtx(&Origin::file(name), counted, options.chunk_bytes, reader.emit);
+            crate::evtx::read_evtx(&Origin::file(name), input, options.chunk_bytes, reader.emit);
             Ok(())
         }
-        _ => reader.read_stream(Origin::file(name), Box::new(counted), 0, None),
+        _ => reader.read_stream(Origin::file(name), Box::new(input), 0, None),
     }
 }
 
@@ -82,22 +102,28 @@ impl Reader<'_> {
         (self.emit)(ChunkEvent::Warning(Warning { origin: origin.clone(), message }));
     }
 
+    /// Sets aside a member (or stream) none of which can be read.
+    fn refuse_member(&mut self, origin: &Origin, reason: String) {
+        (self.emit)(ChunkEvent::Refused(Refused { origin: origin.clone(), line: None, reason, head: Vec::new() }));
+    }
+
     fn read_zip<R: Read + Seek>(mut self, file: Arc<str>, mut archive: zip::ZipArchive<R>) {
         for index in 0..archive.len() {
+            let name = match archive.name_for_index(index) {
+                Some(Ok(name)) => name.into_owned(),
+                _ => format!("member #{index}"),
+            };
+            let origin = Origin::member(file.clone(), name);
             let member = match archive.by_index(index) {
                 Ok(member) => member,
                 Err(e) => {
-                    let origin = Origin::file(file.clone());
-                    self.warn(&origin, format!("zip member #{index} cannot be read: {e}"));
+                    self.refuse_member(&origin, format!("cannot be decompressed: {e}"));
                     continue;
                 }
             };
             if !member.is_file() {
                 continue;
             }
-            let name = member.name().map(|n| n.to_string()).unwrap_or_else(|_| format!("member #{index}"));
-            let origin = Origin::member(file.clone(), name);
-            // A member that cannot be decompressed at all is reported and skipped.
             let _ = self.read_stream(origin, Box::new(member), 1, None);
         }
     }
@@ -114,7 +140,7 @@ impl Reader<'_> {
         let (head, stream) = match peek(stream) {
             Ok(peeked) => peeked,
             Err(e) => {
-                self.warn(&origin, format!("cannot be read: {e}"));
+                self.refuse_member(&origin, format!("cannot be decompressed or read: {e}"));
                 return Ok(());
             }
         };
@@ -158,7 +184,7 @@ impl Reader<'_> {
             if !entry.header().entry_type().is_file() {
                 continue;
             }
-            let member_name = entry.path().map(|p| p.display().to_string()).unwrap_or_default();
+            let member_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let member = Origin::member(origin.file.clone(), member_name);
             let _ = self.read_stream(member, Box::new(entry), depth + 1, None);
             if self.damaged {
@@ -172,14 +198,33 @@ impl Reader<'_> {
     }
 
     /// An EVTX file inside an archive or compressed stream: the parser needs to seek, so the
-    /// member is read into memory first (EVTX files are tens of megabytes at most).
-    fn read_evtx_member(&mut self, origin: Origin, mut stream: Box<dyn Read + '_>) {
-        let mut data = Vec::new();
-        if let Err(e) = stream.read_to_end(&mut data) {
-            self.damaged = true;
-            self.warn(&origin, format!("stream is truncated or corrupt after {} bytes; the EVTX data before that is read ({e})", data.len()));
+    /// member is decompressed to a temporary file first, up to a limit.
+    fn read_evtx_member(&mut self, origin: Origin, stream: Box<dyn Read + '_>) {
+        let mut spill = match tempfile::tempfile() {
+            Ok(file) => file,
+            Err(e) => return self.refuse_member(&origin, format!("cannot make a temporary file to read the EVTX member from: {e}")),
+        };
+        let limit = self.options.max_evtx_member_bytes;
+        let mut limited = stream.take(limit + 1);
+        let copied = io::copy(&mut limited, &mut spill);
+        let written = spill.stream_position().unwrap_or(0);
+        match copied {
+            Ok(_) if written > limit => {
+                return self.refuse_member(&origin, format!(
+                    "the EVTX member decompresses to more than {} MiB, the limit; extract it and name the .evtx file itself",
+                    limit >> 20
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.damaged = true;
+                self.warn(&origin, format!("stream is truncated or corrupt after {written} bytes; the EVTX data before that is read ({e})"));
+            }
         }
-        crate::evtx::read_evtx(&origin, Cursor::new(data), self.options.chunk_bytes, self.emit);
+        if let Err(e) = spill.seek(SeekFrom::Start(0)) {
+            return self.refuse_member(&origin, format!("cannot read back the temporary copy of the EVTX member: {e}"));
+        }
+        crate::evtx::read_evtx(&origin, spill, self.options.chunk_bytes, self.emit);
     }
 
     /// Cuts a decompressed stream into chunks of whole lines.
@@ -203,6 +248,14 @@ impl Reader<'_> {
                     if let Some(end) = memchr::memrchr(b'\n', &buffer) {
                         let rest = buffer.split_off(end + 1);
                         next_line = self.emit_chunk(&origin, next_line, std::mem::replace(&mut buffer, rest));
+                    } else if buffer.len() > self.options.max_record_bytes {
+                        match self.refuse_long_line(&origin, next_line, &mut buffer, &mut stream) {
+                            Ok(()) => next_line += 1,
+                            Err(e) => {
+                                self.damaged = true;
+                                return self.warn(&origin, format!("stream is truncated or corrupt inside the over-long line {next_line} ({e})"));
+                            }
+                        }
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -220,6 +273,37 @@ impl Reader<'_> {
         if !buffer.is_empty() {
             self.emit_chunk(&origin, next_line, buffer);
         }
+    }
+
+    /// Refuses the line `buffer` begins, which is longer than the largest record: keeps its
+    /// first bytes, reads past its end, and leaves in `buffer` what follows it.
+    fn refuse_long_line(&mut self, origin: &Origin, line: u64, buffer: &mut Vec<u8>, stream: &mut Box<dyn Read + '_>) -> io::Result<()> {
+        let head = buffer[..buffer.len().min(REFUSED_HEAD_BYTES)].to_vec();
+        let mut length = buffer.len() as u64;
+        let rest = loop {
+            buffer.resize(64 << 10, 0);
+            let n = match stream.read(buffer) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            match memchr::memchr(b'\n', &buffer[..n]) {
+                Some(end) => {
+                    length += end as u64;
+                    break buffer[end + 1..n].to_vec();
+                }
+                None if n == 0 => break Vec::new(),
+                None => length += n as u64,
+            }
+        };
+        *buffer = rest;
+        let reason = format!(
+            "the line has {length} bytes, more than the largest record read ({} bytes); its first {} bytes are kept here",
+            self.options.max_record_bytes,
+            head.len()
+        );
+        (self.emit)(ChunkEvent::Refused(Refused { origin: origin.clone(), line: Some(line), reason, head }));
+        Ok(())
     }
 
     /// Emits a chunk and returns the line number that follows it.

@@ -12,19 +12,21 @@ const RECORDS: &str = "{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Ope
 
 /// Reads a path and returns (origin, line, text) for every line, and the warnings.
 fn read_all(path: &Path, chunk_bytes: usize) -> (Vec<(String, u64, String)>, Vec<String>) {
-    let (inputs, errors) = discover(&[path.to_path_buf()]);
+    let found = discover(&[path.to_path_buf()]);
+    let (inputs, errors) = (found.inputs, found.errors);
     assert!(errors.is_empty(), "{errors:?}");
     let mut lines = Vec::new();
     let mut warnings = Vec::new();
     let progress = AtomicU64::new(0);
     for input in &inputs {
-        read_input(input, &ReadOptions { chunk_bytes }, &progress, &mut |event| match event {
+        read_input(input, &ReadOptions { chunk_bytes, ..ReadOptions::default() }, &progress, &mut |event| match event {
             ChunkEvent::Chunk(chunk) => {
                 for (n, line) in chunk.lines() {
                     lines.push((chunk.origin.to_string(), n, String::from_utf8_lossy(line).into_owned()));
                 }
             }
             ChunkEvent::Warning(w) => warnings.push(w.to_string()),
+            ChunkEvent::Refused(r) => warnings.push(format!("refused: {r}")),
         })
         .unwrap();
     }
@@ -124,7 +126,7 @@ fn unreadable_zip_is_an_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.zip");
     std::fs::write(&path, b"PK\x03\x04 this is not really a zip").unwrap();
-    let (inputs, _) = discover(std::slice::from_ref(&path));
+    let inputs = discover(std::slice::from_ref(&path)).inputs;
     let err = read_input(&inputs[0], &ReadOptions::default(), &AtomicU64::new(0), &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("broken.zip"), "{err}");
 }

@@ -12,6 +12,9 @@ use hela_lake::{Catalog, Lake, LakeError};
 
 use crate::lake_tables::LakeTable;
 
+/// The most table names an error lists.
+const MAX_TABLES_LISTED: usize = 20;
+
 /// A schema of the tables registered in the session (`--table` tables, views), which hide
 /// lake tables of the same name, and of the lake's tables: by name, or with `*` or `?` as
 /// the union of the lake tables a pattern matches.
@@ -45,6 +48,26 @@ impl IndexPatternSchema {
     pub fn fork(&self) -> IndexPatternSchema {
         let catalog = self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone();
         IndexPatternSchema { named: MemorySchemaProvider::new(), lake: self.lake.clone(), catalog: RwLock::new(catalog) }
+    }
+
+    /// Why `name` names no table, in the user's terms: the tables there are, or that the lake
+    /// holds nothing yet and how to fill it.
+    pub fn explain_missing(&self, name: &str) -> String {
+        let mut tables = self.table_names();
+        tables.sort();
+        match (&self.lake, tables.is_empty()) {
+            (Some(lake), true) => format!(
+                "table `{name}` not found: the lake at {0} holds no tables yet; ingest events into it first with `hela ingest --lake {0} FILES...`",
+                lake.root().display()
+            ),
+            (None, true) => format!("table `{name}` not found: no lake or table is open; name a lake with --lake DIR, or files with --table {name}=PATH"),
+            (_, false) => {
+                let shown: Vec<String> = tables.iter().take(MAX_TABLES_LISTED).map(|t| format!("`{t}`")).collect();
+                let more = tables.len().saturating_sub(MAX_TABLES_LISTED);
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                format!("table `{name}` not found; the tables are {}{more}", shown.join(", "))
+            }
+        }
     }
 
     fn with_catalog<T>(&self, f: impl FnOnce(&Catalog) -> T) -> Option<T> {
@@ -105,14 +128,32 @@ pub fn index_pattern_matches(pattern: &str, table: &str) -> bool {
     glob(pattern.as_bytes(), table.as_bytes()) || glob(pattern.as_bytes(), format!("{table}-").as_bytes())
 }
 
+/// Matches `*` and `?` in one pass that returns to the last `*` on a mismatch: time in
+/// the product of the lengths at worst, never exponential in the number of `*`s.
 fn glob(pattern: &[u8], text: &[u8]) -> bool {
-    match (pattern.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..])),
-        (Some(b'?'), Some(_)) => glob(&pattern[1..], &text[1..]),
-        (Some(p), Some(t)) if p == t => glob(&pattern[1..], &text[1..]),
-        _ => false,
+    let (mut p, mut t) = (0, 0);
+    let mut last_star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                last_star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match last_star {
+                Some((star, matched)) => {
+                    last_star = Some((star, matched + 1));
+                    p = star + 1;
+                    t = matched + 1;
+                }
+                None => return false,
+            },
+        }
     }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -128,5 +169,17 @@ mod tests {
         assert!(index_pattern_matches("logs-endpoint-winevent-sysmo?", sysmon));
         assert!(!index_pattern_matches("logs-endpoint-winevent-security-*", sysmon));
         assert!(!index_pattern_matches("logs-endpoint-winevent-sysmon-2020*", sysmon));
+        assert!(index_pattern_matches("*", sysmon) && index_pattern_matches("l*s*n", sysmon));
+        assert!(!index_pattern_matches("?", sysmon) && !index_pattern_matches("*x*", sysmon));
+    }
+
+    #[test]
+    fn many_stars_take_no_time() {
+        let table = "a".repeat(200);
+        let pattern = format!("{}b", "*a".repeat(60));
+        let started = std::time::Instant::now();
+        assert!(!index_pattern_matches(&pattern, &table));
+        assert!(index_pattern_matches(&"*a".repeat(60), &table));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
     }
 }

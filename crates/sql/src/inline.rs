@@ -51,10 +51,14 @@ pub fn load_table(
     warn: Warn,
 ) -> Result<MemTable, SqlError> {
     let table_error = |message: String| SqlError::Table { name: name.to_string(), message };
-    let (inputs, errors) = discover(paths);
-    if let Some(error) = errors.into_iter().next() {
+    let found = discover(paths);
+    if let Some(error) = found.errors.into_iter().next() {
         return Err(table_error(error.to_string()));
     }
+    for (path, reason) in found.skipped {
+        warn(format!("{}: skipped: {reason}", path.display()));
+    }
+    let inputs = found.inputs;
     let mut shape = Shape::Null;
     let mut batches: Vec<RecordBatch> = Vec::new();
     let mut failure = None;
@@ -70,6 +74,7 @@ pub fn load_table(
                 warn(format!("{}:{}: skipped: {}", record.origin, record.line, record.reason))
             }
             RecordEvent::Warning { warning, .. } => warn(warning.to_string()),
+            RecordEvent::Unreadable { part, .. } => warn(format!("unreadable: {part}")),
             RecordEvent::InputDone { result: Err(error), .. } => failure = Some(error.to_string()),
             RecordEvent::InputDone { result: Ok(()), .. } => {}
         }

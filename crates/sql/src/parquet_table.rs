@@ -11,6 +11,7 @@ use std::sync::Arc;
 use arrow::datatypes::Schema;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use hela_source::walk::Walker;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 
 use crate::SqlError;
@@ -26,7 +27,7 @@ pub fn parquet_files(name: &str, paths: &[PathBuf]) -> Result<Option<Vec<PathBuf
     let mut parquet = Vec::new();
     let mut other = None;
     for path in paths {
-        let found = if path.is_dir() { parquet_under(path) } else if starts_with_magic(path) { vec![path.clone()] } else { Vec::new() };
+        let found = if path.is_dir() { parquet_under(path).map_err(table_error)? } else if starts_with_magic(path) { vec![path.clone()] } else { Vec::new() };
         match found.is_empty() {
             true => other = Some(path),
             false => parquet.push((path, found)),
@@ -69,18 +70,18 @@ fn starts_with_magic(path: &Path) -> bool {
     File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == MAGIC
 }
 
-/// The `.parquet` files under `dir`, in name order (hidden files and Spark's markers passed over).
-fn parquet_under(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(['.', '_'])))
-        .flat_map(|p| match p.is_dir() {
-            true => parquet_under(&p),
-            false if p.extension().is_some_and(|e| e == EXTENSION) => vec![p],
-            false => Vec::new(),
-        })
-        .collect()
+/// The `.parquet` files under `dir`, in name order (hidden files and Spark's markers and
+/// temporary directories passed over); an entry that cannot be read is an error.
+fn parquet_under(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let wanted = |path: &Path| {
+        let marker = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_'));
+        let temporary = path.components().any(|c| c.as_os_str() == "_temporary");
+        path.extension().is_some_and(|e| e == EXTENSION) && !marker && !temporary
+    };
+    let mut walker = Walker::new(&wanted);
+    walker.add(dir);
+    match walker.errors.into_iter().next() {
+        Some((path, error)) => Err(format!("{}: cannot read: {error}", path.display())),
+        None => Ok(walker.files.into_iter().map(|(path, _)| path).collect()),
+    }
 }

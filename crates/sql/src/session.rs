@@ -9,6 +9,7 @@ use arrow::datatypes::SchemaRef;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::common::{Column, TableReference};
 use datafusion::dataframe::DataFrame;
+use datafusion::error::DataFusionError;
 use datafusion::datasource::MemTable;
 use datafusion::catalog::{CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList};
 use datafusion::execution::SessionStateBuilder;
@@ -274,10 +275,22 @@ impl Session {
                 CaseFix::Rename { from, to } => spark::rename_identifier(&mut statement, &from, &to),
                 CaseFix::Ambiguous(message) => return Err(SqlError::Query(message)),
                 CaseFix::NotCase if spark::lateral_alias(&mut statement, &error) => {}
-                CaseFix::NotCase => return Err(error.into()),
+                CaseFix::NotCase => return Err(self.missing_table(&error).unwrap_or_else(|| error.into())),
             }
         }
         Err(SqlError::Query(format!("more than {MAX_CASE_FIXES} column names differ in case from the data")))
+    }
+
+    /// The error for a statement naming a table there is not, saying what there is.
+    fn missing_table(&self, error: &DataFusionError) -> Option<SqlError> {
+        let DataFusionError::Plan(text) = error.find_root() else { return None };
+        if crate::error::explain(error) != error.find_root().to_string() {
+            // A Spark form hela does not read yet (`VALUES 1, 2`), which the error names.
+            return None;
+        }
+        let qualified = text.strip_prefix("table '")?.strip_suffix("' not found")?;
+        let name = qualified.strip_prefix(&format!("{CATALOG}.{SCHEMA}.")).unwrap_or(qualified);
+        Some(SqlError::Query(self.lake_schema.explain_missing(name)))
     }
 
     /// Reads the lake's catalog again, so that what was ingested since the session opened

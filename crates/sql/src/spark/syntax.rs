@@ -55,8 +55,11 @@ pub fn make_subscripts_zero_based(statement: &mut Statement) {
 fn shift_index(index: &mut Expr) {
     match index {
         Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(_) | Value::DoubleQuotedString(_), .. }) => {}
+        // The largest index names no element either way (Spark answers NULL), so it stays.
         Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if n.parse::<i64>().is_ok() => {
-            *n = (n.parse::<i64>().unwrap_or_default() + 1).to_string();
+            if let Some(shifted) = n.parse::<i64>().ok().and_then(|i| i.checked_add(1)) {
+                *n = shifted.to_string();
+            }
         }
         other => {
             let left = std::mem::replace(other, Expr::value(Value::Null));

@@ -26,7 +26,7 @@ impl Message {
         let Some(payload) = &self.payload else {
             return Err(self.bad("the message has no value".into(), &[]));
         };
-        match serde_json::from_slice::<Value>(payload) {
+        match hela_schema::parse_value(payload) {
             Ok(Value::Object(mut record)) => {
                 record.insert("_index".into(), Value::String(self.topic.to_string()));
                 record.insert("_id".into(), Value::String(format!("{}-{}", self.partition, self.offset)));
@@ -38,12 +38,8 @@ impl Message {
     }
 
     fn bad(&self, reason: String, payload: &[u8]) -> BadRecord {
-        BadRecord {
-            origin: Origin::file(format!("kafka topic {} partition {}", self.topic, self.partition)),
-            line: self.offset.max(0) as u64,
-            reason: format!("offset {}: {reason}", self.offset),
-            text: String::from_utf8_lossy(payload).into_owned(),
-        }
+        let origin = Origin::file(format!("kafka topic {} partition {}", self.topic, self.partition));
+        BadRecord::new(origin, self.offset.max(0) as u64, format!("offset {}: {reason}", self.offset), payload)
     }
 }
 
