@@ -133,13 +133,17 @@ impl Lake {
     }
 }
 
+/// The files under `dir`, the lake's own: links are neither followed nor listed (a link to
+/// a directory outside the lake must never lead its clean-up there), and entries that
+/// cannot be read are left where they are.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries
         .filter_map(Result::ok)
-        .flat_map(|entry| {
-            let path = entry.path();
-            if path.is_dir() { files_under(&path) } else { vec![path] }
+        .flat_map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => files_under(&entry.path()),
+            Ok(kind) if kind.is_file() => vec![entry.path()],
+            _ => Vec::new(),
         })
         .collect()
 }
@@ -166,5 +170,23 @@ mod tests {
         assert!(matches!(lake.lock(), Err(LakeError::Locked(_))));
         drop(held);
         assert!(lake.lock().is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_clean_up_never_follows_a_link_out_of_the_lake() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("precious.txt"), b"keep").unwrap();
+        let lake = Lake::new(dir.path().join("lake"));
+        let lock = lake.lock().unwrap();
+        let tables = dir.path().join("lake").join(TABLES_DIR);
+        std::fs::create_dir_all(tables.join("events")).unwrap();
+        std::fs::write(tables.join("events/leftover.parquet"), b"x").unwrap();
+        std::os::unix::fs::symlink(&outside, tables.join("events/link")).unwrap();
+        lake.sweep(&lock, &Catalog::default()).unwrap();
+        assert!(!tables.join("events/leftover.parquet").exists(), "an unlisted file of the lake is removed");
+        assert!(outside.join("precious.txt").exists(), "a file the link leads to is not");
     }
 }
