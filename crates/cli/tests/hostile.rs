@@ -44,6 +44,8 @@ fn bounded_with(args: &[&str], seconds: u64, rss_mb: u64, open_files: Option<u32
     };
     let dir = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
+    // Reaped below with `wait4`, which also gives its peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = command
         .env_remove("HELA_LAKE")
         .stdin(Stdio::null())

@@ -337,7 +337,7 @@ fn value_matchers(value: &Value, m: &Modifiers) -> Result<Vec<Matcher>, String> 
     }
 }
 
-/// The most variants the modifiers of one value may make (SigmaHQ's rules make at most 30).
+/// The most variants the modifiers of one value may make (SigmaHQ's rules make at most 5).
 const MAX_VARIANTS: usize = 1_000;
 /// The most text the variants of one value may hold together.
 const MAX_VARIANT_BYTES: usize = 1 << 20;

@@ -1,11 +1,12 @@
 //! Streams one input through the decompressors and archive readers it needs, cutting the
 //! decompressed bytes into chunks of whole lines. A stream that breaks off (a truncated
 //! gzip or tar, a corrupt zip member) keeps every line read before the break and raises a
-//! warning; it never fails the input.
+//! warning; a member or stream none of which can be read, and a line longer than the
+//! largest record, are refused with the reason. None of these fails the input.
 
 use std::fs::File;
-use std::path::Path;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
