@@ -1,7 +1,7 @@
 //! Recognises an input file that was ingested before by a hash of all of its bytes.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// A content fingerprint of a file: a BLAKE3 hash of its length and all of its bytes. The
@@ -42,6 +42,27 @@ fn read_block(file: &mut File, block: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
+/// The fingerprint lakes made by earlier versions of hela recorded: the length and a
+/// BLAKE3 hash of the first and last MiB only (the whole file up to 2 MiB, where it equals
+/// [`fingerprint`]). Read so that such a lake still recognises what it holds.
+pub fn sampled_fingerprint(path: &Path) -> std::io::Result<String> {
+    const SAMPLE: u64 = 1 << 20;
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&len.to_le_bytes());
+    let mut buffer = Vec::with_capacity(SAMPLE as usize);
+    (&mut file).take(SAMPLE).read_to_end(&mut buffer)?;
+    hasher.update(&buffer);
+    if len > 2 * SAMPLE {
+        file.seek(SeekFrom::End(-(SAMPLE as i64)))?;
+    }
+    buffer.clear();
+    file.take(SAMPLE).read_to_end(&mut buffer)?;
+    hasher.update(&buffer);
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +83,10 @@ mod tests {
         }
         std::fs::write(&b, b"small").unwrap();
         assert_ne!(fingerprint(&a).unwrap(), fingerprint(&b).unwrap());
+        assert_eq!(sampled_fingerprint(&b).unwrap(), fingerprint(&b).unwrap(), "the same up to 2 MiB");
+        let mut middle = big.clone();
+        middle[big.len() / 2] ^= 1;
+        std::fs::write(&b, &middle).unwrap();
+        assert_eq!(sampled_fingerprint(&a).unwrap(), sampled_fingerprint(&b).unwrap(), "why it was replaced");
     }
 }

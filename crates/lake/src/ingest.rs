@@ -159,7 +159,10 @@ pub fn ingest(
             },
         };
         if let Some(fp) = &fingerprint {
-            let known = run.catalog.inputs.get(fp).map(|i| format!("already ingested as {}; use --force to ingest it again", i.path));
+            // A lake made by an earlier hela recorded sampled fingerprints.
+            let earlier = || crate::fingerprint::sampled_fingerprint(&input.path).ok().and_then(|old| run.catalog.inputs.get(&old));
+            let known = run.catalog.inputs.get(fp).or_else(earlier);
+            let known = known.map(|i| format!("already ingested as {}; use --force to ingest it again", i.path));
             let repeated = (!seen.insert(fp.clone())).then(|| "named twice; read once".to_string());
             if let Some(reason) = repeated.or(known.filter(|_| !options.force)) {
                 notify(Notice::Skipped { path: &input.path, reason: &reason });
@@ -756,6 +759,28 @@ mod tests {
     fn record(n: u64) -> Map<String, Value> {
         let value = serde_json::json!({"@timestamp": "2020-09-21T19:00:00Z", "Channel": "Security", "EventID": 4624, "n": n});
         value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_lake_of_sampled_fingerprints_still_recognises_its_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("events.json");
+        let lines: String = (0..100_000).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+        assert!(lines.len() > 2 << 20, "long enough for the two fingerprints to differ");
+        std::fs::write(&input, lines).unwrap();
+        let lake = Lake::new(dir.path().join("lake"));
+        let options = IngestOptions::default();
+        let run = |lake: &Lake| ingest(lake, std::slice::from_ref(&input), &options, &IngestProgress::default(), &mut |_| {}).unwrap();
+        assert_eq!(run(&lake).records_stored, 100_000);
+        // As an earlier hela recorded it.
+        let mut catalog = lake.catalog().unwrap();
+        let entry = catalog.inputs.pop_first().unwrap().1;
+        let sampled = crate::fingerprint::sampled_fingerprint(&input).unwrap();
+        assert_ne!(sampled, crate::fingerprint::fingerprint(&input).unwrap());
+        catalog.inputs.insert(sampled, entry);
+        catalog.save(&lake.catalog_path()).unwrap();
+        let again = run(&lake);
+        assert_eq!((again.inputs_skipped, again.records_stored), (1, 0));
     }
 
     #[test]

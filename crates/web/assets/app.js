@@ -289,7 +289,7 @@ function errorSpan(sql, message) {
     return { start, end: start + (rest ? rest[0].length : 1) };
   }
   if (/found: EOF/.test(message)) return { start: Math.max(0, sql.trimEnd().length - 1), end: sql.trimEnd().length };
-  const named = message.match(/unknown column `([^`]+)`|No field named ["`]?([\w@.]+)|table '([\w.]+)' not found|Invalid function '(\w+)'/i);
+  const named = message.match(/unknown column `([^`]+)`|No field named ["`]?([\w@.]+)|table `([^`]+)` not found|table '([\w.]+)' not found|Invalid function '(\w+)'/i);
   if (named) {
     const name = named.slice(1).find(Boolean).split(".").pop();
     const at = sql.toLowerCase().indexOf(name.toLowerCase());
