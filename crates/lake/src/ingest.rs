@@ -765,13 +765,13 @@ mod tests {
     fn a_lake_of_sampled_fingerprints_still_recognises_its_inputs() {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("events.json");
-        let lines: String = (0..100_000).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+        let lines: String = (0..300_000).map(|i| format!("{{\"i\":{i}}}\n")).collect();
         assert!(lines.len() > 2 << 20, "long enough for the two fingerprints to differ");
         std::fs::write(&input, lines).unwrap();
         let lake = Lake::new(dir.path().join("lake"));
         let options = IngestOptions::default();
         let run = |lake: &Lake| ingest(lake, std::slice::from_ref(&input), &options, &IngestProgress::default(), &mut |_| {}).unwrap();
-        assert_eq!(run(&lake).records_stored, 100_000);
+        assert_eq!(run(&lake).records_stored, 300_000);
         // As an earlier hela recorded it.
         let mut catalog = lake.catalog().unwrap();
         let entry = catalog.inputs.pop_first().unwrap().1;
