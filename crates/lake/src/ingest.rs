@@ -762,6 +762,20 @@ mod tests {
     }
 
     #[test]
+    fn whole_numbers_beyond_two_to_the_53_stay_exact_when_a_later_commit_brings_fractions() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path().join("lake"));
+        let options = IngestOptions::default();
+        for (name, line) in [("big.json", "{\"n\":9007199254740993}\n"), ("fraction.json", "{\"n\":0.5}\n")] {
+            let input = dir.path().join(name);
+            std::fs::write(&input, line).unwrap();
+            ingest(&lake, &[input], &options, &IngestProgress::default(), &mut |_| {}).unwrap();
+        }
+        let Shape::Object(fields) = &lake.catalog().unwrap().tables["events"].shape else { panic!("an object shape") };
+        assert_eq!(fields["n"], Shape::Str, "text, not a double that cannot hold 2^53 + 1");
+    }
+
+    #[test]
     fn a_lake_of_sampled_fingerprints_still_recognises_its_inputs() {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("events.json");
