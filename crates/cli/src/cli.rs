@@ -39,6 +39,7 @@ pub enum Command {
     Playbook(PlaybookArgs),
     Serve(ServeArgs),
     Apikey(ApikeyArgs),
+    Intel(IntelArgs),
 }
 
 /// How records are stored: as they come, or in a schema's field names and tables.
@@ -196,6 +197,40 @@ pub struct QueryTablesArgs {
     /// Spark writes) is read in place, its columns as they are.
     #[arg(long = "table", value_name = "NAME=PATH")]
     pub tables: Vec<TableSpec>,
+}
+
+/// Threat intelligence: load indicators into the lake, for `ioc_match` in SQL.
+#[derive(Debug, Args)]
+pub struct IntelArgs {
+    #[command(subcommand)]
+    pub command: IntelCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntelCommand {
+    Load(IntelLoadArgs),
+}
+
+/// Load indicators into the lake's `indicators` table.
+///
+/// FILEs are STIX 2.1 bundles, MISP event JSON, AlienVault OTX pulses (as OTX's API and
+/// HELK's OTX script export them) or CSV with a header naming at least `type` and `value`
+/// (and any of source, confidence, valid_from, valid_until, labels, name, reference), told
+/// apart by their content. Indicators are addresses and CIDR networks, domains, URLs, MD5,
+/// SHA-1 and SHA-256 hashes and file names; an entry of another kind (or a STIX pattern that
+/// needs several values at once) is reported and quarantined. Loading a file again is
+/// recognised and skipped.
+///
+/// The table has type, value, source, confidence, valid_from, valid_until, labels, name,
+/// reference and file. Match events against it in SQL:
+///   SELECT Hostname, ioc_field, ioc_value, ioc_source FROM ioc_match(events, indicators)
+#[derive(Debug, Args)]
+pub struct IntelLoadArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// Indicator files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// Run hunt playbooks: Markdown documents whose ```sql blocks are hunts.

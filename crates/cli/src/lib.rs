@@ -4,6 +4,7 @@
 mod cli;
 mod hunt;
 mod ingest;
+mod intel;
 mod playbook;
 mod remote;
 mod sample;
@@ -31,6 +32,9 @@ pub fn run(args: Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Serve(a) => serve::run(a),
         cli::Command::Apikey(a) => match a.command {
             cli::ApikeyCommand::Add(a) => serve::add_key(a),
+        },
+        cli::Command::Intel(a) => match a.command {
+            cli::IntelCommand::Load(a) => intel::load(a),
         },
     }
 }

@@ -19,6 +19,8 @@ pub fn open_session(args: &QueryTablesArgs) -> anyhow::Result<(Lake, Session)> {
     let lake = Lake::new(&args.lake.lake);
     let router = args.records.router()?;
     let session = Session::new(Some(&lake), &args.tables, router.as_ref(), &mut |w| eprintln!("warning: {w}"))?;
+    hela_graph::register(&session);
+    hela_intel::register(&session);
     Ok((lake, session))
 }
 

@@ -68,6 +68,8 @@ pub struct ServeOptions {
     pub live: Option<LiveOptions>,
     /// The web UI, if served.
     pub pages: Option<Pages>,
+    /// Each adds SQL functions to the server's session (hela's graph functions, say).
+    pub sql_functions: Vec<fn(&Session)>,
 }
 
 /// Rules standing on the server.
@@ -135,6 +137,9 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
     let lake = Lake::new(&options.lake);
     let metrics = Arc::new(metrics::Metrics::default());
     let session = Arc::new(Session::for_network(&lake, options.router.as_ref(), options.query_memory)?);
+    for add in &options.sql_functions {
+        add(&session);
+    }
     let reloading = session.clone();
     let on_commit = Box::new(move || {
         if let Err(e) = reloading.reload_lake() {

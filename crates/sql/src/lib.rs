@@ -11,9 +11,11 @@ pub mod parquet_table;
 pub mod pruning;
 pub mod session;
 pub mod spark;
+pub mod table_args;
 mod views;
 
 pub use error::SqlError;
 pub use inline::TableSpec;
 pub use output::{OutputFormat, TableStyle, column_names, shown_batch, shown_schema, text_rows, write_batches, write_result, write_stream};
 pub use session::{CATALOG, ParsedStatement, SCHEMA, Session};
+pub use table_args::{TableArguments, table_argument};

@@ -27,6 +27,7 @@ use crate::index_patterns::IndexPatternSchema;
 use crate::inline::{Warn, load_table};
 use crate::parquet_table::{parquet_files, parquet_table};
 use crate::spark::CaseFix;
+use crate::table_args::{PlannedArguments, TableArguments, take_first_table_argument};
 use crate::views::{self, WholeTableView};
 use crate::{SqlError, TableSpec, spark};
 
@@ -40,7 +41,7 @@ const MAX_CASE_FIXES: usize = 64;
 
 /// One statement of a query text, read and rewritten into DataFusion's terms
 /// ([`Session::parse`]), to be planned and run by [`Session::execute`].
-pub struct ParsedStatement(Statement);
+pub struct ParsedStatement(pub(crate) Statement);
 
 /// A query session: the lake's tables (when there is a lake) and the inline tables.
 pub struct Session {
@@ -85,6 +86,8 @@ impl Session {
         // IN list to be simplified and checked against each row group's statistics and bloom
         // filters (a logon-id join of 4624 to 4656 events over 2 GB: 210 ms -> 45 ms).
         config.options_mut().optimizer.hash_join_inlist_pushdown_max_size = 0;
+        // Tables given to table functions (`pagerank(TABLE(edges))`), planned beforehand.
+        let config = config.with_extension(Arc::new(TableArguments::default()));
         // Spark's functions (`datafusion-spark`'s `concat`, `substring`, `hex`, ..., then
         // hela's `split`, `regexp_replace`, `date_format`, ...) replace DataFusion's
         // namesakes; text compared with a number is read leniently (see `spark::coercion`).
@@ -202,7 +205,8 @@ impl Session {
     /// `r'...'` too), each rewritten into DataFusion's terms; none is planned yet.
     pub fn parse(sql: &str) -> Result<Vec<ParsedStatement>, SqlError> {
         let statements = DFParser::parse_sql_with_dialect(&spark::readable_string_literals(sql), &spark::SparkDialect).map_err(|e| {
-            SqlError::Query(spark::not_run(sql).unwrap_or_else(|| format!("cannot parse the SQL (mistyped, or Spark syntax hela does not support yet): {e}")))
+            let unread = || crate::table_args::unread_form(sql);
+            SqlError::Query(spark::not_run(sql).or_else(unread).unwrap_or_else(|| format!("cannot parse the SQL (mistyped, or Spark syntax hela does not support yet): {e}")))
         })?;
         if statements.is_empty() {
             return Err(SqlError::Query("no SQL statement given".into()));
@@ -260,6 +264,17 @@ impl Session {
     /// name no column has that an earlier item of the select list is called is that item
     /// (Spark's lateral column alias).
     async fn plan(&self, mut statement: Statement) -> Result<LogicalPlan, SqlError> {
+        // A table function's table arguments are planned first, each kept until the
+        // statement is planned.
+        let arguments = self.ctx.state().config().get_extension::<TableArguments>().expect("the session's table arguments");
+        let mut planned = PlannedArguments { arguments: arguments.clone(), keys: Vec::new() };
+        loop {
+            let key = arguments.new_key();
+            let Some(query) = take_first_table_argument(&mut statement, &key) else { break };
+            let plan = Box::pin(self.plan(query)).await?;
+            arguments.insert(key.clone(), plan);
+            planned.keys.push(key);
+        }
         // A PIVOT groups on its source's other columns: plan the source to know them.
         while let Some(source) = spark::first_pivot_source(&mut statement) {
             let planned = Box::pin(self.plan(source)).await?;

@@ -217,7 +217,7 @@ pub(super) fn relation_alias(relation: &TableFactor) -> Ident {
     }
 }
 
-pub(super) fn empty_query() -> Query {
+pub(crate) fn empty_query() -> Query {
     Query {
         with: None,
         body: Box::new(SetExpr::Values(ast::Values { explicit_row: false, value_keyword: false, rows: vec![] })),
@@ -233,7 +233,7 @@ pub(super) fn empty_query() -> Query {
 }
 
 /// `SELECT projection FROM source GROUP BY groups`.
-pub(super) fn plain_select(projection: Vec<SelectItem>, source: TableFactor, groups: Vec<Expr>) -> ast::Select {
+pub(crate) fn plain_select(projection: Vec<SelectItem>, source: TableFactor, groups: Vec<Expr>) -> ast::Select {
     ast::Select {
         select_token: ast::helpers::attached_token::AttachedToken::empty(),
         optimizer_hints: vec![],

@@ -16,6 +16,7 @@ mod time_windows;
 mod syntax;
 
 pub use calls::rewrite_spark_calls;
+pub(crate) use generators::{empty_query, plain_select};
 pub use lambdas::plan_lambdas;
 pub use pivot::{first_pivot_source, rewrite_first_pivot};
 pub use statements::{not_run, rewrite_clauses, spark_setting};

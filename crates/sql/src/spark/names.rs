@@ -85,6 +85,8 @@ fn name_fields_in(body: &mut SetExpr) {
 
 fn name_fields_of_select(select: &mut Select) {
     let relations = relation_names(select);
+    // A field name given again (`a.id, b.id`) is marked as a repeat, as Spark shows both.
+    let mut given: HashMap<String, usize> = HashMap::new();
     for item in &mut select.projection {
         let SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) = item else { continue };
         let qualified_column =
@@ -92,7 +94,12 @@ fn name_fields_of_select(select: &mut Select) {
         if qualified_column {
             continue;
         }
-        if let Some(field) = parts.last().cloned() {
+        if let Some(mut field) = parts.last().cloned() {
+            let count = given.entry(field.value.clone()).or_default();
+            *count += 1;
+            if *count > 1 {
+                field = Ident::new(format!("{}{REPEAT_MARK}{count}", field.value));
+            }
             *item = SelectItem::ExprWithAlias { expr: Expr::CompoundIdentifier(parts.clone()), alias: field };
         }
     }
