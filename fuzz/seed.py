@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Seeds the fuzz targets' corpora (fuzz/corpus/TARGET, not kept in git) with real inputs:
 lines, archives and event logs from ../shared's datasets, SigmaHQ rules, the Spark SQL of
-the ThreatHunter-Playbook analytics and of the function suite, HELK's mapping files, and
-bulk bodies and Kafka messages made of real records.
+the ThreatHunter-Playbook analytics and of the function suite, HELK's mapping files, bulk
+bodies and Kafka messages made of real records, motifs, and indicator files of each format.
 
     python3 fuzz/seed.py            # then, e.g.:
     cargo +nightly fuzz run json_lines fuzz/corpus/json_lines -- -max_total_time=600
@@ -104,6 +104,22 @@ def main():
     for path in sorted((PROJECT / "crates" / "helk" / "mappings").glob("*.toml")):
         text = path.read_text()
         write("helk_mapping", path.name, "common\n" + text if path.name == "common.toml" else text)
+
+    motifs = ["(a)-[e]->(b); (b)-[e2]->(c); !(c)-[]->(a)", "(a)-[]->(b); (b)-[]->(a)", "(x)", "!(a)-[]->(b)", "(a)-[e]->()"]
+    for i, motif in enumerate(motifs):
+        write("motif_pattern", f"motif-{i}", motif)
+
+    stix = {"type": "bundle", "id": "bundle--1", "objects": [
+        {"type": "identity", "id": "identity--1", "name": "CERT"},
+        {"type": "indicator", "id": "indicator--1", "pattern_type": "stix", "created_by_ref": "identity--1",
+         "pattern": "[ipv4-addr:value ISSUBSET '10.0.0.0/8'] OR [file:hashes.'SHA-256' = '" + "a" * 64 + "']"},
+        {"type": "indicator", "id": "indicator--2", "pattern": "[domain-name:value = 'x.example' AND url:value = 'http://x']"}]}
+    misp = {"Event": {"info": "i", "Attribute": [{"type": "filename|md5", "value": "a.exe|" + "b" * 32}, {"type": "ip-dst|port", "value": "1.2.3.4|80"}]}}
+    otx = {"results": [{"id": "p", "indicators": [{"indicator": "2001:db8::/32", "type": "CIDR"}, {"indicator": "evil.example", "type": "hostname"}]}]}
+    for name, document in [("stix", stix), ("misp", misp), ("otx", otx)]:
+        write("indicator_file", name, json.dumps(document))
+    write("indicator_file", "csv", "type,value,labels\nip,10.0.0.0/8,a;b\nurl,http://E.x/p,\n")
+    write("indicator_file", "pattern", "[file:name IN ('a.exe', 'b\\'s.exe')] OR ([url:value = 'http://x/'])")
 
     for target in sorted(p.name for p in CORPUS.iterdir()):
         print(f"{target}: {sum(1 for _ in (CORPUS / target).iterdir())} seeds")

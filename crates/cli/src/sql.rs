@@ -21,6 +21,7 @@ pub fn open_session(args: &QueryTablesArgs) -> anyhow::Result<(Lake, Session)> {
     let session = Session::new(Some(&lake), &args.tables, router.as_ref(), &mut |w| eprintln!("warning: {w}"))?;
     hela_graph::register(&session);
     hela_intel::register(&session);
+    hela_anomaly::register(&session);
     Ok((lake, session))
 }
 

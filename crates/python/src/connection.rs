@@ -37,6 +37,7 @@ impl Connection {
         let session = Session::new(Some(&lake), &[], router.as_ref(), &mut |_| {}).map_err(hela_error)?;
         hela_graph::register(&session);
         hela_intel::register(&session);
+        hela_anomaly::register(&session);
         Ok(Connection { lake, router, session })
     }
 
