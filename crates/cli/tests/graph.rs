@@ -104,3 +104,17 @@ fn the_logon_graph_holds_the_lateral_movement_and_bfs_finds_it() {
     let to_host = query(&lake, &format!("SELECT count(*) AS n FROM logon_graph(events) WHERE kind = 'logon' AND dst = '{target}'"));
     assert!(to_host[0]["n"].as_i64().unwrap() > 0);
 }
+
+#[test]
+fn the_analytics_playbook_runs_on_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = sample_lake(dir.path(), "raw");
+    let playbook = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/analytics.md");
+    let out = common::hela(&["playbook", "run", playbook.to_str().unwrap(), "--lake", lake.to_str().unwrap()], None);
+    let err = common::stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("block 5/8 (line 47): 3 rows"), "the tree under the WMI provider host: {err}");
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(report.contains("8 blocks: 5 expectations held, 0 not, 0 failed"), "{report}");
+    assert!(report.to_lowercase().contains("wmiprvse.exe") && report.to_lowercase().contains("powershell.exe"), "{report}");
+}

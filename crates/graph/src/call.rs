@@ -49,8 +49,8 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ("label_propagation", "label_propagation([vertices,] edges [, max_iter = 5])"),
     ("triangle_count", "triangle_count([vertices,] edges)"),
     ("motifs", "motifs([vertices,] edges, '(a)-[e]->(b); ...')"),
-    ("process_descendants", "process_descendants(events, 'process guid' [, max_depth = 32])"),
-    ("process_ancestors", "process_ancestors(events, 'process guid' [, max_depth = 64])"),
+    ("process_descendants", "process_descendants(events, 'process guid' or (SELECT guid ...) [, max_depth = 32])"),
+    ("process_ancestors", "process_ancestors(events, 'process guid' or (SELECT guid ...) [, max_depth = 64])"),
 ];
 
 /// The usage line of function `name`.

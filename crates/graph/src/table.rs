@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use arrow::array::AsArray;
+use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
@@ -11,7 +13,7 @@ use datafusion::datasource::TableType;
 use datafusion::error::Result;
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, ident, lit};
-use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr};
+use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr, collect};
 use hela_sql::table_argument;
 
 use crate::call::{Call, usage};
@@ -34,15 +36,22 @@ impl TableFunctionImpl for GraphFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let name = self.name;
         let tables: Vec<LogicalPlan> = (0..args.exprs().len()).map_while(|i| table_argument(&args, i)).collect();
-        let (vertices, edges) = match <[LogicalPlan; 2]>::try_from(tables.clone()) {
-            Ok([vertices, edges]) => (Some(vertices), edges),
-            Err(_) if tables.len() == 1 => (None, tables[0].clone()),
-            Err(_) => return plan_err!("{name} takes the edges as a table, the vertices before them if given: {}; e.g. {name}(TABLE(edges)) or {name}((SELECT src, dst FROM ...))", usage(name)),
+        let mut settings: Vec<Expr> = args.exprs()[tables.len()..].to_vec();
+        // A process guid may be a query's value (`(SELECT ...)`, read as a second table),
+        // found when the tree is read.
+        let mut guid_query = None;
+        let (vertices, edges) = match (name.starts_with("process_"), tables.as_slice()) {
+            (true, [events, guid]) => {
+                guid_query = Some(guid.clone());
+                settings.insert(0, lit(""));
+                (None, events.clone())
+            }
+            (_, [edges]) => (None, edges.clone()),
+            (false, [vertices, edges]) => (Some(vertices.clone()), edges.clone()),
+            _ => return plan_err!("{name} takes the edges as a table, the vertices before them if given: {}; e.g. {name}(TABLE(edges)) or {name}((SELECT src, dst FROM ...))", usage(name)),
         };
-        let settings: &[Expr] = &args.exprs()[tables.len()..];
-        let call = Call::new(name, settings).or_else(|e| plan_err!("{e}; {}", usage(name)))?;
+        let call = Call::new(name, &settings).or_else(|e| plan_err!("{e}; {}", usage(name)))?;
         let (edges, ends) = match &call {
-            Call::ProcessTree { .. } if vertices.is_some() => return plan_err!("{name} takes one table, the events: {}", usage(name)),
             Call::ProcessTree { .. } => process_creations(name, edges)?,
             _ => (edges, ["src".to_string(), "dst".to_string()]),
         };
@@ -63,7 +72,7 @@ impl TableFunctionImpl for GraphFunction {
             None => vertex_schema(&Arc::new(Schema::empty())),
         };
         let schema = call.schema(&vertex_schema, &edge_schema);
-        Ok(Arc::new(GraphTable { name, call: Arc::new(call), vertices, edges, ends, vertex_schema, schema }))
+        Ok(Arc::new(GraphTable { name, call: Arc::new(call), guid_query, vertices, edges, ends, vertex_schema, schema }))
     }
 }
 
@@ -99,6 +108,8 @@ fn vertex_schema(vertices: &SchemaRef) -> SchemaRef {
 struct GraphTable {
     name: &'static str,
     call: Arc<Call>,
+    /// The query whose value is a process tree's guid, when a query gives it.
+    guid_query: Option<LogicalPlan>,
     vertices: Option<LogicalPlan>,
     edges: LogicalPlan,
     /// The columns of an edge's source and destination.
@@ -128,9 +139,24 @@ impl TableProvider for GraphTable {
             Call::Bfs { from, to, .. } => Some([self.condition(state, from)?, self.condition(state, to)?]),
             _ => None,
         };
+        let call = match (&self.guid_query, self.call.as_ref()) {
+            (Some(query), Call::ProcessTree { direction, max_depth, .. }) => {
+                Arc::new(Call::ProcessTree { guid: first_value(state, query).await?.unwrap_or_default(), direction: *direction, max_depth: *max_depth })
+            }
+            _ => Arc::clone(&self.call),
+        };
         let columns = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
-        Ok(Arc::new(GraphExec::new(self.name, Arc::clone(&self.call), vertices, edges, self.ends.clone(), Arc::clone(&self.vertex_schema), Arc::clone(&self.schema), columns, conditions)?))
+        Ok(Arc::new(GraphExec::new(self.name, call, vertices, edges, self.ends.clone(), Arc::clone(&self.vertex_schema), Arc::clone(&self.schema), columns, conditions)?))
     }
+}
+
+/// The first value of a query's first column, as text; None when it gives no rows or NULL.
+async fn first_value(state: &dyn Session, query: &LogicalPlan) -> Result<Option<String>> {
+    let plan = state.create_physical_plan(query).await?;
+    let batches = collect(plan, state.task_ctx()).await?;
+    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(None) };
+    let text = cast(batch.column(0), &DataType::Utf8)?;
+    Ok(text.as_string::<i32>().iter().next().flatten().map(str::to_string))
 }
 
 impl GraphTable {
