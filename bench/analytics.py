@@ -20,26 +20,16 @@ import argparse
 import csv
 import os
 import random
-import statistics
 import subprocess
 import time
+
+from to_pandas import timed
 
 
 def run_hela(hela, *args):
     begun = time.perf_counter()
     out = subprocess.run([hela, *args], capture_output=True, text=True, check=True)
     return time.perf_counter() - begun, out.stdout
-
-
-def timed(run, repeat):
-    """Median wall time of `repeat` runs after one warm-up, and the last result."""
-    result = run()
-    times = []
-    for _ in range(repeat):
-        begun = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - begun)
-    return statistics.median(times), result
 
 
 def graphs(args):
@@ -60,17 +50,17 @@ def graphs(args):
     def hela_sql(sql):
         return run_hela(args.hela, "sql", "--lake", os.path.join(args.work, "no-lake"), "--table", table, "--format", "csv", sql)
 
-    hela_pr, (_, text) = timed(lambda: hela_sql("SELECT * FROM pagerank(edges)"), args.repeat)
+    hela_pr, _, (_, text) = timed(lambda: hela_sql("SELECT * FROM pagerank(edges)"), args.repeat)
     ranks = {row["id"]: float(row["pagerank"]) for row in csv.DictReader(text.splitlines())}
-    nx_pr, expected = timed(lambda: nx.pagerank(graph, alpha=0.85, tol=1e-6), args.repeat)
+    nx_pr, _, expected = timed(lambda: nx.pagerank(graph, alpha=0.85, tol=1e-6), args.repeat)
     worst = max(abs(ranks[v] - expected[v]) for v in expected)
     print(f"pagerank: hela {hela_pr:.2f} s, networkx {nx_pr:.2f} s ({nx_pr / hela_pr:.1f}x); largest difference {worst:.1e}")
 
-    hela_cc, (_, text) = timed(lambda: hela_sql("SELECT * FROM connected_components(edges)"), args.repeat)
+    hela_cc, _, (_, text) = timed(lambda: hela_sql("SELECT * FROM connected_components(edges)"), args.repeat)
     groups = {}
     for row in csv.DictReader(text.splitlines()):
         groups.setdefault(row["component"], set()).add(row["id"])
-    nx_cc, components = timed(lambda: list(nx.weakly_connected_components(graph)), args.repeat)
+    nx_cc, _, components = timed(lambda: list(nx.weakly_connected_components(graph)), args.repeat)
     same = {frozenset(g) for g in groups.values()} == {frozenset(c) for c in components}
     print(f"connected components: hela {hela_cc:.2f} s, networkx {nx_cc:.2f} s ({nx_cc / hela_cc:.1f}x); same partition: {same}")
 
@@ -104,7 +94,7 @@ def indicators(args):
         writer.writerow(["type", "value"])
         writer.writerows(rows)
     subprocess.run([args.hela, "intel", "load", "--lake", lake, feed], capture_output=True)
-    seconds, (_, text) = timed(lambda: run_hela(args.hela, "sql", "--lake", lake, "--format", "csv", "SELECT count(*) AS n FROM ioc_match(events, indicators)"), args.repeat)
+    seconds, _, (_, text) = timed(lambda: run_hela(args.hela, "sql", "--lake", lake, "--format", "csv", "SELECT count(*) AS n FROM ioc_match(events, indicators)"), args.repeat)
     _, events = run_hela(args.hela, "sql", "--lake", lake, "--format", "csv", "SELECT count(*) AS n FROM events")
     count = int(events.splitlines()[1])
     print(f"ioc_match: {count} events x {len(rows)} indicators: {seconds:.2f} s ({count / seconds / 1e6:.2f} M events/s), {text.splitlines()[1]} matches")

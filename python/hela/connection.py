@@ -49,6 +49,17 @@ class Result:
 
         return polars.from_arrow(self.to_arrow())
 
+    def to_networkx(self, source: str = "src", target: str = "dst", directed: bool = True):
+        """The result as a networkx graph: an edge from column ``source`` to ``target`` for each
+        row (parallel edges kept, as hela's graph functions count them), the other columns as
+        the edge's attributes. For the edges a graph function was given, or `logon_graph`."""
+        import networkx
+
+        frame = self.to_pandas()
+        attributes = [c for c in frame.columns if c not in (source, target)] or None
+        kind = networkx.MultiDiGraph if directed else networkx.MultiGraph
+        return networkx.from_pandas_edgelist(frame, source, target, edge_attr=attributes, create_using=kind)
+
     def batches(self) -> pa.RecordBatchReader:
         """Runs the query and streams its result a batch at a time, for answers larger than
         memory: ``for batch in result.batches(): ...``."""

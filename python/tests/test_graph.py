@@ -136,3 +136,10 @@ def test_triangle_motifs_are_networkxs_three_cycles(tmp_path):
     one_way = connection.sql("SELECT count(*) AS n FROM motifs(TABLE(edges), '(a)-[]->(b); !(b)-[]->(a)')").to_pandas()["n"][0]
     pairs = set(edges.itertuples(index=False, name=None))
     assert one_way == sum(1 for (s, d) in pairs if (d, s) not in pairs)
+
+
+def test_results_become_networkx_graphs(graph):
+    connection, g = graph
+    edges = connection.sql("SELECT src, dst, 'logon' AS kind FROM edges").to_networkx()
+    assert sorted(edges.edges()) == sorted(g.edges())
+    assert {kind for _, _, kind in edges.edges(data="kind")} == {"logon"}

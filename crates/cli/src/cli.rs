@@ -133,6 +133,12 @@ pub struct IngestArgs {
 /// without regard to case unless the data has several that differ only in case; nested
 /// fields are reached with dots (`event_data.Image`).
 ///
+/// Beyond Spark's functions, table functions take a table (`TABLE(t)`, a name, or a
+/// subquery): graphs (pagerank, connected_components, strongly_connected_components,
+/// degrees, shortest_paths, bfs, label_propagation, triangle_count, motifs,
+/// process_descendants, process_ancestors, logon_graph), indicators (ioc_match) and rarity
+/// (stack_count, first_seen, outliers, isolation_forest); the README says how each is called.
+///
 /// Examples:
 ///   hela sql "SELECT Hostname, count(*) FROM events WHERE EventID = 4624 GROUP BY Hostname"
 ///   hela sql --table t=dataset.zip --format csv "SELECT * FROM t LIMIT 10"
@@ -224,7 +230,11 @@ pub enum IntelCommand {
 /// The table has type, value, source, confidence, valid_from, valid_until, labels, name,
 /// reference and file. Match events against it in SQL:
 ///   SELECT Hostname, ioc_field, ioc_value, ioc_source FROM ioc_match(events, indicators)
+///
+/// Example:
+///   hela intel load --lake demo-lake otx-pulses.json misp-event.json feed.csv
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct IntelLoadArgs {
     #[command(flatten)]
     pub lake: LakeArgs,

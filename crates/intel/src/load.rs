@@ -14,6 +14,9 @@ use crate::read::read;
 /// The lake table indicators are loaded into.
 pub const INDICATORS_TABLE: &str = "indicators";
 
+/// The largest file read: a STIX bundle or MISP event is one JSON document, read whole.
+const MAX_FILE_BYTES: u64 = 1 << 30;
+
 /// What loading one file did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadSummary {
@@ -40,6 +43,10 @@ pub fn load(lake: &Lake, files: &[impl AsRef<Path>], report: &mut dyn FnMut(&Pat
         if appender.catalog().checkpoints.contains_key(&checkpoint) {
             summaries.push(LoadSummary::AlreadyLoaded);
             continue;
+        }
+        let size = std::fs::metadata(file).map_err(|e| format!("{name}: {e}"))?.len();
+        if size > MAX_FILE_BYTES {
+            return Err(format!("{name}: {size} bytes; indicator files are read whole, up to {MAX_FILE_BYTES} bytes: split it"));
         }
         let bytes = std::fs::read(file).map_err(|e| format!("{name}: {e}"))?;
         let read = read(&bytes).map_err(|e| format!("{name}: {e}"))?;
