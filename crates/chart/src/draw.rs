@@ -40,6 +40,8 @@ const MAX_TICKS: usize = 10;
 const MARK_COLOR: RGBColor = RGBColor(0x3b, 0x6e, 0xa8);
 /// Grid lines.
 const GRID_COLOR: RGBColor = RGBColor(0xe2, 0xe2, 0xe2);
+/// A graph's edges.
+const EDGE_COLOR: RGBColor = RGBColor(0xa8, 0xa8, 0xa8);
 /// The note under the title and the values beside bars.
 const NOTE_COLOR: RGBColor = RGBColor(0x66, 0x66, 0x66);
 
@@ -52,6 +54,7 @@ pub(crate) fn size(plot: &Plot) -> (u32, u32) {
             (BAR_CHROME + BAR_PITCH * bars.len() as u32).max(MIN_BAR_HEIGHT),
         ),
         PlotData::Line { .. } | PlotData::Hist(_) => (WIDTH, HEIGHT),
+        PlotData::Graph { .. } => (WIDTH, WIDTH),
     }
 }
 
@@ -72,6 +75,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         PlotData::Bars(bars) => draw_bars(&area, plot, bars)?,
         PlotData::Line { x, points } => draw_line(&area, plot, x, points)?,
         PlotData::Hist(bins) => draw_hist(&area, plot, bins)?,
+        PlotData::Graph { vertices, edges } => draw_graph(&area, vertices, edges)?,
     }
     root.present().map_err(fail)
 }
@@ -345,6 +349,35 @@ fn count_axis(most: f64) -> TickedAxis {
 }
 
 /// A plotters drawing error as a chart error.
+/// Edges as lines (thicker for more rows, a dot near the destination for direction), and
+/// vertices as labelled circles.
+fn draw_graph<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    vertices: &[(String, (f64, f64))],
+    edges: &[(usize, usize, usize)],
+) -> Result<(), ChartError> {
+    let (width, height) = area.dim_in_pixel();
+    // Room for labels, which run right of their vertex.
+    let (left, right, top, bottom) = (30.0, 200.0, 20.0, 30.0);
+    let place = |(x, y): (f64, f64)| -> (i32, i32) {
+        ((left + x * (width as f64 - left - right)) as i32, (top + y * (height as f64 - top - bottom)) as i32)
+    };
+    for &(a, b, rows) in edges {
+        let (from, to) = (place(vertices[a].1), place(vertices[b].1));
+        let stroke = 1 + (rows as f64).log2().min(4.0) as u32;
+        area.draw(&PathElement::new(vec![from, to], ShapeStyle::from(&EDGE_COLOR).stroke_width(stroke))).map_err(fail)?;
+        let near = (to.0 + (from.0 - to.0) / 8, to.1 + (from.1 - to.1) / 8);
+        area.draw(&Circle::new(near, 3, NOTE_COLOR.filled())).map_err(fail)?;
+    }
+    let label_style = TextStyle::from((FONT, 12)).color(&BLACK);
+    for (label, at) in vertices {
+        let at = place(*at);
+        area.draw(&Circle::new(at, 6, MARK_COLOR.filled())).map_err(fail)?;
+        area.draw(&Text::new(shorten(label, MAX_X_LABEL_CHARS * 2), (at.0 + 8, at.1 - 6), label_style.clone())).map_err(fail)?;
+    }
+    Ok(())
+}
+
 fn fail<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> ChartError {
     ChartError::Draw(e.to_string())
 }

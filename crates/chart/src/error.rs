@@ -9,7 +9,7 @@ use arrow::error::ArrowError;
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
     /// The chart kind named is not one of bar, line, hist.
-    #[error("unknown chart kind `{0}`: expected bar, line or hist")]
+    #[error("unknown chart kind `{0}`: expected bar, line, hist or graph")]
     UnknownKind(String),
 
     /// The output file name ends in an extension that is not an image format written here.
@@ -68,6 +68,10 @@ pub enum ChartError {
     /// A line chart was asked for without a y column.
     #[error("a line chart needs a y column (--y COLUMN)")]
     LineNeedsY,
+
+    /// A graph was asked for without a y column.
+    #[error("a graph needs the edges' source as x and their destination as y (--x src --y dst)")]
+    GraphNeedsY,
 
     /// A histogram was asked for with a y column.
     #[error("a histogram counts the values of its x column and takes no y column (got `{y}`)")]

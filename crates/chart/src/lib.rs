@@ -1,5 +1,5 @@
-//! Charts of a query result: a bar chart, a line chart or a histogram of the
-//! columns of Arrow record batches, written as SVG (for files and for HTML
+//! Charts of a query result: a bar chart, a line chart, a histogram or a graph of
+//! the columns of Arrow record batches, written as SVG (for files and for HTML
 //! reports) or PNG.
 //!
 //! Text is measured and, in PNG, drawn with the DejaVu Sans font built into
@@ -10,6 +10,7 @@ mod data;
 mod draw;
 mod error;
 mod hist;
+mod layout;
 mod png;
 mod prepare;
 mod text;
@@ -33,6 +34,9 @@ pub enum ChartKind {
     Line,
     /// Counts of the x values in equal-width bins.
     Hist,
+    /// A graph: an edge from each row's x value to its y value, vertices placed by a
+    /// force-directed layout.
+    Graph,
 }
 
 impl FromStr for ChartKind {
@@ -43,6 +47,7 @@ impl FromStr for ChartKind {
             "bar" => Ok(ChartKind::Bar),
             "line" => Ok(ChartKind::Line),
             "hist" => Ok(ChartKind::Hist),
+            "graph" => Ok(ChartKind::Graph),
             _ => Err(ChartError::UnknownKind(s.to_string())),
         }
     }
@@ -54,6 +59,7 @@ impl fmt::Display for ChartKind {
             ChartKind::Bar => "bar",
             ChartKind::Line => "line",
             ChartKind::Hist => "hist",
+            ChartKind::Graph => "graph",
         })
     }
 }

@@ -45,6 +45,9 @@ pub(crate) enum PlotData {
     Line { x: LineX, points: Vec<(f64, f64)> },
     /// Histogram bins, lowest first.
     Hist(Vec<Bin>),
+    /// Vertices (label, position in the unit square) and edges (source, destination,
+    /// how many rows give it).
+    Graph { vertices: Vec<(String, (f64, f64))>, edges: Vec<(usize, usize, usize)> },
 }
 
 /// What the x numbers of a line chart's points are.
@@ -63,6 +66,7 @@ pub(crate) enum LineX {
 pub(crate) fn prepare(batches: &[RecordBatch], spec: &ChartSpec) -> Result<Plot, ChartError> {
     match (spec.kind, &spec.y) {
         (ChartKind::Line, None) => return Err(ChartError::LineNeedsY),
+        (ChartKind::Graph, None) => return Err(ChartError::GraphNeedsY),
         (ChartKind::Hist, Some(y)) => return Err(ChartError::HistWithY { y: y.clone() }),
         _ => {}
     }
@@ -81,6 +85,7 @@ pub(crate) fn prepare(batches: &[RecordBatch], spec: &ChartSpec) -> Result<Plot,
         ChartKind::Bar => bars(&x, y.as_ref(), rows)?,
         ChartKind::Line => line(&x, y.as_ref().ok_or(ChartError::LineNeedsY)?, rows)?,
         ChartKind::Hist => hist(&x, rows)?,
+        ChartKind::Graph => graph(&x, y.as_ref().ok_or(ChartError::GraphNeedsY)?)?,
     };
     if kept == 0 {
         return Err(ChartError::NothingLeft { rows });
@@ -97,6 +102,59 @@ pub(crate) fn prepare(batches: &[RecordBatch], spec: &ChartSpec) -> Result<Plot,
     }
     plot.title = shorten(&plot.title, MAX_TITLE);
     Ok(plot)
+}
+
+/// The most vertices a graph draws: the most connected are kept.
+const MAX_VERTICES: usize = 150;
+
+/// A graph of an edge per row from x to y, rows with a null end left out; with more than
+/// [`MAX_VERTICES`] vertices, the most connected are drawn and the note says how many
+/// edges are not. Also returns how many rows were kept.
+fn graph(x: &Column, y: &Column) -> Result<(Plot, usize), ChartError> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut number = |name: String| match index.get(&name) {
+        Some(&v) => v,
+        None => {
+            index.insert(name.clone(), names.len());
+            names.push(name);
+            names.len() - 1
+        }
+    };
+    let mut counted: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut kept = 0;
+    for (src, dst) in x.labels()?.into_iter().zip(y.labels()?) {
+        let (Some(src), Some(dst)) = (src, dst) else { continue };
+        let key = (number(src), number(dst));
+        *counted.entry(key).or_default() += 1;
+        kept += 1;
+    }
+    let mut degree = vec![0usize; names.len()];
+    for &(a, b) in counted.keys() {
+        degree[a] += 1;
+        degree[b] += 1;
+    }
+    let mut by_degree: Vec<usize> = (0..names.len()).collect();
+    by_degree.sort_by(|&a, &b| degree[b].cmp(&degree[a]).then(names[a].cmp(&names[b])));
+    by_degree.truncate(MAX_VERTICES);
+    let mut drawn = vec![None; names.len()];
+    for (at, &v) in by_degree.iter().enumerate() {
+        drawn[v] = Some(at);
+    }
+    let mut edges: Vec<(usize, usize, usize)> = counted.iter().filter_map(|(&(a, b), &n)| Some((drawn[a]?, drawn[b]?, n))).collect();
+    edges.sort_unstable();
+    let pairs: Vec<(usize, usize)> = edges.iter().map(|&(a, b, _)| (a, b)).collect();
+    let positions = crate::layout::layout(by_degree.len(), &pairs);
+    let vertices = by_degree.iter().zip(positions).map(|(&v, p)| (names[v].clone(), p)).collect();
+    let left_out = counted.len() - edges.len();
+    let plot = Plot {
+        title: format!("{} → {}", x.name, y.name),
+        note: (left_out > 0).then(|| format!("the {MAX_VERTICES} most connected of {} vertices; {left_out} edges not drawn", names.len())),
+        x_name: x.name.clone(),
+        y_name: y.name.clone(),
+        data: PlotData::Graph { vertices, edges },
+    };
+    Ok((plot, kept))
 }
 
 /// A bar per row (label, y), or without y a bar per distinct x value with

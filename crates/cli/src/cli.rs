@@ -169,7 +169,8 @@ pub struct SqlArgs {
     #[arg(long)]
     pub timings: bool,
     /// Also draw the result: a bar chart (--x categories, --y values, or the count of rows
-    /// per --x), a line chart (--y over --x) or a histogram of --x, written to --out.
+    /// per --x), a line chart (--y over --x), a histogram of --x, or a graph (an edge from
+    /// each row's --x to its --y, e.g. the edges given to pagerank), written to --out.
     #[arg(long, value_name = "KIND", requires_all = ["x", "out"], help_heading = "Charts")]
     pub chart: Option<ChartKind>,
     /// The chart's x column: categories of a bar chart, the axis of a line chart, the values
@@ -265,7 +266,7 @@ pub enum PlaybookCommand {
 /// Options after `sql` on a block's fence line:
 ///   expect=hits    the block must return rows (a hunt that must keep firing)
 ///   expect=none    the block must return no rows
-///   chart=bar|line|hist x=COLUMN [y=COLUMN] [title="..."]   draw the result
+///   chart=bar|line|hist|graph x=COLUMN [y=COLUMN] [title="..."]   draw the result
 ///
 /// Exit status: 0 when every expectation held, 1 when one did not, 2 when a block failed.
 ///

@@ -113,7 +113,7 @@ fn the_analytics_playbook_runs_on_the_sample() {
     let out = common::hela(&["playbook", "run", playbook.to_str().unwrap(), "--lake", lake.to_str().unwrap()], None);
     let err = common::stderr(&out);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("block 5/8 (line 47): 3 rows"), "the tree under the WMI provider host: {err}");
+    assert!(err.contains("block 5/8 (line 48): 3 rows"), "the tree under the WMI provider host: {err}");
     let report = String::from_utf8(out.stdout).unwrap();
     assert!(report.contains("8 blocks: 5 expectations held, 0 not, 0 failed"), "{report}");
     assert!(report.to_lowercase().contains("wmiprvse.exe") && report.to_lowercase().contains("powershell.exe"), "{report}");

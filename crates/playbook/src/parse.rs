@@ -3,7 +3,7 @@
 //! A block's info string may add, after `sql`:
 //! - `expect=hits`: the block must return at least one row (a scheduled check fails if not);
 //! - `expect=none`: the block must return no rows;
-//! - `chart=bar|line|hist x=COLUMN [y=COLUMN]`: draw the result in the report;
+//! - `chart=bar|line|hist|graph x=COLUMN [y=COLUMN]`: draw the result in the report;
 //! - `title="..."`: the chart's title.
 
 use std::ops::Range;
