@@ -151,3 +151,30 @@ def test_lateral_movement_on_the_mordor_wmi_dataset(tmp_path, monkeypatch):
     found, _ = run_notebook("03-lateral-movement.ipynb", tmp_path, monkeypatch, HELA_LATERAL_DATA=str(WMI_LATERAL))
     assert any(parent == "wmiprvse.exe" and image == "powershell.exe" for _, _, parent, image in found["raw"]), found
     assert found["raw"] == found["helk"]
+
+
+def pandas_rarest_pairs(records: list[dict]) -> set:
+    """Each host's least frequent (ParentImage, Image) pairs of process creations, counted
+    by pandas."""
+    flat = pd.json_normalize(records)
+    creations = flat[(flat["EventID"] == 1) & flat["ParentImage"].notna() & flat["Image"].notna()]
+    counts = creations.groupby(["Hostname", "ParentImage", "Image"]).size().rename("count").reset_index()
+    least = counts.groupby("Hostname")["count"].transform("min")
+    return {tuple(row) for row in counts[counts["count"] == least].values.tolist()}
+
+
+def test_graphs_and_rarity_see_the_lateral_movement(tmp_path, monkeypatch):
+    found, _ = run_notebook("04-graphs-and-rarity.ipynb", tmp_path, monkeypatch)
+    assert ["172.18.39.5", "WORKSTATION5"] in found["paths"], found["paths"]
+    assert any(image.lower().endswith("powershell.exe") for image in found["tree"]), found["tree"]
+    rare = {tuple(row) for row in found["rare"]}
+    assert rare == pandas_rarest_pairs(json_lines(Path(found["data"])))
+    assert any(parent.lower().endswith("wmiprvse.exe") and image.lower().endswith("powershell.exe") for _, parent, image, _ in rare)
+
+
+def test_graphs_and_rarity_on_the_mordor_wmi_dataset(tmp_path, monkeypatch):
+    shared_or_skip(WMI_LATERAL)
+    found, _ = run_notebook("04-graphs-and-rarity.ipynb", tmp_path, monkeypatch, HELA_LATERAL_DATA=str(WMI_LATERAL))
+    assert found["paths"], "network logons between hosts"
+    assert any(image.lower().endswith("powershell.exe") for image in found["tree"]), found["tree"]
+    assert {tuple(row) for row in found["rare"]} == pandas_rarest_pairs(json_lines(WMI_LATERAL))
