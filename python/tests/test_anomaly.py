@@ -108,6 +108,7 @@ def test_wrong_calls_say_what_is_wrong(connection):
         ("SELECT * FROM outliers(procs, 'nope', 'mad')", "no column `nope`"),
         ("SELECT * FROM stack_count(procs)", "name the columns"),
         ("SELECT * FROM isolation_forest(procs, 'logons', 0)", "at least 1"),
+        ("SELECT * FROM outliers(procs, 'logons', 'zscore', 'Hostname', random())", "must be a constant"),
     ]:
         with pytest.raises(Exception, match=said):
             connection.sql(sql).to_arrow()

@@ -1,41 +1,45 @@
 //! Reading the arguments of the rarity and outlier functions: a table, then settings.
 
+use std::sync::Arc;
+
 use datafusion::catalog::TableFunctionArgs;
 use datafusion::common::{ScalarValue, plan_err};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::Result;
 use datafusion::execution::SessionState;
-use std::sync::Arc;
-
 use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{AggregateUDF, Expr, ExprFunctionExt, WindowFunctionDefinition};
-use hela_sql::table_argument;
+use hela_sql::{constant, constant_number, table_argument};
 
 /// A call's arguments: its table as a frame to build on, and its settings.
-pub struct Call<'a> {
+pub struct Call {
     /// The function's name and usage, for errors.
     pub usage: &'static str,
     pub table: DataFrame,
-    settings: &'a [Expr],
+    /// The settings after the table, each a constant (NULL where left out).
+    settings: Vec<ScalarValue>,
 }
 
-impl<'a> Call<'a> {
+impl Call {
     /// Reads the table (the first argument) of a call of the function used as `usage`.
-    pub fn new(args: &'a TableFunctionArgs, usage: &'static str) -> Result<Call<'a>> {
+    pub fn new(args: &TableFunctionArgs, usage: &'static str) -> Result<Call> {
         let Some(plan) = table_argument(args, 0) else {
             return plan_err!("{usage}: the first argument is the table, `TABLE(t)`, a name or a subquery");
         };
         let Some(state) = args.session().as_any().downcast_ref::<SessionState>() else {
             return plan_err!("{usage}: only in a SQL session");
         };
-        Ok(Call { usage, table: DataFrame::new(state.clone(), plan), settings: &args.exprs()[1..] })
+        let mut settings = Vec::new();
+        for (i, expr) in args.exprs()[1..].iter().enumerate() {
+            let Some(value) = constant(expr) else { return plan_err!("{usage}: setting {} must be a constant, not `{expr}`", i + 1) };
+            settings.push(value);
+        }
+        Ok(Call { usage, table: DataFrame::new(state.clone(), plan), settings })
     }
 
+    /// Setting `i`, unless it is left out or NULL.
     fn value(&self, i: usize) -> Option<&ScalarValue> {
-        match self.settings.get(i) {
-            Some(Expr::Literal(value, _)) if !value.is_null() => Some(value),
-            _ => None,
-        }
+        self.settings.get(i).filter(|value| !value.is_null())
     }
 
     /// Setting `i` as a list of column names (`'a, b'`), each checked against the table;
@@ -64,8 +68,8 @@ impl<'a> Call<'a> {
     /// Setting `i` as a number, `default` when not given.
     pub fn number(&self, i: usize, default: f64) -> Result<f64> {
         let Some(value) = self.value(i) else { return Ok(default) };
-        match value.cast_to(&arrow::datatypes::DataType::Float64) {
-            Ok(ScalarValue::Float64(Some(x))) if !matches!(value, ScalarValue::Utf8(_)) && x.is_finite() => Ok(x),
+        match constant_number(value) {
+            Some(x) if x.is_finite() => Ok(x),
             _ => plan_err!("{}: setting {} is a number, not {value}", self.usage, i + 1),
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::Expr;
+use hela_sql::{constant, constant_number};
 
 use crate::algorithms::{Direction, PageRank};
 use crate::motif::{Element, Motif};
@@ -61,9 +62,9 @@ pub fn usage(name: &str) -> &'static str {
 impl Call {
     /// Reads the settings of function `name` from the arguments after its tables.
     pub fn new(name: &str, settings: &[Expr]) -> Result<Call, String> {
-        let values = settings.iter().enumerate().map(|(i, e)| literal(e).ok_or_else(|| format!("setting {} of {name} must be a constant, not `{e}`", i + 1))).collect::<Result<Vec<_>, _>>()?;
+        let values = settings.iter().enumerate().map(|(i, e)| constant(e).ok_or_else(|| format!("setting {} of {name} must be a constant, not `{e}`", i + 1))).collect::<Result<Vec<_>, _>>()?;
         let at_most = |n: usize| if values.len() > n { Err(format!("{name} takes {n} setting(s) after its tables, not {}", values.len())) } else { Ok(()) };
-        let number = |i: usize, default: f64| values.get(i).filter(|v| !v.is_null()).map_or(Ok(default), |v| float(v).ok_or_else(|| format!("setting {} of {name} must be a number, not {v}", i + 1)));
+        let number = |i: usize, default: f64| values.get(i).filter(|v| !v.is_null()).map_or(Ok(default), |v| constant_number(v).ok_or_else(|| format!("setting {} of {name} must be a number, not {v}", i + 1)));
         let text = |i: usize| values.get(i).and_then(text).ok_or_else(|| format!("setting {} of {name} must be text", i + 1));
         let count = |i: usize, default: f64, most: f64| -> Result<f64, String> {
             let n = number(i, default)?;
@@ -151,24 +152,6 @@ impl Call {
             Call::ProcessTree { .. } => [Arc::new(int("depth"))].into_iter().chain(edges.fields().iter().cloned()).map(|f| f.as_ref().clone()).collect(),
         };
         Arc::new(Schema::new(fields))
-    }
-}
-
-/// The constant an argument is, when it is one (`-1` and `CAST(1 AS DOUBLE)` too).
-fn literal(expr: &Expr) -> Option<ScalarValue> {
-    match expr {
-        Expr::Literal(value, _) => Some(value.clone()),
-        Expr::Negative(inner) => literal(inner)?.arithmetic_negate().ok(),
-        Expr::Cast(cast) => literal(&cast.expr)?.cast_to(cast.field.data_type()).ok(),
-        Expr::TryCast(cast) => literal(&cast.expr)?.cast_to(cast.field.data_type()).ok(),
-        _ => None,
-    }
-}
-
-fn float(value: &ScalarValue) -> Option<f64> {
-    match value.cast_to(&DataType::Float64).ok()? {
-        ScalarValue::Float64(Some(x)) if !matches!(value, ScalarValue::Utf8(_) | ScalarValue::LargeUtf8(_) | ScalarValue::Utf8View(_)) => Some(x),
-        _ => None,
     }
 }
 

@@ -76,6 +76,29 @@ pub fn table_argument(args: &TableFunctionArgs, index: usize) -> Option<LogicalP
     args.session().config().get_extension::<TableArguments>()?.get(key)
 }
 
+/// The constant a table function's argument is, when it is one (`-1` and
+/// `CAST(1 AS DOUBLE)` too).
+pub fn constant(expr: &Expr) -> Option<ScalarValue> {
+    match expr {
+        Expr::Literal(value, _) => Some(value.clone()),
+        Expr::Negative(inner) => constant(inner)?.arithmetic_negate().ok(),
+        Expr::Cast(cast) => constant(&cast.expr)?.cast_to(cast.field.data_type()).ok(),
+        Expr::TryCast(cast) => constant(&cast.expr)?.cast_to(cast.field.data_type()).ok(),
+        _ => None,
+    }
+}
+
+/// A constant as a number, when it is one (text that reads as a number is not).
+pub fn constant_number(value: &ScalarValue) -> Option<f64> {
+    if matches!(value, ScalarValue::Utf8(_) | ScalarValue::LargeUtf8(_) | ScalarValue::Utf8View(_)) {
+        return None;
+    }
+    match value.cast_to(&arrow::datatypes::DataType::Float64).ok()? {
+        ScalarValue::Float64(Some(x)) => Some(x),
+        _ => None,
+    }
+}
+
 /// Why SQL that does not parse fails, when it gives a table function a query as Spark's
 /// `TABLE(SELECT ...)`, which hela does not read: the subquery form does the same.
 pub fn unread_form(sql: &str) -> Option<String> {
