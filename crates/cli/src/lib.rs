@@ -16,6 +16,10 @@ use std::process::ExitCode;
 
 pub use cli::Cli;
 
+/// The table functions hela adds to SQL beyond Spark's, each adding its family to a session
+/// (and every session forked from it): graphs, threat intelligence, rarity and outliers.
+pub const SQL_FUNCTIONS: [fn(&hela_sql::Session); 3] = [hela_graph::register, hela_intel::register, hela_anomaly::register];
+
 /// Runs a parsed command line: what the command prints goes to standard output and error;
 /// the exit status says whether it found what it was asked to (ingest: every input read).
 pub fn run(args: Cli) -> anyhow::Result<ExitCode> {

@@ -47,7 +47,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .map(|brokers| KafkaOptions::new(brokers, args.topic.clone(), args.group.clone())),
         live,
         pages: Some(hela_web::pages(hela_web::Settings { playbooks: args.playbooks.clone() })),
-        sql_functions: vec![hela_graph::register, hela_intel::register, hela_anomaly::register],
+        sql_functions: crate::SQL_FUNCTIONS.to_vec(),
     };
     let lake = std::path::absolute(&args.lake.lake).unwrap_or_else(|_| args.lake.lake.clone());
     hela_serve::run(options, &mut |bound| {

@@ -19,9 +19,9 @@ pub fn open_session(args: &QueryTablesArgs) -> anyhow::Result<(Lake, Session)> {
     let lake = Lake::new(&args.lake.lake);
     let router = args.records.router()?;
     let session = Session::new(Some(&lake), &args.tables, router.as_ref(), &mut |w| eprintln!("warning: {w}"))?;
-    hela_graph::register(&session);
-    hela_intel::register(&session);
-    hela_anomaly::register(&session);
+    for add in crate::SQL_FUNCTIONS {
+        add(&session);
+    }
     Ok((lake, session))
 }
 

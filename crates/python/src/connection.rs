@@ -35,9 +35,9 @@ impl Connection {
         let router = router_named(schema, helk_mappings.as_deref()).map_err(hela_error)?;
         let lake = Lake::new(lake);
         let session = Session::new(Some(&lake), &[], router.as_ref(), &mut |_| {}).map_err(hela_error)?;
-        hela_graph::register(&session);
-        hela_intel::register(&session);
-        hela_anomaly::register(&session);
+        for add in hela::SQL_FUNCTIONS {
+            add(&session);
+        }
         Ok(Connection { lake, router, session })
     }
 
