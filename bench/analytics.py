@@ -9,12 +9,14 @@ file included) against networkx on a MultiDiGraph built beforehand (building not
 The answers are compared (the largest PageRank difference, the components' partition).
 
 Indicators: --indicators indicators (addresses, networks, domains, hashes and file names;
-up to 300 addresses of them occur in the events) against `hela sample` events (--events), both in
+up to 300 addresses of them occur in the events) against `hela sample` events (--events), or
+with --scale N against the scaled Security-Datasets corpus of bench/corpus.py (SF N), both in
 a hela lake; `SELECT count(*) FROM ioc_match(events, indicators)`, timed warm.
 
     pip install . networkx pyarrow
     cargo build --release
     python3 bench/analytics.py --hela target/release/hela --work /tmp/hela-analytics
+    python3 bench/analytics.py --only indicators --scale 4
 """
 import argparse
 import csv
@@ -23,6 +25,7 @@ import random
 import subprocess
 import time
 
+import corpus
 from to_pandas import timed
 
 
@@ -66,14 +69,19 @@ def graphs(args):
 
 
 def indicators(args):
-    lake = os.path.join(args.work, "lake")
-    sample = os.path.join(args.work, "sample.json")
+    if args.scale:
+        lake = os.path.join(args.work, f"lake-sf{args.scale}")
+        events = corpus.build(args.scale, os.path.join(args.work, f"corpus-sf{args.scale}.jsonl"), hela=args.hela)
+    else:
+        lake = os.path.join(args.work, "lake")
+        events = os.path.join(args.work, "sample.json")
+        if not os.path.exists(events):
+            run_hela(args.hela, "sample", "--out", events, "--events", str(args.events))
     if not os.path.exists(lake):
-        run_hela(args.hela, "sample", "--out", sample, "--events", str(args.events))
-        run_hela(args.hela, "ingest", "--lake", lake, sample)
+        run_hela(args.hela, "ingest", "--lake", lake, events)
     _, text = run_hela(args.hela, "sql", "--lake", lake, "--format", "csv",
                        "SELECT DISTINCT DestinationIp AS v FROM events WHERE DestinationIp IS NOT NULL")
-    seen = [row["v"] for row in csv.DictReader(text.splitlines())]
+    seen = sorted(row["v"] for row in csv.DictReader(text.splitlines()))
     rng = random.Random(2)
     rows = [("ip", v) for v in rng.sample(seen, min(300, len(seen)))]
     while len(rows) < args.indicators:
@@ -108,11 +116,15 @@ def main():
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--indicators", type=int, default=100_000)
+    parser.add_argument("--scale", type=int, help="match the scaled Security-Datasets corpus of this scale factor instead of sample events")
+    parser.add_argument("--only", choices=["graphs", "indicators"], help="run only one of the two")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    graphs(args)
-    indicators(args)
+    if args.only != "indicators":
+        graphs(args)
+    if args.only != "graphs":
+        indicators(args)
 
 
 if __name__ == "__main__":

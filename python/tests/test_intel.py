@@ -163,3 +163,55 @@ def test_ioc_match_errors_name_what_is_wrong(loaded):
     ]:
         with pytest.raises(Exception, match=said):
             connection.sql(sql).to_arrow()
+
+
+def test_indicators_stand_on_the_server_and_each_match_is_an_alert(tmp_path):
+    from test_live import alerts_in, bulk, stored, wait_until
+    from test_server import Server
+
+    files = _files(tmp_path)
+    alerts_file = tmp_path / "alerts.jsonl"
+    lake = tmp_path / "served"
+    args = [a for f in files for a in ("--intel", str(f))] + ["--alerts-file", str(alerts_file)]
+    events = _events(9, 300)
+    actions = [{"_index": "shipped", "_id": f"e-{row['n']}", "_source": {k: v for k, v in row.items() if not pd.isna(v)}}
+               for row in events.to_dict("records")]
+
+    server = Server(lake, *args)
+    try:
+        assert "11 indicators standing" in server.log.read_text(), server.log.read_text()
+        bulk(server, actions, refresh="wait_for")
+        indicators = pd.DataFrame(stored(server, "SELECT type, value FROM indicators"))
+        expected = _expected(events, indicators)
+        assert len(expected) > 100
+        alerts = alerts_in(alerts_file, len(expected))
+        found = {(int(a["source_id"][2:]), *next(iter(a["fields"].items()))[:1], a["indicator"]["value"]) for a in alerts}
+        assert found == expected and len(alerts) == len(expected)
+        assert len({a["detection_id"] for a in alerts}) == len(alerts)
+        c2 = next(a for a in alerts if a["indicator"]["value"] == "203.0.113.7")
+        assert (c2["rule_id"], c2["level"], c2["tags"], c2["indicator"]["source"], c2["source"]) == (
+            "indicator:ip:203.0.113.7", "high", ["c2"], "Example CERT", "shipped")
+        assert next(iter(c2["fields"].values())) == "203.0.113.7"
+        in_lake = stored(server, "SELECT count(*) AS n, count(DISTINCT detection_id) AS ids FROM detections WHERE rule_id LIKE 'indicator:%'")
+        assert in_lake == [{"n": len(expected), "ids": len(expected)}]
+
+        # A feed that changes is read again: its new indicator stands, the old ones raise
+        # no second alert.
+        with files[3].open("a") as feed:
+            feed.write("domain,late.example,internal,20,\n")
+        wait_until(server, lambda: "12 indicators standing" in server.log.read_text(), "the changed feed is read again")
+        bulk(server, [{"_index": "shipped", "_id": "late", "_source": {"QueryName": "www.late.example", "Image": "C:\\x\\mimikatz.exe"}}], refresh="wait_for")
+        late = [a for a in alerts_in(alerts_file, len(expected) + 2) if a["source_id"] == "late"]
+        assert sorted((a["indicator"]["value"], a["level"]) for a in late) == [("late.example", "low"), ("mimikatz.exe", "high")]
+        server.kill()
+    finally:
+        server.kill()
+
+    # Restarted, the files are recognised as loaded and the same indicators stand.
+    server = Server(lake, *args)
+    try:
+        log = server.log.read_text()
+        assert "12 indicators standing" in log and "indicators loaded" not in log, log
+        assert server.stop() == 0
+    finally:
+        server.kill()

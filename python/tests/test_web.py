@@ -6,6 +6,7 @@ saved as a screenshot (into $HELA_SCREENSHOTS when set, which is how the README'
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LATERAL = (
@@ -366,7 +367,27 @@ def test_playbooks_run_with_the_report_the_cli_makes_and_dashboards_draw(site, b
     wait(browser, lambda d: len(found(d, "#panels .panel img")) == 3 and found(d, "#panels .panel table"), 30)
     hosts = [r.text for r in found(browser, "#panels .panel table tbody tr")]
     assert any("WORKSTATION5" in h for h in hosts)
+
+    # A saved query's edges drawn as a graph panel: who logged on where.
+    logons = {"kind": "query", "name": "Logons between hosts", "body": {"sql": "SELECT DISTINCT src, dst FROM logon_graph(events)"}}
+    site.call("/_hela/ui/saved", json.dumps(logons).encode())
+    browser.refresh()
+    wait(browser, lambda d: len(found(d, "#panels .panel img")) == 3 and any(o.text == logons["name"] for o in found(d, "select[aria-label='Saved query'] option")), 30)
+    Select(find(browser, "select[aria-label='Saved query']")).select_by_visible_text(logons["name"])
+    Select(find(browser, "select[aria-label='Chart']")).select_by_visible_text("graph")
+    find(browser, "input[aria-label='x column']").send_keys("src")
+    find(browser, "input[aria-label='y column']").send_keys("dst")
+    next(b for b in found(browser, "button") if b.text == "Add").click()
+    wait(browser, lambda d: len(found(d, "#panels .panel img")) == 4, 30)
+    graph = found(browser, "#panels .panel img")[-1]
+    svg = urllib.parse.unquote(graph.get_attribute("src").split(",", 1)[1])
+    edges = site.sql(logons["body"]["sql"])
+    vertices = {v for edge in edges for v in edge}
+    assert len(edges) >= 3 and svg.count("<circle") == len(vertices) + len(edges), "a circle per vertex and a direction dot per edge"
+    assert set(re.findall(r"<text[^>]*>\s*([^<]*?)\s*</text>", svg)) == vertices | {logons["name"]}, "each vertex labelled, under the title"
     browser.save_screenshot(str(site.shots / "dashboards.png"))
+    browser.execute_script("arguments[0].scrollIntoView()", graph)
+    browser.save_screenshot(str(site.shots / "dashboard-graph.png"))
 
 
 def test_the_process_tree_reads_helk_names_on_a_helk_lake(tmp_path):

@@ -348,7 +348,6 @@ fn count_axis(most: f64) -> TickedAxis {
     TickedAxis::new(0.0..top, whole)
 }
 
-/// A plotters drawing error as a chart error.
 /// Edges as lines (thicker for more rows, a dot near the destination for direction), and
 /// vertices as labelled circles.
 fn draw_graph<DB: DrawingBackend>(
@@ -378,6 +377,7 @@ fn draw_graph<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A plotters drawing error as a chart error.
 fn fail<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> ChartError {
     ChartError::Draw(e.to_string())
 }

@@ -483,6 +483,16 @@ pub enum SampleShape {
 /// query: its Spark SQL runs every `every` over the last `lookback` of events, each new row
 /// a detection.
 ///
+/// With --intel FILE threat-intelligence indicators stand too: each file (STIX 2.1, MISP,
+/// OTX, CSV, as `hela intel load` reads them) is loaded into the lake's `indicators` table
+/// once, and every event stored is looked up in the whole table (an address inside a
+/// network, a domain or any name under it, a hash in Sysmon's Hashes, a file name in a
+/// path). Each indicator found is an alert like a rule's, with rule_id
+/// `indicator:TYPE:VALUE`, the field it was found in, the indicator (source, labels,
+/// confidence) under `indicator`, and a level from its confidence (STIX's scale: 1-29 low,
+/// 30-69 medium, 70-100 or none high). The files are read again when they change and on
+/// SIGHUP.
+///
 /// A browser opening the server's address gets the web UI: Discover (Spark SQL, quick
 /// filters, a time histogram, fields' top values), Detections (live, with triage), process
 /// trees, dashboards, and the playbooks of --playbooks DIR. With --auth it asks for a key.
@@ -499,13 +509,14 @@ pub enum SampleShape {
 ///   hela serve --lake live --rules sigma/rules/windows --min-level high \
 ///     --webhook http://soar.internal/hooks/hela --alerts-file alerts.jsonl
 ///   curl -N localhost:9200/_hela/alerts
+///   hela serve --lake live --intel otx-pulses.json --intel feed.csv --alerts-file hits.jsonl
 ///   hela serve --lake live --playbooks examples      # then open http://127.0.0.1:9200/
 ///   hela serve --lake live --listen 0.0.0.0:9200 --flight 0.0.0.0:50051 --auth keys.toml \
 ///     --tls-cert cert.pem --tls-key key.pem
 ///   curl -s localhost:9200/_bulk -H 'Content-Type: application/x-ndjson' --data-binary @bulk.ndjson
 ///   hela sql --server http://127.0.0.1:9200 "SELECT _index, count(*) FROM events GROUP BY 1"
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, group(clap::ArgGroup::new("standing").args(["rules", "intel"]).multiple(true)))]
 pub struct ServeArgs {
     #[command(flatten)]
     pub lake: LakeArgs,
@@ -562,15 +573,19 @@ pub struct ServeArgs {
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
     pub selection: RuleSelectionArgs,
+    /// Indicator files to stand (repeat for more): every event stored is looked up in the
+    /// lake's `indicators` table, which they are loaded into.
+    #[arg(long, value_name = "FILE")]
+    pub intel: Vec<PathBuf>,
     /// POST each alert, a JSON object, to this URL (retried with backoff; the alert's id
     /// is also in the Idempotency-Key header).
-    #[arg(long, value_name = "URL", requires = "rules")]
+    #[arg(long, value_name = "URL", requires = "standing")]
     pub webhook: Option<String>,
     /// Append each alert to FILE, a JSON object a line.
-    #[arg(long, value_name = "FILE", requires = "rules")]
+    #[arg(long, value_name = "FILE", requires = "standing")]
     pub alerts_file: Option<PathBuf>,
     /// Write each alert to this Kafka topic (on --kafka), keyed by its id.
-    #[arg(long, value_name = "TOPIC", requires_all = ["rules", "kafka"])]
+    #[arg(long, value_name = "TOPIC", requires_all = ["standing", "kafka"])]
     pub alerts_topic: Option<String>,
     /// A directory of Markdown hunt playbooks (```sql blocks) the web UI lists and runs.
     #[arg(long, value_name = "DIR")]

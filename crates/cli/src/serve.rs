@@ -16,8 +16,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.kafka.is_some() && args.topic.is_empty() && args.alerts_topic.is_none() {
         anyhow::bail!("--kafka names brokers for --topic (topics to consume) or --alerts-topic; give one of them");
     }
-    let live = (!args.rules.is_empty()).then(|| LiveOptions {
+    let live = (!args.rules.is_empty() || !args.intel.is_empty()).then(|| LiveOptions {
         rules: args.rules.clone(),
+        intel: args.intel.clone(),
         selection: args.selection.selection(),
         sinks: SinkOptions {
             webhook: args.webhook.clone(),

@@ -119,21 +119,73 @@ fn detections(
                 .iter()
                 .filter_map(|f| cells.get(f, hit.row).map(|v| (f.clone(), v)))
                 .collect();
+            let place = Place::read(&cells, hit.row);
             Detection {
                 rule: hit.rule,
-                timestamp: TIME_FIELDS.iter().find_map(|f| cells.get(f, hit.row)),
-                host: cells.get("Hostname", hit.row).or_else(|| cells.get("Computer", hit.row)),
-                channel: cells.get("Channel", hit.row),
-                event_id: cells.get("EventID", hit.row),
-                record_id: cells.get("EventRecordID", hit.row).or_else(|| cells.get("RecordNumber", hit.row)),
+                timestamp: place.timestamp,
+                host: place.host,
+                channel: place.channel,
+                event_id: place.event_id,
+                record_id: place.record_id,
                 fields,
-                source: source.clone().or_else(|| cells.get("_index", hit.row).map(Arc::from)),
-                source_id: cells.get("_id", hit.row),
+                source: source.clone().or_else(|| place.index.map(Arc::from)),
+                source_id: place.id,
                 event: events.as_ref().map(|e| e[i].clone()),
                 correlation: None,
             }
         })
         .collect())
+}
+
+/// What names an event in a detection, read from the Sigma view of its batch.
+struct Place {
+    timestamp: Option<String>,
+    host: Option<String>,
+    channel: Option<String>,
+    event_id: Option<String>,
+    record_id: Option<String>,
+    /// A stored document's index and id.
+    index: Option<String>,
+    id: Option<String>,
+}
+
+impl Place {
+    fn read(cells: &Cells, row: usize) -> Place {
+        Place {
+            timestamp: TIME_FIELDS.iter().find_map(|f| cells.get(f, row)),
+            host: cells.get("Hostname", row).or_else(|| cells.get("Computer", row)),
+            channel: cells.get("Channel", row),
+            event_id: cells.get("EventID", row),
+            record_id: cells.get("EventRecordID", row).or_else(|| cells.get("RecordNumber", row)),
+            index: cells.get("_index", row),
+            id: cells.get("_id", row),
+        }
+    }
+}
+
+/// What names the events at `rows` of `view` (a batch seen through [`sigma_view`]), as a
+/// detection's JSON has it: `@timestamp`, `Hostname`, `Channel`, `EventID`,
+/// `EventRecordID`, and for a document the server stored its `source` (index) and
+/// `source_id`.
+pub fn event_places(view: &RecordBatch, rows: impl IntoIterator<Item = usize>) -> Vec<Map<String, Value>> {
+    let cells = Cells::new(view);
+    rows.into_iter()
+        .map(|row| {
+            let place = Place::read(&cells, row);
+            let Value::Object(object) = json!({
+                "@timestamp": place.timestamp,
+                "Hostname": place.host,
+                "Channel": place.channel,
+                "EventID": place.event_id.as_deref().map(number_or_text),
+                "EventRecordID": place.record_id.as_deref().map(number_or_text),
+                "source": place.index,
+                "source_id": place.id,
+            }) else {
+                unreachable!("an object")
+            };
+            object
+        })
+        .collect()
 }
 
 /// A batch's values as text, by column name (exact, else ignoring case).

@@ -16,7 +16,7 @@ mod view;
 use std::path::PathBuf;
 
 pub use correlate::{Correlations, event_time, time_text};
-pub use detection::{Correlated, Detection, EventRef, TIME_FIELDS, detect, rows_as_json, to_arrow, to_json};
+pub use detection::{Correlated, Detection, EventRef, TIME_FIELDS, detect, event_places, rows_as_json, to_arrow, to_json};
 pub use events::{hunt_files, hunt_lake};
 pub use records::{RecordSchema, router, router_named};
 pub use save::{DETECTIONS_TABLE, store};

@@ -6,8 +6,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray, UInt32Array};
-use arrow::compute::{can_cast_types, cast, take};
+use arrow::array::{ArrayRef, RecordBatch, StringArray, UInt32Array};
+use arrow::compute::{can_cast_types, take};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
@@ -27,8 +27,8 @@ use hela_sql::table_argument;
 use tokio::sync::OnceCell;
 
 use crate::fields::fields;
-use crate::index::{FieldKind, Index};
-use crate::kind::Kind;
+use crate::index::FieldKind;
+use crate::watchlist::Watchlist;
 
 /// How `ioc_match` is called.
 pub const USAGE: &str = "ioc_match(events, indicators [, 'column, column, ...'])";
@@ -102,8 +102,7 @@ impl TableProvider for IocTable {
 
 /// The indicators of one query, indexed, with the memory they are counted for.
 struct Loaded {
-    index: Index,
-    rows: RecordBatch,
+    watchlist: Watchlist,
     _reservation: MemoryReservation,
 }
 
@@ -180,48 +179,26 @@ impl ExecutionPlan for IocExec {
     }
 }
 
-/// Reads the indicators into an index; a row whose type is not one hela matches, or whose
-/// value is not of its type, matches nothing.
+/// Reads the indicators into a watchlist, counted against the query's memory.
 async fn load(plan: Arc<dyn ExecutionPlan>, context: Arc<TaskContext>) -> Result<Arc<Loaded>> {
     let reservation = MemoryConsumer::new("IocExec[indicators]").register(context.memory_pool());
     let schema = plan.schema();
     let batches: Vec<RecordBatch> = execute_stream(plan, context)?.try_collect().await?;
     let rows = arrow::compute::concat_batches(&schema, &batches)?;
     reservation.try_grow(rows.get_array_memory_size() * 3)?;
-    let (kinds, values) = (cast(rows.column_by_name("type").expect("checked"), &DataType::Utf8)?, cast(rows.column_by_name("value").expect("checked"), &DataType::Utf8)?);
-    let mut index = Index::default();
-    for (row, (kind, value)) in kinds.as_string::<i32>().iter().zip(values.as_string::<i32>().iter()).enumerate() {
-        if let (Some(kind), Some(value)) = (kind.and_then(Kind::named), value) {
-            index.add(row as u32, kind, value);
-        }
-    }
-    Ok(Arc::new(Loaded { index, rows, _reservation: reservation }))
+    Ok(Arc::new(Loaded { watchlist: Watchlist::new(rows)?, _reservation: reservation }))
 }
 
 /// The matches of one batch of events.
 fn matched(batch: &RecordBatch, loaded: &Loaded, fields: &[(usize, FieldKind)], full: &SchemaRef, columns: &[usize]) -> Result<RecordBatch> {
-    let (mut events, mut indicators, mut field_names) = (Vec::new(), Vec::new(), Vec::new());
-    let mut found = Vec::new();
-    for &(at, kind) in fields {
-        let text = cast(batch.column(at), &DataType::Utf8)?;
-        let name = batch.schema().field(at).name().clone();
-        for (row, value) in text.as_string::<i32>().iter().enumerate() {
-            let Some(value) = value else { continue };
-            found.clear();
-            loaded.index.lookup(kind, value, &mut found);
-            found.sort_unstable();
-            found.dedup();
-            for &indicator in &found {
-                events.push(row as u32);
-                indicators.push(indicator);
-                field_names.push(name.clone());
-            }
-        }
-    }
-    let (events, indicators) = (UInt32Array::from(events), UInt32Array::from(indicators));
+    let sightings = loaded.watchlist.sightings(batch, fields)?;
+    let schema = batch.schema();
+    let field_names: Vec<&str> = sightings.iter().map(|s| schema.field(s.column).name().as_str()).collect();
+    let events: UInt32Array = sightings.iter().map(|s| s.row).collect();
+    let indicators: UInt32Array = sightings.iter().map(|s| s.indicator).collect();
     let mut output: Vec<ArrayRef> = batch.columns().iter().map(|c| take(c, &events, None)).collect::<Result<_, _>>()?;
     output.push(Arc::new(StringArray::from(field_names)));
-    for column in loaded.rows.columns() {
+    for column in loaded.watchlist.rows().columns() {
         output.push(take(column, &indicators, None)?);
     }
     Ok(RecordBatch::try_new(Arc::clone(full), output)?.project(columns)?)

@@ -12,6 +12,7 @@ mod load;
 mod net;
 pub mod read;
 pub mod stix_pattern;
+mod watchlist;
 
 use std::sync::Arc;
 
@@ -19,8 +20,9 @@ pub use fields::FIELDS;
 pub use index::{FieldKind, Index};
 pub use ioc_match::IocMatch;
 pub use kind::{KINDS, Kind};
-pub use load::{INDICATORS_TABLE, LoadSummary, load};
+pub use load::{FileRead, INDICATORS_TABLE, LoadSummary, checkpoint, load, read_file};
 pub use net::Network;
+pub use watchlist::{Sighting, Watchlist};
 
 /// Adds `ioc_match` to `session` and every session forked from it.
 pub fn register(session: &hela_sql::Session) {

@@ -25,7 +25,19 @@ impl Alert {
     /// The alert of `detection`, the `seq`th, found at `detected_at` (RFC 3339).
     pub fn new(detection: &Detection, engine: &Engine, seq: u64, detected_at: &str, taken: Instant) -> Alert {
         let id = detection_id(&engine.meta(detection.rule).id, detection);
-        let Value::Object(mut document) = to_json(detection, engine) else { unreachable!("a detection is a JSON object") };
+        let Value::Object(document) = to_json(detection, engine) else { unreachable!("a detection is a JSON object") };
+        Alert::numbered(document, id, seq, detected_at, taken)
+    }
+
+    /// The alert of an indicator found in an event (a document of
+    /// [`crate::sightings::documents`]), the `seq`th, found at `detected_at`.
+    pub fn sighted(document: Map<String, Value>, seq: u64, detected_at: &str, taken: Instant) -> Alert {
+        let id = crate::sightings::alert_id(&document);
+        Alert::numbered(document, id, seq, detected_at, taken)
+    }
+
+    /// `document` with its id, number and time of detection.
+    fn numbered(mut document: Map<String, Value>, id: String, seq: u64, detected_at: &str, taken: Instant) -> Alert {
         document.insert("detection_id".into(), Value::from(id.as_str()));
         document.insert("detection_seq".into(), Value::from(seq));
         document.insert("detected_at".into(), Value::from(detected_at));

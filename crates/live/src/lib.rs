@@ -1,6 +1,7 @@
-//! Detection as events arrive. Sigma rules stand on the server ([`StandingRules`]); every
-//! batch on its way into the lake, by whatever path it came, is run through them before it
-//! is committed ([`Live::detect`]); the detections are committed with the batch into the
+//! Detection as events arrive. Sigma rules stand on the server ([`StandingRules`]), and
+//! threat-intelligence indicators ([`Live::set_indicators`]); every batch on its way into
+//! the lake, by whatever path it came, is run through them before it is committed
+//! ([`Live::detect`]); the detections are committed with the batch into the
 //! `detections` table and then delivered to the sinks ([`sinks`]). Rule files are watched
 //! and reloaded when they change.
 
@@ -9,12 +10,13 @@ mod detect;
 mod files;
 pub mod retro;
 pub mod rules;
+mod sightings;
 pub mod sinks;
 mod windows;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -23,7 +25,9 @@ use tokio::sync::broadcast;
 
 pub use alert::Alert;
 pub use files::replace_file;
+use hela_intel::Watchlist;
 pub use rules::{Reload, RuleBook, StandingRules};
+pub use sightings::INDICATOR_RULE_PREFIX;
 pub use sinks::{SinkError, SinkOptions, Sinks};
 pub use windows::{WINDOWS_CHECKPOINT, Windows};
 
@@ -34,6 +38,7 @@ pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 /// the rule files.
 pub struct Live {
     rules: Arc<StandingRules>,
+    indicators: RwLock<Option<Arc<Watchlist>>>,
     windows: Windows,
     sinks: Sinks,
     watcher: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
@@ -63,19 +68,34 @@ impl Live {
                 })
                 .map_err(SinkError::Thread)?
         };
-        Ok(Live { rules, windows, sinks, watcher: Mutex::new(Some((stop, watcher))) })
+        Ok(Live { rules, indicators: RwLock::new(None), windows, sinks, watcher: Mutex::new(Some((stop, watcher))) })
     }
 
-    /// The alerts the standing rules and their correlations raise on `records`, which
-    /// arrived from `taken` on, numbered from `first_seq`. The correlations' windows move
-    /// on: the caller saves them with [`Live::windows`] before its commit.
+    /// The alerts the standing rules, their correlations and the standing indicators raise
+    /// on `records`, which arrived from `taken` on, numbered from `first_seq`. The
+    /// correlations' windows move on: the caller saves them with [`Live::windows`] before
+    /// its commit.
     pub fn detect(&self, records: &[Map<String, Value>], first_seq: u64, taken: Instant) -> Vec<Alert> {
         let book = self.rules.current();
-        let Some(engine) = &book.engine else { return Vec::new() };
-        let found = detect::detections(engine, records, &|warning| eprintln!("warning: {warning}"));
-        let found = self.windows.run(&book, found);
+        let indicators = self.indicators.read().expect("not poisoned").clone();
+        if book.engine.is_none() && indicators.is_none() {
+            return Vec::new();
+        }
+        let found = detect::detections(book.engine.as_ref(), indicators.as_deref(), records, &|warning| eprintln!("warning: {warning}"));
         let detected_at = hela_hunt::time_text(chrono::Utc::now().timestamp_millis());
-        found.iter().zip(first_seq..).map(|(d, seq)| Alert::new(d, engine, seq, &detected_at, taken)).collect()
+        let mut alerts = Vec::new();
+        if let Some(engine) = &book.engine {
+            let detections = self.windows.run(&book, found.detections);
+            alerts.extend(detections.iter().zip(first_seq..).map(|(d, seq)| Alert::new(d, engine, seq, &detected_at, taken)));
+        }
+        let next = first_seq + alerts.len() as u64;
+        alerts.extend(found.sightings.into_iter().zip(next..).map(|(document, seq)| Alert::sighted(document, seq, &detected_at, taken)));
+        alerts
+    }
+
+    /// Makes `watchlist` the indicators standing (in place of any before it).
+    pub fn set_indicators(&self, watchlist: Watchlist) {
+        *self.indicators.write().expect("not poisoned") = Some(Arc::new(watchlist));
     }
 
     /// The correlations' windows, to be saved with each commit.

@@ -86,6 +86,12 @@ impl StandingRules {
         Ok(StandingRules { paths, selection, book: RwLock::new(Arc::new(book)), stamp: Mutex::new(stamp) })
     }
 
+    /// No rules, for a server where only indicators stand.
+    pub fn none() -> StandingRules {
+        let book = RuleBook::new(LoadedRules { engine: None, scheduled: Vec::new(), loaded: 0, rejected: Vec::new() });
+        StandingRules { paths: Vec::new(), selection: Selection::default(), book: RwLock::new(Arc::new(book)), stamp: Mutex::new(Vec::new()) }
+    }
+
     /// The rules standing now.
     pub fn current(&self) -> Arc<RuleBook> {
         self.book.read().expect("not poisoned").clone()
@@ -94,6 +100,9 @@ impl StandingRules {
     /// Reads the rules again when a rule file was added, changed or removed since the last
     /// load (`force` reads them regardless).
     pub fn reload(&self, force: bool) -> Reload {
+        if self.paths.is_empty() {
+            return Reload::Unchanged;
+        }
         let mut stamp_now = self.stamp.lock().expect("not poisoned");
         let fresh = stamp(&self.paths);
         if !force && fresh == *stamp_now {

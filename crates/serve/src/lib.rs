@@ -22,6 +22,7 @@ pub mod bulk;
 pub mod es;
 pub mod flight;
 pub mod ids;
+mod intel;
 mod lake_ids;
 pub mod metrics;
 mod priority;
@@ -72,10 +73,13 @@ pub struct ServeOptions {
     pub sql_functions: Vec<fn(&Session)>,
 }
 
-/// Rules standing on the server.
+/// Rules and indicators standing on the server.
 pub struct LiveOptions {
     /// Rule files and directories, watched for changes.
     pub rules: Vec<PathBuf>,
+    /// Indicator files (STIX, MISP, OTX, CSV), loaded into the lake's `indicators` table
+    /// and watched for changes: with any, every event stored is looked up in that table.
+    pub intel: Vec<PathBuf>,
     pub selection: Selection,
     /// The sinks; alerts a sink cannot take go to `alerts-undelivered.jsonl` in the lake
     /// when left unset; each sink keeps how far it delivered in the lake's `sinks`.
@@ -146,6 +150,7 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
             eprintln!("error: cannot read the lake's catalog after a commit: {e}");
         }
     });
+    let intel_files = options.live.as_ref().filter(|live| !live.intel.is_empty()).map(|live| live.intel.clone());
     let live = match options.live {
         Some(live) => {
             let committed = alerts::committed(&lake)?;
@@ -158,6 +163,18 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
     let store = store::Store::open(&lake, options.router.clone(), options.store.clone(), metrics.clone(), live.clone(), on_commit)
         .inspect_err(|_| stop_live(&live))?;
     session.reload_lake()?;
+    let intel = match (&live, intel_files) {
+        (Some(live), Some(files)) => {
+            let mut intel = intel::StandingIntel::new(files);
+            runtime.block_on(intel.refresh(&store.placer(), &session, live)).map_err(|e| {
+                store.stop();
+                stop_live(&Some(live.clone()));
+                ServeError::Refused(format!("cannot load the indicators: {e}"))
+            })?;
+            Some(intel)
+        }
+        _ => None,
+    };
     let (retro, scheduler) = match &live {
         Some(live) => {
             let thread_failed = |e| ServeError::Io("cannot start the standing rules' threads".into(), e);
@@ -218,6 +235,9 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
             let _ = stop.send(true);
         });
         if let Some(live) = live.clone() {
+            if let Some(intel) = intel {
+                tokio::spawn(intel.watch(state.store.placer(), state.session.clone(), live.clone()));
+            }
             tokio::spawn(reload_on_hangup(live));
         }
         let flight_served = flight_listener.map(|listener| {
@@ -253,7 +273,10 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
 /// Loads the standing rules and starts their sinks; `committed` is the number of the last
 /// detection the lake holds.
 fn start_live(options: LiveOptions, lake: &Lake, committed: u64) -> Result<Live, ServeError> {
-    let rules = StandingRules::load(options.rules, options.selection)?;
+    let rules = match options.rules.is_empty() {
+        true => StandingRules::none(),
+        false => StandingRules::load(options.rules, options.selection)?,
+    };
     let book = rules.current();
     let sigma = book.engine.as_ref().map_or(0, |e| e.len());
     eprintln!("{sigma} Sigma rules and correlations standing, {} scheduled queries, {} rule files refused", book.scheduled.len(), book.rejected.len());

@@ -104,6 +104,8 @@ struct Taken {
 #[derive(Default)]
 pub struct Placed {
     pub records: Vec<(Arc<str>, Map<String, Value>)>,
+    /// Entries refused, for the quarantine.
+    pub bad: Vec<BadRecord>,
     pub alerts: Vec<Map<String, Value>>,
     pub checkpoints: Vec<(String, u64)>,
     /// Told once the lake has committed these (a user's change, acknowledged only then).
@@ -326,11 +328,11 @@ impl Placer {
         Ok(())
     }
 
-    /// Stores `records` for named tables with the next fold and returns once the lake has
-    /// committed them (the commit syncs them to disk): for what a user asks to keep.
-    pub async fn place_committed(&self, records: Vec<(Arc<str>, Map<String, Value>)>) -> Result<(), StoreError> {
+    /// Stores `placed` with the next fold and returns once the lake has committed it (the
+    /// commit syncs it to disk): for what a user asks to keep.
+    pub async fn place_committed(&self, placed: Placed) -> Result<(), StoreError> {
         let (committed, done) = oneshot::channel();
-        self.place(Placed { records, committed: Some(committed), ..Placed::default() })?;
+        self.place(Placed { committed: Some(committed), ..placed })?;
         done.await.map_err(|_| StoreError::Stopping)
     }
 
@@ -538,6 +540,7 @@ fn fold(appender: &mut Appender, taken: Taken, since: Instant, shared: &Shared) 
     batch.placed = alerts.iter().map(|alert| (detections.clone(), alert.document.clone())).collect();
     let made = taken.placed.iter().map(|p| p.records.len() as u64).sum::<u64>();
     batch.placed.extend(taken.placed.iter().flat_map(|p| p.records.iter().cloned()));
+    batch.bad.extend(taken.placed.iter().flat_map(|p| p.bad.iter().cloned()));
     let checkpoints = batch.checkpoints.clone();
     let staged = batch.checkpoints.iter().find(|(name, _)| name == WINDOWS_CHECKPOINT).map(|(_, n)| *n);
     match appender.append(batch) {

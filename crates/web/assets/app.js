@@ -813,7 +813,7 @@ function dashboards(params) {
   }
   function drawForm(queries) {
     const query = h("select", { "aria-label": "Saved query" }, queries.length ? queries.map((q, i) => h("option", { value: i }, q.name)) : h("option", { value: "" }, "(save a query in Discover first)"));
-    const chart = h("select", { "aria-label": "Chart" }, ["bar", "line", "table"].map((c) => h("option", { value: c }, c)));
+    const chart = h("select", { "aria-label": "Chart" }, ["bar", "line", "graph", "table"].map((c) => h("option", { value: c }, c)));
     const x = h("input", { placeholder: "x column", "aria-label": "x column", size: 10 });
     const y = h("input", { placeholder: "y column", "aria-label": "y column", size: 10 });
     const name = h("input", { placeholder: "Dashboard name", "aria-label": "Dashboard name", value: current.builtin ? "" : current.name });

@@ -1,5 +1,5 @@
-//! Dashboard panels: a saved query drawn as a bar or line chart (hela's own charts, as
-//! `hela sql --chart` draws them) or shown as a table. The Overview dashboard is built in.
+//! Dashboard panels: a saved query drawn as a bar or line chart or a graph of its edges
+//! (hela's own charts, as `hela sql --chart` draws them) or shown as a table. The Overview dashboard is built in.
 
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ const TABLE_ROWS: usize = 20;
 #[derive(Debug, Deserialize)]
 pub struct Panel {
     sql: String,
-    /// `bar`, `line` or `table`.
+    /// `bar`, `line`, `graph` (x the edges' sources, y their destinations) or `table`.
     chart: String,
     #[serde(default)]
     x: Option<String>,
@@ -46,15 +46,19 @@ pub async fn panel(State(state): State<Arc<AppState>>, Json(panel): Json<Panel>)
                 }
                 Ok(shown)
             }
-            "bar" | "line" => {
-                let kind = if panel.chart == "bar" { ChartKind::Bar } else { ChartKind::Line };
+            "bar" | "line" | "graph" => {
+                let kind = match panel.chart.as_str() {
+                    "bar" => ChartKind::Bar,
+                    "line" => ChartKind::Line,
+                    _ => ChartKind::Graph,
+                };
                 let x = panel.x.clone().or_else(|| schema.fields().first().map(|f| f.name().clone())).ok_or_else(|| Failure::bad("the query returns no columns"))?;
                 let y = panel.y.clone().or_else(|| schema.fields().get(1).map(|f| f.name().clone()));
                 let spec = ChartSpec { kind, x, y, title: panel.title.clone() };
                 let svg = hela_chart::render_svg(&batches, &spec).map_err(|e| Failure::bad(e.to_string()))?;
                 Ok(json!({"svg": svg}))
             }
-            other => Err(Failure::bad(format!("no chart {other:?}: bar, line or table"))),
+            other => Err(Failure::bad(format!("no chart {other:?}: bar, line, graph or table"))),
         }
     };
     reply(&state, answer.await)

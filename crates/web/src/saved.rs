@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use hela_serve::server::AppState;
+use hela_serve::store::Placed;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -86,7 +87,7 @@ fn checked_kind(kind: &str) -> Result<&str, Failure> {
 pub async fn keep(state: &AppState, table: &str, row: Value) -> Result<(), Failure> {
     let Value::Object(row) = row else { return Err(Failure::internal("a kept row is an object")) };
     let placer = state.store.placer();
-    placer.place_committed(vec![(Arc::from(table), row)]).await.map_err(|e| Failure::internal(e.to_string()))
+    placer.place_committed(Placed { records: vec![(Arc::from(table), row)], ..Placed::default() }).await.map_err(|e| Failure::internal(e.to_string()))
 }
 
 /// The newest row (by `saved_at`, then by position) of each value of `key` among the rows
