@@ -40,6 +40,7 @@ pub enum Command {
     Serve(ServeArgs),
     Apikey(ApikeyArgs),
     Intel(IntelArgs),
+    Cluster(ClusterArgs),
 }
 
 /// How records are stored: as they come, or in a schema's field names and tables.
@@ -151,6 +152,11 @@ pub struct SqlArgs {
     pub tables: QueryTablesArgs,
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Run the statements on the Ballista cluster whose scheduler is at URL (df://HOST:PORT,
+    /// from `hela cluster scheduler`), over the lake every executor reads at the same path:
+    /// the same SQL, results and formats as a local run.
+    #[arg(long, env = "HELA_CLUSTER", value_name = "URL", conflicts_with = "server", help_heading = "Cluster")]
+    pub cluster: Option<String>,
     /// Output format: table (aligned text), csv, json (an array of objects), jsonl (an
     /// object per line), parquet, or arrow (an Arrow IPC stream for pyarrow/pandas/polars).
     #[arg(long, short, default_value = "table", value_name = "FORMAT", value_parser = format_parser())]
@@ -623,4 +629,63 @@ pub struct ApikeyAddArgs {
     /// with /metrics). Repeat for several.
     #[arg(long = "role", required = true, value_name = "ROLE")]
     pub roles: Vec<hela_serve::auth::Role>,
+}
+
+/// Run hela on several machines: a Ballista scheduler and executors that `hela sql
+/// --cluster` sends its plans to.
+///
+/// Every executor reads the lake at the path the client names (a shared filesystem), and
+/// each keeps its shuffle output in its --work-dir, served to the others over Arrow Flight.
+/// Ballista's processes have no authentication: keep them on loopback or a private network.
+///
+/// Examples:
+///   hela cluster scheduler --bind 10.0.0.1:50050
+///   hela cluster executor --scheduler 10.0.0.1:50050 --host 10.0.0.2 --port 50051 \
+///     --cores 8 --work-dir /var/lib/hela/work
+///   hela sql --cluster df://10.0.0.1:50050 --lake /shared/lake "SELECT ..."
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ClusterArgs {
+    #[command(subcommand)]
+    pub command: ClusterCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    Scheduler(SchedulerArgs),
+    Executor(ExecutorArgs),
+}
+
+/// Run a Ballista scheduler: sessions send it plans, it splits them into stages and hands
+/// their tasks to the executors. Prints `scheduler listening on ADDR` once it listens.
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// Address to listen on, HOST:PORT (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:50050", value_name = "ADDR")]
+    pub bind: String,
+    /// An executor not heard from for this many seconds is taken as lost, and its tasks run
+    /// again on the others.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub executor_timeout: u64,
+}
+
+/// Run a Ballista executor: it asks the scheduler for tasks, runs them, and serves their
+/// output to the other executors and to clients.
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler, HOST:PORT or df://HOST:PORT.
+    #[arg(long, value_name = "ADDR")]
+    pub scheduler: String,
+    /// The address the others reach this executor at (and it listens on).
+    #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
+    pub host: String,
+    /// The port it serves results on over Arrow Flight (0: any free port).
+    #[arg(long, default_value_t = 50051)]
+    pub port: u16,
+    /// Tasks run at once (default: every core).
+    #[arg(long, value_name = "N")]
+    pub cores: Option<usize>,
+    /// Where its shuffle output and spills go.
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: PathBuf,
 }

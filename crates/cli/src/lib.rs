@@ -2,6 +2,7 @@
 //! parse a command line with [`Cli`], run it with [`run`].
 
 mod cli;
+mod cluster;
 mod hunt;
 mod ingest;
 mod intel;
@@ -39,6 +40,10 @@ pub fn run(args: Cli) -> anyhow::Result<ExitCode> {
         },
         cli::Command::Intel(a) => match a.command {
             cli::IntelCommand::Load(a) => intel::load(a),
+        },
+        cli::Command::Cluster(a) => match a.command {
+            cli::ClusterCommand::Scheduler(a) => cluster::scheduler(a),
+            cli::ClusterCommand::Executor(a) => cluster::executor(a),
         },
     }
 }

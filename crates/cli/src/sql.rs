@@ -79,9 +79,13 @@ pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let (_, session) = open_session(&args.tables)?;
+    let session = match &args.cluster {
+        Some(url) => hela_cluster::connect(session, url)?,
+        None => session,
+    };
     let style = TableStyle { max_width: (!args.wide).then_some(args.max_width) };
     let mut out = output(&args)?;
-    runtime.block_on(async {
+    let ran = runtime.block_on(async {
         if let Some(kind) = args.chart {
             let frame = session.run(&args.sql).await?;
             let schema = frame.schema().as_arrow().clone();
@@ -110,7 +114,11 @@ pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
         }
         eprintln!("all statements: {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
         Ok(())
-    })?;
+    });
+    if let (Err(error), Some(url)) = (&ran, &args.cluster) {
+        anyhow::bail!(hela_cluster::explain(url, &error.to_string()));
+    }
+    ran?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,8 @@
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::datasource::file_format::FileFormat;
@@ -16,7 +18,7 @@ use datafusion::datasource::object_store::ObjectStoreUrl;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::{TableProvider, TableType};
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use hela_lake::{ChannelFill, Lake, TableEntry};
@@ -34,7 +36,7 @@ pub struct LakeTable {
     channel_is_text: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct LakeFile {
     path: String,
     bytes: u64,
@@ -64,6 +66,29 @@ impl LakeTable {
         let schema = Arc::new(query_schema(&shape.storage_schema()));
         let channel_is_text = schema.field_with_name(CHANNEL).is_ok_and(|f| is_text(f.data_type()));
         LakeTable { schema, files, channel_is_text }
+    }
+
+    /// The table as bytes, for a plan sent to another process (a cluster's scheduler):
+    /// its schema and the very files it reads, so that the other side reads the catalog
+    /// version this side planned with.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut schema = Vec::new();
+        StreamWriter::try_new(&mut schema, &self.schema)?.finish()?;
+        let files = serde_json::to_vec(&(&self.files, self.channel_is_text)).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let mut bytes = (schema.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(schema);
+        bytes.extend(files);
+        Ok(bytes)
+    }
+
+    /// The table [`LakeTable::to_bytes`] wrote.
+    pub fn from_bytes(bytes: &[u8]) -> Result<LakeTable> {
+        let malformed = || DataFusionError::Internal("a lake table's bytes are cut short".into());
+        let (length, rest) = bytes.split_first_chunk::<8>().ok_or_else(malformed)?;
+        let (schema, files) = rest.split_at_checked(u64::from_le_bytes(*length) as usize).ok_or_else(malformed)?;
+        let schema = StreamReader::try_new(schema, None)?.schema();
+        let (files, channel_is_text) = serde_json::from_slice(files).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        Ok(LakeTable { schema, files, channel_is_text })
     }
 
     /// True when `filter` tests `Channel` alone and the choice of files settles it: each

@@ -88,29 +88,7 @@ impl Session {
         config.options_mut().optimizer.hash_join_inlist_pushdown_max_size = 0;
         // Tables given to table functions (`pagerank(TABLE(edges))`), planned beforehand.
         let config = config.with_extension(Arc::new(TableArguments::default()));
-        // Spark's functions (`datafusion-spark`'s `concat`, `substring`, `hex`, ..., then
-        // hela's `split`, `regexp_replace`, `date_format`, ...) replace DataFusion's
-        // namesakes; text compared with a number is read leniently (see `spark::coercion`).
-        let state = SessionStateBuilder::new()
-            .with_config(config)
-            .with_default_features()
-            .with_spark_features()
-            .with_analyzer_rules(spark::analyzer_rules())
-            .build();
-        let ctx = SessionContext::new_with_state(state);
-        for function in spark::functions::all() {
-            ctx.register_udf(function);
-        }
-        for function in spark::functions::aggregates() {
-            ctx.register_udaf(function);
-        }
-        for name in spark::functions::TEXT_TIME_FUNCTIONS {
-            if let Some(inner) = ctx.state().scalar_functions().get(name).cloned() {
-                ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::TextAsTime::new(inner)));
-            }
-        }
-        ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::HigherOrder::new(ctx.state_weak_ref())));
-        ctx.register_udtf("collations", Arc::new(spark::functions::Collations));
+        let ctx = with_spark(SessionStateBuilder::new().with_config(config).with_default_features());
         let lake_schema = Arc::new(IndexPatternSchema::new(lake.cloned())?);
         ctx.catalog(CATALOG).expect("the default catalog").register_schema(SCHEMA, lake_schema.clone())?;
         let session = Session { ctx, partitions, lake_schema, untrusted: false };
@@ -122,6 +100,13 @@ impl Session {
             session.register_files(name, &paths, router, &mut *warn)?;
         }
         Ok(session)
+    }
+
+    /// The session with `ctx` in place of its context (one that runs plans elsewhere, say),
+    /// which must see the same catalog.
+    pub fn with_context(mut self, ctx: SessionContext) -> Session {
+        self.ctx = ctx;
+        self
     }
 
     /// A session for SQL from the network: queries run within `memory_limit` bytes (in
@@ -352,4 +337,27 @@ fn statement_kind(statement: &ast::Statement) -> String {
         [first, ..] => first.to_uppercase(),
         [] => "this statement".to_string(),
     }
+}
+
+/// A context of `builder`'s state with the Spark SQL front end: Spark's functions
+/// (`datafusion-spark`'s `concat`, `substring`, `hex`, ..., then hela's `split`,
+/// `regexp_replace`, `date_format`, ...) replace DataFusion's namesakes, and text compared
+/// with a number is read leniently (see `spark::coercion`).
+pub fn with_spark(builder: SessionStateBuilder) -> SessionContext {
+    let state = builder.with_spark_features().with_analyzer_rules(spark::analyzer_rules()).build();
+    let ctx = SessionContext::new_with_state(state);
+    for function in spark::functions::all() {
+        ctx.register_udf(function);
+    }
+    for function in spark::functions::aggregates() {
+        ctx.register_udaf(function);
+    }
+    for name in spark::functions::TEXT_TIME_FUNCTIONS {
+        if let Some(inner) = ctx.state().scalar_functions().get(name).cloned() {
+            ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::TextAsTime::new(inner)));
+        }
+    }
+    ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::HigherOrder::new(ctx.state_weak_ref())));
+    ctx.register_udtf("collations", Arc::new(spark::functions::Collations));
+    ctx
 }

@@ -1,0 +1,100 @@
+//! hela on a Ballista cluster: a scheduler and two executors started as processes on
+//! loopback, each with its own port and work directory, over a lake the test ingests; the
+//! same SQL run on the cluster and locally gives the same rows.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::hela_ok;
+
+/// A `hela cluster` process, killed when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `hela cluster ARGS` and returns it with the first line it prints.
+fn start(args: &[&str]) -> (Process, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hela"))
+        .arg("cluster")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("hela cluster starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("a line");
+    (Process(child), line.trim().to_string())
+}
+
+/// A scheduler and `executors` executors of one core each, with the scheduler's URL.
+fn cluster(work: &Path, executors: usize) -> (Vec<Process>, String) {
+    let (scheduler, line) = start(&["scheduler", "--bind", "127.0.0.1:0", "--executor-timeout", "6"]);
+    let url = line.strip_prefix("scheduler listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
+    let mut processes = vec![scheduler];
+    for n in 0..executors {
+        let dir = work.join(format!("executor-{n}"));
+        let (executor, line) = start(&["executor", "--scheduler", &url, "--port", "0", "--cores", "1", "--work-dir", dir.to_str().unwrap()]);
+        assert!(line.starts_with("executor serving on 127.0.0.1:"), "{line}");
+        processes.push(executor);
+    }
+    (processes, url)
+}
+
+fn csv(lake: &Path, cluster: Option<&str>, sql: &str) -> String {
+    let lake = lake.to_str().unwrap();
+    match cluster {
+        Some(url) => hela_ok(&["sql", "--lake", lake, "--cluster", url, "--format", "csv", sql]),
+        None => hela_ok(&["sql", "--lake", lake, "--format", "csv", sql]),
+    }
+}
+
+const QUERIES: &[&str] = &[
+    "SELECT EventID, count(*) AS n FROM events GROUP BY EventID ORDER BY EventID",
+    "SELECT Hostname, count(DISTINCT Image) AS images, min(`@timestamp`) AS first FROM events WHERE EventID = 1 GROUP BY Hostname ORDER BY Hostname",
+    // The seeds' lateral movement: a network logon joined to the processes of its session.
+    "SELECT s.Hostname, s.TargetUserName, p.ParentImage, p.Image FROM events s JOIN events p \
+     ON s.TargetLogonId = p.LogonId WHERE s.EventID = 4624 AND s.LogonType = '3' AND p.EventID = 1 ORDER BY 4, 3, 1, 2",
+    "SELECT Image, rank() OVER (PARTITION BY Hostname ORDER BY count(*) DESC, Image) AS r FROM events \
+     WHERE EventID = 1 GROUP BY Hostname, Image ORDER BY Image, r LIMIT 20",
+    // hela's own Spark functions run on the executors.
+    "SELECT date_format(`@timestamp`, 'yyyy-MM-dd HH') AS hour, upper(substring(Hostname, 1, 4)) AS h, count(*) AS n, \
+     sum(CASE WHEN EventID = 4624 THEN 1 ELSE 0 END) AS logons FROM events GROUP BY 1, 2 ORDER BY 1, 2",
+];
+
+#[test]
+fn queries_on_two_executors_give_the_local_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sample, lake) = (dir.path().join("sample.json"), dir.path().join("lake"));
+    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", "3000"]);
+    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()]);
+    let (processes, url) = cluster(dir.path(), 2);
+    for sql in QUERIES {
+        let local = csv(&lake, None, sql);
+        assert!(local.lines().count() > 2, "{sql}: {local}");
+        assert_eq!(csv(&lake, Some(&url), sql), local, "{sql}");
+    }
+    for n in 0..2 {
+        let jobs = std::fs::read_dir(dir.path().join(format!("executor-{n}"))).unwrap().count();
+        assert!(jobs > 0, "executor {n} kept the shuffle output of its tasks");
+    }
+
+    // What cannot run there is refused with its name, before anything is sent.
+    let lake_arg = lake.to_str().unwrap();
+    let graph = "SELECT * FROM degrees((SELECT Hostname AS src, Image AS dst FROM events))";
+    let refused = common::hela(&["sql", "--lake", lake_arg, "--cluster", &url, graph], None);
+    assert!(!refused.status.success());
+    assert!(common::stderr(&refused).contains("table degrees() cannot run on a cluster"), "{}", common::stderr(&refused));
+
+    // A scheduler that is down is named.
+    drop(processes);
+    let down = common::hela(&["sql", "--lake", lake_arg, "--cluster", &url, QUERIES[0]], None);
+    assert!(common::stderr(&down).contains(&format!("cannot reach the cluster's scheduler at {url}")), "{}", common::stderr(&down));
+}

@@ -1,0 +1,48 @@
+//! `hela cluster executor`: Ballista's executor, running tasks with hela's functions and
+//! serving its shuffle output to the other executors over Arrow Flight.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ballista_core::config::TaskSchedulingPolicy;
+use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use datafusion::prelude::SessionConfig;
+
+use crate::{ClusterError, session_state};
+
+/// How an executor runs.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// The scheduler's host and port.
+    pub scheduler: (String, u16),
+    /// The address other executors and clients fetch its results from.
+    pub host: String,
+    /// The Arrow Flight port it serves results on.
+    pub port: u16,
+    /// Tasks run at once.
+    pub cores: usize,
+    /// Where its shuffle output and spills go.
+    pub work_dir: PathBuf,
+}
+
+/// Runs an executor until the process is stopped (SIGTERM or Ctrl-C).
+pub async fn run(options: ExecutorOptions) -> Result<(), ClusterError> {
+    std::fs::create_dir_all(&options.work_dir).map_err(|e| ClusterError::Io(format!("cannot make {}", options.work_dir.display()), e))?;
+    let functions = session_state(SessionConfig::default()).map_err(|e| ClusterError::Ballista(e.to_string()))?;
+    let (scheduler_host, scheduler_port) = options.scheduler;
+    let config = ExecutorProcessConfig {
+        bind_host: options.host.clone(),
+        external_host: Some(options.host),
+        port: options.port,
+        scheduler_host,
+        scheduler_port,
+        scheduler_connect_timeout_seconds: 30,
+        vcores: options.cores.max(1),
+        task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
+        work_dir: Some(options.work_dir.to_string_lossy().into_owned()),
+        override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&functions))),
+        ..ExecutorProcessConfig::default()
+    };
+    start_executor_process(Arc::new(config)).await.map_err(|e| ClusterError::Ballista(format!("the executor stopped: {e}")))
+}

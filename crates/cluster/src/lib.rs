@@ -1,0 +1,92 @@
+//! hela on an Apache DataFusion Ballista cluster. A scheduler ([`scheduler`]) and executors
+//! ([`executor`]) run Ballista's own processes with everything hela's plans need registered:
+//! the Spark SQL front end's functions and the lake's tables ([`codec`]). A session
+//! connected to the scheduler ([`connect`]) plans Spark SQL as a local one does and runs
+//! the plans on the cluster: the scheduler splits them into stages, executors run their
+//! tasks and exchange shuffles, and a lost executor's tasks are retried on the others.
+
+pub mod codec;
+pub mod executor;
+pub mod scheduler;
+
+use std::sync::Arc;
+
+use ballista_core::extension::{SessionConfigExt, SessionStateExt};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::session_state::SessionState;
+use datafusion::prelude::SessionConfig;
+use hela_sql::{Session, SqlError, with_spark};
+
+use crate::codec::LakeCodec;
+
+/// Why a cluster process cannot start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("{0}")]
+    Io(String, #[source] std::io::Error),
+    #[error("{0}")]
+    Ballista(String),
+}
+
+/// `session` with its queries run on the cluster whose scheduler is at `url`
+/// (`df://HOST:PORT`, `http://HOST:PORT` or `HOST:PORT`): planned here, with the same
+/// tables, views and functions, and executed there.
+pub fn connect(session: Session, url: &str) -> Result<Session, SqlError> {
+    let state = session.context().state();
+    // The catalog holding the lake's tables is the session's own: not made anew.
+    let config = state.config().clone().with_create_default_catalog_and_schema(false).with_ballista_logical_extension_codec(Arc::new(LakeCodec::default()));
+    let state = SessionStateBuilder::new_from_existing(state).with_config(config).build();
+    // Ballista puts its own function lists in place of the session's: hela's go back on top.
+    let state = state.upgrade_for_ballista(scheduler_url(url))?;
+    Ok(session.with_context(with_spark(SessionStateBuilder::new_from_existing(state))))
+}
+
+/// The error of a statement run on the cluster at `url`, in the user's terms: a scheduler
+/// that cannot be reached, or a table that cannot be sent, said plainly; other errors as
+/// they are.
+pub fn explain(url: &str, error: &str) -> String {
+    if error.contains("tcp connect error") || error.contains("Connection refused") {
+        return format!("cannot reach the cluster's scheduler at {url} (connection refused): is `hela cluster scheduler` running there?");
+    }
+    if let Some(at) = error.find(codec::NOT_ON_A_CLUSTER) {
+        let start = error[..at].rfind("Context(\"").map_or(0, |s| s + "Context(\"".len());
+        let end = error[at..].find('"').map_or(error.len(), |e| at + e);
+        return format!("{}; run it without --cluster", &error[start..end]);
+    }
+    error.to_string()
+}
+
+/// The scheduler's address as Ballista's client dials it.
+fn scheduler_url(url: &str) -> String {
+    let address = url.split_once("://").map_or(url, |(_, rest)| rest).trim_end_matches('/');
+    format!("http://{address}")
+}
+
+/// The state of a session on a cluster process, made from `config` (what the client sent):
+/// Ballista's, with the Spark SQL front end's functions.
+pub(crate) fn session_state(config: SessionConfig) -> datafusion::error::Result<SessionState> {
+    let base = ballista_core::utils::default_session_builder(config)?;
+    Ok(with_spark(SessionStateBuilder::new_from_existing(base)).state())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_what_cannot_run_on_the_cluster_and_what_is_unreachable() {
+        let sent = "Internal error: failed to serialize logical plan: Context(\"Error serializing custom table at x.rs:1\", \
+                    Context(\"table degrees() cannot run on a cluster (lake tables and views over them can)\", NotImplemented(\"no\")))";
+        assert_eq!(explain("df://h:1", sent), "table degrees() cannot run on a cluster (lake tables and views over them can); run it without --cluster");
+        let refused = "Execution error: tonic::transport::Error(Transport, ConnectError(ConnectError(\"tcp connect error\", 127.0.0.1:1)))";
+        assert!(explain("df://h:1", refused).starts_with("cannot reach the cluster's scheduler at df://h:1"));
+        assert_eq!(explain("df://h:1", "Arrow error: x"), "Arrow error: x");
+    }
+
+    #[test]
+    fn the_scheduler_is_dialled_over_http_whatever_the_scheme() {
+        for url in ["df://127.0.0.1:50050", "http://127.0.0.1:50050/", "127.0.0.1:50050"] {
+            assert_eq!(scheduler_url(url), "http://127.0.0.1:50050");
+        }
+    }
+}
