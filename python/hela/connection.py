@@ -86,14 +86,18 @@ class Connection:
 
     ``lake`` is the lake's directory (default: ``$HELA_LAKE``, else ``./hela-lake``); it need
     not exist until the first ingest. ``schema`` is how ingested records are stored:
-    ``"raw"`` (field names as in the data) or ``"helk"`` (HELK's names and tables).
+    ``"raw"`` (field names as in the data) or ``"helk"`` (HELK's names and tables). With
+    ``cluster``, a Ballista scheduler's URL (``df://HOST:PORT``, from ``hela cluster
+    scheduler``), queries are planned here and run on the cluster, whose executors read the
+    lake at the same path.
     """
 
-    def __init__(self, lake: str | os.PathLike | None = None, schema: str = "raw", helk_mappings: str | os.PathLike | None = None):
+    def __init__(self, lake: str | os.PathLike | None = None, schema: str = "raw", helk_mappings: str | os.PathLike | None = None,
+                 cluster: str | None = None):
         lake = lake if lake is not None else os.environ.get("HELA_LAKE", "hela-lake")
         self.schema = schema
         self._native = _hela.Connection(
-            os.fspath(lake), schema, os.fspath(helk_mappings) if helk_mappings is not None else None
+            os.fspath(lake), schema, os.fspath(helk_mappings) if helk_mappings is not None else None, cluster
         )
 
     @property
@@ -206,16 +210,20 @@ def connect(
     *,
     token: str | None = None,
     ca_cert: str | os.PathLike | None = None,
+    cluster: str | None = None,
 ) -> Connection | ServerConnection:
-    """Opens a lake (see :class:`Connection`), or a ``hela serve`` when ``lake`` is its URL
+    """Opens a lake (see :class:`Connection`; with ``cluster``, its queries run on that
+    Ballista cluster), or a ``hela serve`` when ``lake`` is its URL
     (``http://HOST:PORT`` or ``https://HOST:PORT``, with ``token``, its API key, when it
     asks for one, and ``ca_cert``, a PEM file of the certificates to trust instead of the
     system's), and makes it the one :func:`sql` and the ``%hela`` magics use."""
     global _default
     if is_server_url(lake):
+        if cluster is not None:
+            raise ValueError("a hela serve runs its own queries: give cluster= with a lake, not a server URL")
         _default = ServerConnection(lake, token=token, ca_cert=ca_cert)
     else:
-        _default = Connection(lake, schema, helk_mappings)
+        _default = Connection(lake, schema, helk_mappings, cluster=cluster)
     return _default
 
 

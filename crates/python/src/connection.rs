@@ -30,14 +30,18 @@ pub struct Connection {
 impl Connection {
     /// Opens the lake at `lake`; records are stored in `schema` (`raw` or `helk`).
     #[new]
-    #[pyo3(signature = (lake, schema = "raw", helk_mappings = None))]
-    fn new(lake: PathBuf, schema: &str, helk_mappings: Option<PathBuf>) -> PyResult<Connection> {
+    #[pyo3(signature = (lake, schema = "raw", helk_mappings = None, cluster = None))]
+    fn new(lake: PathBuf, schema: &str, helk_mappings: Option<PathBuf>, cluster: Option<&str>) -> PyResult<Connection> {
         let router = router_named(schema, helk_mappings.as_deref()).map_err(hela_error)?;
         let lake = Lake::new(lake);
         let session = Session::new(Some(&lake), &[], router.as_ref(), &mut |_| {}).map_err(hela_error)?;
         for add in hela::SQL_FUNCTIONS {
             add(&session);
         }
+        let session = match cluster {
+            Some(url) => hela_cluster::connect(session, url).map_err(hela_error)?,
+            None => session,
+        };
         Ok(Connection { lake, router, session })
     }
 
