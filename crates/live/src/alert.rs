@@ -61,20 +61,16 @@ impl Alert {
 /// them, of its host, channel, record id and time; for a correlation, of its group, time
 /// and the newest event behind it.
 pub(crate) fn detection_id(rule_id: &str, detection: &Detection) -> String {
-    let mut hasher = blake3::Hasher::new();
+    let mut parts: Vec<&str> = Vec::new();
     if let Some(correlated) = &detection.correlation {
         for (name, value) in &correlated.group {
-            hasher.update(name.as_bytes());
-            hasher.update(&[0]);
-            hasher.update(value.as_deref().unwrap_or("").as_bytes());
-            hasher.update(&[0]);
+            parts.extend([name.as_str(), value.as_deref().unwrap_or("")]);
         }
         if let Some(newest) = correlated.events.last() {
-            hasher.update(newest.source_id.as_deref().unwrap_or("").as_bytes());
-            hasher.update(&[0]);
+            parts.push(newest.source_id.as_deref().unwrap_or(""));
         }
     }
-    let parts: [Option<&str>; 5] = match &detection.source_id {
+    let named: [Option<&str>; 5] = match &detection.source_id {
         Some(id) => [Some(rule_id), detection.source.as_deref(), Some(id), None, None],
         None => [
             Some(rule_id),
@@ -84,8 +80,15 @@ pub(crate) fn detection_id(rule_id: &str, detection: &Detection) -> String {
             detection.timestamp.as_deref(),
         ],
     };
+    parts.extend(named.iter().map(|part| part.unwrap_or("")));
+    hash_of(parts)
+}
+
+/// An alert's id: 32 hex digits of a hash of `parts`, each followed by a zero byte.
+pub(crate) fn hash_of<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut hasher = blake3::Hasher::new();
     for part in parts {
-        hasher.update(part.unwrap_or("").as_bytes());
+        hasher.update(part.as_bytes());
         hasher.update(&[0]);
     }
     hasher.finalize().to_hex()[..32].to_string()

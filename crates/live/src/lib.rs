@@ -27,7 +27,6 @@ pub use alert::Alert;
 pub use files::replace_file;
 use hela_intel::Watchlist;
 pub use rules::{Reload, RuleBook, StandingRules};
-pub use sightings::INDICATOR_RULE_PREFIX;
 pub use sinks::{SinkError, SinkOptions, Sinks};
 pub use windows::{WINDOWS_CHECKPOINT, Windows};
 

@@ -10,7 +10,7 @@ use hela_intel::{Sighting, Watchlist};
 use serde_json::{Map, Value};
 
 /// The rule id of an indicator's alerts starts with this, followed by `type:value`.
-pub const INDICATOR_RULE_PREFIX: &str = "indicator:";
+const INDICATOR_RULE_PREFIX: &str = "indicator:";
 
 /// The alert documents (without their number and time of detection) of `sightings` in
 /// `view`, the Sigma view of a batch.
@@ -58,7 +58,6 @@ fn level(confidence: Option<i64>) -> &'static str {
 /// document (its index and id), or for an event without them its host, channel, record id
 /// and time.
 pub fn alert_id(document: &Map<String, Value>) -> String {
-    let mut hasher = blake3::Hasher::new();
     let field = document.get("fields").and_then(Value::as_object).and_then(|f| f.keys().next()).cloned();
     let publisher = document.get("indicator").and_then(|i| i.get("source")).and_then(Value::as_str).map(str::to_string);
     let text = |name: &str| document.get(name).filter(|v| !v.is_null()).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
@@ -67,11 +66,7 @@ pub fn alert_id(document: &Map<String, Value>) -> String {
         Some(id) => parts.extend([text("source"), Some(id)]),
         None => parts.extend([text("Hostname"), text("Channel"), text("EventRecordID"), text("@timestamp")]),
     }
-    for part in parts {
-        hasher.update(part.unwrap_or_default().as_bytes());
-        hasher.update(&[0]);
-    }
-    hasher.finalize().to_hex()[..32].to_string()
+    crate::alert::hash_of(parts.iter().map(|part| part.as_deref().unwrap_or("")))
 }
 
 #[cfg(test)]
