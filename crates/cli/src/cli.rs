@@ -350,6 +350,7 @@ impl RuleSelectionArgs {
 ///   hela hunt --sigma sigma/rules --min-level high --format jsonl Security.evtx > hits.jsonl
 ///   hela hunt --sigma sigma/rules --lake cases/apt29 --save
 ///   hela hunt --sigma examples/correlations sample.json
+///   hela hunt --sigma sigma/rules --lake /shared/lake --cluster df://10.0.0.1:50050
 ///   hela sql --lake cases/apt29 "SELECT rule_title, count(*) FROM detections GROUP BY 1"
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
@@ -377,6 +378,12 @@ pub struct HuntArgs {
     /// Print only detections: no rule counts and no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Hunt the lake on the Ballista cluster whose scheduler is at URL (df://HOST:PORT, from
+    /// `hela cluster scheduler`): the executors read the lake's files at the same path and
+    /// run the rules where they read them; only detections come back, and correlations run
+    /// here. The same detections and formats as a local hunt (in another order).
+    #[arg(long, env = "HELA_CLUSTER", value_name = "URL", conflicts_with = "paths")]
+    pub cluster: Option<String>,
     /// Event logs to hunt: .evtx files, JSON lines, archives, directories. Default: the lake.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,

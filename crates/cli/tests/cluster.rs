@@ -98,3 +98,57 @@ fn queries_on_two_executors_give_the_local_rows() {
     let down = common::hela(&["sql", "--lake", lake_arg, "--cluster", &url, QUERIES[0]], None);
     assert!(common::stderr(&down).contains(&format!("cannot reach the cluster's scheduler at {url}")), "{}", common::stderr(&down));
 }
+
+/// `hela hunt ARGS --format jsonl` over `lake`, locally or on the cluster at `url`: its
+/// detections, one JSON line each, in order.
+fn hunt(lake: &Path, rules: &[&Path], cluster: Option<&str>) -> Vec<String> {
+    let mut args = vec!["hunt", "--lake", lake.to_str().unwrap(), "--format", "jsonl", "--quiet"];
+    for rules in rules {
+        args.extend(["--sigma", rules.to_str().unwrap()]);
+    }
+    if let Some(url) = cluster {
+        args.extend(["--cluster", url]);
+    }
+    let mut lines: Vec<String> = hela_ok(&args).lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_sigma_hunt_on_two_executors_finds_the_local_detections() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sample, lake) = (dir.path().join("sample.json"), dir.path().join("lake"));
+    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", "3000"]);
+    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()]);
+    let (_processes, url) = cluster(dir.path(), 2);
+
+    // A rule, and a correlation over two others (run here, over the detections sent back).
+    let correlations = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/correlations");
+    let rule = dir.path().join("shells.yml");
+    std::fs::write(
+        &rule,
+        "title: A shell started\nid: 5d0a9c3e-4b1f-4e52-9d7a-1c2b3d4e5f60\nstatus: test\nlevel: medium\n\
+         logsource: {product: windows, category: process_creation}\n\
+         detection:\n  sel:\n    Image|endswith: ['\\\\cmd.exe', '\\\\powershell.exe']\n  condition: sel\n",
+    )
+    .unwrap();
+    let local = hunt(&lake, &[&correlations, &rule], None);
+    let correlated = local.iter().filter(|l| l.contains("\"correlation\"")).count();
+    assert!(correlated > 0 && local.len() > correlated, "{} detections, {correlated} correlated", local.len());
+    assert_eq!(hunt(&lake, &[&correlations, &rule], Some(&url)), local);
+    for n in 0..2 {
+        let jobs = std::fs::read_dir(dir.path().join(format!("executor-{n}"))).unwrap().count();
+        assert!(jobs > 0, "executor {n} ran part of the hunt");
+    }
+
+    // SigmaHQ's Windows rules over real datasets, when ../shared is there.
+    let Some(datasets) = common::shared("datasets/security-datasets") else { return };
+    let Some(windows) = common::shared("sigma/rules-corpus/rules/windows") else { return };
+    let real = dir.path().join("real");
+    for name in ["covenant_copy_smb_CreateRequest.zip", "covenant_dcom_iertutil_dll_hijack.zip", "covenant_lolbin_wuauclt_createremotethread.zip"] {
+        hela_ok(&["ingest", "--lake", real.to_str().unwrap(), datasets.join(name).to_str().unwrap()]);
+    }
+    let local = hunt(&real, &[&windows], None);
+    assert!(local.len() > 20, "{} detections", local.len());
+    assert_eq!(hunt(&real, &[&windows], Some(&url)), local);
+}

@@ -1,10 +1,12 @@
-//! How hela's lake tables cross the wire in a plan sent to the scheduler: as the very files
-//! (and schema) the client planned with, so every process reads one catalog version. Other
-//! tables and nodes go as Ballista codes them.
+//! How hela's tables and plan nodes cross the wire. A lake table goes to the scheduler as
+//! the very files (and schema) the client planned with, so every process reads one catalog
+//! version; a hunt of a lake table as those files and the hunt's rule files, and its plan
+//! node to the executors as the rule files ([`PlanCodec`]). Other tables and nodes go as
+//! Ballista codes them.
 
 use std::sync::Arc;
 
-use ballista_core::serde::BallistaLogicalExtensionCodec;
+use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::TableProvider;
 use datafusion::common::{TableReference, internal_err};
@@ -12,13 +14,18 @@ use datafusion::datasource::file_format::FileFormatFactory;
 use datafusion::error::Result;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{Extension, LogicalPlan};
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
+use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
+use hela_hunt::plan::{SigmaExec, SigmaScan};
 use hela_sql::lake_tables::LakeTable;
 
-/// The first byte of a table coded by Ballista...
+/// The first byte of a table or node coded by Ballista...
 const BALLISTA: u8 = 0;
-/// ...and of a lake table.
+/// ...of a lake table...
 const LAKE: u8 = 1;
+/// ...and of a hunt (a [`SigmaScan`] table or its [`SigmaExec`] node).
+const HUNT: u8 = 2;
 
 /// What the error for a table that cannot be sent says.
 pub(crate) const NOT_ON_A_CLUSTER: &str = "cannot run on a cluster";
@@ -41,16 +48,22 @@ impl LogicalExtensionCodec for LakeCodec {
     fn try_decode_table_provider(&self, buf: &[u8], table_ref: &TableReference, schema: SchemaRef, ctx: &TaskContext) -> Result<Arc<dyn TableProvider>> {
         match buf.split_first() {
             Some((&LAKE, table)) => Ok(Arc::new(LakeTable::from_bytes(table)?)),
+            Some((&HUNT, table)) => Ok(Arc::new(SigmaScan::from_bytes(table)?)),
             Some((&BALLISTA, table)) => self.ballista.try_decode_table_provider(table, table_ref, schema, ctx),
             _ => internal_err!("table {table_ref} arrived in a form this hela does not know"),
         }
     }
 
     fn try_encode_table_provider(&self, table_ref: &TableReference, node: Arc<dyn TableProvider>, buf: &mut Vec<u8>) -> Result<()> {
-        match node.downcast_ref::<LakeTable>() {
-            Some(lake) => {
-                buf.push(LAKE);
-                buf.extend(lake.to_bytes()?);
+        if let Some(lake) = node.downcast_ref::<LakeTable>() {
+            buf.push(LAKE);
+            buf.extend(lake.to_bytes()?);
+            return Ok(());
+        }
+        match node.downcast_ref::<SigmaScan>() {
+            Some(hunt) => {
+                buf.push(HUNT);
+                buf.extend(hunt.to_bytes()?);
                 Ok(())
             }
             None => {
@@ -68,5 +81,44 @@ impl LogicalExtensionCodec for LakeCodec {
 
     fn try_encode_file_format(&self, buf: &mut Vec<u8>, node: Arc<dyn FileFormatFactory>) -> Result<()> {
         self.ballista.try_encode_file_format(buf, node)
+    }
+}
+
+/// Ballista's physical codec, with hela's plan nodes.
+#[derive(Debug, Default)]
+pub struct PlanCodec {
+    ballista: BallistaPhysicalExtensionCodec,
+}
+
+impl PhysicalExtensionCodec for PlanCodec {
+    fn try_decode(
+        &self,
+        buf: &[u8],
+        inputs: &[Arc<dyn ExecutionPlan>],
+        ctx: &TaskContext,
+        converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        match buf.split_first() {
+            Some((&HUNT, node)) => match inputs {
+                [events] => Ok(Arc::new(SigmaExec::from_bytes(node, Arc::clone(events))?)),
+                _ => internal_err!("a hunt's node arrived with {} inputs, not one", inputs.len()),
+            },
+            Some((&BALLISTA, node)) => self.ballista.try_decode(node, inputs, ctx, converter),
+            _ => internal_err!("a plan node arrived in a form this hela does not know"),
+        }
+    }
+
+    fn try_encode(&self, node: Arc<dyn ExecutionPlan>, buf: &mut Vec<u8>, converter: &dyn PhysicalProtoConverterExtension) -> Result<()> {
+        match node.downcast_ref::<SigmaExec>() {
+            Some(hunt) => {
+                buf.push(HUNT);
+                buf.extend(hunt.to_bytes()?);
+                Ok(())
+            }
+            None => {
+                buf.push(BALLISTA);
+                self.ballista.try_encode(node, buf, converter)
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@ use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use datafusion::prelude::SessionConfig;
 
+use crate::codec::PlanCodec;
 use crate::{ClusterError, session_state};
 
 /// How an executor runs.
@@ -42,6 +43,7 @@ pub async fn run(options: ExecutorOptions) -> Result<(), ClusterError> {
         task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
         work_dir: Some(options.work_dir.to_string_lossy().into_owned()),
         override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&functions))),
+        override_physical_codec: Some(Arc::new(PlanCodec::default())),
         ..ExecutorProcessConfig::default()
     };
     start_executor_process(Arc::new(config)).await.map_err(|e| ClusterError::Ballista(format!("the executor stopped: {e}")))

@@ -11,7 +11,7 @@ use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 
-use crate::codec::LakeCodec;
+use crate::codec::{LakeCodec, PlanCodec};
 use crate::{ClusterError, session_state};
 
 /// How a scheduler runs.
@@ -38,6 +38,7 @@ pub async fn run(options: SchedulerOptions, ready: impl FnOnce(SocketAddr)) -> R
         expire_dead_executor_interval_seconds: 1,
         override_session_builder: Some(Arc::new(session_state)),
         override_logical_codec: Some(Arc::new(LakeCodec::default())),
+        override_physical_codec: Some(Arc::new(PlanCodec::default())),
         ..SchedulerConfig::default()
     };
     let config = Arc::new(config);

@@ -1,7 +1,8 @@
 //! Where hunted events come from: files read batch by batch (EVTX, JSON lines, archives),
 //! or the lake's `events` table streamed from Parquet. Batches are evaluated in parallel and
 //! their detections handed on in input order; the correlations' detections, which need
-//! every event in time order, come after them.
+//! every event in time order, come after them. A lake can also be hunted inside a plan that
+//! another session runs (a cluster's), the rules evaluated where the events are read.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,11 +15,14 @@ use hela_lake::{EVENTS_TABLE, Lake, RawEvents, Router};
 use hela_schema::{RecordEvent, Shape, records_to_batch, stream_records};
 use hela_sigma::Engine;
 use hela_source::{ReadOptions, discover};
-use hela_sql::Session;
+use hela_sql::lake_tables::LakeTable;
+use hela_sql::{Session, SqlError};
 use rayon::prelude::*;
 
 use crate::correlate::Correlations;
 use crate::detection::{Detection, detect};
+use crate::plan::{SigmaScan, detections_of};
+use crate::rules::RuleSource;
 
 /// Batches evaluated together, one per core.
 const BATCHES_PER_STEP: usize = 8;
@@ -82,21 +86,7 @@ pub fn hunt_lake(
     handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<u64> {
-    let lake = Lake::new(root);
-    if !lake.exists() {
-        anyhow::bail!("no lake at {}: name event logs to hunt, or ingest them first (hela ingest --lake {} PATH)", root.display(), root.display());
-    }
-    let catalog = lake.catalog()?;
-    if catalog.schema != RawEvents::default().schema() {
-        anyhow::bail!(
-            "the lake at {} holds the {} schema, whose field names are not Sigma's; hunt a lake ingested with the raw schema, or the event logs themselves",
-            root.display(),
-            catalog.schema
-        );
-    }
-    if !catalog.tables.contains_key(EVENTS_TABLE) {
-        anyhow::bail!("the lake at {} has no `{EVENTS_TABLE}` table", root.display());
-    }
+    let lake = raw_events_lake(root)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let session = Session::new(Some(&lake), &[], &RawEvents::default(), &mut *warn)?;
@@ -121,8 +111,60 @@ pub fn hunt_lake(
     })
 }
 
-/// Evaluates `batches` in parallel and hands on their detections in order, those that feed
-/// correlations queued for them.
+/// Hunts the lake's `events` table in a plan run by the session `connect` makes of a local
+/// one (a cluster's): the rules, sent as `rules` (from which `engine` was loaded), run where
+/// the events are read, and only their detections come back. The correlations run here.
+/// Returns the number of events in the table.
+pub fn hunt_lake_remotely(
+    root: &Path,
+    rules: &RuleSource,
+    engine: &Engine,
+    with_event: bool,
+    connect: &dyn Fn(Session) -> Result<Session, SqlError>,
+    handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
+    warn: &mut dyn FnMut(String),
+) -> anyhow::Result<u64> {
+    let lake = raw_events_lake(root)?;
+    let table = lake.catalog()?.tables.remove(EVENTS_TABLE).context("the lake lost its events table")?;
+    let events = table.files.iter().map(|f| f.rows).sum();
+    let scan = SigmaScan::new(Arc::new(LakeTable::union(&lake, &[&table])), Arc::new(rules.clone()), with_event);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let session = connect(Session::new(Some(&lake), &[], &RawEvents::default(), &mut *warn)?)?;
+        let frame = session.context().read_table(Arc::new(scan)).context("cannot plan the hunt")?;
+        let mut stream = frame.execute_stream().await.context("cannot run the hunt")?;
+        let mut correlations = Correlations::new(engine);
+        while let Some(batch) = stream.next().await {
+            let detections = detections_of(&batch.context("the hunt failed")?)?;
+            hand_on(vec![detections], engine, &mut correlations, handle)?;
+        }
+        finish(correlations, engine, handle, warn)?;
+        Ok(events)
+    })
+}
+
+/// The lake at `root`, which must hold events under the raw schema (whose field names are
+/// Sigma's).
+fn raw_events_lake(root: &Path) -> anyhow::Result<Lake> {
+    let lake = Lake::new(root);
+    if !lake.exists() {
+        anyhow::bail!("no lake at {}: name event logs to hunt, or ingest them first (hela ingest --lake {} PATH)", root.display(), root.display());
+    }
+    let catalog = lake.catalog()?;
+    if catalog.schema != RawEvents::default().schema() {
+        anyhow::bail!(
+            "the lake at {} holds the {} schema, whose field names are not Sigma's; hunt a lake ingested with the raw schema, or the event logs themselves",
+            root.display(),
+            catalog.schema
+        );
+    }
+    if !catalog.tables.contains_key(EVENTS_TABLE) {
+        anyhow::bail!("the lake at {} has no `{EVENTS_TABLE}` table", root.display());
+    }
+    Ok(lake)
+}
+
+/// Evaluates `batches` in parallel and hands on their detections in order.
 fn evaluate(
     batches: Vec<(RecordBatch, Option<Arc<str>>)>,
     engine: &Engine,
@@ -134,6 +176,16 @@ fn evaluate(
         .par_iter()
         .map(|(batch, source)| detect(batch, engine, with_event, source))
         .collect::<anyhow::Result<_>>()?;
+    hand_on(found, engine, correlations, handle)
+}
+
+/// Hands on detections, those that feed correlations queued for them.
+fn hand_on(
+    found: Vec<Vec<Detection>>,
+    engine: &Engine,
+    correlations: &mut Option<Correlations>,
+    handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     for detections in found {
         match correlations {
             None => handle(detections)?,

@@ -1,13 +1,14 @@
 //! hela's hunt pipeline, shared by the `hela` program, the server and the Python package:
 //! Sigma rules chosen ([`rules`]), run over event logs or the lake a batch at a time
-//! ([`hunt_files`], [`hunt_lake`]), their hits made detections ([`Detection`]) and run
-//! through the correlations over them in event time ([`Correlations`]), shown as
-//! JSON or Arrow rows and stored in the lake ([`store`]); and the schema records are stored
-//! in ([`router`]).
+//! ([`hunt_files`], [`hunt_lake`]; on a cluster [`hunt_lake_remotely`], through [`plan`]),
+//! their hits made detections ([`Detection`]) and run through the correlations over them
+//! in event time ([`Correlations`]), shown as JSON or Arrow rows and stored in the lake
+//! ([`store`]); and the schema records are stored in ([`router`]).
 
 mod correlate;
 mod detection;
 mod events;
+pub mod plan;
 mod records;
 pub mod rules;
 mod save;
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 
 pub use correlate::{Correlations, event_time, time_text};
 pub use detection::{Correlated, Detection, EventRef, TIME_FIELDS, detect, event_places, rows_as_json, to_arrow, to_json};
-pub use events::{hunt_files, hunt_lake};
+pub use events::{hunt_files, hunt_lake, hunt_lake_remotely};
 pub use records::{RecordSchema, router, router_named};
 pub use save::{DETECTIONS_TABLE, store};
 pub use view::sigma_view;

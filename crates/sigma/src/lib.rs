@@ -23,6 +23,6 @@ pub mod value;
 
 pub use eval::{Engine, Hit};
 pub use correlation::{Correlation, Correlator, Fired};
-pub use load::{Parsed, RuleSet, Rejected, load_rules, parse_rules, rule_files};
+pub use load::{Parsed, Rejected, RuleFile, RuleSet, load_rules, parse_rules, read_rule_files, rule_files, rules_of};
 pub use rule::{Level, Meta, Rule};
 pub use scheduled::ScheduledQuery;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use hela_source::walk::Walker;
 use rayon::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::correlation::{self, Correlation, Reference, Source};
 use crate::rule::{Meta, Rule};
@@ -151,9 +151,43 @@ fn renumber(kept: &[bool]) -> Vec<usize> {
 /// Loads every `.yml`/`.yaml` file under `paths` (files are read whatever their name),
 /// in path order, and links the correlations among them.
 pub fn load_rules(paths: &[PathBuf]) -> RuleSet {
-    let (files, rejected) = rule_files(paths);
-    let loaded: Vec<Vec<Result<Parsed, Rejected>>> = files.par_iter().map(|path| load_file(path)).collect();
-    RuleSet::new(loaded.into_iter().flatten(), rejected)
+    let (files, rejected) = read_rule_files(paths);
+    rules_of(&files, rejected)
+}
+
+/// A rule file as read: its path and text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Reads the rule files under `paths` ([`rule_files`]), in path order; those that cannot
+/// be read are rejected with the reason.
+pub fn read_rule_files(paths: &[PathBuf]) -> (Vec<RuleFile>, Vec<Rejected>) {
+    let (files, mut rejected) = rule_files(paths);
+    let read: Vec<Result<RuleFile, Rejected>> = files
+        .into_par_iter()
+        .map(|path| match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(RuleFile { path, text }),
+            Err(e) => Err(Rejected { path, title: None, reason: format!("cannot read: {e}") }),
+        })
+        .collect();
+    let mut files = Vec::with_capacity(read.len());
+    for file in read {
+        match file {
+            Ok(file) => files.push(file),
+            Err(refused) => rejected.push(refused),
+        }
+    }
+    (files, rejected)
+}
+
+/// The rules of `files` (with `rejected`, what could not be read), read as
+/// [`load_rules`] reads them: the same files give the same rules in the same order.
+pub fn rules_of(files: &[RuleFile], rejected: Vec<Rejected>) -> RuleSet {
+    let parsed: Vec<Vec<Result<Parsed, Rejected>>> = files.par_iter().map(|file| parse_file(file)).collect();
+    RuleSet::new(parsed.into_iter().flatten(), rejected)
 }
 
 /// The rule files under `paths`, in path order: files named, and `.yml`/`.yaml` files
@@ -173,13 +207,9 @@ fn is_yaml(path: &Path) -> bool {
 }
 
 /// The rules of one file: one per YAML document (two for a rule with an aggregation).
-pub fn load_file(path: &Path) -> Vec<Result<Parsed, Rejected>> {
-    let reject = |title: Option<String>, reason: String| Rejected { path: path.to_path_buf(), title, reason };
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) => return vec![Err(reject(None, format!("cannot read: {e}")))],
-    };
-    parse_rules(&text, path).into_iter().map(|r| r.map_err(|(title, reason)| reject(title, reason))).collect()
+fn parse_file(file: &RuleFile) -> Vec<Result<Parsed, Rejected>> {
+    let reject = |title: Option<String>, reason: String| Rejected { path: file.path.clone(), title, reason };
+    parse_rules(&file.text, &file.path).into_iter().map(|r| r.map_err(|(title, reason)| reject(title, reason))).collect()
 }
 
 /// The rules and correlations in YAML `text`; a document that is not a usable rule gives

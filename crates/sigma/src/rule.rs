@@ -12,7 +12,8 @@ use crate::matcher::{Comparison, Matcher, Network, TextKind, regex_matcher, text
 use crate::value::{Transform, literal, pieces};
 
 /// Sigma severity levels, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Level {
     Informational,
     Low,

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use hela_hunt::rules::{LoadedRules, load};
-use hela_hunt::{DETECTIONS_TABLE, Detection, display, hunt_files, hunt_lake, store};
+use hela_hunt::rules::{LoadedRules, RuleSource};
+use hela_hunt::{DETECTIONS_TABLE, Detection, display, hunt_files, hunt_lake, hunt_lake_remotely, store};
 
 use crate::cli::HuntArgs;
 use report::{Summary, Writer};
@@ -17,7 +17,8 @@ use report::{Summary, Writer};
 pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let selection = args.selection.selection();
-    let LoadedRules { engine, scheduled, loaded, rejected } = load(&args.sigma, &selection);
+    let source = RuleSource::read(&args.sigma, &selection);
+    let LoadedRules { engine, scheduled, loaded, rejected } = source.load();
     if args.list_rejected {
         for r in &rejected {
             let title = r.title.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
@@ -57,10 +58,14 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     };
     let needs_event = matches!(args.format, crate::cli::HuntFormat::Json | crate::cli::HuntFormat::Jsonl);
     let warn = &mut |warning: String| eprintln!("warning: {warning}");
-    let events = if args.paths.is_empty() {
-        hunt_lake(&args.lake.lake, &engine, needs_event, &mut handle, warn)?
-    } else {
-        hunt_files(&args.paths, &engine, needs_event, &mut handle, warn)?
+    let events = match &args.cluster {
+        Some(url) => {
+            let connect = |session| hela_cluster::connect(session, url);
+            hunt_lake_remotely(&args.lake.lake, &source, &engine, needs_event, &connect, &mut handle, warn)
+                .map_err(|e| anyhow::anyhow!(hela_cluster::explain(url, &format!("{e:#}"))))?
+        }
+        None if args.paths.is_empty() => hunt_lake(&args.lake.lake, &engine, needs_event, &mut handle, warn)?,
+        None => hunt_files(&args.paths, &engine, needs_event, &mut handle, warn)?,
     };
     writer.finish()?;
     if args.save {
