@@ -20,28 +20,48 @@ impl Drop for Process {
     }
 }
 
-/// Starts `hela cluster ARGS` and returns it with the first line it prints.
-fn start(args: &[&str]) -> (Process, String) {
+/// Starts `hela cluster ARGS` and returns it with the first line it prints; its log (on
+/// standard error) goes to `log` when given.
+fn start_logging(args: &[&str], log: Option<std::sync::mpsc::Sender<String>>) -> (Process, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hela"))
         .arg("cluster")
         .args(args)
+        .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(if log.is_some() { Stdio::piped() } else { Stdio::null() })
         .spawn()
         .expect("hela cluster starts");
+    if let (Some(log), Some(stderr)) = (log, child.stderr.take()) {
+        std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).try_for_each(|line| log.send(line)));
+    }
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("a line");
     (Process(child), line.trim().to_string())
 }
 
+fn start(args: &[&str]) -> (Process, String) {
+    start_logging(args, None)
+}
+
 /// A scheduler and `executors` executors of one core each, with the scheduler's URL.
 fn cluster(work: &Path, executors: usize) -> (Vec<Process>, String) {
+    cluster_logging(work, executors, None)
+}
+
+/// [`cluster`], with each executor's log sent to `log` with its number.
+fn cluster_logging(work: &Path, executors: usize, log: Option<std::sync::mpsc::Sender<(usize, String)>>) -> (Vec<Process>, String) {
     let (scheduler, line) = start(&["scheduler", "--bind", "127.0.0.1:0", "--executor-timeout", "6"]);
     let url = line.strip_prefix("scheduler listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
     let mut processes = vec![scheduler];
     for n in 0..executors {
         let dir = work.join(format!("executor-{n}"));
-        let (executor, line) = start(&["executor", "--scheduler", &url, "--port", "0", "--cores", "1", "--work-dir", dir.to_str().unwrap()]);
+        let lines = log.clone().map(|log| {
+            let (sender, receiver) = std::sync::mpsc::channel::<String>();
+            std::thread::spawn(move || receiver.into_iter().try_for_each(|line| log.send((n, line))));
+            sender
+        });
+        let (executor, line) =
+            start_logging(&["executor", "--scheduler", &url, "--port", "0", "--cores", "1", "--work-dir", dir.to_str().unwrap()], lines);
         assert!(line.starts_with("executor serving on 127.0.0.1:"), "{line}");
         processes.push(executor);
     }
@@ -151,4 +171,46 @@ fn a_sigma_hunt_on_two_executors_finds_the_local_detections() {
     let local = hunt(&real, &[&windows], None);
     assert!(local.len() > 20, "{} detections", local.len());
     assert_eq!(hunt(&real, &[&windows], Some(&url)), local);
+}
+
+#[test]
+fn an_executor_killed_mid_query_leaves_the_local_rows_or_a_named_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sample, lake) = (dir.path().join("sample.json"), dir.path().join("lake"));
+    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", "200000"]);
+    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()]);
+    // Each scan task hashes every event's text made 4 KB long: long enough to be killed in.
+    let sql = "SELECT EventID, count(*) AS n, count(DISTINCT sha2(concat(Hostname, `@timestamp`, repeat('x', 4000)), 256)) AS d \
+               FROM events GROUP BY 1 ORDER BY 1";
+    let local = csv(&lake, None, sql);
+    let (log, lines) = std::sync::mpsc::channel();
+    let (mut processes, url) = cluster_logging(dir.path(), 2, Some(log));
+
+    let mut query = Command::new(env!("CARGO_BIN_EXE_hela"))
+        .args(["sql", "--lake", lake.to_str().unwrap(), "--cluster", &url, "--format", "csv", sql])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first executor handed a task is killed while it runs it.
+    let victim = lines
+        .iter()
+        .find_map(|(n, line): (usize, String)| line.contains("Received task").then_some(n))
+        .expect("an executor receives a task");
+    let executor = &mut processes[1 + victim].0;
+    assert!(query.try_wait().unwrap().is_none(), "the query still runs when the executor is killed");
+    Command::new("kill").args(["-9", &executor.id().to_string()]).status().unwrap();
+    executor.wait().unwrap();
+    let finished = query.wait_with_output().unwrap();
+
+    let (stdout, stderr) = (String::from_utf8_lossy(&finished.stdout), common::stderr(&finished));
+    if finished.status.success() {
+        // Ballista's retry ran the lost tasks on the executor left.
+        assert_eq!(stdout, local);
+        eprintln!("executor {victim} killed mid-query: the query completed on the other");
+    } else {
+        assert!(stderr.contains("executor") || stderr.contains("Executor"), "an error that names the lost executor: {stderr}");
+        assert!(stdout.is_empty(), "no partial rows: {stdout}");
+        eprintln!("executor {victim} killed mid-query: the query failed with {stderr}");
+    }
 }

@@ -29,6 +29,7 @@ pub struct ExecutorOptions {
 
 /// Runs an executor until the process is stopped (SIGTERM or Ctrl-C).
 pub async fn run(options: ExecutorOptions) -> Result<(), ClusterError> {
+    crate::log_to_stderr();
     std::fs::create_dir_all(&options.work_dir).map_err(|e| ClusterError::Io(format!("cannot make {}", options.work_dir.display()), e))?;
     let functions = session_state(SessionConfig::default()).map_err(|e| ClusterError::Ballista(e.to_string()))?;
     let (scheduler_host, scheduler_port) = options.scheduler;

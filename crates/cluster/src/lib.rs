@@ -34,7 +34,14 @@ pub enum ClusterError {
 pub fn connect(session: Session, url: &str) -> Result<Session, SqlError> {
     let state = session.context().state();
     // The catalog holding the lake's tables is the session's own: not made anew.
-    let config = state.config().clone().with_create_default_catalog_and_schema(false).with_ballista_logical_extension_codec(Arc::new(LakeCodec::default()));
+    let config = state
+        .config()
+        .clone()
+        .with_create_default_catalog_and_schema(false)
+        .with_ballista_logical_extension_codec(Arc::new(LakeCodec::default()))
+        // Ballista's static stage planner: its adaptive one leaves a job waiting for ever
+        // when an executor is lost after its shuffle output was read.
+        .with_ballista_adaptive_query_planner(false);
     let state = SessionStateBuilder::new_from_existing(state).with_config(config).build();
     // Ballista puts its own function lists in place of the session's: hela's go back on top.
     let state = state.upgrade_for_ballista(scheduler_url(url))?;
@@ -54,6 +61,32 @@ pub fn explain(url: &str, error: &str) -> String {
         return format!("{}; run it without --cluster", &error[start..end]);
     }
     error.to_string()
+}
+
+/// Ballista's log on standard error, from warnings up (an executor lost, a task failed)
+/// unless `RUST_LOG` names another level (`error`, `warn`, `info`, `debug`, `trace`).
+pub(crate) fn log_to_stderr() {
+    let level = std::env::var("RUST_LOG").ok().and_then(|l| l.trim().parse().ok()).unwrap_or(log::LevelFilter::Warn);
+    if log::set_logger(&StderrLog).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+/// Writes each record as a line on standard error.
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            eprintln!("{} {}: {}", record.level(), record.target(), record.args());
+        }
+    }
+
+    fn flush(&self) {}
 }
 
 /// The scheduler's address as Ballista's client dials it.

@@ -26,6 +26,7 @@ pub struct SchedulerOptions {
 
 /// Runs a scheduler until the process stops; `ready` hears the address it listens on.
 pub async fn run(options: SchedulerOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), ClusterError> {
+    crate::log_to_stderr();
     let listener = tokio::net::TcpListener::bind(options.bind).await.map_err(|e| ClusterError::Io(format!("cannot listen on {}", options.bind), e))?;
     let address = listener.local_addr().map_err(|e| ClusterError::Io("cannot read the bound address".into(), e))?;
     let config = SchedulerConfig {
