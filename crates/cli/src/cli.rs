@@ -542,6 +542,11 @@ pub struct ServeArgs {
     /// Also serve Arrow Flight SQL (ADBC, JDBC, BI tools) on HOST:PORT, e.g. 127.0.0.1:50051.
     #[arg(long, value_name = "ADDR")]
     pub flight: Option<String>,
+    /// Run the queries the server is asked (HTTP, Flight SQL, the web UI, scheduled rules)
+    /// on the Ballista cluster whose scheduler is at URL (df://HOST:PORT), over the lake its
+    /// executors read at the same path. Events are still stored by this server.
+    #[arg(long, env = "HELA_CLUSTER", value_name = "URL")]
+    pub cluster: Option<String>,
     /// API keys file: every request then needs a key with the role it calls for (ingest,
     /// read, admin). Make keys with `hela apikey add`.
     #[arg(long, value_name = "FILE")]

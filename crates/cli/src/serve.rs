@@ -49,6 +49,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         live,
         pages: Some(hela_web::pages(hela_web::Settings { playbooks: args.playbooks.clone() })),
         sql_functions: crate::SQL_FUNCTIONS.to_vec(),
+        queries_on: args.cluster.clone().map(|url| -> hela_serve::QueriesOn { Box::new(move |session| hela_cluster::connect(session, &url)) }),
     };
     let lake = std::path::absolute(&args.lake.lake).unwrap_or_else(|_| args.lake.lake.clone());
     hela_serve::run(options, &mut |bound| {

@@ -214,3 +214,40 @@ fn an_executor_killed_mid_query_leaves_the_local_rows_or_a_named_error() {
         eprintln!("executor {victim} killed mid-query: the query failed with {stderr}");
     }
 }
+
+#[test]
+fn a_server_runs_its_queries_on_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sample, lake) = (dir.path().join("sample.json"), dir.path().join("lake"));
+    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", "3000"]);
+    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()]);
+    let (_processes, url) = cluster(dir.path(), 2);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hela"))
+        .args(["serve", "--lake", lake.to_str().unwrap(), "--listen", "127.0.0.1:0", "--commit-interval", "200", "--cluster", &url])
+        .env_remove("HELA_LAKE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _server = Process(child);
+    let server = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
+
+    // Events the server stores are in the lake the executors read.
+    let body = "{\"index\":{\"_index\":\"winlogbeat\",\"_id\":\"shipped-1\"}}\n{\"EventID\": 4624, \"Hostname\": \"SHIPPED\", \"LogonType\": \"3\"}\n";
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(std::time::Duration::from_secs(30))).build().into();
+    let answer = agent.post(&format!("{server}/_bulk?refresh=wait_for")).header("Content-Type", "application/x-ndjson").send(body).unwrap().into_body().read_to_string().unwrap();
+    assert!(answer.contains("\"errors\":false"), "{answer}");
+
+    let shipped = "SELECT _index, Hostname, count(*) AS n FROM events WHERE EventID = 4624 GROUP BY 1, 2 ORDER BY 1, 2";
+    for sql in [QUERIES[0], QUERIES[2], shipped] {
+        let remote = hela_ok(&["sql", "--server", &server, "--format", "csv", sql]);
+        assert_eq!(remote, csv(&lake, None, sql), "{sql}");
+    }
+    assert!(hela_ok(&["sql", "--server", &server, "--format", "csv", shipped]).contains("winlogbeat,SHIPPED,1"));
+    for n in 0..2 {
+        let jobs = std::fs::read_dir(dir.path().join(format!("executor-{n}"))).unwrap().count();
+        assert!(jobs > 0, "executor {n} ran the server's queries");
+    }
+}

@@ -71,7 +71,12 @@ pub struct ServeOptions {
     pub pages: Option<Pages>,
     /// Each adds SQL functions to the server's session (hela's graph functions, say).
     pub sql_functions: Vec<fn(&Session)>,
+    /// Makes the server's session one whose queries run elsewhere (on a cluster), if set.
+    pub queries_on: Option<QueriesOn>,
 }
+
+/// Makes of a session one that plans its queries as it does and runs them elsewhere.
+pub type QueriesOn = Box<dyn Fn(Session) -> Result<Session, hela_sql::SqlError> + Send + Sync>;
 
 /// Rules and indicators standing on the server.
 pub struct LiveOptions {
@@ -140,10 +145,14 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
     priority::lower_rayon_threads();
     let lake = Lake::new(&options.lake);
     let metrics = Arc::new(metrics::Metrics::default());
-    let session = Arc::new(Session::for_network(&lake, options.router.as_ref(), options.query_memory)?);
+    let session = Session::for_network(&lake, options.router.as_ref(), options.query_memory)?;
     for add in &options.sql_functions {
         add(&session);
     }
+    let session = Arc::new(match &options.queries_on {
+        Some(connect) => connect(session)?,
+        None => session,
+    });
     let reloading = session.clone();
     let on_commit = Box::new(move || {
         if let Err(e) = reloading.reload_lake() {
