@@ -129,11 +129,11 @@ def hela_ingest(hela, path, lake):
     return {'seconds': seconds, 'peak_rss_mb': rss}
 
 
-def hela_warm(hela, lake, qs):
+def hela_warm(hela, lake, qs, extra=()):
     """Each query's time and row count, from one process's `--timings` lines
-    ("statement 3/38: 12 rows, 5.1 ms")."""
+    ("statement 3/38: 12 rows, 5.1 ms"); `extra` are more `hela sql` arguments."""
     text = hela_views() + ''.join(q['sql'].rstrip().rstrip(';') + ';\n' for q in qs) + 'SELECT 1'
-    _, _, _, err = run([hela, 'sql', '--lake', lake, '--timings', '--format', 'csv', text])
+    _, _, _, err = run([hela, 'sql', '--lake', lake, '--timings', '--format', 'csv', *extra, text])
     lines = [line for line in err.splitlines() if line.startswith('statement ')][len(VIEWS):]
     ids = [q['id'] for q in qs]
     times = {i: float(line.split(', ')[-1].split()[0]) / 1e3 for i, line in zip(ids, lines)}

@@ -84,6 +84,11 @@ const QUERIES: &[&str] = &[
      ON s.TargetLogonId = p.LogonId WHERE s.EventID = 4624 AND s.LogonType = '3' AND p.EventID = 1 ORDER BY 4, 3, 1, 2",
     "SELECT Image, rank() OVER (PARTITION BY Hostname ORDER BY count(*) DESC, Image) AS r FROM events \
      WHERE EventID = 1 GROUP BY Hostname, Image ORDER BY Image, r LIMIT 20",
+    // A notebook's view of the whole table, and a view with a filter.
+    "CREATE OR REPLACE TEMP VIEW dataTable AS SELECT * FROM events; \
+     CREATE OR REPLACE TEMP VIEW logons AS SELECT * FROM dataTable WHERE EventID = 4624; \
+     SELECT d.Hostname, count(*) AS n, count(DISTINCT l.TargetUserName) AS users FROM dataTable d JOIN logons l ON d.Hostname = l.Hostname \
+     WHERE d.EventID = 1 GROUP BY 1 ORDER BY 1",
     // hela's own Spark functions run on the executors.
     "SELECT date_format(`@timestamp`, 'yyyy-MM-dd HH') AS hour, upper(substring(Hostname, 1, 4)) AS h, count(*) AS n, \
      sum(CASE WHEN EventID = 4624 THEN 1 ELSE 0 END) AS logons FROM events GROUP BY 1, 2 ORDER BY 1, 2",

@@ -18,6 +18,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 use hela_hunt::plan::{SigmaExec, SigmaScan};
+use hela_sql::WholeTableView;
 use hela_sql::lake_tables::LakeTable;
 
 /// The first byte of a table or node coded by Ballista...
@@ -55,6 +56,10 @@ impl LogicalExtensionCodec for LakeCodec {
     }
 
     fn try_encode_table_provider(&self, table_ref: &TableReference, node: Arc<dyn TableProvider>, buf: &mut Vec<u8>) -> Result<()> {
+        // A view of a whole table (a notebook's `dataTable`) goes as the table it shows.
+        if let Some(view) = node.downcast_ref::<WholeTableView>() {
+            return self.try_encode_table_provider(table_ref, Arc::clone(view.table()), buf);
+        }
         if let Some(lake) = node.downcast_ref::<LakeTable>() {
             buf.push(LAKE);
             buf.extend(lake.to_bytes()?);

@@ -19,3 +19,4 @@ pub use inline::TableSpec;
 pub use output::{OutputFormat, TableStyle, column_names, shown_batch, shown_schema, text_rows, write_batches, write_result, write_stream};
 pub use session::{CATALOG, ParsedStatement, SCHEMA, Session, with_spark};
 pub use table_args::{TableArguments, constant, constant_number, table_argument};
+pub use views::WholeTableView;

@@ -19,7 +19,7 @@ use datafusion::sql::sqlparser::ast::{CreateTableOptions, CreateView, SetExpr, T
 
 /// A view of every column of one table: listed as a view, read as the table.
 #[derive(Debug)]
-pub(crate) struct WholeTableView {
+pub struct WholeTableView {
     table: Arc<dyn TableProvider>,
     definition: String,
 }
@@ -28,6 +28,11 @@ impl WholeTableView {
     /// The view of `table` that the statement `definition` makes.
     pub(crate) fn new(table: Arc<dyn TableProvider>, definition: String) -> WholeTableView {
         WholeTableView { table, definition }
+    }
+
+    /// The table it shows.
+    pub fn table(&self) -> &Arc<dyn TableProvider> {
+        &self.table
     }
 }
 
