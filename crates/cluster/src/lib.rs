@@ -34,7 +34,7 @@ pub enum ClusterError {
 pub fn connect(session: Session, url: &str) -> Result<Session, SqlError> {
     let state = session.context().state();
     // The catalog holding the lake's tables is the session's own: not made anew.
-    let config = state
+    let mut config = state
         .config()
         .clone()
         .with_create_default_catalog_and_schema(false)
@@ -42,6 +42,12 @@ pub fn connect(session: Session, url: &str) -> Result<Session, SqlError> {
         // Ballista's static stage planner: its adaptive one leaves a job waiting for ever
         // when an executor is lost after its shuffle output was read.
         .with_ballista_adaptive_query_planner(false);
+    let optimizer = &mut config.options_mut().optimizer;
+    // The static planner swaps a join's inputs after DataFusion built its dynamic filters,
+    // which DataFusion refuses (and the job waits for ever).
+    optimizer.enable_dynamic_filter_pushdown = false;
+    // What Ballista's scheduler sets anyway (saying so in its log for every job).
+    optimizer.enable_round_robin_repartition = false;
     let state = SessionStateBuilder::new_from_existing(state).with_config(config).build();
     // Ballista puts its own function lists in place of the session's: hela's go back on top.
     let state = state.upgrade_for_ballista(scheduler_url(url))?;

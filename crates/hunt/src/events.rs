@@ -27,6 +27,9 @@ use crate::rules::RuleSource;
 /// Batches evaluated together, one per core.
 const BATCHES_PER_STEP: usize = 8;
 
+/// The most tasks a hunt of the lake on a cluster is split into (at most one per file).
+const REMOTE_TASKS: usize = 64;
+
 /// Hunts files, directories and archives; returns the number of events read. What could
 /// not be read (bad lines, truncated archives, unreadable inputs) goes to `warn`.
 pub fn hunt_files(
@@ -131,6 +134,10 @@ pub fn hunt_lake_remotely(
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let session = connect(Session::new(Some(&lake), &[], &RawEvents::default(), &mut *warn)?)?;
+        // Tasks smaller than an executor's share, which executors then take as they free up:
+        // rules cost more on some files than on others of the same size.
+        let tasks = table.files.len().clamp(1, REMOTE_TASKS);
+        session.context().state_ref().write().config_mut().options_mut().execution.target_partitions = tasks;
         let frame = session.context().read_table(Arc::new(scan)).context("cannot plan the hunt")?;
         let mut stream = frame.execute_stream().await.context("cannot run the hunt")?;
         let mut correlations = Correlations::new(engine);
