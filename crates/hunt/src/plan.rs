@@ -309,3 +309,56 @@ fn rules_from_bytes(bytes: &[u8]) -> Result<(Rules, bool)> {
 fn malformed(what: &str) -> DataFusionError {
     DataFusionError::Internal(format!("{what} arrived cut short"))
 }
+
+#[cfg(test)]
+mod tests {
+    use hela_lake::Lake;
+
+    use super::*;
+    use crate::rules::Selection;
+
+    #[test]
+    fn a_hunt_crosses_the_wire_whole_and_cut_bytes_are_refused_not_panicked_on() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("rule.yml"),
+            "title: Shell\nid: r1\nstatus: test\nlevel: high\nlogsource: {product: windows, category: process_creation}\n\
+             detection:\n  sel: {Image|endswith: '\\cmd.exe'}\n  condition: sel\n",
+        )
+        .unwrap();
+        let source = Arc::new(RuleSource::read(&[dir.path().to_path_buf()], &Selection::default()));
+        let scan = SigmaScan::new(Arc::new(LakeTable::union(&Lake::new(dir.path()), &[])), source, true);
+        let bytes = scan.to_bytes().unwrap();
+        let again = SigmaScan::from_bytes(&bytes).unwrap();
+        assert!(again.with_event);
+        assert_eq!(again.rules.engine().unwrap().rules()[0].meta.title, "Shell");
+        for cut in (0..bytes.len()).step_by(7) {
+            assert!(SigmaScan::from_bytes(&bytes[..cut]).is_err(), "{cut} bytes of {}", bytes.len());
+        }
+        assert!(SigmaScan::from_bytes(&[0xff; 40]).is_err());
+    }
+
+    #[test]
+    fn detections_come_back_from_their_rows_as_they_were() {
+        let mut event = Map::new();
+        event.insert("EventID".into(), Value::from(1));
+        event.insert("Image".into(), Value::from("C:\\Windows\\cmd.exe"));
+        let detection = Detection {
+            rule: 3,
+            timestamp: Some("2020-09-21T10:00:00.000Z".into()),
+            host: Some("WKS1".into()),
+            channel: None,
+            event_id: Some("1".into()),
+            record_id: Some("42".into()),
+            fields: vec![("Image".into(), "C:\\Windows\\cmd.exe".into())],
+            source: Some(Arc::from("winlogbeat")),
+            source_id: Some("a".into()),
+            event: Some(event),
+            correlation: None,
+        };
+        let rows = detection_rows(std::slice::from_ref(&detection)).unwrap();
+        let [back] = <[Detection; 1]>::try_from(detections_of(&rows).unwrap()).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{detection:?}"));
+        assert!(detections_of(&RecordBatch::new_empty(Arc::new(Schema::empty()))).is_err());
+    }
+}

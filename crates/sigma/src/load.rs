@@ -186,7 +186,7 @@ pub fn read_rule_files(paths: &[PathBuf]) -> (Vec<RuleFile>, Vec<Rejected>) {
 /// The rules of `files` (with `rejected`, what could not be read), read as
 /// [`load_rules`] reads them: the same files give the same rules in the same order.
 pub fn rules_of(files: &[RuleFile], rejected: Vec<Rejected>) -> RuleSet {
-    let parsed: Vec<Vec<Result<Parsed, Rejected>>> = files.par_iter().map(|file| parse_file(file)).collect();
+    let parsed: Vec<Vec<Result<Parsed, Rejected>>> = files.par_iter().map(parse_file).collect();
     RuleSet::new(parsed.into_iter().flatten(), rejected)
 }
 
