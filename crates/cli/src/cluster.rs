@@ -23,8 +23,7 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn executor(args: ExecutorArgs) -> anyhow::Result<ExitCode> {
-    let scheduler = args.scheduler.split_once("://").map_or(args.scheduler.as_str(), |(_, rest)| rest);
-    let scheduler = resolve(scheduler)?;
+    let scheduler = resolve(hela_cluster::scheduler_address(&args.scheduler))?;
     let port = match args.port {
         0 => free_port(&args.host)?,
         port => port,

@@ -61,23 +61,15 @@ impl LogicalExtensionCodec for LakeCodec {
             return self.try_encode_table_provider(table_ref, Arc::clone(view.table()), buf);
         }
         if let Some(lake) = node.downcast_ref::<LakeTable>() {
-            buf.push(LAKE);
-            buf.extend(lake.to_bytes()?);
-            return Ok(());
+            return tagged(buf, LAKE, lake.to_bytes());
         }
-        match node.downcast_ref::<SigmaScan>() {
-            Some(hunt) => {
-                buf.push(HUNT);
-                buf.extend(hunt.to_bytes()?);
-                Ok(())
-            }
-            None => {
-                buf.push(BALLISTA);
-                self.ballista.try_encode_table_provider(table_ref, node, buf).map_err(|e| {
-                    e.context(format!("table {table_ref} {NOT_ON_A_CLUSTER} (lake tables and views over them can)"))
-                })
-            }
+        if let Some(hunt) = node.downcast_ref::<SigmaScan>() {
+            return tagged(buf, HUNT, hunt.to_bytes());
         }
+        buf.push(BALLISTA);
+        self.ballista
+            .try_encode_table_provider(table_ref, node, buf)
+            .map_err(|e| e.context(format!("table {table_ref} {NOT_ON_A_CLUSTER} (lake tables and views over them can)")))
     }
 
     fn try_decode_file_format(&self, buf: &[u8], ctx: &TaskContext) -> Result<Arc<dyn FileFormatFactory>> {
@@ -114,16 +106,18 @@ impl PhysicalExtensionCodec for PlanCodec {
     }
 
     fn try_encode(&self, node: Arc<dyn ExecutionPlan>, buf: &mut Vec<u8>, converter: &dyn PhysicalProtoConverterExtension) -> Result<()> {
-        match node.downcast_ref::<SigmaExec>() {
-            Some(hunt) => {
-                buf.push(HUNT);
-                buf.extend(hunt.to_bytes()?);
-                Ok(())
-            }
-            None => {
-                buf.push(BALLISTA);
-                self.ballista.try_encode(node, buf, converter)
-            }
+        if let Some(hunt) = node.downcast_ref::<SigmaExec>() {
+            return tagged(buf, HUNT, hunt.to_bytes());
         }
+        buf.push(BALLISTA);
+        self.ballista.try_encode(node, buf, converter)
     }
+}
+
+/// Writes `bytes` to `buf` after the byte `tag` that says what they are.
+fn tagged(buf: &mut Vec<u8>, tag: u8, bytes: Result<Vec<u8>>) -> Result<()> {
+    let bytes = bytes?;
+    buf.push(tag);
+    buf.extend(bytes);
+    Ok(())
 }

@@ -97,8 +97,13 @@ impl log::Log for StderrLog {
 
 /// The scheduler's address as Ballista's client dials it.
 fn scheduler_url(url: &str) -> String {
-    let address = url.split_once("://").map_or(url, |(_, rest)| rest).trim_end_matches('/');
-    format!("http://{address}")
+    format!("http://{}", scheduler_address(url))
+}
+
+/// The `HOST:PORT` of a scheduler's URL (`df://HOST:PORT`, `http://HOST:PORT/` or
+/// `HOST:PORT`).
+pub fn scheduler_address(url: &str) -> &str {
+    url.split_once("://").map_or(url, |(_, rest)| rest).trim_end_matches('/')
 }
 
 /// The state of a session on a cluster process, made from `config` (what the client sent):

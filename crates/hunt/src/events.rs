@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicU64;
 use anyhow::Context;
 use arrow::array::RecordBatch;
 use futures::StreamExt;
-use hela_lake::{EVENTS_TABLE, Lake, RawEvents, Router};
+use hela_lake::{EVENTS_TABLE, Lake, RawEvents, Router, TableEntry};
 use hela_schema::{RecordEvent, Shape, records_to_batch, stream_records};
 use hela_sigma::Engine;
 use hela_source::{ReadOptions, discover};
@@ -89,7 +89,7 @@ pub fn hunt_lake(
     handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<u64> {
-    let lake = raw_events_lake(root)?;
+    let (lake, _) = raw_events_lake(root)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let session = Session::new(Some(&lake), &[], &RawEvents::default(), &mut *warn)?;
@@ -127,8 +127,7 @@ pub fn hunt_lake_remotely(
     handle: &mut dyn FnMut(Vec<Detection>) -> anyhow::Result<()>,
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<u64> {
-    let lake = raw_events_lake(root)?;
-    let table = lake.catalog()?.tables.remove(EVENTS_TABLE).context("the lake lost its events table")?;
+    let (lake, table) = raw_events_lake(root)?;
     let events = table.files.iter().map(|f| f.rows).sum();
     let scan = SigmaScan::new(Arc::new(LakeTable::union(&lake, &[&table])), Arc::new(rules.clone()), with_event);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -151,13 +150,13 @@ pub fn hunt_lake_remotely(
 }
 
 /// The lake at `root`, which must hold events under the raw schema (whose field names are
-/// Sigma's).
-fn raw_events_lake(root: &Path) -> anyhow::Result<Lake> {
+/// Sigma's), and its `events` table as its catalog has it now.
+fn raw_events_lake(root: &Path) -> anyhow::Result<(Lake, TableEntry)> {
     let lake = Lake::new(root);
     if !lake.exists() {
         anyhow::bail!("no lake at {}: name event logs to hunt, or ingest them first (hela ingest --lake {} PATH)", root.display(), root.display());
     }
-    let catalog = lake.catalog()?;
+    let mut catalog = lake.catalog()?;
     if catalog.schema != RawEvents::default().schema() {
         anyhow::bail!(
             "the lake at {} holds the {} schema, whose field names are not Sigma's; hunt a lake ingested with the raw schema, or the event logs themselves",
@@ -165,10 +164,8 @@ fn raw_events_lake(root: &Path) -> anyhow::Result<Lake> {
             catalog.schema
         );
     }
-    if !catalog.tables.contains_key(EVENTS_TABLE) {
-        anyhow::bail!("the lake at {} has no `{EVENTS_TABLE}` table", root.display());
-    }
-    Ok(lake)
+    let events = catalog.tables.remove(EVENTS_TABLE).with_context(|| format!("the lake at {} has no `{EVENTS_TABLE}` table", root.display()))?;
+    Ok((lake, events))
 }
 
 /// Evaluates `batches` in parallel and hands on their detections in order.
