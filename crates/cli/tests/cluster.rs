@@ -6,8 +6,9 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Sender;
 
 use common::hela_ok;
 
@@ -21,9 +22,12 @@ impl Drop for Process {
     }
 }
 
+/// What a process's log lines are sent to: a channel, with the process's number.
+type Log = Option<(usize, Sender<(usize, String)>)>;
+
 /// Starts `hela cluster ARGS` and returns it with the first line it prints; its log (on
 /// standard error) goes to `log` when given.
-fn start_logging(args: &[&str], log: Option<std::sync::mpsc::Sender<String>>) -> (Process, String) {
+fn start_logging(args: &[&str], log: Log) -> (Process, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hela"))
         .arg("cluster")
         .args(args)
@@ -32,8 +36,8 @@ fn start_logging(args: &[&str], log: Option<std::sync::mpsc::Sender<String>>) ->
         .stderr(if log.is_some() { Stdio::piped() } else { Stdio::null() })
         .spawn()
         .expect("hela cluster starts");
-    if let (Some(log), Some(stderr)) = (log, child.stderr.take()) {
-        std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).try_for_each(|line| log.send(line)));
+    if let (Some((n, log)), Some(stderr)) = (log, child.stderr.take()) {
+        std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).try_for_each(|line| log.send((n, line))));
     }
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("a line");
@@ -50,23 +54,33 @@ fn cluster(work: &Path, executors: usize) -> (Vec<Process>, String) {
 }
 
 /// [`cluster`], with each executor's log sent to `log` with its number.
-fn cluster_logging(work: &Path, executors: usize, log: Option<std::sync::mpsc::Sender<(usize, String)>>) -> (Vec<Process>, String) {
+fn cluster_logging(work: &Path, executors: usize, log: Option<Sender<(usize, String)>>) -> (Vec<Process>, String) {
     let (scheduler, line) = start(&["scheduler", "--bind", "127.0.0.1:0", "--executor-timeout", "6"]);
     let url = line.strip_prefix("scheduler listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
     let mut processes = vec![scheduler];
     for n in 0..executors {
         let dir = work.join(format!("executor-{n}"));
-        let lines = log.clone().map(|log| {
-            let (sender, receiver) = std::sync::mpsc::channel::<String>();
-            std::thread::spawn(move || receiver.into_iter().try_for_each(|line| log.send((n, line))));
-            sender
-        });
-        let (executor, line) =
-            start_logging(&["executor", "--scheduler", &url, "--port", "0", "--cores", "1", "--work-dir", dir.to_str().unwrap()], lines);
+        let args = ["executor", "--scheduler", &url, "--port", "0", "--cores", "1", "--work-dir", dir.to_str().unwrap()];
+        let (executor, line) = start_logging(&args, log.clone().map(|log| (n, log)));
         assert!(line.starts_with("executor serving on 127.0.0.1:"), "{line}");
         processes.push(executor);
     }
     (processes, url)
+}
+
+/// A lake under `dir` holding `events` sample events.
+fn sample_lake(dir: &Path, events: usize) -> PathBuf {
+    let (sample, lake) = (dir.join("sample.json"), dir.join("lake"));
+    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", &events.to_string()]);
+    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()]);
+    lake
+}
+
+/// The lines of `text`, sorted.
+fn sorted_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
 }
 
 /// The jobs whose output executor `n`'s work directory under `work` holds.
@@ -103,9 +117,7 @@ const QUERIES: &[&str] = &[
 #[test]
 fn queries_on_two_executors_give_the_local_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let (sample, lake) = (dir.path().join("sample.json"), dir.path().join("lake"));
-    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", "3000"]);
-    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()]);
+    let lake = sample_lake(dir.path(), 3000);
     let (processes, url) = cluster(dir.path(), 2);
     for sql in QUERIES {
         let local = csv(&lake, None, sql);
@@ -140,17 +152,13 @@ fn hunt(lake: &Path, rules: &[&Path], cluster: Option<&str>) -> Vec<String> {
     if let Some(url) = cluster {
         args.extend(["--cluster", url]);
     }
-    let mut lines: Vec<String> = hela_ok(&args).lines().map(str::to_string).collect();
-    lines.sort();
-    lines
+    sorted_lines(&hela_ok(&args))
 }
 
 #[test]
 fn a_sigma_hunt_on_two_executors_finds_the_local_detections() {
     let dir = tempfile::tempdir().unwrap();
-    let (sample, lake) = (dir.path().join("sample.json"), dir.path().join("lake"));
-    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", "3000"]);
-    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()]);
+    let lake = sample_lake(dir.path(), 3000);
     let (_processes, url) = cluster(dir.path(), 2);
 
     // A rule, and a correlation over two others (run here, over the detections sent back).
@@ -184,9 +192,7 @@ fn a_sigma_hunt_on_two_executors_finds_the_local_detections() {
 #[test]
 fn an_executor_killed_mid_query_leaves_the_local_rows_or_a_named_error() {
     let dir = tempfile::tempdir().unwrap();
-    let (sample, lake) = (dir.path().join("sample.json"), dir.path().join("lake"));
-    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", "200000"]);
-    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()]);
+    let lake = sample_lake(dir.path(), 200_000);
     // Each scan task hashes every event's text made 4 KB long: long enough to be killed in.
     let sql = "SELECT EventID, count(*) AS n, count(DISTINCT sha2(concat(Hostname, `@timestamp`, repeat('x', 4000)), 256)) AS d \
                FROM events GROUP BY 1 ORDER BY 1";
@@ -226,9 +232,7 @@ fn an_executor_killed_mid_query_leaves_the_local_rows_or_a_named_error() {
 #[test]
 fn a_server_runs_its_queries_on_the_cluster() {
     let dir = tempfile::tempdir().unwrap();
-    let (sample, lake) = (dir.path().join("sample.json"), dir.path().join("lake"));
-    hela_ok(&["sample", "--out", sample.to_str().unwrap(), "--events", "3000"]);
-    hela_ok(&["ingest", "--lake", lake.to_str().unwrap(), sample.to_str().unwrap()]);
+    let lake = sample_lake(dir.path(), 3000);
     let (_processes, url) = cluster(dir.path(), 2);
     let mut child = Command::new(env!("CARGO_BIN_EXE_hela"))
         .args(["serve", "--lake", lake.to_str().unwrap(), "--listen", "127.0.0.1:0", "--commit-interval", "200", "--cluster", &url])
@@ -263,7 +267,7 @@ fn every_threat_hunter_playbook_case_gives_the_local_rows_on_the_cluster() {
     let Some(datasets) = common::shared("datasets/security-datasets") else { return };
     let dir = tempfile::tempdir().unwrap();
     let (_processes, url) = cluster(dir.path(), 2);
-    let mut lakes: std::collections::HashMap<Vec<String>, std::path::PathBuf> = std::collections::HashMap::new();
+    let mut lakes: std::collections::HashMap<Vec<String>, PathBuf> = std::collections::HashMap::new();
     let text = std::fs::read_to_string(cases).unwrap();
     for line in text.lines() {
         let case: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -280,13 +284,8 @@ fn every_threat_hunter_playbook_case_gives_the_local_rows_on_the_cluster() {
             "CREATE OR REPLACE TEMP VIEW dataTable AS SELECT * FROM events; CREATE OR REPLACE TEMP VIEW sparkTable AS SELECT * FROM events; {}",
             case["sql"].as_str().unwrap()
         );
-        let sorted = |text: String| {
-            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-            lines.sort();
-            lines
-        };
-        let local = sorted(csv(lake, None, &sql));
-        assert_eq!(sorted(csv(lake, Some(&url), &sql)), local, "{}", case["id"]);
+        let local = sorted_lines(&csv(lake, None, &sql));
+        assert_eq!(sorted_lines(&csv(lake, Some(&url), &sql)), local, "{}", case["id"]);
         // And the lake answers as Spark did over the same archives (as many rows).
         let rows = hela_ok(&["sql", "--lake", lake.to_str().unwrap(), "--format", "jsonl", &sql]).lines().count();
         assert_eq!(rows, case["expected"]["rows"].as_array().unwrap().len(), "{}", case["id"]);
