@@ -11,6 +11,7 @@ pub mod scheduler;
 
 use std::sync::Arc;
 
+use ballista_core::config::BALLISTA_SCHEDULER_SHARE_FILE_STATISTICS_CACHE;
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
@@ -48,6 +49,11 @@ pub fn connect(session: Session, url: &str) -> Result<Session, SqlError> {
     optimizer.enable_dynamic_filter_pushdown = false;
     // What Ballista's scheduler sets anyway (saying so in its log for every job).
     optimizer.enable_round_robin_repartition = false;
+    // Ballista's scheduler otherwise builds each session's state a second time, registering
+    // its functions again in the order of a hash map: where DataFusion's and Spark's
+    // functions share a name (`avg`), either could win, and the scheduler would plan one
+    // while the executors run the other.
+    config.options_mut().set(BALLISTA_SCHEDULER_SHARE_FILE_STATISTICS_CACHE, "false")?;
     let state = SessionStateBuilder::new_from_existing(state).with_config(config).build();
     // Ballista puts its own function lists in place of the session's: hela's go back on top.
     let state = state.upgrade_for_ballista(scheduler_url(url))?;
@@ -125,6 +131,19 @@ mod tests {
         let refused = "Execution error: tonic::transport::Error(Transport, ConnectError(ConnectError(\"tcp connect error\", 127.0.0.1:1)))";
         assert!(explain("df://h:1", refused).starts_with("cannot reach the cluster's scheduler at df://h:1"));
         assert_eq!(explain("df://h:1", "Arrow error: x"), "Arrow error: x");
+    }
+
+    #[test]
+    fn the_scheduler_builds_every_session_of_a_client_with_sparks_functions() {
+        let client = connect(Session::new(None, &[], &hela_lake::RawEvents::default(), &mut |_| {}).unwrap(), "127.0.0.1:1").unwrap();
+        let config = client.context().state().config().clone();
+        let scheduler = ballista_scheduler::state::session_manager::share_file_statistics_cache(Arc::new(session_state));
+        let avg = |state: SessionState| format!("{:?}", state.aggregate_functions()["avg"].inner()).split([' ', '(']).next().map(str::to_string);
+        let expected = avg(session_state(config.clone()).unwrap());
+        assert!(expected.as_deref().is_some_and(|name| name.starts_with("Spark")), "{expected:?}");
+        for _ in 0..20 {
+            assert_eq!(avg(scheduler(config.clone()).unwrap()), expected);
+        }
     }
 
     #[test]
