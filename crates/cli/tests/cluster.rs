@@ -109,6 +109,8 @@ const QUERIES: &[&str] = &[
      CREATE OR REPLACE TEMP VIEW logons AS SELECT * FROM dataTable WHERE EventID = 4624; \
      SELECT d.Hostname, count(*) AS n, count(DISTINCT l.TargetUserName) AS users FROM dataTable d JOIN logons l ON d.Hostname = l.Hostname \
      WHERE d.EventID = 1 GROUP BY 1 ORDER BY 1",
+    // Spark's `avg` beside `stddev`: the scheduler must plan the functions executors run.
+    "SELECT Hostname, round(avg(EventID), 6) AS mean, round(stddev(EventID), 6) AS sd, count(*) AS n FROM events GROUP BY 1 ORDER BY 1",
     // hela's own Spark functions run on the executors.
     "SELECT date_format(`@timestamp`, 'yyyy-MM-dd HH') AS hour, upper(substring(Hostname, 1, 4)) AS h, count(*) AS n, \
      sum(CASE WHEN EventID = 4624 THEN 1 ELSE 0 END) AS logons FROM events GROUP BY 1, 2 ORDER BY 1, 2",
@@ -290,4 +292,107 @@ fn every_threat_hunter_playbook_case_gives_the_local_rows_on_the_cluster() {
         let rows = hela_ok(&["sql", "--lake", lake.to_str().unwrap(), "--format", "jsonl", &sql]).lines().count();
         assert_eq!(rows, case["expected"]["rows"].as_array().unwrap().len(), "{}", case["id"]);
     }
+}
+
+/// An S3-compatible server (`s3s-fs`) on loopback, serving the directories under `root` as
+/// buckets, killed when dropped; hela reaches it through the `AWS_*` environment.
+struct S3Server {
+    _process: Process,
+}
+
+impl S3Server {
+    /// Starts the server with a bucket `bucket`, and points this test process (and the
+    /// processes it starts) at it.
+    fn start(root: &Path, bucket: &str) -> S3Server {
+        std::fs::create_dir_all(root.join(bucket)).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let program = std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo/bin/s3s-fs")).filter(|p| p.exists());
+        let child = Command::new(program.unwrap_or_else(|| "s3s-fs".into()))
+            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", "hunter", "--secret-key", "hunter-secret"])
+            .arg(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("s3s-fs runs (cargo install s3s-fs --features binary; .ci/run installs it)");
+        let process = Process(child);
+        let address = format!("127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(std::time::Instant::now() < deadline, "s3s-fs did not listen on {address}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let settings = [
+            ("AWS_ENDPOINT", format!("http://{address}")),
+            ("AWS_ALLOW_HTTP", "true".to_string()),
+            ("AWS_ACCESS_KEY_ID", "hunter".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "hunter-secret".to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+        ];
+        for (name, value) in settings {
+            // SAFETY: std serialises its own reads of the environment (`Command::spawn`)
+            // with this write, and nothing else in this test binary reads it.
+            unsafe { std::env::set_var(name, value) };
+        }
+        S3Server { _process: process }
+    }
+}
+
+#[test]
+fn a_lake_on_an_object_store_gives_the_local_rows_here_and_on_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let _s3 = S3Server::start(&dir.path().join("s3"), "hunt");
+    let local = sample_lake(dir.path(), 3000);
+    let sample = dir.path().join("sample.json");
+    let store = "s3://hunt/lakes/sample";
+    hela_ok(&["ingest", "--lake", store, sample.to_str().unwrap()]);
+    assert!(dir.path().join("s3/hunt/lakes/sample/catalog.json").is_file(), "the catalog is in the bucket");
+    let (_processes, url) = cluster(dir.path(), 2);
+    for sql in QUERIES {
+        let expected = csv(&local, None, sql);
+        assert_eq!(csv(Path::new(store), None, sql), expected, "{sql}");
+        assert_eq!(csv(Path::new(store), Some(&url), sql), expected, "on the cluster: {sql}");
+    }
+    let rules = dir.path().join("rules.yml");
+    std::fs::write(&rules, "title: Shells\nlogsource: {product: windows}\ndetection:\n  s: {Image|endswith: '\\cmd.exe'}\n  condition: s\n").unwrap();
+    let detections = hunt(&local, &[&rules], None);
+    assert!(!detections.is_empty());
+    assert_eq!(hunt(Path::new(store), &[&rules], None), detections);
+    assert_eq!(hunt(Path::new(store), &[&rules], Some(&url)), detections);
+
+    // A second ingest commits on top of the first (a put conditional on the catalog's e-tag).
+    let more = dir.path().join("more.json");
+    hela_ok(&["sample", "--out", more.to_str().unwrap(), "--events", "500"]);
+    hela_ok(&["ingest", "--lake", local.to_str().unwrap(), more.to_str().unwrap()]);
+    hela_ok(&["ingest", "--lake", store, more.to_str().unwrap()]);
+    assert_eq!(csv(Path::new(store), Some(&url), QUERIES[0]), csv(&local, None, QUERIES[0]));
+
+    // Two writers: the one that commits second, on a catalog that changed since it began,
+    // commits nothing and says so; the store keeps the first writer's commit.
+    let mut slow = Command::new(env!("CARGO_BIN_EXE_hela"))
+        .args(["ingest", "--lake", store, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = slow.stdin.take().unwrap();
+    let text = std::fs::read(&sample).unwrap();
+    // More than a pipe holds: written only once the writer reads, so it has begun.
+    std::io::Write::write_all(&mut input, &text).unwrap();
+    let third = dir.path().join("third.json");
+    hela_ok(&["sample", "--out", third.to_str().unwrap(), "--events", "200"]);
+    hela_ok(&["ingest", "--lake", store, third.to_str().unwrap()]);
+    drop(input);
+    let refused = slow.wait_with_output().unwrap();
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("another writer committed to this lake") && message.contains(store), "{message}");
+    let count = |lake: &Path| csv(lake, None, "SELECT count(*) AS n FROM events");
+    hela_ok(&["ingest", "--lake", local.to_str().unwrap(), third.to_str().unwrap()]);
+    assert_eq!(count(Path::new(store)), count(&local));
+
+    // What keeps state beside the lake cannot run on one in a store.
+    let serve = common::hela(&["serve", "--lake", store, "--listen", "127.0.0.1:0"], None);
+    assert!(!serve.status.success());
+    assert!(common::stderr(&serve).contains("a lake on an object store is written by `hela ingest` only"), "{}", common::stderr(&serve));
 }

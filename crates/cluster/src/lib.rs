@@ -14,8 +14,10 @@ use std::sync::Arc;
 use ballista_core::config::BALLISTA_SCHEDULER_SHARE_FILE_STATISTICS_CACHE;
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::prelude::SessionConfig;
+use hela_sql::object_stores::LakeStores;
 use hela_sql::{Session, SqlError, with_spark};
 
 use crate::codec::LakeCodec;
@@ -113,10 +115,11 @@ pub fn scheduler_address(url: &str) -> &str {
 }
 
 /// The state of a session on a cluster process, made from `config` (what the client sent):
-/// Ballista's, with the Spark SQL front end's functions.
+/// Ballista's, with the Spark SQL front end's functions, reading lakes on object stores too.
 pub(crate) fn session_state(config: SessionConfig) -> datafusion::error::Result<SessionState> {
     let base = ballista_core::utils::default_session_builder(config)?;
-    Ok(with_spark(SessionStateBuilder::new_from_existing(base)).state())
+    let runtime = RuntimeEnvBuilder::from_runtime_env(base.runtime_env()).with_object_store_registry(LakeStores::shared()).build_arc()?;
+    Ok(with_spark(SessionStateBuilder::new_from_existing(base).with_runtime_env(runtime)).state())
 }
 
 #[cfg(test)]

@@ -129,12 +129,23 @@ impl Catalog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Catalog::default()),
             Err(e) => return Err(LakeError::io(path)(e)),
         };
-        let catalog = read_catalog(&text).map_err(|message| LakeError::Catalog { path: path.to_path_buf(), message })?;
+        Catalog::from_bytes(&text, path)
+    }
+
+    /// The catalog `text` holds (read from `path`, named in errors).
+    pub fn from_bytes(text: &[u8], path: &Path) -> Result<Catalog, LakeError> {
+        let catalog = read_catalog(text).map_err(|message| LakeError::Catalog { path: path.to_path_buf(), message })?;
         if catalog.format > CATALOG_FORMAT {
             let message = format!("format {} is newer than this hela understands ({CATALOG_FORMAT})", catalog.format);
             return Err(LakeError::Catalog { path: path.to_path_buf(), message });
         }
         Ok(catalog)
+    }
+
+    /// Every file the catalog names (relative to the lake): tables' data files and
+    /// quarantine files.
+    pub fn files(&self) -> impl Iterator<Item = &String> {
+        self.tables.values().flat_map(|t| t.files.iter().map(|f| &f.path)).chain(&self.quarantine)
     }
 
     /// Replaces the catalog at `path` atomically and durably.

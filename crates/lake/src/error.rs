@@ -21,6 +21,12 @@ pub enum LakeError {
     Parquet { path: PathBuf, message: String },
     #[error("{path}: this lake holds the {lake} schema; ingest with --schema {lake}, or name another lake for the {asked} schema")]
     SchemaMismatch { path: PathBuf, lake: String, asked: String },
+    #[error("{url}: {message}")]
+    Store { url: String, message: String },
+    #[error("{0}: another writer committed to this lake while this one wrote; nothing was committed: run it again")]
+    Conflict(String),
+    #[error("{0}: a lake on an object store is written by `hela ingest` only; give a local directory with --lake for this")]
+    WriteOnStore(String),
     #[error("cannot convert records to Arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
 }

@@ -125,6 +125,9 @@ pub fn ingest(
     progress: &IngestProgress,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<IngestSummary, LakeError> {
+    if let Some(store) = lake.store() {
+        return store.write(|working| ingest(working, paths, options, progress, notify));
+    }
     let started = Instant::now();
     let (lock, catalog) = open_for_writing(lake, options.router.as_ref())?;
     let mut summary = IngestSummary::default();
@@ -601,12 +604,14 @@ impl<'a> Run<'a> {
     }
 
     /// Merges the small files of the partitions this run wrote (see
-    /// [`Run::merge_small_files`]).
+    /// [`Run::merge_small_files`]). Files that are not here are left alone: in the working
+    /// copy of a lake on an object store, those the store held before.
     fn merge_written(&mut self, min_files: usize) -> Result<usize, LakeError> {
         let written: Vec<(Arc<str>, PartitionKey)> = self.writers.keys().cloned().collect();
         let touched: HashSet<(&str, &str, &str)> =
             written.iter().map(|(table, key)| (table.as_ref(), key.source.as_str(), key.day.as_str())).collect();
-        self.merge_small_files(min_files, |table, f| touched.contains(&(table, f.source.as_str(), f.day.as_str())))
+        let lake = self.lake;
+        self.merge_small_files(min_files, |table, f| touched.contains(&(table, f.source.as_str(), f.day.as_str())) && lake.path_of(&f.path).is_file())
     }
 
     /// Merges the small files of each partition this ingest wrote into files of at most
@@ -714,7 +719,7 @@ fn unix_seconds() -> u64 {
 }
 
 /// A name unique to this commit: time, process and a counter.
-fn transaction_id() -> String {
+pub(crate) fn transaction_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{nanos:x}-{:x}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))

@@ -4,12 +4,13 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use crate::store::{StoreLake, is_store_url};
 use crate::{Catalog, LakeError};
 
 /// The table every ingested event goes to.
 pub const EVENTS_TABLE: &str = "events";
 
-const CATALOG_FILE: &str = "catalog.json";
+pub(crate) const CATALOG_FILE: &str = "catalog.json";
 const LOCK_FILE: &str = "lock";
 pub(crate) const STAGING_DIR: &str = "_staging";
 pub(crate) const TABLES_DIR: &str = "tables";
@@ -21,10 +22,12 @@ pub const SINKS_DIR: &str = "sinks";
 /// windows, and which rules were run over the lake's history.
 pub const LIVE_DIR: &str = "live";
 
-/// A lake rooted at a directory (which need not exist until the first ingest).
+/// A lake rooted at a directory (which need not exist until the first ingest), or on an
+/// object store (its root is then the store's URL).
 #[derive(Debug, Clone)]
 pub struct Lake {
     root: PathBuf,
+    store: Option<StoreLake>,
 }
 
 /// Held while writing; released when dropped or when the process dies.
@@ -33,10 +36,21 @@ pub(crate) struct LakeLock {
 }
 
 impl Lake {
-    /// A lake at `root` (made absolute, so the paths it hands out are too).
+    /// A lake at `root` (made absolute, so the paths it hands out are too). A root that is
+    /// an object store's URL (`s3://BUCKET/PREFIX`) is a lake there; its paths are URLs.
     pub fn new(root: impl Into<PathBuf>) -> Lake {
         let root = root.into();
-        Lake { root: std::path::absolute(&root).unwrap_or(root) }
+        let url = root.to_str().filter(|r| is_store_url(r));
+        match url.map(StoreLake::parse) {
+            Some(Ok(store)) => Lake { root: PathBuf::from(store.url()), store: Some(store) },
+            // A URL that names no bucket stays a (relative) directory, as any other path.
+            _ => Lake { root: std::path::absolute(&root).unwrap_or(root), store: None },
+        }
+    }
+
+    /// The object store the lake is on, if it is on one.
+    pub fn store(&self) -> Option<&StoreLake> {
+        self.store.as_ref()
     }
 
     pub fn root(&self) -> &Path {
@@ -45,7 +59,10 @@ impl Lake {
 
     /// True once something has been committed to this lake.
     pub fn exists(&self) -> bool {
-        self.catalog_path().is_file()
+        match &self.store {
+            Some(store) => store.exists().unwrap_or(false),
+            None => self.catalog_path().is_file(),
+        }
     }
 
     pub fn catalog_path(&self) -> PathBuf {
@@ -54,7 +71,10 @@ impl Lake {
 
     /// The committed catalog (empty for a lake not yet written).
     pub fn catalog(&self) -> Result<Catalog, LakeError> {
-        Catalog::load(&self.catalog_path())
+        match &self.store {
+            Some(store) => store.catalog(),
+            None => Catalog::load(&self.catalog_path()),
+        }
     }
 
     /// Absolute path of a file named relative to the lake.
@@ -66,6 +86,9 @@ impl Lake {
     /// A directory that holds anything but a lake's own entries is refused, so that the
     /// clean-up of interrupted writes never touches files that are not the lake's.
     pub(crate) fn lock(&self) -> Result<LakeLock, LakeError> {
+        if let Some(store) = &self.store {
+            return Err(LakeError::WriteOnStore(store.url().to_string()));
+        }
         std::fs::create_dir_all(&self.root).map_err(LakeError::io(&self.root))?;
         if !self.exists() {
             let entries = std::fs::read_dir(&self.root).map_err(LakeError::io(&self.root))?;

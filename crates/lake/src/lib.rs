@@ -9,6 +9,9 @@
 //!   quarantine/*.jsonl               records that could not be stored, with file, line, reason
 //!   _staging/                        files of commits in progress (removed on the next ingest)
 //! ```
+//!
+//! A lake can also live on an object store (`s3://BUCKET/PREFIX`, see [`store`]), in the
+//! same layout, written through a local working copy and committed by a conditional put.
 
 pub mod catalog;
 mod compact;
@@ -20,6 +23,7 @@ pub mod partition;
 pub mod quarantine;
 pub mod rewrite;
 pub mod router;
+pub mod store;
 pub mod writer;
 
 pub use catalog::{Catalog, ChannelFill, DataFile, IngestedInput, TableEntry};

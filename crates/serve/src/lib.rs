@@ -38,7 +38,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use hela_lake::{Lake, Router};
+use hela_lake::{Lake, LakeError, Router};
 use hela_sql::Session;
 use hela_hunt::rules::Selection;
 use hela_live::{Live, SinkOptions, StandingRules};
@@ -144,6 +144,10 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
         .map_err(|e| ServeError::Io("cannot start the runtime".into(), e))?;
     priority::lower_rayon_threads();
     let lake = Lake::new(&options.lake);
+    // Its write-ahead log and state live beside the lake, in a directory.
+    if let Some(store) = lake.store() {
+        return Err(store::OpenError::Lake(LakeError::WriteOnStore(store.url().to_string())).into());
+    }
     let metrics = Arc::new(metrics::Metrics::default());
     let session = Session::for_network(&lake, options.router.as_ref(), options.query_memory)?;
     for add in &options.sql_functions {

@@ -125,23 +125,38 @@ impl TableProvider for LakeTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let bounds = Bounds::from_filters(filters);
+        let store = self.files.first().map_or_else(ObjectStoreUrl::local_filesystem, |f| store_of(&f.path).0);
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); state.config().target_partitions().max(1)];
         let mut sizes = vec![0u64; groups.len()];
         for file in self.files.iter().filter(|f| bounds.may_hold(&f.source, &f.day, f.event_ids.as_deref(), f.channel)) {
             // Largest-first is not needed for balance here: files are similar in size.
             let smallest = (0..sizes.len()).min_by_key(|&i| sizes[i]).expect("at least one group");
             sizes[smallest] += file.bytes;
-            groups[smallest].push(PartitionedFile::new(file.path.clone(), file.bytes));
+            let (file_store, path) = store_of(&file.path);
+            if file_store != store {
+                return Err(DataFusionError::Plan(format!("a lake table's files are in two places: {store} and {file_store}")));
+            }
+            groups[smallest].push(PartitionedFile::new(path, file.bytes));
         }
         let groups: Vec<FileGroup> = groups.into_iter().filter(|g| !g.is_empty()).map(FileGroup::new).collect();
         // The session's Parquet options (`SET datafusion.execution.parquet.*`) apply.
         let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
         let source = format.file_source(TableSchema::from(self.schema.clone()));
-        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)
+        let config = FileScanConfigBuilder::new(store, source)
             .with_file_groups(groups)
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
             .build();
         format.create_physical_plan(state, config).await
+    }
+}
+
+/// The store a lake file is in and its path there: a local file's absolute path, or an
+/// object store's bucket (`s3://BUCKET`) and the key under it.
+fn store_of(path: &str) -> (ObjectStoreUrl, String) {
+    let in_bucket = path.split_once("://").and_then(|(scheme, rest)| rest.split_once('/').map(|(bucket, key)| (format!("{scheme}://{bucket}"), key)));
+    match in_bucket.and_then(|(bucket, key)| Some((ObjectStoreUrl::parse(bucket).ok()?, key.to_string()))) {
+        Some(found) => found,
+        None => (ObjectStoreUrl::local_filesystem(), path.to_string()),
     }
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod index_patterns;
 pub mod inline;
 pub mod lake_tables;
+pub mod object_stores;
 pub mod output;
 pub mod parquet_table;
 pub mod pruning;

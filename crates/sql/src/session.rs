@@ -25,6 +25,7 @@ use hela_lake::{Lake, Router};
 
 use crate::index_patterns::IndexPatternSchema;
 use crate::inline::{Warn, load_table};
+use crate::object_stores::LakeStores;
 use crate::parquet_table::{parquet_files, parquet_table};
 use crate::spark::CaseFix;
 use crate::table_args::{PlannedArguments, TableArguments, take_first_table_argument};
@@ -88,7 +89,8 @@ impl Session {
         config.options_mut().optimizer.hash_join_inlist_pushdown_max_size = 0;
         // Tables given to table functions (`pagerank(TABLE(edges))`), planned beforehand.
         let config = config.with_extension(Arc::new(TableArguments::default()));
-        let ctx = with_spark(SessionStateBuilder::new().with_config(config).with_default_features());
+        let runtime = RuntimeEnvBuilder::new().with_object_store_registry(LakeStores::shared()).build_arc()?;
+        let ctx = with_spark(SessionStateBuilder::new().with_config(config).with_runtime_env(runtime).with_default_features());
         let lake_schema = Arc::new(IndexPatternSchema::new(lake.cloned())?);
         ctx.catalog(CATALOG).expect("the default catalog").register_schema(SCHEMA, lake_schema.clone())?;
         let session = Session { ctx, partitions, lake_schema, untrusted: false };
@@ -114,7 +116,8 @@ impl Session {
     /// statements that would read or write files or change settings are refused.
     pub fn for_network(lake: &Lake, router: &dyn Router, memory_limit: usize) -> Result<Session, SqlError> {
         let mut session = Session::new(Some(lake), &[], router, &mut |_| {})?;
-        let runtime = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(memory_limit))).build_arc()?;
+        let pool = Arc::new(FairSpillPool::new(memory_limit));
+        let runtime = RuntimeEnvBuilder::from_runtime_env(&session.ctx.runtime_env()).with_memory_pool(pool).build_arc()?;
         let state = SessionStateBuilder::new_from_existing(session.ctx.state()).with_runtime_env(runtime).build();
         session.ctx = SessionContext::new_with_state(state);
         session.untrusted = true;

@@ -1,0 +1,232 @@
+//! A lake on an object store (`s3://BUCKET/PREFIX`), laid out as a lake directory is.
+//!
+//! It is read where it is: its catalog is fetched, and queries read its Parquet files from
+//! the store. It is written through a working copy: an ingest runs on a local lake that
+//! starts from the store's catalog, its new files are uploaded, and then its catalog
+//! replaces the store's with a conditional put that succeeds only if the store's catalog is
+//! still the one the ingest started from. So a reader sees one catalog version or the next,
+//! two writers cannot both commit on the same version, and a writer that dies leaves the
+//! store's catalog as it was (files it uploaded are named by no catalog).
+//!
+//! The store is configured from the environment as the `object_store` crate reads it:
+//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT` (an
+//! S3-compatible server) and `AWS_ALLOW_HTTP=true` (such a server without TLS).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3Builder, S3ConditionalPut};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion, WriteMultipart};
+
+use crate::lake::CATALOG_FILE;
+use crate::{Catalog, Lake, LakeError};
+
+/// The URL schemes of object stores a lake can live on.
+pub const STORE_SCHEMES: &[&str] = &["s3"];
+
+/// Files up to this size are uploaded in one request; larger ones in parts of this size.
+const PART_BYTES: usize = 8 << 20;
+/// Uploads in flight at once.
+const CONCURRENT_UPLOADS: usize = 8;
+
+/// True when `location` names a lake on an object store (`s3://...`), not a directory.
+pub fn is_store_url(location: &str) -> bool {
+    location.split_once("://").is_some_and(|(scheme, _)| STORE_SCHEMES.contains(&scheme))
+}
+
+/// A lake on an object store.
+#[derive(Debug, Clone)]
+pub struct StoreLake {
+    /// `s3://BUCKET/PREFIX`, without a trailing slash.
+    url: String,
+    /// `s3://BUCKET`: what the store serves.
+    bucket: String,
+    prefix: ObjectPath,
+}
+
+/// The catalog a write started from: its version in the store, or none for a new lake.
+type Base = Option<UpdateVersion>;
+
+impl StoreLake {
+    /// The lake at `url` (`s3://BUCKET` or `s3://BUCKET/PREFIX`).
+    pub fn parse(url: &str) -> Result<StoreLake, LakeError> {
+        let refused = |message: &str| LakeError::Store { url: url.to_string(), message: message.to_string() };
+        let (scheme, rest) = url.split_once("://").filter(|(scheme, _)| STORE_SCHEMES.contains(scheme)).ok_or_else(|| refused("not an s3:// URL"))?;
+        let rest = rest.trim_end_matches('/');
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(refused("the URL names no bucket (s3://BUCKET/PREFIX)"));
+        }
+        let prefix = ObjectPath::parse(prefix).map_err(|e| refused(&e.to_string()))?;
+        Ok(StoreLake { url: format!("{scheme}://{rest}"), bucket: format!("{scheme}://{bucket}"), prefix })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The committed catalog (empty for a lake not yet written).
+    pub fn catalog(&self) -> Result<Catalog, LakeError> {
+        self.run(|store| async move { self.fetch_catalog(&store).await.map(|(catalog, _)| catalog) })
+    }
+
+    /// True once something has been committed to this lake.
+    pub fn exists(&self) -> Result<bool, LakeError> {
+        self.run(|store| async move { self.fetch_catalog(&store).await.map(|(_, base)| base.is_some()) })
+    }
+
+    /// Writes the lake through a working copy: `write` runs on a local lake (in the system's
+    /// temporary directory) holding the store's catalog; then the files its catalog names
+    /// that the store's did not are uploaded, and its catalog is committed if the store's is
+    /// still the one it started from. Files the new catalog no longer names stay in the store.
+    pub fn write<T>(&self, write: impl FnOnce(&Lake) -> Result<T, LakeError>) -> Result<T, LakeError> {
+        let (before, base) = self.run(|store| async move { self.fetch_catalog(&store).await })?;
+        let directory = std::env::temp_dir().join(format!("hela-store-{}-{}", std::process::id(), crate::ingest::transaction_id()));
+        let working = Lake::new(&directory);
+        let written = (|| {
+            std::fs::create_dir_all(&directory).map_err(LakeError::io(&directory))?;
+            before.save(&working.catalog_path())?;
+            let value = write(&working)?;
+            let after = working.catalog()?;
+            self.run(|store| async move {
+                self.upload(&store, &working, &new_files(&before, &after)).await?;
+                self.commit(&store, &after, base).await
+            })?;
+            Ok(value)
+        })();
+        let _ = std::fs::remove_dir_all(&directory);
+        written
+    }
+
+    /// Runs `work` against the store on a runtime of its own, so that callers need not be
+    /// async and may be inside another runtime.
+    fn run<T: Send, F: Future<Output = Result<T, LakeError>>>(&self, work: impl FnOnce(Arc<dyn ObjectStore>) -> F + Send) -> Result<T, LakeError> {
+        let store = bucket_store(&self.bucket)?;
+        let io = |e: std::io::Error| LakeError::Store { url: self.url.clone(), message: format!("cannot start its client: {e}") };
+        std::thread::scope(|scope| {
+            let client = scope
+                .spawn(|| tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io).and_then(|runtime| runtime.block_on(work(store))));
+            client.join().unwrap_or_else(|_| Err(LakeError::Store { url: self.url.clone(), message: "its client stopped".into() }))
+        })
+    }
+
+    fn object(&self, relative: &str) -> ObjectPath {
+        relative.split('/').filter(|part| !part.is_empty()).fold(self.prefix.clone(), |path, part| path.clone().join(part))
+    }
+
+    fn error(&self, relative: &str) -> impl FnOnce(object_store::Error) -> LakeError {
+        let url = format!("{}/{relative}", self.url);
+        move |e| LakeError::Store { url, message: e.to_string() }
+    }
+
+    async fn fetch_catalog(&self, store: &Arc<dyn ObjectStore>) -> Result<(Catalog, Base), LakeError> {
+        let found = match store.get(&self.object(CATALOG_FILE)).await {
+            Ok(found) => found,
+            Err(object_store::Error::NotFound { .. }) => return Ok((Catalog::default(), None)),
+            Err(e) => return Err(self.error(CATALOG_FILE)(e)),
+        };
+        let version = UpdateVersion { e_tag: found.meta.e_tag.clone(), version: found.meta.version.clone() };
+        let text = found.bytes().await.map_err(self.error(CATALOG_FILE))?;
+        let catalog = Catalog::from_bytes(&text, &PathBuf::from(format!("{}/{CATALOG_FILE}", self.url)))?;
+        Ok((catalog, Some(version)))
+    }
+
+    /// Uploads `files` (relative to the lake) from `working`, a few at a time.
+    async fn upload(&self, store: &Arc<dyn ObjectStore>, working: &Lake, files: &[String]) -> Result<(), LakeError> {
+        let uploads = files.iter().map(|relative| self.upload_file(store, working.path_of(relative), relative));
+        futures::stream::iter(uploads).buffer_unordered(CONCURRENT_UPLOADS).try_collect().await
+    }
+
+    async fn upload_file(&self, store: &Arc<dyn ObjectStore>, local: PathBuf, relative: &str) -> Result<(), LakeError> {
+        let mut file = std::fs::File::open(&local).map_err(LakeError::io(&local))?;
+        let size = file.metadata().map_err(LakeError::io(&local))?.len() as usize;
+        let target = self.object(relative);
+        let mut chunk = vec![0; size.min(PART_BYTES)];
+        if size <= PART_BYTES {
+            file.read_exact(&mut chunk).map_err(LakeError::io(&local))?;
+            store.put(&target, PutPayload::from(chunk)).await.map_err(self.error(relative))?;
+            return Ok(());
+        }
+        let mut parts = WriteMultipart::new_with_chunk_size(store.put_multipart(&target).await.map_err(self.error(relative))?, PART_BYTES);
+        loop {
+            let read = file.read(&mut chunk).map_err(LakeError::io(&local))?;
+            if read == 0 {
+                break;
+            }
+            parts.wait_for_capacity(2).await.map_err(self.error(relative))?;
+            parts.write(&chunk[..read]);
+        }
+        parts.finish().await.map_err(self.error(relative))?;
+        Ok(())
+    }
+
+    /// Replaces the store's catalog with `catalog` if it is still `base` (or, for a new
+    /// lake, if there is still none).
+    async fn commit(&self, store: &Arc<dyn ObjectStore>, catalog: &Catalog, base: Base) -> Result<(), LakeError> {
+        let text = serde_json::to_vec(catalog).map_err(|e| LakeError::Store { url: self.url.clone(), message: e.to_string() })?;
+        let mode = base.map_or(PutMode::Create, PutMode::Update);
+        match store.put_opts(&self.object(CATALOG_FILE), PutPayload::from(text), PutOptions::from(mode)).await {
+            Ok(_) => Ok(()),
+            Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => Err(LakeError::Conflict(self.url.clone())),
+            Err(e) => Err(self.error(CATALOG_FILE)(e)),
+        }
+    }
+}
+
+/// The files (relative to the lake) that `after` names and `before` does not.
+fn new_files(before: &Catalog, after: &Catalog) -> Vec<String> {
+    let known: HashSet<&String> = before.files().collect();
+    after.files().filter(|f| !known.contains(f)).cloned().collect()
+}
+
+/// The object store serving `bucket` (`s3://BUCKET`), configured from the environment,
+/// with conditional puts by e-tag (what the catalog's commit needs).
+pub fn bucket_store(bucket: &str) -> Result<Arc<dyn ObjectStore>, LakeError> {
+    let store = AmazonS3Builder::from_env().with_url(bucket).with_conditional_put(S3ConditionalPut::ETagMatch).build();
+    store.map(|s| Arc::new(s) as Arc<dyn ObjectStore>).map_err(|e| LakeError::Store { url: bucket.to_string(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DataFile, TableEntry};
+
+    #[test]
+    fn urls_name_a_bucket_and_a_prefix() {
+        let lake = StoreLake::parse("s3://hunting/lakes/main/").unwrap();
+        assert_eq!((lake.url(), lake.bucket.as_str()), ("s3://hunting/lakes/main", "s3://hunting"));
+        assert_eq!(lake.object("tables/events/x.parquet").as_ref(), "lakes/main/tables/events/x.parquet");
+        assert_eq!(StoreLake::parse("s3://hunting").unwrap().object(CATALOG_FILE).as_ref(), CATALOG_FILE);
+        for refused in ["s3://", "s3:///lake", "gs://b/lake", "/data/lake"] {
+            assert!(StoreLake::parse(refused).is_err(), "{refused}");
+        }
+        assert!(is_store_url("s3://b") && !is_store_url("/tmp/s3://b") && !is_store_url("lake"));
+        assert!(Lake::new("s3://hunting/lake").store().is_some() && Lake::new("lake").store().is_none());
+        assert_eq!(Lake::new("s3://hunting/lake").path_of("tables/a.parquet").to_str(), Some("s3://hunting/lake/tables/a.parquet"));
+    }
+
+    #[test]
+    fn only_files_a_commit_adds_are_uploaded() {
+        let file = |path: &str| DataFile {
+            path: path.into(),
+            rows: 1,
+            bytes: 1,
+            source: "s".into(),
+            day: "d".into(),
+            event_ids: None,
+            channel: None,
+        };
+        let table = |files: Vec<DataFile>| TableEntry { shape: hela_schema::Shape::Null, files };
+        let mut before = Catalog::default();
+        before.tables.insert("events".into(), table(vec![file("tables/events/a"), file("tables/events/b")]));
+        let mut after = Catalog::default();
+        after.tables.insert("events".into(), table(vec![file("tables/events/a"), file("tables/events/c")]));
+        after.quarantine.push("quarantine/q.jsonl".into());
+        assert_eq!(new_files(&before, &after), ["tables/events/c", "quarantine/q.jsonl"]);
+    }
+}
