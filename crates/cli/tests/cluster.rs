@@ -391,6 +391,15 @@ fn a_lake_on_an_object_store_gives_the_local_rows_here_and_on_the_cluster() {
     hela_ok(&["ingest", "--lake", local.to_str().unwrap(), third.to_str().unwrap()]);
     assert_eq!(count(Path::new(store)), count(&local));
 
+    // A store that refuses the credentials is named, not taken for an empty lake.
+    let refused = Command::new(env!("CARGO_BIN_EXE_hela"))
+        .args(["sql", "--lake", store, "SELECT count(*) FROM events"])
+        .env("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && message.contains("s3://hunt/lakes/sample/catalog.json") && message.contains("403"), "{message}");
+
     // What keeps state beside the lake cannot run on one in a store.
     let serve = common::hela(&["serve", "--lake", store, "--listen", "127.0.0.1:0"], None);
     assert!(!serve.status.success());

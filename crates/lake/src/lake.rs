@@ -60,7 +60,8 @@ impl Lake {
     /// True once something has been committed to this lake.
     pub fn exists(&self) -> bool {
         match &self.store {
-            Some(store) => store.exists().unwrap_or(false),
+            // A store that cannot be asked may hold a lake: reading its catalog says why not.
+            Some(store) => store.exists().unwrap_or(true),
             None => self.catalog_path().is_file(),
         }
     }
