@@ -79,8 +79,10 @@ pub enum RecordSchema {
 /// Where the lake is.
 #[derive(Debug, Args)]
 pub struct LakeArgs {
-    /// Lake directory (created by the first ingest).
-    #[arg(long, env = "HELA_LAKE", default_value = "hela-lake", value_name = "DIR")]
+    /// Lake directory (created by the first ingest), or a lake on an object store,
+    /// `s3://BUCKET/PREFIX`, reached with the `AWS_*` environment (credentials, region,
+    /// `AWS_ENDPOINT` for an S3-compatible server).
+    #[arg(long, env = "HELA_LAKE", default_value = "hela-lake", value_name = "DIR|URL")]
     pub lake: PathBuf,
 }
 
