@@ -305,22 +305,32 @@ impl S3Server {
     /// processes it starts) at it.
     fn start(root: &Path, bucket: &str) -> S3Server {
         std::fs::create_dir_all(root.join(bucket)).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let program = std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo/bin/s3s-fs")).filter(|p| p.exists());
-        let child = Command::new(program.unwrap_or_else(|| "s3s-fs".into()))
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", "hunter", "--secret-key", "hunter-secret"])
-            .arg(root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("s3s-fs runs (cargo install s3s-fs --features binary; .ci/run installs it)");
-        let process = Process(child);
-        let address = format!("127.0.0.1:{port}");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::net::TcpStream::connect(&address).is_err() {
-            assert!(std::time::Instant::now() < deadline, "s3s-fs did not listen on {address}");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        // s3s-fs cannot choose its own port: a free one is found and handed to it, and if
+        // another process takes it first, s3s-fs exits and is started on another.
+        let (process, address) = (0..5)
+            .find_map(|_| {
+                let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+                let child = Command::new(program.clone().unwrap_or_else(|| "s3s-fs".into()))
+                    .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", "hunter", "--secret-key", "hunter-secret"])
+                    .arg(root)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("s3s-fs runs (cargo install s3s-fs --features binary; .ci/run installs it)");
+                let mut process = Process(child);
+                let address = format!("127.0.0.1:{port}");
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                while std::net::TcpStream::connect(&address).is_err() {
+                    if process.0.try_wait().unwrap().is_some() {
+                        return None;
+                    }
+                    assert!(std::time::Instant::now() < deadline, "s3s-fs did not listen on {address}");
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Some((process, address))
+            })
+            .expect("s3s-fs started on one of five free ports");
         let settings = [
             ("AWS_ENDPOINT", format!("http://{address}")),
             ("AWS_ALLOW_HTTP", "true".to_string()),
@@ -365,6 +375,11 @@ fn a_lake_on_an_object_store_gives_the_local_rows_here_and_on_the_cluster() {
     hela_ok(&["ingest", "--lake", local.to_str().unwrap(), more.to_str().unwrap()]);
     hela_ok(&["ingest", "--lake", store, more.to_str().unwrap()]);
     assert_eq!(csv(Path::new(store), Some(&url), QUERIES[0]), csv(&local, None, QUERIES[0]));
+    // An ingest that adds nothing (its input is in the lake already) commits nothing.
+    let catalog_file = dir.path().join("s3/hunt/lakes/sample/catalog.json");
+    let committed = std::fs::metadata(&catalog_file).unwrap().modified().unwrap();
+    hela_ok(&["ingest", "--lake", store, more.to_str().unwrap()]);
+    assert_eq!(std::fs::metadata(&catalog_file).unwrap().modified().unwrap(), committed, "the catalog was put again");
 
     // Two writers: the one that commits second, on a catalog that changed since it began,
     // commits nothing and says so; the store keeps the first writer's commit.

@@ -15,8 +15,8 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::io::Read;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, S3ConditionalPut};
@@ -39,6 +39,14 @@ pub fn is_store_url(location: &str) -> bool {
     location.split_once("://").is_some_and(|(scheme, _)| STORE_SCHEMES.contains(&scheme))
 }
 
+/// The bucket (`s3://BUCKET`) an object store URL names, and the key under it (without
+/// slashes at either end; empty for the bucket itself). `None` for anything else.
+pub fn split_store_url(url: &str) -> Option<(String, &str)> {
+    let (scheme, rest) = url.split_once("://").filter(|(scheme, _)| STORE_SCHEMES.contains(scheme))?;
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    Some((format!("{scheme}://{bucket}"), key.trim_matches('/')))
+}
+
 /// A lake on an object store.
 #[derive(Debug, Clone)]
 pub struct StoreLake {
@@ -47,6 +55,8 @@ pub struct StoreLake {
     /// `s3://BUCKET`: what the store serves.
     bucket: String,
     prefix: ObjectPath,
+    /// The store's client, made when first needed and kept for the lake's life.
+    client: Arc<OnceLock<Arc<dyn ObjectStore>>>,
 }
 
 /// The catalog a write started from: its version in the store, or none for a new lake.
@@ -56,14 +66,13 @@ impl StoreLake {
     /// The lake at `url` (`s3://BUCKET` or `s3://BUCKET/PREFIX`).
     pub fn parse(url: &str) -> Result<StoreLake, LakeError> {
         let refused = |message: &str| LakeError::Store { url: url.to_string(), message: message.to_string() };
-        let (scheme, rest) = url.split_once("://").filter(|(scheme, _)| STORE_SCHEMES.contains(scheme)).ok_or_else(|| refused("not an s3:// URL"))?;
-        let rest = rest.trim_end_matches('/');
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
+        let (bucket, prefix) = split_store_url(url).ok_or_else(|| refused("not an s3:// URL"))?;
+        if bucket.ends_with("://") {
             return Err(refused("the URL names no bucket (s3://BUCKET/PREFIX)"));
         }
+        let url = if prefix.is_empty() { bucket.clone() } else { format!("{bucket}/{prefix}") };
         let prefix = ObjectPath::parse(prefix).map_err(|e| refused(&e.to_string()))?;
-        Ok(StoreLake { url: format!("{scheme}://{rest}"), bucket: format!("{scheme}://{bucket}"), prefix })
+        Ok(StoreLake { url, bucket, prefix, client: Arc::default() })
     }
 
     pub fn url(&self) -> &str {
@@ -75,15 +84,22 @@ impl StoreLake {
         self.run(|store| async move { self.fetch_catalog(&store).await.map(|(catalog, _)| catalog) })
     }
 
-    /// True once something has been committed to this lake.
+    /// True once something has been committed to this lake (asked without fetching the catalog).
     pub fn exists(&self) -> Result<bool, LakeError> {
-        self.run(|store| async move { self.fetch_catalog(&store).await.map(|(_, base)| base.is_some()) })
+        self.run(|store| async move {
+            match store.head(&self.object(CATALOG_FILE)).await {
+                Ok(_) => Ok(true),
+                Err(object_store::Error::NotFound { .. }) => Ok(false),
+                Err(e) => Err(self.error(CATALOG_FILE)(e)),
+            }
+        })
     }
 
     /// Writes the lake through a working copy: `write` runs on a local lake (in the system's
     /// temporary directory) holding the store's catalog; then the files its catalog names
     /// that the store's did not are uploaded, and its catalog is committed if the store's is
     /// still the one it started from. Files the new catalog no longer names stay in the store.
+    /// A write that leaves the catalog as it was commits nothing.
     pub fn write<T>(&self, write: impl FnOnce(&Lake) -> Result<T, LakeError>) -> Result<T, LakeError> {
         let (before, base) = self.run(|store| async move { self.fetch_catalog(&store).await })?;
         let directory = std::env::temp_dir().join(format!("hela-store-{}-{}", std::process::id(), crate::ingest::transaction_id()));
@@ -93,6 +109,9 @@ impl StoreLake {
             before.save(&working.catalog_path())?;
             let value = write(&working)?;
             let after = working.catalog()?;
+            if same_catalog(&before, &after) {
+                return Ok(value);
+            }
             self.run(|store| async move {
                 self.upload(&store, &working, &new_files(&before, &after)).await?;
                 self.commit(&store, &after, base).await
@@ -106,7 +125,13 @@ impl StoreLake {
     /// Runs `work` against the store on a runtime of its own, so that callers need not be
     /// async and may be inside another runtime.
     fn run<T: Send, F: Future<Output = Result<T, LakeError>>>(&self, work: impl FnOnce(Arc<dyn ObjectStore>) -> F + Send) -> Result<T, LakeError> {
-        let store = bucket_store(&self.bucket)?;
+        let store = match self.client.get() {
+            Some(store) => store.clone(),
+            None => {
+                let made = bucket_store(&self.bucket)?;
+                self.client.get_or_init(|| made).clone()
+            }
+        };
         let io = |e: std::io::Error| LakeError::Store { url: self.url.clone(), message: format!("cannot start its client: {e}") };
         std::thread::scope(|scope| {
             let client = scope
@@ -142,24 +167,21 @@ impl StoreLake {
         futures::stream::iter(uploads).buffer_unordered(CONCURRENT_UPLOADS).try_collect().await
     }
 
+    /// Uploads one file: in one request if it is smaller than a part, else in parts. The
+    /// file is read on the runtime's blocking threads, so the other uploads go on meanwhile.
     async fn upload_file(&self, store: &Arc<dyn ObjectStore>, local: PathBuf, relative: &str) -> Result<(), LakeError> {
-        let mut file = std::fs::File::open(&local).map_err(LakeError::io(&local))?;
-        let size = file.metadata().map_err(LakeError::io(&local))?.len() as usize;
+        let file = std::fs::File::open(&local).map_err(LakeError::io(&local))?;
         let target = self.object(relative);
-        let mut chunk = vec![0; size.min(PART_BYTES)];
-        if size <= PART_BYTES {
-            file.read_exact(&mut chunk).map_err(LakeError::io(&local))?;
-            store.put(&target, PutPayload::from(chunk)).await.map_err(self.error(relative))?;
+        let (mut file, mut part) = read_part(file, &local).await?;
+        if part.len() < PART_BYTES {
+            store.put(&target, PutPayload::from(part)).await.map_err(self.error(relative))?;
             return Ok(());
         }
         let mut parts = WriteMultipart::new_with_chunk_size(store.put_multipart(&target).await.map_err(self.error(relative))?, PART_BYTES);
-        loop {
-            let read = file.read(&mut chunk).map_err(LakeError::io(&local))?;
-            if read == 0 {
-                break;
-            }
+        while !part.is_empty() {
             parts.wait_for_capacity(2).await.map_err(self.error(relative))?;
-            parts.write(&chunk[..read]);
+            parts.write(&part);
+            (file, part) = read_part(file, &local).await?;
         }
         parts.finish().await.map_err(self.error(relative))?;
         Ok(())
@@ -176,6 +198,21 @@ impl StoreLake {
             Err(e) => Err(self.error(CATALOG_FILE)(e)),
         }
     }
+}
+
+/// The next part (up to [`PART_BYTES`]; empty at the end) of `file`, read on a blocking
+/// thread, and the file to read on from.
+async fn read_part(file: std::fs::File, local: &Path) -> Result<(std::fs::File, Vec<u8>), LakeError> {
+    let read = tokio::task::spawn_blocking(move || {
+        let mut part = Vec::with_capacity(PART_BYTES);
+        (&file).take(PART_BYTES as u64).read_to_end(&mut part).map(|_| (file, part))
+    });
+    read.await.map_err(std::io::Error::other).and_then(|read| read).map_err(LakeError::io(local))
+}
+
+/// True when the two catalogs say the same (catalogs are written with their maps in order).
+fn same_catalog(before: &Catalog, after: &Catalog) -> bool {
+    serde_json::to_vec(before).ok() == serde_json::to_vec(after).ok()
 }
 
 /// The files (relative to the lake) that `after` names and `before` does not.
@@ -206,6 +243,9 @@ mod tests {
             assert!(StoreLake::parse(refused).is_err(), "{refused}");
         }
         assert!(is_store_url("s3://b") && !is_store_url("/tmp/s3://b") && !is_store_url("lake"));
+        assert_eq!(split_store_url("s3://b/lake/tables/x.parquet"), Some(("s3://b".to_string(), "lake/tables/x.parquet")));
+        assert_eq!(split_store_url("s3://b/"), Some(("s3://b".to_string(), "")));
+        assert_eq!(split_store_url("/data/lake/tables/x.parquet"), None);
         assert!(Lake::new("s3://hunting/lake").store().is_some() && Lake::new("lake").store().is_none());
         assert_eq!(Lake::new("s3://hunting/lake").path_of("tables/a.parquet").to_str(), Some("s3://hunting/lake/tables/a.parquet"));
     }

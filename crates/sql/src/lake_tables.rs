@@ -21,6 +21,7 @@ use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
+use hela_lake::store::split_store_url;
 use hela_lake::{ChannelFill, Lake, TableEntry};
 use hela_schema::Shape;
 use hela_schema::shape::query_schema;
@@ -154,8 +155,7 @@ impl TableProvider for LakeTable {
 /// The store a lake file is in and its path there: a local file's absolute path, or an
 /// object store's bucket (`s3://BUCKET`) and the key under it.
 fn store_of(path: &str) -> (ObjectStoreUrl, String) {
-    let in_bucket = path.split_once("://").and_then(|(scheme, rest)| rest.split_once('/').map(|(bucket, key)| (format!("{scheme}://{bucket}"), key)));
-    match in_bucket.and_then(|(bucket, key)| Some((ObjectStoreUrl::parse(bucket).ok()?, key.to_string()))) {
+    match split_store_url(path).and_then(|(bucket, key)| Some((ObjectStoreUrl::parse(bucket).ok()?, key.to_string()))) {
         Some(found) => found,
         None => (ObjectStoreUrl::local_filesystem(), path.to_string()),
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use datafusion::object_store::ObjectStore;
-use hela_lake::store::{STORE_SCHEMES, bucket_store};
+use hela_lake::store::{bucket_store, split_store_url};
 use url::Url;
 
 /// The object stores of a session, or of a cluster's executor.
@@ -36,10 +36,9 @@ impl ObjectStoreRegistry for LakeStores {
             Ok(store) => return Ok(store),
             Err(unknown) => unknown,
         };
-        if !STORE_SCHEMES.contains(&url.scheme()) {
+        let Some((bucket, _)) = split_store_url(url.as_str()) else {
             return Err(unknown);
-        }
-        let bucket = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+        };
         let store = bucket_store(&bucket).map_err(|e| DataFusionError::External(Box::new(e)))?;
         self.known.register_store(url, store.clone());
         Ok(store)
