@@ -117,6 +117,31 @@ const QUERIES: &[&str] = &[
 ];
 
 #[test]
+fn a_session_on_a_cluster_has_as_many_partitions_as_the_cluster_has_cores() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = sample_lake(dir.path(), 500);
+    let (scheduler, line) = start(&["scheduler", "--bind", "127.0.0.1:0"]);
+    let url = line.strip_prefix("scheduler listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
+    let mut processes = vec![scheduler];
+    for (n, cores) in ["3", "2"].into_iter().enumerate() {
+        let work = dir.path().join(format!("executor-{n}"));
+        processes.push(start(&["executor", "--scheduler", &url, "--port", "0", "--cores", cores, "--work-dir", work.to_str().unwrap()]).0);
+    }
+    // The shuffle of a grouping has a partition per core of the two executors (this machine
+    // has 2): once both have registered, which they do when they first ask for work.
+    let sql = "EXPLAIN SELECT Hostname, count(*) FROM events GROUP BY Hostname";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let plan = csv(&lake, Some(&url), sql);
+        if plan.contains("Hash([Hostname@0], 5)") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no shuffle into 5 partitions: {plan}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
 fn queries_on_two_executors_give_the_local_rows() {
     let dir = tempfile::tempdir().unwrap();
     let lake = sample_lake(dir.path(), 3000);

@@ -10,6 +10,7 @@ pub mod executor;
 pub mod scheduler;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ballista_core::config::BALLISTA_SCHEDULER_SHARE_FILE_STATISTICS_CACHE;
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
@@ -56,10 +57,41 @@ pub fn connect(session: Session, url: &str) -> Result<Session, SqlError> {
     // functions share a name (`avg`), either could win, and the scheduler would plan one
     // while the executors run the other.
     config.options_mut().set(BALLISTA_SCHEDULER_SHARE_FILE_STATISTICS_CACHE, "false")?;
+    // As many partitions as the cluster has cores, not as this machine has.
+    if let Some(cores) = cluster_cores(url) {
+        config.options_mut().execution.target_partitions = cores;
+    }
     let state = SessionStateBuilder::new_from_existing(state).with_config(config).build();
     // Ballista puts its own function lists in place of the session's: hela's go back on top.
     let state = state.upgrade_for_ballista(scheduler_url(url))?;
     Ok(session.with_context(with_spark(SessionStateBuilder::new_from_existing(state))))
+}
+
+/// The cores of the executors registered with the scheduler at `url`, as its REST API
+/// (`/api/executors`) lists them; `None` when it cannot say (no executor yet, or a
+/// scheduler without that API).
+fn cluster_cores(url: &str) -> Option<usize> {
+    #[derive(serde::Deserialize)]
+    struct Executor {
+        specification: Specification,
+    }
+    #[derive(serde::Deserialize)]
+    struct Specification {
+        vcores: u32,
+    }
+    let address = format!("http://{}/api/executors", scheduler_address(url));
+    let ask = || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        runtime.block_on(async {
+            let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().ok()?;
+            let body = client.get(&address).send().await.ok()?.error_for_status().ok()?.bytes().await.ok()?;
+            let executors: Vec<Executor> = serde_json::from_slice(&body).ok()?;
+            let cores: usize = executors.iter().map(|e| e.specification.vcores as usize).sum();
+            (cores > 0).then_some(cores)
+        })
+    };
+    // On a thread of its own: the caller may be inside a runtime, where this one cannot block.
+    std::thread::scope(|scope| scope.spawn(ask).join().ok().flatten())
 }
 
 /// The error of a statement run on the cluster at `url`, in the user's terms: a scheduler

@@ -40,6 +40,9 @@ pub async fn run(options: SchedulerOptions, ready: impl FnOnce(SocketAddr)) -> R
         override_session_builder: Some(Arc::new(session_state)),
         override_logical_codec: Some(Arc::new(LakeCodec::default())),
         override_physical_codec: Some(Arc::new(PlanCodec::default())),
+        // Its REST API (which clients ask for the cluster's cores) answers pages of its own
+        // origin only: a page elsewhere cannot read its jobs or cancel them from a browser.
+        cors_allowed_origins: format!("http://{address}"),
         ..SchedulerConfig::default()
     };
     let config = Arc::new(config);

@@ -27,7 +27,11 @@ use crate::rules::RuleSource;
 /// Batches evaluated together, one per core.
 const BATCHES_PER_STEP: usize = 8;
 
-/// The most tasks a hunt of the lake on a cluster is split into (at most one per file).
+/// A hunt of the lake on a cluster is split into at most one task per file, and at most this
+/// many per core of the cluster or [`REMOTE_TASKS`], whichever is more: tasks smaller than a
+/// core's share, which executors take as they free up.
+const REMOTE_TASKS_PER_CORE: usize = 4;
+/// See [`REMOTE_TASKS_PER_CORE`].
 const REMOTE_TASKS: usize = 64;
 
 /// Hunts files, directories and archives; returns the number of events read. What could
@@ -133,10 +137,15 @@ pub fn hunt_lake_remotely(
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let session = connect(Session::new(Some(&lake), &[], &RawEvents::default(), &mut *warn)?)?;
-        // Tasks smaller than an executor's share, which executors then take as they free up:
-        // rules cost more on some files than on others of the same size.
-        let tasks = table.files.len().clamp(1, REMOTE_TASKS);
-        session.context().state_ref().write().config_mut().options_mut().execution.target_partitions = tasks;
+        // Tasks smaller than a core's share, which executors then take as they free up: rules
+        // cost more on some files than on others of the same size. A session on a cluster
+        // has as many partitions as the cluster has cores.
+        let state = session.context().state_ref();
+        let mut state = state.write();
+        let options = state.config_mut().options_mut();
+        let most = REMOTE_TASKS.max(REMOTE_TASKS_PER_CORE * options.execution.target_partitions);
+        options.execution.target_partitions = table.files.len().clamp(1, most);
+        drop(state);
         let frame = session.context().read_table(Arc::new(scan)).context("cannot plan the hunt")?;
         let mut stream = frame.execute_stream().await.context("cannot run the hunt")?;
         let mut correlations = Correlations::new(engine);
