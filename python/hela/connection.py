@@ -84,12 +84,13 @@ class Result:
 class Connection:
     """A lake and a SQL session on it.
 
-    ``lake`` is the lake's directory (default: ``$HELA_LAKE``, else ``./hela-lake``); it need
-    not exist until the first ingest. ``schema`` is how ingested records are stored:
+    ``lake`` is the lake's directory (default: ``$HELA_LAKE``, else ``./hela-lake``), or its
+    object store URL (``s3://BUCKET/PREFIX``, reached as the ``AWS_*`` environment says); it
+    need not exist until the first ingest. ``schema`` is how ingested records are stored:
     ``"raw"`` (field names as in the data) or ``"helk"`` (HELK's names and tables). With
     ``cluster``, a Ballista scheduler's URL (``df://HOST:PORT``, from ``hela cluster
     scheduler``), queries are planned here and run on the cluster, whose executors read the
-    lake at the same path.
+    lake at the same path or URL.
     """
 
     def __init__(self, lake: str | os.PathLike | None = None, schema: str = "raw", helk_mappings: str | os.PathLike | None = None,
@@ -101,9 +102,10 @@ class Connection:
         )
 
     @property
-    def lake(self) -> Path:
-        """The lake's directory."""
-        return Path(self._native.lake)
+    def lake(self) -> Path | str:
+        """The lake's directory, or its object store URL."""
+        url = self._native.store_url
+        return url if url is not None else Path(self._native.lake)
 
     def sql(self, query: str) -> Result:
         """Runs the statements of ``query`` in order (Spark SQL: views made by one are seen by

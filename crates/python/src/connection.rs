@@ -51,6 +51,12 @@ impl Connection {
         self.lake.root().to_path_buf()
     }
 
+    /// The URL of a lake on an object store; `None` for a directory.
+    #[getter]
+    fn store_url(&self) -> Option<String> {
+        self.lake.store().map(|store| store.url().to_string())
+    }
+
     /// Runs every statement in order (views and tables made by one are seen by the next)
     /// and returns the last one's result, not yet run.
     fn sql(&self, py: Python<'_>, query: &str) -> PyResult<Frame> {
