@@ -82,3 +82,122 @@ fn a_file_that_only_starts_like_evtx_is_a_warning() {
     let out = hela(&["sql", "--table", &table, "SELECT 1"], None);
     assert!(stderr(&out).contains("not a readable EVTX file"), "{}", stderr(&out));
 }
+
+/// Which events (by record number) each rule file under `rules` fires on in `file`.
+fn fired_by_rule_file(rules: &[std::path::PathBuf], file: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u64>> {
+    let mut args = vec!["hunt", "--format", "jsonl", "--quiet"];
+    for rule in rules {
+        args.extend(["--sigma", rule.to_str().unwrap()]);
+    }
+    args.push(file.to_str().unwrap());
+    let by_id: std::collections::HashMap<String, String> = rules
+        .iter()
+        .map(|rule| {
+            let text = std::fs::read_to_string(rule).unwrap();
+            let id = text.lines().find_map(|l| l.strip_prefix("id: ")).unwrap().trim().to_string();
+            (id, rule.file_name().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    let mut fired = std::collections::BTreeMap::<String, Vec<u64>>::new();
+    for line in hela_ok(&args).lines() {
+        let hit: serde_json::Value = serde_json::from_str(line).unwrap();
+        let name = by_id[hit["rule_id"].as_str().unwrap()].clone();
+        fired.entry(name).or_default().push(hit["EventRecordID"].as_u64().unwrap());
+    }
+    fired.values_mut().for_each(|records| records.sort());
+    fired
+}
+
+/// Every Microsoft Defender rule of SigmaHQ over an EVTX file of Defender events written as
+/// Defender writes them: event data names with spaces (`Process Name`, `New Value`,
+/// `Source Name`), which the rules write without (`ProcessName`, `NewValue`, `SourceName`)
+/// or with underscores (`Feature_Name`).
+#[test]
+fn every_defender_rule_of_the_corpus_fires_on_its_defender_event() {
+    let (Some(windefend), Some(redsun)) = (
+        shared("sigma/rules-corpus/rules/windows/builtin/windefend"),
+        shared("sigma/rules-corpus/rules-emerging-threats/2026/Exploits/RedSun/win_defender_exploit_redsun_tiering_engine_detected_as_eicar.yml"),
+    ) else {
+        return;
+    };
+    let mut rules: Vec<_> = std::fs::read_dir(&windefend).unwrap().map(|e| e.unwrap().path()).collect();
+    rules.push(redsun);
+    rules.sort();
+    assert_eq!(rules.len(), 17, "the corpus's Defender rules: {rules:?}");
+    let event = |event_id: u16, data: Vec<(&'static str, &'static str)>| EvtxEvent {
+        provider: "Microsoft-Windows-Windows Defender",
+        channel: "Microsoft-Windows-Windows Defender/Operational",
+        event_id,
+        computer: "WORKSTATION5.theshire.local",
+        time: "2020-09-21T04:15:00.100Z",
+        data,
+    };
+    let detection = |event_id: u16, source: &'static str, process: &'static str, path: &'static str, threat: &'static str| {
+        event(event_id, vec![("Product Name", "Microsoft Defender Antivirus"), ("Threat Name", threat), ("Source Name", source), ("Process Name", process), ("Path", path)])
+    };
+    let change = |value: &'static str| event(5007, vec![("Old Value", ""), ("New Value", value)]);
+    let events = vec![
+        /* 1 */ detection(1116, "AMSI", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "amsi:_powershell", "Trojan:PowerShell/Mimikatz.A"),
+        /* 2 */ detection(1116, "Real-Time Protection", "C:\\Users\\Public\\a.exe", "file:_C:\\Users\\Public\\a.exe", "Trojan:Win32/Test"),
+        /* 3 */ event(1121, vec![("Process Name", "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"), ("Path", "C:\\Windows\\System32\\lsass.exe")]),
+        /* 4 */ event(1121, vec![("Process Name", "C:\\Users\\Public\\dump.exe"), ("Path", "C:\\Windows\\System32\\lsass.exe")]),
+        /* 5 */ change("HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Exclusions\\Paths\\C:\\Users\\Public = 0x0"),
+        /* 6 */ change("HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Windows Defender Exploit Guard\\Controlled Folder Access\\AllowedApplications\\C:\\Users\\Public\\tool.exe = 0x0"),
+        /* 7 */ change("HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Real-Time Protection\\SubmitSamplesConsent = 0x0"),
+        /* 8 */ change("HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\DisableAntiSpyware = 0x1"),
+        /* 9 */ event(5013, vec![("Value", "HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Real-Time Protection\\DisableRealtimeMonitoring")]),
+        /* 10 */ event(3002, vec![("Feature Name", "%%886"), ("Reason", "%%892")]),
+        /* 11 */ event(3007, vec![("Feature Name", "%%885"), ("Reason", "%%858")]),
+        /* 12 */
+        detection(1119, "Real-Time Protection", "C:\\Windows\\System32\\svchost.exe", "file:_C:\\Users\\u\\AppData\\Local\\Temp\\1\\RS-{7D2F}\\TieringEngineService.exe", "Virus:DOS/EICAR_Test_File"),
+        /* 13 */ event(5101, vec![]),
+        /* 14 */ event(1013, vec![]),
+        /* 15 */ event(5010, vec![]),
+        /* 16 */ event(5001, vec![]),
+        /* 17 */ event(1009, vec![]),
+        /* 18 */ event(5012, vec![]),
+        /* 19 */ event(1006, vec![]),
+        /* 20 */ event(1015, vec![]),
+        /* 21 */ event(1117, vec![]),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Microsoft-Windows-Windows Defender%4Operational.evtx");
+    std::fs::write(&file, evtx_file(&events)).unwrap();
+    let expected: std::collections::BTreeMap<String, Vec<u64>> = [
+        ("win_defender_antimalware_platform_expired.yml", vec![13]),
+        // WmiPrvSE is one of the rule's expected callers of lsass.
+        ("win_defender_asr_lsass_access.yml", vec![4]),
+        ("win_defender_asr_psexec_wmi.yml", vec![3]),
+        ("win_defender_config_change_exclusion_added.yml", vec![5]),
+        ("win_defender_config_change_exploit_guard_tamper.yml", vec![6]),
+        ("win_defender_config_change_sample_submission_consent.yml", vec![7]),
+        ("win_defender_exploit_redsun_tiering_engine_detected_as_eicar.yml", vec![12]),
+        ("win_defender_history_delete.yml", vec![14]),
+        ("win_defender_malware_and_pua_scan_disabled.yml", vec![15]),
+        // `SourceName` is the event's `Source Name`, not the provider.
+        ("win_defender_malware_detected_amsi_source.yml", vec![1]),
+        ("win_defender_real_time_protection_disabled.yml", vec![16]),
+        // The Network Inspection System's error for missing updates (`Feature_Name`) is left out.
+        ("win_defender_real_time_protection_errors.yml", vec![11]),
+        ("win_defender_restored_quarantine_file.yml", vec![17]),
+        ("win_defender_suspicious_features_tampering.yml", vec![8]),
+        ("win_defender_tamper_protection_trigger.yml", vec![9]),
+        ("win_defender_threat.yml", vec![1, 2, 19, 20, 21]),
+        ("win_defender_virus_scan_disabled.yml", vec![18]),
+    ]
+    .into_iter()
+    .map(|(name, records)| (name.to_string(), records))
+    .collect();
+    assert_eq!(fired_by_rule_file(&rules, &file), expected);
+
+    // Defender's own log of an Atomic Red Team run: its 1116 and 1117 events are threats.
+    let Some(real) = shared("datasets/evtx-attack-samples/AutomatedTestingTools/WinDefender_Events_1117_1116_AtomicRedTeam.evtx") else {
+        return;
+    };
+    let table = format!("t={}", real.display());
+    let threats = hela_ok(&["sql", "--table", &table, "--format", "csv", "SELECT EventRecordID FROM t WHERE EventID IN (1116, 1117) ORDER BY 1"]);
+    let threats: Vec<u64> = threats.lines().skip(1).map(|l| l.parse().unwrap()).collect();
+    assert!(!threats.is_empty());
+    let fired = fired_by_rule_file(&rules, &real);
+    assert_eq!(fired.get("win_defender_threat.yml"), Some(&threats), "{fired:?}");
+}

@@ -181,7 +181,12 @@ impl<'a> View<'a> {
         }
         let renamed = self.aliases.iter().find(|(from, _)| *from == field).map(|(_, to)| *to);
         let common = COMMON_ALIASES.iter().find(|(from, _)| *from == field).map(|(_, to)| *to);
-        let index = [renamed, Some(field), common].into_iter().flatten().find_map(|name| column_index(self.batch, name));
+        // A renamed field means the renamed column only: where a system field has the rule's
+        // name (Defender's `SourceName`), falling back to it would match the wrong value.
+        let index = match renamed {
+            Some(to) => column_index(self.batch, to),
+            None => [Some(field), common].into_iter().flatten().find_map(|name| column_index(self.batch, name)),
+        };
         let column = index.map(|i| {
             let taken = take(self.batch.column(i).as_ref(), &self.rows, None).unwrap_or_else(|_| self.batch.column(i).clone());
             Rc::new(Column { raw: as_text(&taken), lower: OnceCell::new() })
@@ -286,10 +291,23 @@ fn matcher(m: &Matcher, column: Option<&Column>, view: &View) -> BooleanBuffer {
 }
 
 /// A column found by exact name, else by name ignoring case (as Sigma field names and the
-/// event's key fields are looked up).
+/// event's key fields are looked up), else, as Sigma's Windows rules write event data names
+/// that have spaces (Defender's `Process Name`, `Threat Name`), by its name written without
+/// them (`ProcessName`) or with underscores (`Feature_Name`), ignoring case.
 pub fn column_index(batch: &RecordBatch, name: &str) -> Option<usize> {
     let schema = batch.schema();
-    schema.index_of(name).ok().or_else(|| schema.fields().iter().position(|f| f.name().eq_ignore_ascii_case(name)))
+    let fields = schema.fields();
+    schema
+        .index_of(name)
+        .ok()
+        .or_else(|| fields.iter().position(|f| f.name().eq_ignore_ascii_case(name)))
+        .or_else(|| fields.iter().position(|f| written_without_spaces(f.name(), name)))
+}
+
+/// True when `spaced`, a name with spaces, is `name` with its spaces left out or made
+/// underscores, ignoring case.
+fn written_without_spaces(spaced: &str, name: &str) -> bool {
+    spaced.contains(' ') && ["", "_"].iter().any(|joint| spaced.replace(' ', joint).eq_ignore_ascii_case(name))
 }
 
 fn text_column(batch: &RecordBatch, name: &str) -> Option<StringArray> {

@@ -41,6 +41,19 @@ const NETWORK_CONNECTION_5156: &[(&str, &str)] = &[
 
 /// Field names every event shares whatever the rule's logsource: Sigma's names for the
 /// `System` fields, as the flat event schema calls them.
+/// Microsoft Defender's names for its rules' fields where a system field has the name: its
+/// `Source Name` (where a detection came from: `AMSI`, `Real-Time Protection`) is what
+/// `SourceName` means in its rules, not the provider (which is `Provider_Name`).
+const DEFENDER: &[(&str, &str)] = &[("SourceName", "Source Name")];
+
+/// The renames a service's events need whatever the rule's category.
+fn service_aliases(name: &str) -> &'static [(&'static str, &'static str)] {
+    match name {
+        "windefend" => DEFENDER,
+        _ => &[],
+    }
+}
+
 pub const COMMON_ALIASES: &[(&str, &str)] = &[("Provider_Name", "SourceName"), ("Computer", "Hostname")];
 
 fn sysmon(event_ids: &[i64]) -> Branch {
@@ -170,8 +183,12 @@ pub fn resolve(product: Option<&str>, category_name: Option<&str>, service_name:
         None => vec![Branch { channels: Vec::new(), event_ids: Vec::new(), aliases: &[] }],
     };
     if let Some(name) = service_name {
-        let channels = service(&name.to_ascii_lowercase()).ok_or_else(|| format!("logsource service `{name}` has no mapping"))?;
+        let name_lower = name.to_ascii_lowercase();
+        let channels = service(&name_lower).ok_or_else(|| format!("logsource service `{name}` has no mapping"))?;
         for branch in &mut branches {
+            if branch.aliases.is_empty() {
+                branch.aliases = service_aliases(&name_lower);
+            }
             branch.channels = if branch.channels.is_empty() {
                 channels.to_vec()
             } else {
@@ -206,5 +223,7 @@ mod tests {
         assert!(resolve(Some("linux"), Some("process_creation"), None).unwrap_err().contains("linux"));
         assert!(resolve(Some("windows"), Some("antivirus"), None).unwrap_err().contains("antivirus"));
         assert!(resolve(Some("windows"), None, Some("nope")).unwrap_err().contains("nope"));
+        let defender = resolve(Some("windows"), None, Some("windefend")).unwrap();
+        assert!(defender.branches[0].aliases.contains(&("SourceName", "Source Name")));
     }
 }

@@ -192,3 +192,31 @@ fn unusable_rules_say_why() {
     assert!(rejection("title: t\nlogsource: {product: linux, category: process_creation}\ndetection: {s: {a: b}, condition: s}\n").contains("linux"));
     assert!(rejection("title: [unclosed\n").contains("YAML"));
 }
+
+/// Microsoft Defender's event data names have spaces (`Process Name`, `Source Name`); its
+/// rules write them without (`ProcessName`, `SourceName`) or with underscores
+/// (`Feature_Name`). Its `SourceName` is the event data's, not the provider's.
+#[test]
+fn defender_rules_read_event_data_names_written_without_spaces() {
+    const DEFENDER: &str = "Microsoft-Windows-Windows Defender/Operational";
+    let rules = vec![
+        rule("title: ASR WMI\nlogsource: {product: windows, service: windefend}\ndetection:\n  s: {EventID: 1121, ProcessName|endswith: '\\wmiprvse.exe'}\n  condition: s\n"),
+        rule("title: AMSI\nlogsource: {product: windows, service: windefend}\ndetection:\n  s: {EventID: 1116, SourceName: AMSI}\n  condition: s\n"),
+        rule("title: Provider\nlogsource: {product: windows, service: windefend}\ndetection:\n  s: {Provider_Name: 'Microsoft-Windows-Windows Defender'}\n  condition: s\n"),
+        rule("title: NIS\nlogsource: {product: windows, service: windefend}\ndetection:\n  s: {EventID: 3002, Feature_Name: '%%886'}\n  condition: s\n"),
+        // Elsewhere `SourceName` is still the provider.
+        rule("title: Sysmon provider\nlogsource: {product: windows}\ndetection:\n  s: {SourceName: 'Microsoft-Windows-Sysmon'}\n  condition: s\n"),
+    ];
+    let provider = "Microsoft-Windows-Windows Defender";
+    let events = batch(
+        &[
+            ("Channel", vec![Some(DEFENDER), Some(DEFENDER), Some(DEFENDER), Some(DEFENDER), Some(SYSMON)]),
+            ("SourceName", vec![Some(provider), Some(provider), Some(provider), Some(provider), Some("Microsoft-Windows-Sysmon")]),
+            ("Source Name", vec![None, Some("AMSI"), Some("Real-Time Protection"), None, None]),
+            ("Process Name", vec![Some("C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"), None, None, None, None]),
+            ("Feature Name", vec![None, None, None, Some("%%886"), None]),
+        ],
+        &[1121, 1116, 1116, 3002, 1],
+    );
+    assert_eq!(fired(rules, &events), vec![vec![0], vec![1], vec![0, 1, 2, 3], vec![3], vec![4]]);
+}
