@@ -243,8 +243,9 @@ pub fn run(options: ServeOptions, ready: &mut dyn FnMut(Bound)) -> Result<(), Se
         };
         let local = |listener: &tokio::net::TcpListener| listener.local_addr().map_err(|e| ServeError::Io("cannot read the bound address".into(), e));
         let bound = Bound { http: local(&http_listener)?, flight: flight_listener.as_ref().map(local).transpose()?, tls: tls.is_some() };
+        let stopping = stop_signal();
         tokio::spawn(async move {
-            stop_signal().await;
+            stopping.await;
             let _ = stop.send(true);
         });
         if let Some(live) = live.clone() {
@@ -309,18 +310,23 @@ fn stop_live(live: &Option<Arc<Live>>) {
     }
 }
 
-/// Reloads the standing rules on each SIGHUP.
-async fn reload_on_hangup(live: Arc<Live>) {
+/// Reloads the standing rules on each SIGHUP, listening from the call on (a SIGHUP before
+/// would otherwise end the process).
+fn reload_on_hangup(live: Arc<Live>) -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
-        while hangup.recv().await.is_some() {
-            let live = live.clone();
-            let _ = tokio::task::spawn_blocking(move || live.reload()).await;
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+    async move {
+        #[cfg(unix)]
+        {
+            let Ok(mut hangup) = hangup else { return };
+            while hangup.recv().await.is_some() {
+                let live = live.clone();
+                let _ = tokio::task::spawn_blocking(move || live.reload()).await;
+            }
         }
+        #[cfg(not(unix))]
+        drop(live);
     }
-    #[cfg(not(unix))]
-    drop(live);
 }
 
 fn resolve(flag: &str, address: &str) -> Result<Vec<SocketAddr>, ServeError> {
@@ -395,22 +401,29 @@ pub(crate) async fn until_stopped(mut stopped: tokio::sync::watch::Receiver<bool
     let _ = stopped.wait_for(|stop| *stop).await;
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn stop_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Resolves on SIGTERM or SIGINT. It listens from the call, not from its first poll, so a
+/// signal sent as soon as the server says it listens stops it cleanly.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+        use tokio::signal::unix::{SignalKind, signal};
+        let listening = signal(SignalKind::terminate()).and_then(|terminate| Ok((terminate, signal(SignalKind::interrupt())?)));
+        async move {
+            match listening {
+                Ok((mut terminate, mut interrupt)) => {
+                    tokio::select! {
+                        _ = terminate.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
+                }
+                Err(_) => std::future::pending().await,
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = interrupt.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn hostname() -> String {
