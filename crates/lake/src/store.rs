@@ -251,6 +251,25 @@ mod tests {
     }
 
     #[test]
+    fn files_are_uploaded_whole_in_one_request_or_in_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = StoreLake::parse("s3://hunting/lake").unwrap();
+        let store: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        for size in [0, 5, PART_BYTES, 2 * PART_BYTES + 7] {
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let local = dir.path().join(format!("{size}.parquet"));
+            std::fs::write(&local, &bytes).unwrap();
+            let relative = format!("tables/events/{size}.parquet");
+            let stored = runtime.block_on(async {
+                lake.upload_file(&store, local, &relative).await.unwrap();
+                store.get(&lake.object(&relative)).await.unwrap().bytes().await.unwrap()
+            });
+            assert!(stored == bytes, "{size} bytes stored as {}", stored.len());
+        }
+    }
+
+    #[test]
     fn only_files_a_commit_adds_are_uploaded() {
         let file = |path: &str| DataFile {
             path: path.into(),
