@@ -41,6 +41,7 @@ pub enum Command {
     Apikey(ApikeyArgs),
     Intel(IntelArgs),
     Cluster(ClusterArgs),
+    Lake(LakeMaintenanceArgs),
 }
 
 /// How records are stored: as they come, or in a schema's field names and tables.
@@ -668,6 +669,73 @@ pub struct ClusterArgs {
 pub enum ClusterCommand {
     Scheduler(SchedulerArgs),
     Executor(ExecutorArgs),
+}
+
+/// Keep the lake in shape: drop days past their retention, remove files no query needs.
+///
+/// Each is one atomic commit under the writer's lock: safe beside running queries, and
+/// refused while an ingest or a hela serve writes the lake. Files taken out of the lake stay
+/// on disk, retired, for the queries that planned before, until they expire (10 minutes, or
+/// `vacuum --keep`); writers remove them after that, and `vacuum` does on demand.
+///
+/// Examples:
+///   hela lake retain --lake cases/live --older-than 90d
+///   hela lake retain --lake cases/live --older-than 2w --table detections
+///   hela lake vacuum --lake cases/live
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct LakeMaintenanceArgs {
+    #[command(subcommand)]
+    pub command: LakeMaintenanceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LakeMaintenanceCommand {
+    Retain(RetainArgs),
+    Vacuum(VacuumArgs),
+}
+
+/// Drop the days older than a period (whole day partitions, by the events' UTC day).
+///
+/// Events without a time are kept. Works on a lake on an object store too (its files stay
+/// in the store).
+#[derive(Debug, Args)]
+pub struct RetainArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// Keep this many days back from today: `90d`, `12w`, `6M`, `1y` (rounded down to days).
+    #[arg(long, value_name = "PERIOD", value_parser = days_parser)]
+    pub older_than: u64,
+    /// Only this table (default: every table).
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
+}
+
+/// Remove retired files that expired, and what interrupted writers left.
+#[derive(Debug, Args)]
+pub struct VacuumArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// Keep files retired less than this long ago, for the queries that may still read them:
+    /// `10m`, `1h`, `0s` (remove them now).
+    #[arg(long, value_name = "PERIOD", default_value = "10m", value_parser = seconds_parser)]
+    pub keep: u64,
+}
+
+/// A period (`30s`, `10m`, `1h`, `90d`, ...) in whole seconds; `0s` is none.
+fn seconds_parser(text: &str) -> Result<u64, String> {
+    if text.trim().trim_end_matches('s') == "0" {
+        return Ok(0);
+    }
+    hela_sigma::correlation::timespan_ms(text).map(|ms| ms as u64 / 1000)
+}
+
+/// A period in whole days, at least one.
+fn days_parser(text: &str) -> Result<u64, String> {
+    match seconds_parser(text)? / 86_400 {
+        0 => Err(format!("`{text}` is less than a day: retention drops whole days")),
+        days => Ok(days),
+    }
 }
 
 /// Run a Ballista scheduler: sessions send it plans, it splits them into stages and hands

@@ -6,6 +6,7 @@ mod cluster;
 mod hunt;
 mod ingest;
 mod intel;
+mod maintenance;
 mod playbook;
 mod remote;
 mod sample;
@@ -40,6 +41,10 @@ pub fn run(args: Cli) -> anyhow::Result<ExitCode> {
         },
         cli::Command::Intel(a) => match a.command {
             cli::IntelCommand::Load(a) => intel::load(a),
+        },
+        cli::Command::Lake(a) => match a.command {
+            cli::LakeMaintenanceCommand::Retain(a) => maintenance::retain(a),
+            cli::LakeMaintenanceCommand::Vacuum(a) => maintenance::vacuum(a),
         },
         cli::Command::Cluster(a) => match a.command {
             cli::ClusterCommand::Scheduler(a) => cluster::scheduler(a),

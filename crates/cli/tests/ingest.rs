@@ -219,8 +219,15 @@ fn each_ingest_merges_the_small_files_of_the_partitions_it_wrote() {
         reports.push(stderr(&out));
         files_on_disk.push(on_disk());
     }
-    // The files merged stay for readers of the catalog before, until the next ingest.
-    assert_eq!(files_on_disk, [2, 4, 3]);
+    // The files merged stay, retired, for readers of the catalog before, until they expire.
+    assert_eq!(files_on_disk, [2, 4, 5]);
+    let retired = || serde_json::from_slice::<serde_json::Value>(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap()["retired"].clone();
+    assert_eq!(retired().as_object().map(|r| r.len()), Some(2), "{}", retired());
+    assert!(hela_ok(&["lake", "vacuum", "--lake", lake_arg]).is_empty());
+    assert_eq!(on_disk(), 5, "retired ten minutes ago at most: kept");
+    let out = hela(&["lake", "vacuum", "--lake", lake_arg, "--keep", "0s"], None);
+    assert!(stderr(&out).contains("removed 2 files: 2 retired and expired, 0 left by interrupted writers"), "{}", stderr(&out));
+    assert_eq!((on_disk(), retired()), (3, serde_json::Value::Null));
     assert!(reports[1].contains("1 Parquet files written; 1 fewer once each partition's small files were merged"), "{}", reports[1]);
     assert!(!reports[2].contains("fewer"), "the third ingest wrote a partition of one file: {}", reports[2]);
 
@@ -297,4 +304,63 @@ fn lake_files_are_lz4_parquet_with_statistics() {
         let timestamp = row_group.columns().iter().find(|c| c.column_path().string() == "@timestamp").expect("@timestamp");
         assert!(timestamp.statistics().is_some_and(|s| s.min_bytes_opt().is_some()), "{}", file.display());
     }
+}
+
+/// One event a day for `days` days from 2020-01-01 (days 1 to 28 of each month), and two
+/// in 2099 and one without a time, which retention keeps.
+fn events_over_days(days: usize) -> String {
+    let dates = (1..=12).flat_map(|month| (1..=28).map(move |day| format!("2020-{month:02}-{day:02}"))).take(days);
+    let old = dates.map(|date| format!("{{\"@timestamp\":\"{date}T10:00:00Z\",\"Channel\":\"Security\",\"EventID\":4624}}\n"));
+    let kept = ["2099-01-01T00:00:00Z", "2099-01-02T00:00:00Z"].map(|t| format!("{{\"@timestamp\":\"{t}\",\"Channel\":\"Security\",\"EventID\":4625}}\n"));
+    old.chain(kept).chain(["{\"Channel\":\"Security\",\"EventID\":1102}\n".to_string()]).collect()
+}
+
+#[test]
+fn retention_drops_old_days_and_a_vacuum_killed_midway_leaves_the_lake_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    let input = dir.path().join("events.json");
+    std::fs::write(&input, events_over_days(300)).unwrap();
+    hela_ok(&["ingest", "--quiet", "--lake", lake_arg, input.to_str().unwrap()]);
+    assert_eq!(count(&lake, "events"), 303);
+    let files = || walk(&lake.join("tables")).len();
+    assert_eq!(files(), 303);
+
+    let out = hela(&["lake", "retain", "--lake", lake_arg, "--older-than", "90d"], None);
+    assert!(stderr(&out).contains("dropped 300 days (2020-01-01 to 2020-11-20): 300 files, 300 rows"), "{}", stderr(&out));
+    let kept = query(&lake, "SELECT EventID, count(*) AS n FROM events GROUP BY EventID ORDER BY EventID");
+    assert_eq!(kept, [serde_json::json!({"EventID": 1102, "n": 1}), serde_json::json!({"EventID": 4625, "n": 2})]);
+    assert_eq!(files(), 303, "the dropped days' files stay for the queries reading them");
+    let again = hela(&["lake", "retain", "--lake", lake_arg, "--older-than", "90d"], None);
+    assert!(stderr(&again).contains("nothing to drop"), "{}", stderr(&again));
+
+    // A vacuum killed (SIGKILL) at some point of its work: the lake answers as before, and
+    // the next vacuum finishes it.
+    let mut vacuum = std::process::Command::new(env!("CARGO_BIN_EXE_hela"))
+        .args(["lake", "vacuum", "--lake", lake_arg, "--keep", "0s"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while files() == 303 && std::time::Instant::now() < deadline && vacuum.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    let _ = vacuum.kill();
+    vacuum.wait().unwrap();
+    assert_eq!(query(&lake, "SELECT EventID, count(*) AS n FROM events GROUP BY EventID ORDER BY EventID"), kept);
+    let out = hela(&["lake", "vacuum", "--lake", lake_arg, "--keep", "0s"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(files(), 3, "the kept partitions' files: two days of 2099, and events without a time");
+    assert_eq!(count(&lake, "events"), 3);
+
+    // What cannot be done is said.
+    let short = hela(&["lake", "retain", "--lake", lake_arg, "--older-than", "12h"], None);
+    assert!(!short.status.success() && stderr(&short).contains("less than a day"), "{}", stderr(&short));
+    let missing = hela(&["lake", "retain", "--lake", lake_arg, "--older-than", "1d", "--table", "logons"], None);
+    assert!(stderr(&missing).contains("the lake has no table `logons`"), "{}", stderr(&missing));
+    let nowhere = dir.path().join("nowhere");
+    let none = hela(&["lake", "vacuum", "--lake", nowhere.to_str().unwrap()], None);
+    assert!(!none.status.success() && stderr(&none).contains("no lake here"), "{}", stderr(&none));
+    assert!(!nowhere.exists());
 }

@@ -32,6 +32,12 @@ pub struct Catalog {
     /// folded in), a Kafka partition (`kafka/TOPIC/PARTITION`: the next offset to consume).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checkpoints: BTreeMap<String, u64>,
+    /// Files (relative to the lake) that commits took out of the tables (merged, rewritten,
+    /// dropped by retention), with when (seconds since the Unix epoch). They stay on disk for
+    /// the queries that planned with an earlier catalog until they expire
+    /// ([`Catalog::expire_retired`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub retired: BTreeMap<String, u64>,
 }
 
 fn raw_schema() -> String {
@@ -43,7 +49,7 @@ pub const RAW_SCHEMA: &str = "raw";
 
 impl Default for Catalog {
     fn default() -> Self {
-        Self { format: CATALOG_FORMAT, tables: BTreeMap::new(), inputs: BTreeMap::new(), quarantine: Vec::new(), schema: raw_schema(), checkpoints: BTreeMap::new() }
+        Self { format: CATALOG_FORMAT, tables: BTreeMap::new(), inputs: BTreeMap::new(), quarantine: Vec::new(), schema: raw_schema(), checkpoints: BTreeMap::new(), retired: BTreeMap::new() }
     }
 }
 
@@ -146,6 +152,21 @@ impl Catalog {
     /// quarantine files.
     pub fn files(&self) -> impl Iterator<Item = &String> {
         self.tables.values().flat_map(|t| t.files.iter().map(|f| &f.path)).chain(&self.quarantine)
+    }
+
+    /// Notes `files` as taken out of the tables at `now` (seconds since the Unix epoch).
+    pub fn retire(&mut self, files: impl IntoIterator<Item = String>, now: u64) {
+        self.retired.extend(files.into_iter().map(|file| (file, now)));
+    }
+
+    /// Forgets the retired files that have been retired for `keep` seconds or more at `now`,
+    /// and returns them: no query that began before they were retired can still be running.
+    pub fn expire_retired(&mut self, now: u64, keep: u64) -> Vec<String> {
+        let expired: Vec<String> = self.retired.iter().filter(|&(_, &at)| now.saturating_sub(at) >= keep).map(|(file, _)| file.clone()).collect();
+        for file in &expired {
+            self.retired.remove(file);
+        }
+        expired
     }
 
     /// Replaces the catalog at `path` atomically and durably.

@@ -8,8 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::collections::VecDeque;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::DataType;
 use hela_schema::{BadRecord, RecordEvent, Shape, stream_records};
@@ -20,6 +19,7 @@ use serde_json::{Map, Value};
 use crate::catalog::sync_directory;
 use crate::compact::{merge_files, plan_merges};
 use crate::lake::{LakeLock, QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
+use crate::maintenance::RETIRED_FILES_KEPT;
 use crate::partition::{PartitionKey, escape};
 use crate::quarantine::QuarantineWriter;
 use crate::rewrite::{needs_rewrite, rewrite_if_needed};
@@ -280,6 +280,7 @@ fn open_for_writing(lake: &Lake, router: &dyn Router) -> Result<(LakeLock, Catal
         let (have, asked) = (catalog.schema.clone(), asked.to_string());
         return Err(LakeError::SchemaMismatch { path: lake.root().to_path_buf(), lake: have, asked });
     }
+    catalog.expire_retired(unix_seconds(), RETIRED_FILES_KEPT.as_secs());
     lake.sweep(&lock, &catalog)?;
     Ok((lock, catalog))
 }
@@ -315,9 +316,6 @@ pub struct Appender {
     lock: LakeLock,
     catalog: Catalog,
     router: Arc<dyn Router>,
-    /// Files that commits replaced (merged or rewritten), with when: removed once no query
-    /// that began before can still be reading them.
-    retired: VecDeque<(Instant, Vec<String>)>,
 }
 
 /// Small files of a partition an appender leaves unmerged: each append commits a file per
@@ -327,15 +325,13 @@ const APPEND_MERGE_MIN_FILES: usize = 8;
 /// The most partition files an ingest keeps open between writes (the usual limit of open
 /// files is 1,024); with more partitions than this, each write closes its file.
 const MAX_OPEN_FILES: usize = 256;
-/// How long a file an append replaced stays on disk for the queries reading it.
-const RETIRED_FILES_KEPT: Duration = Duration::from_secs(600);
 
 impl Appender {
     /// Takes the lake's lock (refused while another writer holds it) and removes what
     /// interrupted writers left.
     pub fn open(lake: &Lake, router: Arc<dyn Router>) -> Result<Appender, LakeError> {
         let (lock, catalog) = open_for_writing(lake, router.as_ref())?;
-        Ok(Appender { lake: lake.clone(), lock, catalog, router, retired: VecDeque::new() })
+        Ok(Appender { lake: lake.clone(), lock, catalog, router })
     }
 
     /// The catalog as last committed.
@@ -385,21 +381,13 @@ impl Appender {
         Ok(fewer as u64)
     }
 
-    /// Takes what a run committed, and removes the files replaced long enough ago.
+    /// Takes what a run committed, and removes the files retired long enough ago (the
+    /// catalog forgets them with the next commit).
     fn finish(&mut self, mut run: Run) -> Result<(), LakeError> {
         self.catalog = std::mem::take(&mut run.catalog);
-        let retired = std::mem::take(&mut run.retired);
         run.close()?;
-        if !retired.is_empty() {
-            self.retired.push_back((Instant::now(), retired));
-        }
-        while let Some((when, _)) = self.retired.front()
-            && when.elapsed() >= RETIRED_FILES_KEPT
-        {
-            let (_, files) = self.retired.pop_front().expect("looked at");
-            self.lake.remove_unlisted(&self.lock, &self.catalog, &files)?;
-        }
-        Ok(())
+        let expired = self.catalog.expire_retired(unix_seconds(), RETIRED_FILES_KEPT.as_secs());
+        self.lake.remove_unlisted(&self.lock, &self.catalog, &expired)
     }
 }
 
@@ -420,8 +408,6 @@ struct Run<'a> {
     completed: Vec<(String, IngestedInput)>,
     /// The checkpoints the next commit records.
     checkpoints: Vec<(String, u64)>,
-    /// Files (relative to the lake) its commits replaced: merged, or rewritten wider.
-    retired: Vec<String>,
     buffered: usize,
     uncommitted_bytes: u64,
 }
@@ -458,7 +444,6 @@ impl<'a> Run<'a> {
             staged: Vec::new(),
             completed: Vec::new(),
             checkpoints: Vec::new(),
-            retired: Vec::new(),
             buffered: 0,
             uncommitted_bytes: 0,
         })
@@ -538,8 +523,8 @@ impl<'a> Run<'a> {
         for (stream, position) in std::mem::take(&mut self.checkpoints) {
             catalog.checkpoints.insert(stream, position);
         }
+        catalog.retire(retired, unix_seconds());
         self.publish(catalog, &directories)?;
-        self.retired.extend(retired);
         notify(Notice::Committed { inputs, records, files: file_count });
         std::fs::remove_dir_all(&self.txn.staging).map_err(LakeError::io(&self.txn.staging))?;
         self.txn = Transaction::begin(self.lake)?;
@@ -616,8 +601,8 @@ impl<'a> Run<'a> {
 
     /// Merges the small files of each partition this ingest wrote into files of at most
     /// one row group, and commits the merge. Returns how many fewer files the lake holds.
-    /// The files merged stay on disk for readers of the catalog before, until the next
-    /// ingest sweeps them. `touched` says which files (of which table) may be merged;
+    /// The files merged stay on disk, retired, for readers of the catalog before (see
+    /// [`RETIRED_FILES_KEPT`]). `touched` says which files (of which table) may be merged;
     /// groups of fewer than `min_files` files are left alone.
     fn merge_small_files(&mut self, min_files: usize, touched: impl Fn(&str, &DataFile) -> bool) -> Result<usize, LakeError> {
         let mut catalog = self.catalog.clone();
@@ -651,8 +636,8 @@ impl<'a> Run<'a> {
             });
         }
         if fewer > 0 {
+            catalog.retire(retired, unix_seconds());
             self.publish(catalog, &directories)?;
-            self.retired.extend(retired);
         }
         Ok(fewer)
     }
@@ -714,7 +699,7 @@ fn error_path(error: &hela_source::SourceError) -> String {
     }
 }
 
-fn unix_seconds() -> u64 {
+pub(crate) fn unix_seconds() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 

@@ -114,8 +114,9 @@ impl Lake {
         Ok(lock)
     }
 
-    /// Removes what interrupted writers left: staged files and data files no catalog names.
-    /// Call with the lock held.
+    /// Removes what interrupted writers left, and retired files that expired: staged files
+    /// and data files the catalog names neither in its tables nor as retired. Call with the
+    /// lock held.
     pub(crate) fn sweep(&self, _lock: &LakeLock, catalog: &Catalog) -> Result<usize, LakeError> {
         let staging = self.root.join(STAGING_DIR);
         let mut removed = 0;
@@ -128,6 +129,7 @@ impl Lake {
             .values()
             .flat_map(|t| t.files.iter().map(|f| self.path_of(&f.path)))
             .chain(catalog.quarantine.iter().map(|q| self.path_of(q)))
+            .chain(catalog.retired.keys().map(|r| self.path_of(r)))
             .collect();
         for dir in [TABLES_DIR, QUARANTINE_DIR] {
             for file in files_under(&self.root.join(dir)) {

@@ -10,6 +10,10 @@
 //!   _staging/                        files of commits in progress (removed on the next ingest)
 //! ```
 //!
+//! Files a commit takes out of the tables (merged, rewritten, dropped by retention) are
+//! retired: the catalog lists them with when, and they stay for the queries reading them
+//! until they expire (see [`maintenance`]).
+//!
 //! A lake can also live on an object store (`s3://BUCKET/PREFIX`, see [`store`]), in the
 //! same layout, written through a local working copy and committed by a conditional put.
 
@@ -19,6 +23,7 @@ pub mod error;
 pub mod fingerprint;
 pub mod ingest;
 pub mod lake;
+pub mod maintenance;
 pub mod partition;
 pub mod quarantine;
 pub mod rewrite;

@@ -1,0 +1,35 @@
+//! `hela lake retain` and `hela lake vacuum`: the lake kept in shape.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use hela_lake::Lake;
+use hela_lake::maintenance::{retain as retain_days, vacuum as vacuum_lake};
+
+use crate::cli::{RetainArgs, VacuumArgs};
+
+/// Drops the days before the period and says what went.
+pub fn retain(args: RetainArgs) -> anyhow::Result<ExitCode> {
+    let lake = Lake::new(&args.lake.lake);
+    let retained = retain_days(&lake, args.table.as_deref(), args.older_than)?;
+    match (retained.days.first(), retained.days.last()) {
+        (Some(first), Some(last)) => eprintln!(
+            "dropped {} days ({first} to {last}): {} files, {} rows, {} bytes; their files stay for running queries until they expire",
+            retained.days.len(),
+            retained.files,
+            retained.rows,
+            retained.bytes
+        ),
+        _ => eprintln!("nothing to drop: no day is older than {} days", args.older_than),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the expired files and says how many.
+pub fn vacuum(args: VacuumArgs) -> anyhow::Result<ExitCode> {
+    let lake = Lake::new(&args.lake.lake);
+    let vacuumed = vacuum_lake(&lake, Duration::from_secs(args.keep))?;
+    let left = vacuumed.removed.saturating_sub(vacuumed.expired);
+    eprintln!("removed {} files: {} retired and expired, {left} left by interrupted writers", vacuumed.removed, vacuumed.expired);
+    Ok(ExitCode::SUCCESS)
+}
