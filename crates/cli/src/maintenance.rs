@@ -12,16 +12,16 @@ use crate::cli::{RetainArgs, VacuumArgs};
 pub fn retain(args: RetainArgs) -> anyhow::Result<ExitCode> {
     let lake = Lake::new(&args.lake.lake);
     let retained = retain_days(&lake, args.table.as_deref(), args.older_than)?;
-    match (retained.days.first(), retained.days.last()) {
-        (Some(first), Some(last)) => eprintln!(
-            "dropped {} days ({first} to {last}): {} files, {} rows, {} bytes; their files stay for running queries until they expire",
-            retained.days.len(),
-            retained.files,
-            retained.rows,
-            retained.bytes
-        ),
-        _ => eprintln!("nothing to drop: no day is older than {} days", args.older_than),
-    }
+    let days = match (retained.days.first(), retained.days.last()) {
+        (Some(first), Some(last)) if first == last => format!("1 day ({first})"),
+        (Some(first), Some(last)) => format!("{} days ({first} to {last})", retained.days.len()),
+        _ => {
+            eprintln!("nothing to drop: no day is older than {} days", args.older_than);
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let (files, rows, bytes) = (retained.files, retained.rows, retained.bytes);
+    eprintln!("dropped {days}: {files} files, {rows} rows, {bytes} bytes; their files stay for running queries until they expire");
     Ok(ExitCode::SUCCESS)
 }
 
