@@ -32,7 +32,7 @@ pub struct Retained {
 /// time) are kept. The files are retired, not removed.
 pub fn retain(lake: &Lake, table: Option<&str>, days: u64) -> Result<Retained, LakeError> {
     let today = (unix_seconds() / 86_400) as i64;
-    let first_kept = civil_date(today - days.min(i64::MAX as u64 / 2) as i64);
+    let first_kept = civil_date(today.saturating_sub(i64::try_from(days).unwrap_or(i64::MAX)));
     retain_from(lake, table, &first_kept)
 }
 
@@ -52,9 +52,8 @@ pub fn retain_from(lake: &Lake, table: Option<&str>, first_kept: &str) -> Result
     let mut retained = Retained::default();
     let mut retired = Vec::new();
     for (_, entry) in catalog.tables.iter_mut().filter(|(name, _)| table.is_none_or(|t| t == name.as_str())) {
-        let (old, kept) = std::mem::take(&mut entry.files).into_iter().partition(|file| is_date(&file.day) && file.day.as_str() < first_kept);
+        let (old, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut entry.files).into_iter().partition(|file| is_date(&file.day) && file.day.as_str() < first_kept);
         entry.files = kept;
-        let old: Vec<_> = old;
         for file in old {
             retained.files += 1;
             retained.rows += file.rows;

@@ -39,8 +39,6 @@ const NETWORK_CONNECTION_5156: &[(&str, &str)] = &[
     ("DestinationPort", "DestPort"),
 ];
 
-/// Field names every event shares whatever the rule's logsource: Sigma's names for the
-/// `System` fields, as the flat event schema calls them.
 /// Microsoft Defender's names for its rules' fields where a system field has the name: its
 /// `Source Name` (where a detection came from: `AMSI`, `Real-Time Protection`) is what
 /// `SourceName` means in its rules, not the provider (which is `Provider_Name`).
@@ -54,6 +52,8 @@ fn service_aliases(name: &str) -> &'static [(&'static str, &'static str)] {
     }
 }
 
+/// Field names every event shares whatever the rule's logsource: Sigma's names for the
+/// `System` fields, as the flat event schema calls them.
 pub const COMMON_ALIASES: &[(&str, &str)] = &[("Provider_Name", "SourceName"), ("Computer", "Hostname")];
 
 fn sysmon(event_ids: &[i64]) -> Branch {
