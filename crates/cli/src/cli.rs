@@ -671,7 +671,8 @@ pub enum ClusterCommand {
     Executor(ExecutorArgs),
 }
 
-/// Keep the lake in shape: drop days past their retention, remove files no query needs.
+/// Keep the lake in shape: merge small files across days, drop days past their retention,
+/// remove files no query needs.
 ///
 /// Each is one atomic commit under the writer's lock: safe beside running queries, and
 /// refused while an ingest or a hela serve writes the lake. Files taken out of the lake stay
@@ -679,6 +680,7 @@ pub enum ClusterCommand {
 /// `vacuum --keep`); writers remove them after that, and `vacuum` does on demand.
 ///
 /// Examples:
+///   hela lake compact --lake cases/live
 ///   hela lake retain --lake cases/live --older-than 90d
 ///   hela lake retain --lake cases/live --older-than 2w --table detections
 ///   hela lake vacuum --lake cases/live
@@ -691,14 +693,33 @@ pub struct LakeMaintenanceArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum LakeMaintenanceCommand {
+    Compact(CompactArgs),
     Retain(RetainArgs),
     Vacuum(VacuumArgs),
 }
 
+/// Merge each source's small files across days into files of up to one row group (131,072
+/// rows), their rows sorted by EventID and time.
+///
+/// An ingest merges the small files of each day it writes; a source with few events a day
+/// still has a file per day, and every file a query opens costs it the same work whatever its
+/// size. Compaction merges them across days, in order of day; a merged file records the
+/// days it spans, so filters on time and retention still skip it or keep it whole. A file
+/// whose rows take more than its share of 1 GiB of memory is merged unsorted.
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    #[command(flatten)]
+    pub lake: LakeArgs,
+    /// Only this table (default: every table).
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
+}
+
 /// Drop the days older than a period (whole day partitions, by the events' UTC day).
 ///
-/// Events without a time are kept. Works on a lake on an object store too (its files stay
-/// in the store).
+/// Events without a time are kept, and so are compacted files that hold days on both sides
+/// of the cut (until their last day is past). Works on a lake on an object store too (its
+/// files stay in the store).
 #[derive(Debug, Args)]
 pub struct RetainArgs {
     #[command(flatten)]

@@ -43,6 +43,7 @@ pub fn run(args: Cli) -> anyhow::Result<ExitCode> {
             cli::IntelCommand::Load(a) => intel::load(a),
         },
         cli::Command::Lake(a) => match a.command {
+            cli::LakeMaintenanceCommand::Compact(a) => maintenance::compact(a),
             cli::LakeMaintenanceCommand::Retain(a) => maintenance::retain(a),
             cli::LakeMaintenanceCommand::Vacuum(a) => maintenance::vacuum(a),
         },

@@ -1,20 +1,36 @@
-//! `hela lake retain` and `hela lake vacuum`: the lake kept in shape.
+//! `hela lake compact`, `retain` and `vacuum`: the lake kept in shape.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use hela_lake::Lake;
-use hela_lake::maintenance::{retain as retain_days, vacuum as vacuum_lake};
+use hela_lake::maintenance::{compact as compact_lake, retain as retain_days, vacuum as vacuum_lake};
 
-use crate::cli::{RetainArgs, VacuumArgs};
+use crate::cli::{CompactArgs, RetainArgs, VacuumArgs};
+
+/// Merges each source's small files across days and says how many.
+pub fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
+    let lake = Lake::new(&args.lake.lake);
+    let merged = compact_lake(&lake, args.table.as_deref())?;
+    if merged.into == 0 {
+        eprintln!("nothing to compact: no source has two files that fit in one");
+    } else {
+        eprintln!("merged {} files into {}; the merged files stay for running queries until they expire", merged.files, merged.into);
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Drops the days before the period and says what went.
 pub fn retain(args: RetainArgs) -> anyhow::Result<ExitCode> {
     let lake = Lake::new(&args.lake.lake);
     let retained = retain_days(&lake, args.table.as_deref(), args.older_than)?;
-    let days = match (retained.days.first(), retained.days.last()) {
+    let straddling = retained.straddling;
+    if straddling > 0 {
+        eprintln!("kept {straddling} compacted files whole: they hold days on both sides of the cut");
+    }
+    let days = match (&retained.first_day, &retained.last_day) {
         (Some(first), Some(last)) if first == last => format!("1 day ({first})"),
-        (Some(first), Some(last)) => format!("{} days ({first} to {last})", retained.days.len()),
+        (Some(first), Some(last)) => format!("{} days ({first} to {last})", retained.days),
         _ => {
             eprintln!("nothing to drop: no day is older than {} days", args.older_than);
             return Ok(ExitCode::SUCCESS);

@@ -306,6 +306,20 @@ fn lake_files_are_lz4_parquet_with_statistics() {
     }
 }
 
+/// Runs `hela ARGS` and kills it (SIGKILL) as soon as `begun` says its work has begun;
+/// returns whether it was still running then.
+fn kill_when_begun(args: &[&str], begun: impl Fn() -> bool) -> bool {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hela")).args(args).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !begun() && std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    child.wait().unwrap();
+    running
+}
+
 /// One event a day for `days` days from 2020-01-01 (days 1 to 28 of each month), and two
 /// in 2099 and one without a time, which retention keeps.
 fn events_over_days(days: usize) -> String {
@@ -337,17 +351,7 @@ fn retention_drops_old_days_and_a_vacuum_killed_midway_leaves_the_lake_whole() {
 
     // A vacuum killed (SIGKILL) at some point of its work: the lake answers as before, and
     // the next vacuum finishes it.
-    let mut vacuum = std::process::Command::new(env!("CARGO_BIN_EXE_hela"))
-        .args(["lake", "vacuum", "--lake", lake_arg, "--keep", "0s"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while files() == 303 && std::time::Instant::now() < deadline && vacuum.try_wait().unwrap().is_none() {
-        std::thread::sleep(std::time::Duration::from_micros(200));
-    }
-    let _ = vacuum.kill();
-    vacuum.wait().unwrap();
+    kill_when_begun(&["lake", "vacuum", "--lake", lake_arg, "--keep", "0s"], || files() != 303);
     assert_eq!(query(&lake, "SELECT EventID, count(*) AS n FROM events GROUP BY EventID ORDER BY EventID"), kept);
     let out = hela(&["lake", "vacuum", "--lake", lake_arg, "--keep", "0s"], None);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -363,4 +367,72 @@ fn retention_drops_old_days_and_a_vacuum_killed_midway_leaves_the_lake_whole() {
     let none = hela(&["lake", "vacuum", "--lake", nowhere.to_str().unwrap()], None);
     assert!(!none.status.success() && stderr(&none).contains("no lake here"), "{}", stderr(&none));
     assert!(!nowhere.exists());
+}
+
+#[test]
+fn compaction_merges_days_into_few_sorted_files_and_one_killed_midway_leaves_the_lake_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    // Three events a day for 672 days, on each of two channels.
+    let days: Vec<String> = (2018..=2019).flat_map(|y| (1..=12).flat_map(move |m| (1..=28).map(move |d| format!("{y}-{m:02}-{d:02}")))).collect();
+    let mut lines = String::new();
+    for (channel, ids) in [("Security", [4688, 4624, 4625]), ("Microsoft-Windows-Sysmon/Operational", [3, 1, 3])] {
+        for day in &days {
+            for (hour, id) in ids.iter().enumerate() {
+                lines += &format!("{{\"@timestamp\":\"{day}T0{hour}:00:00.000Z\",\"Channel\":\"{channel}\",\"EventID\":{id},\"Hostname\":\"h{hour}\"}}\n");
+            }
+        }
+    }
+    let input = dir.path().join("events.json");
+    std::fs::write(&input, lines).unwrap();
+    hela_ok(&["ingest", "--quiet", "--lake", lake_arg, input.to_str().unwrap()]);
+    let catalog_files = || {
+        let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+        catalog["tables"]["events"]["files"].as_array().unwrap().len()
+    };
+    assert_eq!(catalog_files(), 1344, "a file per channel and day");
+    let answers = || {
+        let totals = query(&lake, "SELECT Channel, EventID, count(*) AS n, min(`@timestamp`) AS first, max(`@timestamp`) AS last FROM events GROUP BY 1, 2 ORDER BY 1, 2");
+        let window = query(&lake, "SELECT Channel, EventID, Hostname, `@timestamp` FROM events WHERE `@timestamp` BETWEEN '2019-03-02' AND '2019-03-04' AND EventID IN (1, 4624) ORDER BY 4, 1");
+        (totals, window)
+    };
+    let before = answers();
+    assert_eq!(before.0.len(), 5);
+    assert_eq!(before.1.len(), 4, "{:?}", before.1);
+
+    // A compaction killed once it has begun writing: nothing of it is seen.
+    let staged = || walk(&lake.join("_staging")).iter().any(|f| f.extension().is_some_and(|e| e == "parquet"));
+    assert!(kill_when_begun(&["lake", "compact", "--lake", lake_arg], staged), "killed before it finished");
+    assert_eq!(catalog_files(), 1344);
+    assert_eq!(answers(), before);
+
+    let out = hela(&["lake", "compact", "--lake", lake_arg], None);
+    assert!(stderr(&out).contains("merged 1344 files into 2;"), "{}", stderr(&out));
+    assert_eq!(catalog_files(), 2);
+    assert_eq!(answers(), before, "the same answers from the compacted files");
+    let again = hela(&["lake", "compact", "--lake", lake_arg], None);
+    assert!(stderr(&again).contains("nothing to compact"), "{}", stderr(&again));
+
+    // Each file spans its channel's days and its rows are sorted by EventID, then time.
+    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+    for file in catalog["tables"]["events"]["files"].as_array().unwrap() {
+        assert_eq!((file["day"].as_str(), file["last_day"].as_str(), file["rows"].as_u64()), (Some("2018-01-01"), Some("2019-12-28"), Some(2016)));
+        let reader = std::fs::File::open(lake.join(file["path"].as_str().unwrap())).unwrap();
+        let mut rows = Vec::new();
+        for batch in parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(reader).unwrap().build().unwrap() {
+            let batch = batch.unwrap();
+            let ids = arrow::compute::cast(batch.column_by_name("EventID").unwrap(), &arrow::datatypes::DataType::Utf8).unwrap();
+            let ids = arrow::array::AsArray::as_string::<i32>(&ids).clone();
+            let times = batch.column_by_name("@timestamp").unwrap();
+            let times = arrow::array::AsArray::as_string::<i32>(times.as_ref()).clone();
+            rows.extend((0..batch.num_rows()).map(|i| (ids.value(i).parse::<i64>().unwrap(), times.value(i).to_string())));
+        }
+        assert!(rows.is_sorted(), "{}", file["path"]);
+    }
+
+    // Retention drops a compacted file once its last day is past.
+    let out = hela(&["lake", "retain", "--lake", lake_arg, "--older-than", "90d"], None);
+    assert!(stderr(&out).contains("dropped 727 days (2018-01-01 to 2019-12-28): 2 files, 4032 rows"), "{}", stderr(&out));
+    assert_eq!(count(&lake, "events"), 0);
 }

@@ -76,7 +76,13 @@ pub struct DataFile {
     pub rows: u64,
     pub bytes: u64,
     pub source: String,
+    /// The UTC day of its rows (`YYYY-MM-DD`, or `unknown` for rows without a time); of
+    /// its first rows when it holds several days.
     pub day: String,
+    /// The last day of its rows when it holds more than one (a file compacted across days,
+    /// see [`crate::maintenance::compact`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_day: Option<String>,
     /// The distinct `EventID` numbers of its rows; absent when unknown (too many, not
     /// numbers, or a lake written before they were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,6 +91,13 @@ pub struct DataFile {
     /// was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<ChannelFill>,
+}
+
+impl DataFile {
+    /// The last day of its rows: [`DataFile::day`] unless it holds several.
+    pub fn last_day(&self) -> &str {
+        self.last_day.as_deref().unwrap_or(&self.day)
+    }
 }
 
 /// Which rows of a file have a `Channel`. A row's source is its `Channel` when it has one,

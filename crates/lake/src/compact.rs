@@ -3,9 +3,10 @@
 //! a query opens costs the query the same work whatever its size (its footer read and its
 //! schema converted, its filters adapted, its readers built). So after an ingest, the small
 //! files of each partition it wrote are merged, in catalog order, into files of at most one
-//! row group.
+//! row group. A source whose days each hold few events still has a file per day; compaction
+//! (`hela lake compact`) merges those across days, sorted by `EventID` and time.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::Path;
 
@@ -13,6 +14,8 @@ use hela_schema::Shape;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::catalog::{ChannelFill, DataFile, TableEntry};
+use crate::order::RowOrder;
+use crate::partition::is_date;
 use crate::rewrite::write_as;
 use crate::writer::{MAX_EVENT_IDS, ROWS_PER_ROW_GROUP, parquet_error};
 use crate::{Lake, LakeError};
@@ -22,30 +25,55 @@ use crate::{Lake, LakeError};
 /// catalog order into groups that fit in one row group. Groups of fewer than `min_files`
 /// files (at least two: a group of one file is no merge) are left as they are.
 pub(crate) fn plan_merges(table: &TableEntry, min_files: usize, touched: impl Fn(&DataFile) -> bool) -> Vec<Vec<usize>> {
-    let mut filling: HashMap<(&str, &str), (Vec<usize>, u64)> = HashMap::new();
-    let mut groups = Vec::new();
-    let row_group = ROWS_PER_ROW_GROUP as u64;
-    for (index, file) in table.files.iter().enumerate() {
-        if file.rows >= row_group || !touched(file) {
-            continue;
-        }
-        let (group, rows) = filling.entry((&file.source, &file.day)).or_default();
-        if *rows + file.rows > row_group {
-            groups.push(std::mem::take(group));
-            *rows = 0;
-        }
-        group.push(index);
-        *rows += file.rows;
+    let mut partitions: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (index, file) in table.files.iter().enumerate().filter(|(_, file)| touched(file)) {
+        partitions.entry((&file.source, &file.day)).or_default().push(index);
     }
-    groups.extend(filling.into_values().map(|(group, _)| group));
+    pack(&table.files, partitions.into_values(), min_files)
+}
+
+/// The groups of `table`'s files that compaction merges, across days: for each source, its
+/// files of fewer rows than a row group in order of day, taken into groups that fit in one
+/// row group. Files whose day is not known are grouped apart from the others.
+pub(crate) fn plan_compaction(table: &TableEntry) -> Vec<Vec<usize>> {
+    let mut sources: BTreeMap<(&str, bool), Vec<usize>> = BTreeMap::new();
+    for (index, file) in table.files.iter().enumerate() {
+        sources.entry((&file.source, is_date(&file.day))).or_default().push(index);
+    }
+    let by_day = sources.into_values().map(|mut indices| {
+        indices.sort_by_key(|&i| (&table.files[i].day, table.files[i].last_day()));
+        indices
+    });
+    pack(&table.files, by_day, 2)
+}
+
+/// Each run of indices into `files` taken in its order into groups of files, of fewer rows
+/// than a row group each, that together fit in one; groups of fewer than `min_files` files
+/// (at least two) dropped.
+fn pack(files: &[DataFile], runs: impl Iterator<Item = Vec<usize>>, min_files: usize) -> Vec<Vec<usize>> {
+    let row_group = ROWS_PER_ROW_GROUP as u64;
+    let mut groups = Vec::new();
+    for run in runs {
+        let (mut group, mut rows) = (Vec::new(), 0);
+        for index in run.into_iter().filter(|&i| files[i].rows < row_group) {
+            if rows + files[index].rows > row_group {
+                groups.push(std::mem::take(&mut group));
+                rows = 0;
+            }
+            group.push(index);
+            rows += files[index].rows;
+        }
+        groups.push(group);
+    }
     groups.retain(|group| group.len() >= min_files.max(2));
     groups.sort();
     groups
 }
 
-/// Writes `files` (of one partition, in this order) as one file at `staged`, with the union
-/// of their schemas. Returns its catalog entry, whose `path` is left for the caller to set.
-pub(crate) fn merge_files(lake: &Lake, files: &[&DataFile], staged: &Path) -> Result<DataFile, LakeError> {
+/// Writes `files` (of one source) as one file at `staged`, with the union of their schemas,
+/// their rows in `order`. Returns its catalog entry, whose `path` is left for the caller to
+/// set.
+pub(crate) fn merge_files(lake: &Lake, files: &[&DataFile], order: RowOrder, staged: &Path) -> Result<DataFile, LakeError> {
     let mut readers = Vec::with_capacity(files.len());
     let mut shape = Shape::Null;
     for file in files {
@@ -55,14 +83,17 @@ pub(crate) fn merge_files(lake: &Lake, files: &[&DataFile], staged: &Path) -> Re
         shape.merge(Shape::from_schema(reader.schema()));
         readers.push((path, reader));
     }
-    let bytes = write_as(readers, &shape.storage_schema().into(), staged)?;
+    let bytes = write_as(readers, &shape.storage_schema().into(), order, staged)?;
     let first = files.first().expect("a merge has files");
+    let day = files.iter().map(|f| &f.day).min().expect("a merge has files");
+    let last_day = files.iter().map(|f| f.last_day()).max().expect("a merge has files");
     Ok(DataFile {
         path: String::new(),
         rows: files.iter().map(|f| f.rows).sum(),
         bytes,
         source: first.source.clone(),
-        day: first.day.clone(),
+        day: day.clone(),
+        last_day: (last_day != day).then(|| last_day.to_string()),
         event_ids: merged_event_ids(files),
         channel: files.iter().map(|f| f.channel).reduce(merged_channel).flatten(),
     })
@@ -88,7 +119,7 @@ mod tests {
 
     fn file(source: &str, day: &str, rows: u64) -> DataFile {
         let path = format!("{source}/{day}/{rows}");
-        DataFile { path, rows, bytes: 1, source: source.into(), day: day.into(), event_ids: None, channel: None }
+        DataFile { path, rows, bytes: 1, source: source.into(), day: day.into(), last_day: None, event_ids: None, channel: None }
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::catalog::sync_directory;
 use crate::compact::{merge_files, plan_merges};
 use crate::lake::{LakeLock, QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
 use crate::maintenance::RETIRED_FILES_KEPT;
+use crate::order::RowOrder;
 use crate::partition::{PartitionKey, escape};
 use crate::quarantine::QuarantineWriter;
 use crate::rewrite::{needs_rewrite, rewrite_if_needed};
@@ -271,8 +272,7 @@ pub fn ingest(
 /// Takes the lake's lock and reads its catalog, whose schema must be the router's (a new
 /// lake takes it), and removes what interrupted writers left.
 fn open_for_writing(lake: &Lake, router: &dyn Router) -> Result<(LakeLock, Catalog), LakeError> {
-    let lock = lake.lock()?;
-    let mut catalog = lake.catalog()?;
+    let (lock, mut catalog) = open_tidied(lake)?;
     let asked = router.schema();
     if catalog.tables.is_empty() {
         catalog.schema = asked.to_string();
@@ -280,6 +280,14 @@ fn open_for_writing(lake: &Lake, router: &dyn Router) -> Result<(LakeLock, Catal
         let (have, asked) = (catalog.schema.clone(), asked.to_string());
         return Err(LakeError::SchemaMismatch { path: lake.root().to_path_buf(), lake: have, asked });
     }
+    Ok((lock, catalog))
+}
+
+/// Takes the lake's lock, reads its catalog, forgets the retired files that expired and
+/// removes what interrupted writers left.
+pub(crate) fn open_tidied(lake: &Lake) -> Result<(LakeLock, Catalog), LakeError> {
+    let lock = lake.lock()?;
+    let mut catalog = lake.catalog()?;
     catalog.expire_retired(unix_seconds(), RETIRED_FILES_KEPT.as_secs());
     lake.sweep(&lock, &catalog)?;
     Ok((lock, catalog))
@@ -398,8 +406,15 @@ struct InputCounts {
     bytes: u64,
 }
 
+/// Files merged, and the files they were merged into.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Merged {
+    pub files: usize,
+    pub into: usize,
+}
+
 /// The state of an ingest between commits.
-struct Run<'a> {
+pub(crate) struct Run<'a> {
     lake: &'a Lake,
     catalog: Catalog,
     txn: Transaction,
@@ -435,7 +450,7 @@ impl Transaction {
 }
 
 impl<'a> Run<'a> {
-    fn new(lake: &'a Lake, catalog: Catalog) -> Result<Self, LakeError> {
+    pub(crate) fn new(lake: &'a Lake, catalog: Catalog) -> Result<Self, LakeError> {
         Ok(Run {
             lake,
             catalog,
@@ -566,6 +581,7 @@ impl<'a> Run<'a> {
                 bytes: file.bytes,
                 source: file.key.source.clone(),
                 day: file.key.day.clone(),
+                last_day: None,
                 event_ids: file.event_ids.clone(),
                 channel: Some(file.channel),
             });
@@ -605,29 +621,38 @@ impl<'a> Run<'a> {
     /// [`RETIRED_FILES_KEPT`]). `touched` says which files (of which table) may be merged;
     /// groups of fewer than `min_files` files are left alone.
     fn merge_small_files(&mut self, min_files: usize, touched: impl Fn(&str, &DataFile) -> bool) -> Result<usize, LakeError> {
+        let merged = self.merge_groups(|name, table| plan_merges(table, min_files, |f| touched(name, f)), RowOrder::AsStored)?;
+        Ok(merged.files - merged.into)
+    }
+
+    /// Merges the groups of files `plan` gives for each table (as indices into its files),
+    /// each into one file of rows in `order` that takes the place of its first, and commits
+    /// them together. The files merged are retired.
+    pub(crate) fn merge_groups(&mut self, plan: impl Fn(&str, &TableEntry) -> Vec<Vec<usize>>, order: RowOrder) -> Result<Merged, LakeError> {
         let mut catalog = self.catalog.clone();
         let mut directories = HashSet::new();
-        let mut fewer = 0;
+        let mut merged = Merged::default();
         let mut retired = Vec::new();
         let (lake, txn) = (self.lake, &self.txn);
         for (name, table) in catalog.tables.iter_mut() {
-            let groups = plan_merges(table, min_files, |f| touched(name, f));
-            let merged: Vec<(PathBuf, DataFile)> = groups
+            let groups = plan(name, table);
+            let written: Vec<(PathBuf, DataFile)> = groups
                 .par_iter()
                 .map(|group| {
                     let staged = txn.staging.join(txn.file_name());
                     let files: Vec<&DataFile> = group.iter().map(|&i| &table.files[i]).collect();
-                    let file = merge_files(lake, &files, &staged)?;
+                    let file = merge_files(lake, &files, order, &staged)?;
                     Ok((staged, file))
                 })
                 .collect::<Result<_, LakeError>>()?;
             let mut replaced: HashSet<usize> = HashSet::new();
-            for (group, (staged, mut file)) in groups.iter().zip(merged) {
+            for (group, (staged, mut file)) in groups.iter().zip(written) {
                 retired.extend(group.iter().map(|&i| table.files[i].path.clone()));
                 file.path = move_in_place_of(lake, &staged, &table.files[group[0]].path, &mut directories)?;
                 table.files[group[0]] = file;
                 replaced.extend(&group[1..]);
-                fewer += group.len() - 1;
+                merged.files += group.len();
+                merged.into += 1;
             }
             let mut index = 0;
             table.files.retain(|_| {
@@ -635,11 +660,11 @@ impl<'a> Run<'a> {
                 !replaced.contains(&(index - 1))
             });
         }
-        if fewer > 0 {
+        if merged.into > 0 {
             catalog.retire(retired, unix_seconds());
             self.publish(catalog, &directories)?;
         }
-        Ok(fewer)
+        Ok(merged)
     }
 
     /// Makes `catalog` the lake's, once the files moved into `directories` are durable.
@@ -653,7 +678,7 @@ impl<'a> Run<'a> {
     }
 
     /// Removes the staging area of the transaction that was begun but will not be used.
-    fn close(self) -> Result<(), LakeError> {
+    pub(crate) fn close(self) -> Result<(), LakeError> {
         let staging = &self.txn.staging;
         std::fs::remove_dir_all(staging).map_err(LakeError::io(staging))?;
         let parent = staging.parent().expect("staging is inside the lake");

@@ -24,6 +24,7 @@ pub mod fingerprint;
 pub mod ingest;
 pub mod lake;
 pub mod maintenance;
+mod order;
 pub mod partition;
 pub mod quarantine;
 pub mod rewrite;

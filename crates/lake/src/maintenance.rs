@@ -1,21 +1,51 @@
-//! Keeping a lake in shape, as Elasticsearch's index lifecycle does for HELK: dropping
-//! whole days once they are past the retention period ([`retain`]), and removing the files
-//! no query can read any more ([`vacuum`]).
+//! Keeping a lake in shape, as Elasticsearch's index lifecycle does for HELK: merging each
+//! source's small files across days ([`compact`]), dropping whole days once they are past
+//! the retention period ([`retain`]), and removing the files no query can read any more
+//! ([`vacuum`]).
 //!
-//! Both are one atomic commit under the writer's lock, so they are safe beside queries and
+//! Each is one atomic commit under the writer's lock, so they are safe beside queries and
 //! refused (not waited for) while an ingest or a server writes. A file taken out of the
 //! catalog is not removed at once: it is retired, and stays on disk for the queries that
 //! planned with the catalog before, for [`RETIRED_FILES_KEPT`] or the time `vacuum` is given.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::ingest::unix_seconds;
-use crate::partition::civil_date;
-use crate::{Lake, LakeError};
+use crate::compact::plan_compaction;
+use crate::ingest::{Merged, Run, open_tidied, unix_seconds};
+use crate::order::RowOrder;
+use crate::partition::{civil_date, day_number, is_date};
+use crate::{Catalog, Lake, LakeError};
 
 /// How long a retired file stays on disk for the queries that may still read it.
 pub const RETIRED_FILES_KEPT: Duration = Duration::from_secs(600);
+
+/// The memory compaction may take, across the files it builds at once, to sort their rows.
+/// A file whose rows do not fit in its share is written in the order its rows are stored.
+pub const COMPACT_MEMORY: usize = 1 << 30;
+
+/// Merges the files of each source, of `table` or of every table, across days: the files of
+/// fewer rows than a row group, in order of day, into files of up to one row group
+/// ([`crate::writer`]) whose rows are sorted by `EventID` and time. A merged file spans the
+/// days of its files ([`crate::DataFile::last_day`]). Files of events without a time are
+/// merged apart. One atomic commit; the files merged are retired.
+pub fn compact(lake: &Lake, table: Option<&str>) -> Result<Merged, LakeError> {
+    if let Some(store) = lake.store() {
+        return Err(LakeError::NotOnStore { url: store.url().to_string(), what: "hela lake compact" });
+    }
+    if !lake.exists() {
+        return Err(LakeError::NoLake(lake.root().to_path_buf()));
+    }
+    let (lock, catalog) = open_tidied(lake)?;
+    check_table(lake, &catalog, table)?;
+    // Each file being built holds its rows once as read and once sorted.
+    let memory = COMPACT_MEMORY / (2 * rayon::current_num_threads().max(1));
+    let mut run = Run::new(lake, catalog)?;
+    let plan = |name: &str, entry: &_| if table.is_none_or(|t| t == name) { plan_compaction(entry) } else { Vec::new() };
+    let merged = run.merge_groups(plan, RowOrder::EventAndTime { memory })?;
+    run.close()?;
+    drop(lock);
+    Ok(merged)
+}
 
 /// What [`retain`] took out of the lake.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -23,8 +53,12 @@ pub struct Retained {
     pub files: usize,
     pub rows: u64,
     pub bytes: u64,
-    /// The days dropped (`YYYY-MM-DD`).
-    pub days: BTreeSet<String>,
+    /// How many days the files dropped span, and the first and last (`YYYY-MM-DD`).
+    pub days: u64,
+    pub first_day: Option<String>,
+    pub last_day: Option<String>,
+    /// Compacted files kept whole because they hold days on both sides of the first day kept.
+    pub straddling: usize,
 }
 
 /// Takes out of the lake the files of every day before the one `days` days before today
@@ -46,28 +80,51 @@ pub fn retain_from(lake: &Lake, table: Option<&str>, first_kept: &str) -> Result
     }
     let lock = lake.lock()?;
     let mut catalog = lake.catalog()?;
-    if let Some(name) = table.filter(|name| !catalog.tables.contains_key(*name)) {
-        return Err(LakeError::NoTable { path: lake.root().to_path_buf(), table: name.to_string() });
-    }
+    check_table(lake, &catalog, table)?;
     let mut retained = Retained::default();
     let mut retired = Vec::new();
+    let mut spans = Vec::new();
     for (_, entry) in catalog.tables.iter_mut().filter(|(name, _)| table.is_none_or(|t| t == name.as_str())) {
-        let (old, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut entry.files).into_iter().partition(|file| is_date(&file.day) && file.day.as_str() < first_kept);
+        let (old, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut entry.files).into_iter().partition(|file| is_date(&file.day) && file.last_day() < first_kept);
         entry.files = kept;
+        retained.straddling += entry.files.iter().filter(|file| is_date(&file.day) && file.day.as_str() < first_kept).count();
         for file in old {
             retained.files += 1;
             retained.rows += file.rows;
             retained.bytes += file.bytes;
-            retained.days.insert(file.day);
+            spans.push((day_number(&file.day), day_number(file.last_day())));
             retired.push(file.path);
         }
     }
+    (retained.days, retained.first_day, retained.last_day) = days_spanned(spans);
     if !retired.is_empty() {
         catalog.retire(retired, unix_seconds());
         catalog.save(&lake.catalog_path())?;
     }
     drop(lock);
     Ok(retained)
+}
+
+/// How many days the spans of days (first and last, as day numbers) cover together, and the
+/// first and last of them.
+fn days_spanned(mut spans: Vec<(i64, i64)>) -> (u64, Option<String>, Option<String>) {
+    spans.sort_unstable();
+    let (mut days, mut covered_to) = (0u64, i64::MIN);
+    for &(first, last) in &spans {
+        let from = first.max(covered_to.saturating_add(1));
+        days += u64::try_from(last - from + 1).unwrap_or(0);
+        covered_to = covered_to.max(last);
+    }
+    let first = spans.first().map(|&(first, _)| civil_date(first));
+    (days, first, spans.iter().map(|&(_, last)| last).max().map(civil_date))
+}
+
+/// Refuses `table` when the lake does not have it.
+fn check_table(lake: &Lake, catalog: &Catalog, table: Option<&str>) -> Result<(), LakeError> {
+    match table.filter(|name| !catalog.tables.contains_key(*name)) {
+        Some(name) => Err(LakeError::NoTable { path: lake.root().to_path_buf(), table: name.to_string() }),
+        None => Ok(()),
+    }
 }
 
 /// What [`vacuum`] removed.
@@ -101,11 +158,6 @@ pub fn vacuum(lake: &Lake, keep: Duration) -> Result<Vacuumed, LakeError> {
     Ok(Vacuumed { expired, removed })
 }
 
-/// True for a `YYYY-MM-DD` day (not `unknown`).
-fn is_date(day: &str) -> bool {
-    day.len() == 10 && day.bytes().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == b'-' } else { c.is_ascii_digit() })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,7 +189,7 @@ mod tests {
         assert_eq!(rows(&lake), 10);
         let retained = retain_from(&lake, Some("events"), "2020-09-22").unwrap();
         assert_eq!((retained.files, retained.rows), (2, 6));
-        assert_eq!(retained.days.into_iter().collect::<Vec<_>>(), ["2020-09-20", "2020-09-21"]);
+        assert_eq!((retained.days, retained.first_day.as_deref(), retained.last_day.as_deref()), (2, Some("2020-09-20"), Some("2020-09-21")));
         let catalog = lake.catalog().unwrap();
         assert_eq!(rows(&lake), 4, "the last day and the events without a time stay");
         assert_eq!(catalog.retired.len(), 2);
@@ -155,6 +207,75 @@ mod tests {
         assert_eq!(retain_from(&lake, None, "2020-09-22").unwrap(), Retained::default(), "nothing more to drop");
     }
 
+    /// The `EventID`s and `@timestamp`s of a lake file, in its order.
+    fn stored_rows(lake: &Lake, file: &str) -> Vec<(i64, String)> {
+        use arrow::array::AsArray;
+        use arrow::datatypes::Int64Type;
+        let handle = std::fs::File::open(lake.path_of(file)).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(handle).unwrap().build().unwrap();
+        let mut rows = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let ids = batch.column_by_name("EventID").unwrap().as_primitive::<Int64Type>().clone();
+            let times = batch.column_by_name("@timestamp").unwrap().as_string::<i32>().clone();
+            rows.extend((0..batch.num_rows()).map(|i| (ids.value(i), times.value(i).to_string())));
+        }
+        rows
+    }
+
+    #[test]
+    fn compaction_merges_a_source_across_days_sorted_and_retention_keeps_what_straddles_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path().join("lake"));
+        for (day, ids) in [("2020-09-22", [4688, 4624]), ("2020-09-20", [4624, 4688]), ("2020-09-21", [4688, 4688])] {
+            let input = dir.path().join(format!("{day}.json"));
+            let lines: String = ids.iter().enumerate().map(|(n, id)| format!("{{\"@timestamp\":\"{day}T1{n}:00:00Z\",\"Channel\":\"Security\",\"EventID\":{id}}}\n")).collect();
+            std::fs::write(&input, lines + "{\"Channel\":\"System\",\"EventID\":7045,\"@timestamp\":\"2020-09-21T00:00:00Z\"}\n").unwrap();
+            ingest(&lake, &[input], &IngestOptions::default(), &IngestProgress::default(), &mut |_| {}).unwrap();
+        }
+        let input = dir.path().join("untimed.json");
+        std::fs::write(&input, "{\"Channel\":\"Security\",\"EventID\":1102}\n").unwrap();
+        ingest(&lake, &[input], &IngestOptions::default(), &IngestProgress::default(), &mut |_| {}).unwrap();
+        let before = lake.catalog().unwrap().tables["events"].files.clone();
+        assert_eq!(before.len(), 5, "a file per source and day");
+
+        assert_eq!(compact(&lake, None).unwrap(), Merged { files: 3, into: 1 });
+        let catalog = lake.catalog().unwrap();
+        let files = &catalog.tables["events"].files;
+        assert_eq!(files.len(), 3, "Security's three days in one; System's one day and the untimed file as they were");
+        let merged = files.iter().find(|f| f.last_day.is_some()).unwrap();
+        assert_eq!((merged.day.as_str(), merged.last_day(), merged.rows), ("2020-09-20", "2020-09-22", 6));
+        assert_eq!(merged.event_ids, Some(vec![4624, 4688]));
+        let expected = [(4624, "2020-09-20T10"), (4624, "2020-09-22T11"), (4688, "2020-09-20T11"), (4688, "2020-09-21T10"), (4688, "2020-09-21T11"), (4688, "2020-09-22T10")];
+        let expected: Vec<(i64, String)> = expected.iter().map(|(id, hour)| (*id, format!("{hour}:00:00Z"))).collect();
+        assert_eq!(stored_rows(&lake, &merged.path), expected, "sorted by EventID, then time");
+        for file in before.iter().filter(|f| f.source == "Security" && f.day != "unknown") {
+            assert!(catalog.retired.contains_key(&file.path) && lake.path_of(&file.path).is_file(), "kept for running queries");
+        }
+        assert_eq!(compact(&lake, None).unwrap(), Merged::default(), "nothing more to merge");
+
+        let straddling = retain_from(&lake, None, "2020-09-22").unwrap();
+        assert_eq!((straddling.files, straddling.straddling), (1, 1), "System's 09-21 goes; Security's file spans the cut");
+        let dropped = retain_from(&lake, None, "2020-09-23").unwrap();
+        assert_eq!((dropped.files, dropped.rows, dropped.days), (1, 6, 3));
+        assert_eq!(rows(&lake), 1, "the untimed event stays");
+    }
+
+    #[test]
+    fn compaction_names_what_is_missing() {
+        let (dir, lake) = three_days();
+        assert!(compact(&lake, Some("logons")).unwrap_err().to_string().contains("no table `logons`"));
+        assert_eq!(compact(&lake, Some("events")).unwrap(), Merged { files: 3, into: 1 });
+        assert!(matches!(compact(&Lake::new(dir.path().join("nowhere")), None), Err(LakeError::NoLake(_))));
+    }
+
+    #[test]
+    fn days_spanned_count_each_day_once() {
+        assert_eq!(days_spanned(vec![]), (0, None, None));
+        let (days, first, last) = days_spanned(vec![(18_530, 18_531), (18_526, 18_528), (18_527, 18_527), (18_528, 18_529)]);
+        assert_eq!((days, first.as_deref(), last.as_deref()), (6, Some("2020-09-21"), Some("2020-09-26")));
+    }
+
     #[test]
     fn retention_and_vacuum_name_what_is_missing() {
         let (dir, lake) = three_days();
@@ -164,10 +285,5 @@ mod tests {
         assert!(matches!(vacuum(&nowhere, Duration::ZERO), Err(LakeError::NoLake(_))));
         assert!(!dir.path().join("nowhere").exists(), "no lake is made");
         assert!(matches!(retain(&nowhere, None, 90), Err(LakeError::NoLake(_))));
-    }
-
-    #[test]
-    fn days_are_dates_and_unknown_is_not() {
-        assert!(is_date("2020-09-21") && !is_date("unknown") && !is_date("2020-9-21") && !is_date("2020/09/21"));
     }
 }

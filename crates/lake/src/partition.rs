@@ -45,12 +45,28 @@ fn day_of(record: &Map<String, Value>) -> Option<String> {
     if let Some(timestamp) = record.get("@timestamp").filter(|v| !v.is_null()) {
         let text = stored_text(timestamp);
         let date = text.get(..10)?;
-        let b = date.as_bytes();
-        let shape_ok = b[4] == b'-' && b[7] == b'-' && date.bytes().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-        return shape_ok.then(|| date.to_string());
+        return is_date(date).then(|| date.to_string());
     }
     let seconds = record.get("ts")?.as_f64()?;
     (0.0..1e11).contains(&seconds).then(|| civil_date((seconds / 86_400.0).floor() as i64))
+}
+
+/// True for a `YYYY-MM-DD` day (not `unknown`).
+pub(crate) fn is_date(day: &str) -> bool {
+    day.len() == 10 && day.bytes().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == b'-' } else { c.is_ascii_digit() })
+}
+
+/// The day number, counted from 1970-01-01, of a `YYYY-MM-DD` day (checked by [`is_date`]);
+/// the inverse of [`civil_date`].
+pub(crate) fn day_number(day: &str) -> i64 {
+    let number = |range: std::ops::Range<usize>| day[range].parse::<i64>().unwrap_or(0);
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    let year = year - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// The proleptic Gregorian date of a day number counted from 1970-01-01.
@@ -135,5 +151,18 @@ mod tests {
         assert_eq!((numeric.source.as_str(), numeric.day.as_str()), ("5", "unknown"));
         let null_channel = key(json!({"Channel": null, "log_name": "Security"}));
         assert_eq!(null_channel.source, "Security");
+    }
+
+    #[test]
+    fn day_numbers_and_dates_are_inverses() {
+        for number in [0, 1, 58, 59, 60, 11_016, 18_526, 47_482, 2_932_896] {
+            assert_eq!(day_number(&civil_date(number)), number);
+        }
+        assert_eq!(day_number("2020-09-21"), 18_526);
+    }
+
+    #[test]
+    fn days_are_dates_and_unknown_is_not() {
+        assert!(is_date("2020-09-21") && !is_date("unknown") && !is_date("2020-9-21") && !is_date("2020/09/21"));
     }
 }

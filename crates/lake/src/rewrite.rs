@@ -10,6 +10,7 @@ use arrow::datatypes::{DataType, SchemaRef};
 use hela_schema::adapt_batch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use crate::order::{Held, RowOrder};
 use crate::writer::{lake_file_writer, parquet_error};
 use crate::{DataFile, Lake, LakeError};
 
@@ -35,23 +36,30 @@ pub fn rewrite_if_needed(lake: &Lake, file: &DataFile, target: &SchemaRef, stage
     if !needs_rewrite(&DataType::Struct(stored.fields().clone()), &wanted) {
         return Ok(None);
     }
-    write_as(vec![(path, reader)], target, staged).map(Some)
+    write_as(vec![(path, reader)], target, RowOrder::AsStored, staged).map(Some)
 }
 
-/// Writes the rows of `sources` (each a file and its reader), in order, as one file at
+/// Writes the rows of `sources` (each a file and its reader) in `order` as one file at
 /// `staged` with the schema `target`, which holds each source's columns. Returns its size.
 pub(crate) fn write_as(
     sources: Vec<(PathBuf, ParquetRecordBatchReaderBuilder<File>)>,
     target: &SchemaRef,
+    order: RowOrder,
     staged: &Path,
 ) -> Result<u64, LakeError> {
     let out = File::create(staged).map_err(LakeError::io(staged))?;
     let mut writer = lake_file_writer(out, Arc::clone(target), staged)?;
+    let mut held = Held::new(order);
     for (path, reader) in sources {
         for batch in reader.build().map_err(parquet_error(&path))? {
             let batch = batch.map_err(|e| LakeError::Parquet { path: path.clone(), message: e.to_string() })?;
-            writer.write(&adapt_batch(&batch, Arc::clone(target))?).map_err(parquet_error(staged))?;
+            for ready in held.push(adapt_batch(&batch, Arc::clone(target))?) {
+                writer.write(&ready).map_err(parquet_error(staged))?;
+            }
         }
+    }
+    if let Some(sorted) = held.finish().map_err(|e| LakeError::Parquet { path: staged.to_path_buf(), message: e.to_string() })? {
+        writer.write(&sorted).map_err(parquet_error(staged))?;
     }
     let out = writer.into_inner().map_err(parquet_error(staged))?;
     out.sync_all().map_err(LakeError::io(staged))?;

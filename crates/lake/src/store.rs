@@ -277,6 +277,7 @@ mod tests {
             bytes: 1,
             source: "s".into(),
             day: "d".into(),
+            last_day: None,
             event_ids: None,
             channel: None,
         };

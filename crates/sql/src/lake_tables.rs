@@ -1,7 +1,7 @@
 //! The lake's tables as DataFusion tables. Each scan reads the Parquet files the catalog
-//! names (no directory listing), skips the files whose partition (source, day) cannot hold a
-//! matching row, and reads the rest with the table's merged schema: files written before a
-//! column appeared read it as nulls. A filter on `Channel` that the choice of files settles
+//! names (no directory listing), skips the files whose partition (source, and day or days
+//! for a compacted file) cannot hold a matching row, and reads the rest with the table's
+//! merged schema: files written before a column appeared read it as nulls. A filter on `Channel` that the choice of files settles
 //! (each file read passes it whole) is not applied to rows at all.
 
 use std::sync::Arc;
@@ -43,8 +43,17 @@ struct LakeFile {
     bytes: u64,
     source: String,
     day: String,
+    #[serde(default)]
+    last_day: Option<String>,
     event_ids: Option<Vec<i64>>,
     channel: Option<ChannelFill>,
+}
+
+impl LakeFile {
+    /// The first and last day of its rows.
+    fn days(&self) -> (&str, &str) {
+        (&self.day, self.last_day.as_deref().unwrap_or(&self.day))
+    }
 }
 
 impl LakeTable {
@@ -60,6 +69,7 @@ impl LakeTable {
                 bytes: f.bytes,
                 source: f.source.clone(),
                 day: f.day.clone(),
+                last_day: f.last_day.clone(),
                 event_ids: f.event_ids.clone(),
                 channel: f.channel,
             })
@@ -129,7 +139,7 @@ impl TableProvider for LakeTable {
         let store = self.files.first().map_or_else(ObjectStoreUrl::local_filesystem, |f| store_of(&f.path).0);
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); state.config().target_partitions().max(1)];
         let mut sizes = vec![0u64; groups.len()];
-        for file in self.files.iter().filter(|f| bounds.may_hold(&f.source, &f.day, f.event_ids.as_deref(), f.channel)) {
+        for file in self.files.iter().filter(|f| bounds.may_hold(&f.source, f.days(), f.event_ids.as_deref(), f.channel)) {
             // Largest-first is not needed for balance here: files are similar in size.
             let smallest = (0..sizes.len()).min_by_key(|&i| sizes[i]).expect("at least one group");
             sizes[smallest] += file.bytes;

@@ -166,32 +166,35 @@ impl Bounds {
         true
     }
 
-    /// False when no row of a file of partition (`source`, `day`), whose rows have the
-    /// `event_ids` and `Channel`s as `channel` says (`None`: unknown), can pass the filters.
-    pub fn may_hold(&self, source: &str, day: &str, event_ids: Option<&[i64]>, channel: Option<ChannelFill>) -> bool {
+    /// False when no row of a file of source `source` and days `days` (first and last),
+    /// whose rows have the `event_ids` and `Channel`s as `channel` says (`None`: unknown),
+    /// can pass the filters.
+    pub fn may_hold(&self, source: &str, days: (&str, &str), event_ids: Option<&[i64]>, channel: Option<ChannelFill>) -> bool {
         let tests = &self.channel_tests;
         let channel_ok = tests.iter().all(|t| t.accepts(source)) && (tests.is_empty() || channel != Some(ChannelFill::Absent));
         let ids_ok = match (&self.event_ids, event_ids) {
             (Some(wanted), Some(held)) => held.iter().any(|id| wanted.contains(id)),
             _ => true,
         };
-        channel_ok && ids_ok && self.day_may_hold(day)
+        channel_ok && ids_ok && self.days_may_hold(days)
     }
 
-    /// Every `@timestamp` of a file of day D starts with D: it is below a bound whose first
-    /// characters sort after D's, and above one whose first characters sort before D's.
-    fn day_may_hold(&self, day: &str) -> bool {
-        if day.len() != DAY_LENGTH || !day.is_ascii() {
+    /// Every `@timestamp` of a file of days F to L starts with one of them: it is below a
+    /// bound whose first characters sort after F's, and above one whose first characters
+    /// sort before L's.
+    fn days_may_hold(&self, (first, last): (&str, &str)) -> bool {
+        let is_day = |day: &str| day.len() == DAY_LENGTH && day.is_ascii();
+        if !is_day(first) || !is_day(last) {
             return true;
         }
         let prefix = |bound: &str| -> String { bound.chars().take(DAY_LENGTH).collect() };
         let above_lower = self.after.as_ref().is_none_or(|a| {
             let p = prefix(a);
-            day.get(..p.len()).is_none_or(|d| d >= p.as_str())
+            last.get(..p.len()).is_none_or(|d| d >= p.as_str())
         });
         let below_upper = self.before.as_ref().is_none_or(|b| {
             let p = prefix(b);
-            day.get(..p.len()).is_none_or(|d| d <= p.as_str())
+            first.get(..p.len()).is_none_or(|d| d <= p.as_str())
         });
         above_lower && below_upper
     }
@@ -246,12 +249,12 @@ mod tests {
     use datafusion::prelude::{ident as col, lit};
 
     fn holds(filters: Vec<Expr>, source: &str, day: &str) -> bool {
-        Bounds::from_filters(&filters).may_hold(source, day, None, None)
+        Bounds::from_filters(&filters).may_hold(source, (day, day), None, None)
     }
 
     #[test]
     fn event_id_filters_prune_files_without_those_ids() {
-        let ids = |filters: Vec<Expr>, held: Option<&[i64]>| Bounds::from_filters(&filters).may_hold("Security", "x", held, None);
+        let ids = |filters: Vec<Expr>, held: Option<&[i64]>| Bounds::from_filters(&filters).may_hold("Security", ("x", "x"), held, None);
         let eq = vec![col(EVENT_ID).eq(lit(5140i64))];
         assert!(ids(eq.clone(), Some(&[4624, 5140])));
         assert!(!ids(eq.clone(), Some(&[4624, 4688])));
@@ -307,10 +310,10 @@ mod tests {
         assert!(security.settled_by_file("System", None), "no row of another source passes");
         // The scan skips the files the test passes no row of.
         let bounds = Bounds::from_filters(&[col(CHANNEL).eq(lit("Security"))]);
-        assert!(bounds.may_hold("Security", "x", None, Some(ChannelFill::Every)));
-        assert!(!bounds.may_hold("Security", "x", None, Some(ChannelFill::Absent)));
-        assert!(bounds.may_hold("Security", "x", None, Some(ChannelFill::Mixed)));
-        assert!(Bounds::from_filters(&[]).may_hold("Security", "x", None, Some(ChannelFill::Absent)));
+        assert!(bounds.may_hold("Security", ("x", "x"), None, Some(ChannelFill::Every)));
+        assert!(!bounds.may_hold("Security", ("x", "x"), None, Some(ChannelFill::Absent)));
+        assert!(bounds.may_hold("Security", ("x", "x"), None, Some(ChannelFill::Mixed)));
+        assert!(Bounds::from_filters(&[]).may_hold("Security", ("x", "x"), None, Some(ChannelFill::Absent)));
     }
 
     #[test]
@@ -323,5 +326,14 @@ mod tests {
         assert!(holds(window, "Security", "unknown"));
         let after = vec![col(TIMESTAMP).gt(lit("2020"))];
         assert!(holds(after.clone(), "Security", "2020-01-01") && !holds(after, "Security", "2019-12-31"));
+    }
+
+    #[test]
+    fn timestamp_ranges_prune_files_spanning_days_wholly_outside() {
+        let window = Bounds::from_filters(&[col(TIMESTAMP).between(lit("2019-05-18 00:00:00.000"), lit("2019-05-19 23:59:59.999"))]);
+        let spans = |first, last| window.may_hold("Security", (first, last), None, None);
+        assert!(spans("2019-05-01", "2019-05-18") && spans("2019-05-19", "2019-06-01") && spans("2019-05-01", "2019-06-01"));
+        assert!(!spans("2019-05-01", "2019-05-17") && !spans("2019-05-20", "2019-06-01"));
+        assert!(spans("unknown", "unknown"));
     }
 }
