@@ -13,7 +13,8 @@ names and GUIDs varied per copy; `hela sample` events when ../shared is absent):
   Spark SQL with `dataTable`/`sparkTable` naming the events. DuckDB runs them translated by
   sqlglot on its own table; Spark on its Parquet.
   - warm: one `hela sql --timings` process running every query in turn; one DuckDB
-    connection; one Spark session.
+    connection; one Spark session. hela's lake is compacted (`hela lake compact`, timed on
+    its own) after the ingest; `hela-ingested` is the same run on the lake before it.
   - cold: a fresh `hela sql` process per query (start-up and opening the lake included);
     a fresh DuckDB connection on its database file per query.
 
@@ -127,6 +128,11 @@ def hela_ingest(hela, path, lake):
     shutil.rmtree(lake, ignore_errors=True)
     seconds, rss, _, _ = run([hela, 'ingest', '--quiet', '--lake', lake, path])
     return {'seconds': seconds, 'peak_rss_mb': rss}
+
+
+def hela_compact(hela, lake):
+    seconds, rss, _, err = run([hela, 'lake', 'compact', '--lake', lake])
+    return {'seconds': seconds, 'peak_rss_mb': rss, 'said': err.strip()}
 
 
 def hela_warm(hela, lake, qs, extra=()):
@@ -328,7 +334,13 @@ def main():
             log(f"  spark ingest {inner['seconds']:.1f} s")
         for engine, r in result['ingest'].items():
             r['mb_per_s'] = size / 1e6 / r['seconds']
+        # The lake as the ingest leaves it, then compacted (`hela lake compact`): the
+        # comparison `warm-hela-ingested` is what compaction gains.
+        ingested, _ = hela_warm(hela, lake, qs)
+        result['compact'] = hela_compact(hela, lake)
+        log(f"  hela compact {result['compact']['seconds']:.1f} s: {result['compact']['said']}")
         result['warm']['hela'], result['rows']['hela'] = hela_warm(hela, lake, qs)
+        result['warm']['hela-ingested'] = ingested
         cold_runs = [hela_cold(hela, lake, qs) for _ in range(args.repeat)]
         result['cold']['hela'] = {q['id']: statistics.median(r[q['id']] for r in cold_runs) for q in qs}
         log('  hela queries done')
@@ -360,6 +372,8 @@ def main():
             print(f"| {engine} | {r['seconds']:.1f} | {r['mb_per_s']:.0f} | {rss} | {'' if engine == 'hela' else f'{ratio:.1f}×'} |")
             if engine != 'hela':
                 chart.append((f'SF{scale} ingest vs {engine}', ratio))
+        c = result['compact']
+        print(f"| hela lake compact | {c['seconds']:.1f} | | {c['peak_rss_mb']:.0f} | |")
         print('\n| queries | answered by both | hela geomean ms | peer geomean ms | hela faster by |')
         print('|---|---:|---:|---:|---:|')
         for key, c in result['comparison'].items():

@@ -578,6 +578,10 @@ pub struct ServeArgs {
     /// their alerts delivered, from then on).
     #[arg(long, default_value_t = 250, value_name = "MILLISECONDS")]
     pub commit_interval: u64,
+    /// Drop the days older than this period from every table, as `hela lake retain` does, at
+    /// start and then every hour: `90d`, `12w`, `1y`. Default: keep every day.
+    #[arg(long, value_name = "PERIOD", value_parser = days_parser)]
+    pub retain: Option<u64>,
     /// Kafka brokers, HOST:PORT[,HOST:PORT...], to consume --topic from and write
     /// --alerts-topic to.
     #[arg(long, value_name = "BROKERS")]

@@ -34,7 +34,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         router: args.records.router()?,
         auth: args.auth.clone(),
         tls: args.tls_cert.clone().zip(args.tls_key.clone()).map(|(cert, key)| TlsFiles { cert, key }),
-        store: StoreOptions { fold_interval: Duration::from_millis(args.commit_interval.max(1)), ..StoreOptions::default() },
+        store: StoreOptions {
+            fold_interval: Duration::from_millis(args.commit_interval.max(1)),
+            retain_days: args.retain,
+            ..StoreOptions::default()
+        },
         limits: Limits {
             max_body_bytes: args.max_body_bytes,
             max_document_bytes: args.max_document_bytes,

@@ -338,3 +338,27 @@ fn with_the_helk_schema_documents_go_to_helks_tables_as_hela_ingest_puts_them() 
     assert!(served.iter().any(|(name, _)| name == "logs-endpoint-winevent-security"), "{served:?}");
     assert!(server.stop().success());
 }
+
+#[test]
+fn a_server_with_a_retention_period_drops_the_days_past_it_and_holds_the_lake_against_other_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let input = dir.path().join("events.json");
+    let timed = ["2020-09-20T10:00:00Z", "2020-09-21T10:00:00Z", "2020-09-21T11:00:00Z", "2099-01-01T00:00:00Z"];
+    let lines: String = timed.iter().map(|t| format!("{{\"@timestamp\":\"{t}\",\"Channel\":\"Security\",\"EventID\":4624}}\n")).collect();
+    std::fs::write(&input, lines + "{\"Channel\":\"Security\",\"EventID\":1102}\n").unwrap();
+    hela_ok(&["ingest", "--quiet", "--lake", lake.to_str().unwrap(), input.to_str().unwrap()]);
+
+    let server = Server::start(&lake, &["--retain", "90d"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !read(&server.log).contains("retention: dropped") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let said = read(&server.log);
+    assert!(said.contains("retention: dropped the days 2020-09-20 to 2020-09-21 (2 files, 3 rows), older than 90 days"), "{said}");
+    assert_eq!(server.sql("SELECT EventID, count(*) FROM events GROUP BY EventID ORDER BY EventID"), [vec![json!(1102), json!(1)], vec![json!(4624), json!(1)]]);
+    let refused = hela(&["lake", "retain", "--lake", lake.to_str().unwrap(), "--older-than", "1d"], None);
+    assert!(!refused.status.success(), "the server holds the lake's lock");
+    assert!(server.stop().success());
+    assert_eq!(common::count(&lake, "events"), 2, "the drop was committed");
+}

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::catalog::sync_directory;
 use crate::compact::{merge_files, plan_merges};
 use crate::lake::{LakeLock, QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
-use crate::maintenance::RETIRED_FILES_KEPT;
+use crate::maintenance::{RETIRED_FILES_KEPT, Retained, drop_days, first_kept_day};
 use crate::order::RowOrder;
 use crate::partition::{PartitionKey, escape};
 use crate::quarantine::QuarantineWriter;
@@ -387,6 +387,18 @@ impl Appender {
         let fewer = run.merge_small_files(2, |_, _| true)?;
         self.finish(run)?;
         Ok(fewer as u64)
+    }
+
+    /// Drops the days before the one `days` days before today from every table, as
+    /// [`crate::maintenance::retain`] does, in one commit when any goes.
+    pub fn retain(&mut self, days: u64) -> Result<Retained, LakeError> {
+        let mut catalog = self.catalog.clone();
+        let retained = drop_days(&mut catalog, None, &first_kept_day(days));
+        if retained.files > 0 {
+            catalog.save(&self.lake.catalog_path())?;
+            self.catalog = catalog;
+        }
+        Ok(retained)
     }
 
     /// Takes what a run committed, and removes the files retired long enough ago (the

@@ -65,9 +65,13 @@ pub struct Retained {
 /// (UTC), of `table` or of every table. Files whose day is not known (records without a
 /// time) are kept. The files are retired, not removed.
 pub fn retain(lake: &Lake, table: Option<&str>, days: u64) -> Result<Retained, LakeError> {
+    retain_from(lake, table, &first_kept_day(days))
+}
+
+/// The first day (`YYYY-MM-DD`, UTC) a retention of `days` days keeps.
+pub(crate) fn first_kept_day(days: u64) -> String {
     let today = (unix_seconds() / 86_400) as i64;
-    let first_kept = civil_date(today.saturating_sub(i64::try_from(days).unwrap_or(i64::MAX)));
-    retain_from(lake, table, &first_kept)
+    civil_date(today.saturating_sub(i64::try_from(days).unwrap_or(i64::MAX)))
 }
 
 /// [`retain`] with the first day kept given (`YYYY-MM-DD`).
@@ -81,6 +85,17 @@ pub fn retain_from(lake: &Lake, table: Option<&str>, first_kept: &str) -> Result
     let lock = lake.lock()?;
     let mut catalog = lake.catalog()?;
     check_table(lake, &catalog, table)?;
+    let retained = drop_days(&mut catalog, table, first_kept);
+    if retained.files > 0 {
+        catalog.save(&lake.catalog_path())?;
+    }
+    drop(lock);
+    Ok(retained)
+}
+
+/// Takes out of `catalog` the files of `table` (or of every table) whose days all lie before
+/// `first_kept`, and retires them.
+pub(crate) fn drop_days(catalog: &mut Catalog, table: Option<&str>, first_kept: &str) -> Retained {
     let mut retained = Retained::default();
     let mut retired = Vec::new();
     let mut spans = Vec::new();
@@ -97,12 +112,8 @@ pub fn retain_from(lake: &Lake, table: Option<&str>, first_kept: &str) -> Result
         }
     }
     (retained.days, retained.first_day, retained.last_day) = days_spanned(spans);
-    if !retired.is_empty() {
-        catalog.retire(retired, unix_seconds());
-        catalog.save(&lake.catalog_path())?;
-    }
-    drop(lock);
-    Ok(retained)
+    catalog.retire(retired, unix_seconds());
+    retained
 }
 
 /// How many days the spans of days (first and last, as day numbers) cover together, and the

@@ -45,7 +45,13 @@ pub struct StoreOptions {
     pub max_pending_bytes: usize,
     /// Ids remembered to recognise documents sent again.
     pub remembered_ids: usize,
+    /// The days to keep: the day partitions before them are dropped from every table (as
+    /// `hela lake retain` drops them) at start and every [`RETENTION_INTERVAL`].
+    pub retain_days: Option<u64>,
 }
+
+/// How often a server with a retention period drops the days past it.
+pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 
 impl Default for StoreOptions {
     fn default() -> Self {
@@ -54,6 +60,7 @@ impl Default for StoreOptions {
             fold_bytes: 32 << 20,
             max_pending_bytes: 256 << 20,
             remembered_ids: 4_000_000,
+            retain_days: None,
         }
     }
 }
@@ -439,17 +446,25 @@ fn log_loop(mut wal: Wal, requests: Receiver<LogRequest>, shared: &Shared) {
 }
 
 /// Folds what the log has acknowledged into the lake, every interval or sooner when much
-/// waits; on stop, folds the rest and merges small files.
+/// waits, and drops the days past the retention period when one is set; on stop, folds the
+/// rest and merges small files.
 fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogRequest>, on_commit: &dyn Fn()) {
     crate::priority::lower_this_thread();
     let interval = shared.options.fold_interval;
     let mut last = Instant::now();
+    let mut next_retention = Instant::now();
+    let retention_due = |next: Instant| shared.options.retain_days.is_some() && Instant::now() >= next;
     loop {
+        if retention_due(next_retention) {
+            retain(&mut appender, shared.options.retain_days.unwrap_or(u64::MAX), on_commit);
+            next_retention = Instant::now() + RETENTION_INTERVAL;
+        }
         let (taken, since, stopping) = {
             let mut pending = shared.pending.lock().expect("not poisoned");
             while !(pending.stopping
                 || pending.bytes >= shared.options.fold_bytes
-                || (!pending.taken.is_empty() && last.elapsed() >= interval))
+                || (!pending.taken.is_empty() && last.elapsed() >= interval)
+                || retention_due(next_retention))
             {
                 let wait = interval.saturating_sub(last.elapsed()).max(Duration::from_millis(5));
                 pending = shared.wake.wait_timeout(pending, wait).expect("not poisoned").0;
@@ -490,6 +505,20 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
             on_commit();
             return;
         }
+    }
+}
+
+/// Drops the days before the last `days` from the lake, says what went, and runs `on_commit`
+/// when anything did.
+fn retain(appender: &mut Appender, days: u64, on_commit: &dyn Fn()) {
+    match appender.retain(days) {
+        Ok(retained) if retained.files > 0 => {
+            let (first, last) = (retained.first_day.unwrap_or_default(), retained.last_day.unwrap_or_default());
+            eprintln!("retention: dropped the days {first} to {last} ({} files, {} rows), older than {days} days", retained.files, retained.rows);
+            on_commit();
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("error: cannot drop the days older than {days} days: {e}"),
     }
 }
 
