@@ -168,24 +168,10 @@ fn interrupted_ingest_leaves_the_lake_as_it_was() {
     let big = dir.path().join("big.json");
     hela_ok(&["sample", "--out", big.to_str().unwrap(), "--events", "150000"]);
 
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hela"))
-        .args(["ingest", "--quiet", "--lake", lake_arg, big.to_str().unwrap()])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     // Kill it once it has staged data but before it can have committed the input.
     let staging = lake.join("_staging");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while std::time::Instant::now() < deadline {
-        let staged = walk(&staging).iter().any(|p| p.extension().is_some_and(|e| e == "parquet"));
-        if staged {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "the ingest was killed before it finished");
+    let ingest = ["ingest", "--quiet", "--lake", lake_arg, big.to_str().unwrap()];
+    assert!(kill_when_begun(&ingest, || has_staged_files(&lake)), "the ingest was killed before it finished");
     assert_eq!(count(&lake, "events"), 5, "nothing of the killed ingest is visible");
     // The next ingest cleans up and stores the input whole.
     let out = hela(&["ingest", "--quiet", "--lake", lake_arg, big.to_str().unwrap()], None);
@@ -310,7 +296,7 @@ fn lake_files_are_lz4_parquet_with_statistics() {
 /// returns whether it was still running then.
 fn kill_when_begun(args: &[&str], begun: impl Fn() -> bool) -> bool {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hela")).args(args).stderr(std::process::Stdio::null()).spawn().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !begun() && std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
         std::thread::sleep(std::time::Duration::from_micros(200));
     }
@@ -318,6 +304,12 @@ fn kill_when_begun(args: &[&str], begun: impl Fn() -> bool) -> bool {
     let _ = child.kill();
     child.wait().unwrap();
     running
+}
+
+/// True once a writer has staged a Parquet file in `lake` (it has begun writing, and not yet
+/// committed what it staged).
+fn has_staged_files(lake: &std::path::Path) -> bool {
+    walk(&lake.join("_staging")).iter().any(|f| f.extension().is_some_and(|e| e == "parquet"))
 }
 
 /// One event a day for `days` days from 2020-01-01 (days 1 to 28 of each month), and two
@@ -402,8 +394,7 @@ fn compaction_merges_days_into_few_sorted_files_and_one_killed_midway_leaves_the
     assert_eq!(before.1.len(), 4, "{:?}", before.1);
 
     // A compaction killed once it has begun writing: nothing of it is seen.
-    let staged = || walk(&lake.join("_staging")).iter().any(|f| f.extension().is_some_and(|e| e == "parquet"));
-    assert!(kill_when_begun(&["lake", "compact", "--lake", lake_arg], staged), "killed before it finished");
+    assert!(kill_when_begun(&["lake", "compact", "--lake", lake_arg], || has_staged_files(&lake)), "killed before it finished");
     assert_eq!(catalog_files(), 1344);
     assert_eq!(answers(), before);
 
