@@ -5,20 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import pyarrow as pa
-import pyarrow.ipc
 
 from . import _hela
 from .server import ServerConnection, is_server_url
 
 _default: Connection | None = None
-
-
-def _read_ipc(buffer: Any) -> pa.RecordBatchStreamReader:
-    # The buffer is Rust memory lent through the buffer protocol: read in place.
-    return pa.ipc.open_stream(pa.py_buffer(buffer))
 
 
 class Result:
@@ -33,11 +27,12 @@ class Result:
     @property
     def schema(self) -> pa.Schema:
         """The result's columns and their Arrow types (the query is not run)."""
-        return _read_ipc(self._frame.schema()).schema
+        return pa.schema(self._frame.schema())
 
     def to_arrow(self) -> pa.Table:
-        """Runs the query on every core and returns the whole result as a pyarrow Table."""
-        return _read_ipc(self._frame.collect()).read_all()
+        """Runs the query on every core and returns the whole result as a pyarrow Table (its
+        columns are hela's memory, taken through the Arrow C stream interface, not copied)."""
+        return pa.table(self._frame.collect())
 
     def to_pandas(self, **options: Any):
         """The result as a pandas DataFrame (``options`` go to ``pyarrow.Table.to_pandas``)."""
@@ -63,18 +58,12 @@ class Result:
     def batches(self) -> pa.RecordBatchReader:
         """Runs the query and streams its result a batch at a time, for answers larger than
         memory: ``for batch in result.batches(): ...``."""
-        stream = self._frame.stream()
-
-        def each() -> Iterator[pa.RecordBatch]:
-            for buffer in stream:
-                yield from _read_ipc(buffer)
-
-        return pa.RecordBatchReader.from_batches(self.schema, each())
+        return pa.RecordBatchReader.from_stream(self._frame.stream())
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         """The Arrow PyCapsule stream interface: polars, DuckDB and pyarrow read the result
         from it batch by batch."""
-        return self.batches().__arrow_c_stream__(requested_schema)
+        return self._frame.stream().__arrow_c_stream__(requested_schema)
 
     def __repr__(self) -> str:
         columns = ", ".join(f"{f.name}: {f.type}" for f in self.schema)
@@ -125,11 +114,7 @@ class Connection:
             for warning in self._native.register_files(name, [os.fspath(p) for p in data]):
                 print(f"warning: {warning}", file=sys.stderr)
             return self
-        table = _to_arrow_table(data)
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        self._native.register_ipc(name, sink.getvalue().to_pybytes())
+        self._native.register_arrow(name, _to_arrow_table(data))
         return self
 
     def ingest(self, *paths: str | os.PathLike, force: bool = False) -> dict:
@@ -158,7 +143,7 @@ class Connection:
         (rule, event): rule_id, rule_title, level, status, tags, @timestamp, Hostname, Channel,
         EventID, EventRecordID, source, and the rule's fields and the whole event as JSON
         text. ``save`` stores them in the lake's ``detections`` table."""
-        buffer, warnings = self._native.hunt(
+        detections, warnings = self._native.hunt(
             _paths(rules),
             _paths(paths) if paths is not None else None,
             min_level=min_level,
@@ -168,7 +153,7 @@ class Connection:
         )
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        return pa.ipc.open_stream(buffer).read_all()
+        return pa.table(detections)
 
     def tables(self) -> list[str]:
         """The names of the tables queries can use: the lake's and the registered ones."""

@@ -59,12 +59,17 @@ def test_results_agree_across_arrow_pandas_and_polars(lake):
     assert pl.DataFrame(result).equals(result.to_polars())
 
 
-def test_results_are_read_in_place_from_hela_memory(lake):
-    buffer = pa.py_buffer(lake._native.sql("SELECT Image, EventID FROM events WHERE EventID = 1").collect())
-    table = pa.ipc.open_stream(buffer).read_all()
-    column = table.column("Image").chunk(0)
-    for data in column.buffers()[1:]:
-        assert buffer.address <= data.address < buffer.address + buffer.size
+def test_results_are_hela_memory_taken_without_a_copy(lake):
+    allocated = pa.total_allocated_bytes()
+    table = lake.sql("SELECT Image, EventID FROM events WHERE EventID = 1").to_arrow()
+    assert table.num_rows > 0 and table.nbytes > 0
+    # pyarrow allocated none of it: the columns are hela's, handed over by the C stream.
+    assert pa.total_allocated_bytes() == allocated
+    # A stream is taken once; a second reader is told to ask again.
+    stream = lake._native.sql("SELECT 1 AS one").collect()
+    assert pa.table(stream).column("one").to_pylist() == [1]
+    with pytest.raises(hela.HelaError, match="read already"):
+        pa.table(stream)
 
 
 def test_large_results_stream_batch_by_batch(tmp_path):

@@ -734,6 +734,9 @@ pub struct RetainArgs {
     /// Only this table (default: every table).
     #[arg(long, value_name = "TABLE")]
     pub table: Option<String>,
+    /// Say what would be dropped, and drop nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Remove retired files that expired, and what interrupted writers left.

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use hela_lake::Lake;
-use hela_lake::maintenance::{compact as compact_lake, retain as retain_days, vacuum as vacuum_lake};
+use hela_lake::maintenance::{Retention, compact as compact_lake, retain as retain_days, vacuum as vacuum_lake};
 
 use crate::cli::{CompactArgs, RetainArgs, VacuumArgs};
 
@@ -20,13 +20,15 @@ pub fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Drops the days before the period and says what went.
+/// Drops the days before the period and says what went (or, in a dry run, would go).
 pub fn retain(args: RetainArgs) -> anyhow::Result<ExitCode> {
     let lake = Lake::new(&args.lake.lake);
-    let retained = retain_days(&lake, args.table.as_deref(), args.older_than)?;
+    let retention = if args.dry_run { Retention::DryRun } else { Retention::Drop };
+    let retained = retain_days(&lake, args.table.as_deref(), args.older_than, retention)?;
     let straddling = retained.straddling;
     if straddling > 0 {
-        eprintln!("kept {straddling} compacted files whole: they hold days on both sides of the cut");
+        let keeps = if args.dry_run { "would keep" } else { "kept" };
+        eprintln!("{keeps} {straddling} compacted files whole: they hold days on both sides of the cut");
     }
     let days = match (&retained.first_day, &retained.last_day) {
         (Some(first), Some(last)) if first == last => format!("1 day ({first})"),
@@ -37,7 +39,12 @@ pub fn retain(args: RetainArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let (files, rows, bytes) = (retained.files, retained.rows, retained.bytes);
-    eprintln!("dropped {days}: {files} files, {rows} rows, {bytes} bytes; their files stay for running queries until they expire");
+    let what = format!("{days}: {files} files, {rows} rows, {bytes} bytes");
+    if args.dry_run {
+        eprintln!("would drop {what} (a dry run: nothing was dropped)");
+    } else {
+        eprintln!("dropped {what}; their files stay for running queries until they expire");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -330,13 +330,13 @@ impl S3Server {
     /// processes it starts) at it.
     fn start(root: &Path, bucket: &str) -> S3Server {
         std::fs::create_dir_all(root.join(bucket)).unwrap();
-        let program = std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo/bin/s3s-fs")).filter(|p| p.exists());
+        let program = common::cargo_installed("s3s-fs");
         // s3s-fs cannot choose its own port: a free one is found and handed to it, and if
         // another process takes it first, s3s-fs exits and is started on another.
         let (process, address) = (0..5)
             .find_map(|_| {
                 let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-                let child = Command::new(program.clone().unwrap_or_else(|| "s3s-fs".into()))
+                let child = Command::new(&program)
                     .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", "hunter", "--secret-key", "hunter-secret"])
                     .arg(root)
                     .stdout(Stdio::null())

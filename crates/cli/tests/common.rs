@@ -105,6 +105,12 @@ pub fn shared(relative: &str) -> Option<PathBuf> {
     root.exists().then_some(root)
 }
 
+/// A program `cargo install` put in `~/.cargo/bin`, or else the name alone, found on the PATH.
+pub fn cargo_installed(program: &str) -> PathBuf {
+    let installed = std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo/bin").join(program));
+    installed.filter(|p| p.exists()).unwrap_or_else(|| program.into())
+}
+
 /// A value in a generated Windows event.
 #[derive(Debug, Clone)]
 pub enum EvtxValue {

@@ -3,7 +3,11 @@
 
 mod common;
 
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
 use common::*;
+use serde_json::Value;
 
 fn write_fixture(dir: &std::path::Path) -> String {
     let path = dir.join("Security.evtx");
@@ -83,14 +87,24 @@ fn a_file_that_only_starts_like_evtx_is_a_warning() {
     assert!(stderr(&out).contains("not a readable EVTX file"), "{}", stderr(&out));
 }
 
+/// Which events (by record number) each rule file fires on: rule files by name, and the
+/// record numbers each one fired on.
+type FiredByRuleFile = BTreeMap<String, Vec<u64>>;
+
 /// Which events (by record number) each rule file under `rules` fires on in `file`.
-fn fired_by_rule_file(rules: &[std::path::PathBuf], file: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u64>> {
+fn fired_by_rule_file(rules: &[PathBuf], file: &Path) -> FiredByRuleFile {
     let mut args = vec!["hunt", "--format", "jsonl", "--quiet"];
     for rule in rules {
         args.extend(["--sigma", rule.to_str().unwrap()]);
     }
     args.push(file.to_str().unwrap());
-    let by_id: std::collections::HashMap<String, String> = rules
+    let hits = hela_ok(&args).lines().map(|line| serde_json::from_str::<Value>(line).unwrap()).collect();
+    by_rule_file(rules, hits, |hit| &hit["EventRecordID"])
+}
+
+/// The hits (`rule_id`, and the record number `record` finds) under their rules' file names.
+fn by_rule_file(rules: &[PathBuf], hits: Vec<Value>, record: impl Fn(&Value) -> &Value) -> FiredByRuleFile {
+    let by_id: HashMap<String, String> = rules
         .iter()
         .map(|rule| {
             let text = std::fs::read_to_string(rule).unwrap();
@@ -98,14 +112,66 @@ fn fired_by_rule_file(rules: &[std::path::PathBuf], file: &std::path::Path) -> s
             (id, rule.file_name().unwrap().to_string_lossy().into_owned())
         })
         .collect();
-    let mut fired = std::collections::BTreeMap::<String, Vec<u64>>::new();
-    for line in hela_ok(&args).lines() {
-        let hit: serde_json::Value = serde_json::from_str(line).unwrap();
+    let mut fired = FiredByRuleFile::new();
+    for hit in &hits {
         let name = by_id[hit["rule_id"].as_str().unwrap()].clone();
-        fired.entry(name).or_default().push(hit["EventRecordID"].as_u64().unwrap());
+        fired.entry(name).or_default().push(record(hit).as_u64().unwrap());
     }
     fired.values_mut().for_each(|records| records.sort());
     fired
+}
+
+/// RSigma's answer for the same rules over the same EVTX file (RSigma 0.23, the streaming
+/// Sigma engine, built with its `evtx` feature; `.ci/run` installs it). RSigma decodes the
+/// records itself, as nested XML-shaped JSON; they are put in the names Sigma's Windows rules
+/// use (System fields flat, the provider as `Provider_Name`, event data names without their
+/// spaces, and with underscores for them) and RSigma runs the rules over that.
+fn rsigma_fired_by_rule_file(rules: &[PathBuf], file: &Path) -> FiredByRuleFile {
+    let dir = tempfile::tempdir().unwrap();
+    let every = dir.path().join("every-record.yml");
+    std::fs::write(&every, "title: every record\nid: 00000000-0000-4000-8000-000000000000\nlogsource: {product: windows}\ndetection:\n  record:\n    Event|exists: true\n  condition: record\n").unwrap();
+    let decoded = rsigma(&every, file);
+    let events: String = decoded.iter().map(|hit| format!("{}\n", sigma_windows_event(&hit["event"]["Event"]))).collect();
+    let flat = dir.path().join("events.ndjson");
+    std::fs::write(&flat, events).unwrap();
+    let rule_dir = dir.path().join("rules");
+    std::fs::create_dir(&rule_dir).unwrap();
+    for rule in rules {
+        std::fs::copy(rule, rule_dir.join(rule.file_name().unwrap())).unwrap();
+    }
+    by_rule_file(rules, rsigma(&rule_dir, &flat), |hit| &hit["event"]["EventRecordID"])
+}
+
+/// RSigma's matches (each with its event) of the rules at `rules` over the events in `events`.
+fn rsigma(rules: &Path, events: &Path) -> Vec<Value> {
+    let program = cargo_installed("rsigma");
+    let out = std::process::Command::new(&program)
+        .args(["engine", "eval", "--quiet", "--include-event", "--output-format", "ndjson", "-r"])
+        .arg(rules)
+        .arg("-e")
+        .arg(format!("@{}", events.display()))
+        .output()
+        .expect("rsigma runs (cargo install --locked rsigma@0.23.0 --features evtx; .ci/run installs it)");
+    assert!(out.status.success(), "rsigma failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+/// An EVTX record as RSigma decodes it (`Event`: `System`, `EventData`), in the field names
+/// Sigma's Windows rules are written for.
+fn sigma_windows_event(event: &Value) -> Value {
+    let system = &event["System"];
+    let mut flat = serde_json::Map::new();
+    for name in ["EventID", "EventRecordID", "Channel", "Computer", "Level", "Task", "Opcode", "Keywords"] {
+        // A value with attributes (`EventID` with `Qualifiers`) keeps its text in `#text`.
+        let value = system.get(name).map(|v| v.get("#text").unwrap_or(v).clone());
+        flat.extend(value.map(|v| (name.to_string(), v)));
+    }
+    flat.insert("Provider_Name".into(), system["Provider"]["#attributes"]["Name"].clone());
+    for (name, value) in event["EventData"].as_object().into_iter().flatten() {
+        flat.insert(name.replace(' ', ""), value.clone());
+        flat.insert(name.replace(' ', "_"), value.clone());
+    }
+    Value::Object(flat)
 }
 
 /// Every Microsoft Defender rule of SigmaHQ over an EVTX file of Defender events written as
@@ -163,7 +229,7 @@ fn every_defender_rule_of_the_corpus_fires_on_its_defender_event() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("Microsoft-Windows-Windows Defender%4Operational.evtx");
     std::fs::write(&file, evtx_file(&events)).unwrap();
-    let expected: std::collections::BTreeMap<String, Vec<u64>> = [
+    let expected: FiredByRuleFile = [
         ("win_defender_antimalware_platform_expired.yml", vec![13]),
         // WmiPrvSE is one of the rule's expected callers of lsass.
         ("win_defender_asr_lsass_access.yml", vec![4]),
@@ -189,6 +255,7 @@ fn every_defender_rule_of_the_corpus_fires_on_its_defender_event() {
     .map(|(name, records)| (name.to_string(), records))
     .collect();
     assert_eq!(fired_by_rule_file(&rules, &file), expected);
+    assert_eq!(rsigma_fired_by_rule_file(&rules, &file), expected, "RSigma's answer on the same file");
 
     // Defender's own log of an Atomic Red Team run: its 1116 and 1117 events are threats.
     let Some(real) = shared("datasets/evtx-attack-samples/AutomatedTestingTools/WinDefender_Events_1117_1116_AtomicRedTeam.evtx") else {
@@ -200,4 +267,5 @@ fn every_defender_rule_of_the_corpus_fires_on_its_defender_event() {
     assert!(!threats.is_empty());
     let fired = fired_by_rule_file(&rules, &real);
     assert_eq!(fired.get("win_defender_threat.yml"), Some(&threats), "{fired:?}");
+    assert_eq!(fired, rsigma_fired_by_rule_file(&rules, &real), "RSigma's answer on the same file");
 }

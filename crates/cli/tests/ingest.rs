@@ -333,6 +333,11 @@ fn retention_drops_old_days_and_a_vacuum_killed_midway_leaves_the_lake_whole() {
     let files = || walk(&lake.join("tables")).len();
     assert_eq!(files(), 303);
 
+    let catalog = || std::fs::read(lake.join("catalog.json")).unwrap();
+    let before = catalog();
+    let dry = hela(&["lake", "retain", "--lake", lake_arg, "--older-than", "90d", "--dry-run"], None);
+    assert!(stderr(&dry).contains("would drop 300 days (2020-01-01 to 2020-11-20): 300 files, 300 rows"), "{}", stderr(&dry));
+    assert_eq!(catalog(), before, "a dry run changes nothing");
     let out = hela(&["lake", "retain", "--lake", lake_arg, "--older-than", "90d"], None);
     assert!(stderr(&out).contains("dropped 300 days (2020-01-01 to 2020-11-20): 300 files, 300 rows"), "{}", stderr(&out));
     let kept = query(&lake, "SELECT EventID, count(*) AS n FROM events GROUP BY EventID ORDER BY EventID");

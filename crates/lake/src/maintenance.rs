@@ -29,12 +29,7 @@ pub const COMPACT_MEMORY: usize = 1 << 30;
 /// days of its files ([`crate::DataFile::last_day`]). Files of events without a time are
 /// merged apart. One atomic commit; the files merged are retired.
 pub fn compact(lake: &Lake, table: Option<&str>) -> Result<Merged, LakeError> {
-    if let Some(store) = lake.store() {
-        return Err(LakeError::NotOnStore { url: store.url().to_string(), what: "hela lake compact" });
-    }
-    if !lake.exists() {
-        return Err(LakeError::NoLake(lake.root().to_path_buf()));
-    }
+    local_lake(lake, "hela lake compact")?;
     let (lock, catalog) = open_tidied(lake)?;
     check_table(lake, &catalog, table)?;
     // Each file being built holds its rows once as read and once sorted.
@@ -61,11 +56,31 @@ pub struct Retained {
     pub straddling: usize,
 }
 
+/// Whether [`retain`] drops the days or only says what it would drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    Drop,
+    DryRun,
+}
+
 /// Takes out of the lake the files of every day before the one `days` days before today
 /// (UTC), of `table` or of every table. Files whose day is not known (records without a
-/// time) are kept. The files are retired, not removed.
-pub fn retain(lake: &Lake, table: Option<&str>, days: u64) -> Result<Retained, LakeError> {
-    retain_from(lake, table, &first_kept_day(days))
+/// time) are kept. The files are retired, not removed. A dry run reads the catalog and
+/// changes nothing.
+pub fn retain(lake: &Lake, table: Option<&str>, days: u64, retention: Retention) -> Result<Retained, LakeError> {
+    let first_kept = first_kept_day(days);
+    match retention {
+        Retention::Drop => retain_from(lake, table, &first_kept),
+        Retention::DryRun => {
+            let mut catalog = match lake.store() {
+                Some(store) => store.catalog()?,
+                None if lake.exists() => lake.catalog()?,
+                None => return Err(LakeError::NoLake(lake.root().to_path_buf())),
+            };
+            check_table(lake, &catalog, table)?;
+            Ok(drop_days(&mut catalog, table, &first_kept))
+        }
+    }
 }
 
 /// The first day (`YYYY-MM-DD`, UTC) a retention of `days` days keeps.
@@ -130,6 +145,17 @@ fn days_spanned(mut spans: Vec<(i64, i64)>) -> (u64, Option<String>, Option<Stri
     (days, first, spans.iter().map(|&(_, last)| last).max().map(civil_date))
 }
 
+/// Refuses a lake on an object store, where `what` is not done, and a lake not yet made.
+fn local_lake(lake: &Lake, what: &'static str) -> Result<(), LakeError> {
+    if let Some(store) = lake.store() {
+        return Err(LakeError::NotOnStore { url: store.url().to_string(), what });
+    }
+    if !lake.exists() {
+        return Err(LakeError::NoLake(lake.root().to_path_buf()));
+    }
+    Ok(())
+}
+
 /// Refuses `table` when the lake does not have it.
 fn check_table(lake: &Lake, catalog: &Catalog, table: Option<&str>) -> Result<(), LakeError> {
     match table.filter(|name| !catalog.tables.contains_key(*name)) {
@@ -151,12 +177,7 @@ pub struct Vacuumed {
 /// left (staged files, files no catalog names). Files retired more recently stay for the
 /// queries that may still read them.
 pub fn vacuum(lake: &Lake, keep: Duration) -> Result<Vacuumed, LakeError> {
-    if let Some(store) = lake.store() {
-        return Err(LakeError::NotOnStore { url: store.url().to_string(), what: "hela lake vacuum" });
-    }
-    if !lake.exists() {
-        return Err(LakeError::NoLake(lake.root().to_path_buf()));
-    }
+    local_lake(lake, "hela lake vacuum")?;
     let lock = lake.lock()?;
     let mut catalog = lake.catalog()?;
     let expired = catalog.expire_retired(unix_seconds(), keep.as_secs()).len();
@@ -295,6 +316,8 @@ mod tests {
         let nowhere = Lake::new(dir.path().join("nowhere"));
         assert!(matches!(vacuum(&nowhere, Duration::ZERO), Err(LakeError::NoLake(_))));
         assert!(!dir.path().join("nowhere").exists(), "no lake is made");
-        assert!(matches!(retain(&nowhere, None, 90), Err(LakeError::NoLake(_))));
+        for retention in [Retention::Drop, Retention::DryRun] {
+            assert!(matches!(retain(&nowhere, None, 90, retention), Err(LakeError::NoLake(_))));
+        }
     }
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use arrow::array::RecordBatchReader;
 use hela_hunt::rules::{LoadedRules, Selection, load};
 use hela_hunt::{Detection, display, hunt_files, hunt_lake, router_named, store, to_arrow};
 use hela_lake::{IngestOptions, IngestProgress, Lake, Router, ingest};
@@ -11,8 +12,8 @@ use hela_sql::Session;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::arrow_c::{ArrowStream, import_stream};
 use crate::frame::Frame;
-use crate::ipc::{IpcBuffer, decode};
 use crate::{HelaError, hela_error, runtime};
 
 /// Messages of one ingest shown one by one before the rest are only counted.
@@ -73,10 +74,15 @@ impl Connection {
         })
     }
 
-    /// Makes the table `name` from an Arrow IPC stream (a pyarrow table or DataFrame).
-    fn register_ipc(&self, py: Python<'_>, name: &str, stream: &[u8]) -> PyResult<()> {
-        let (schema, batches) = decode(stream).map_err(hela_error)?;
-        py.detach(|| self.session.register_batches(name, schema, batches).map_err(hela_error))
+    /// Makes the table `name` from anything with `__arrow_c_stream__` (a pyarrow Table),
+    /// holding its columns where Python made them.
+    fn register_arrow(&self, py: Python<'_>, name: &str, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let reader = import_stream(data)?;
+        let schema = reader.schema();
+        py.detach(|| {
+            let batches = reader.collect::<Result<Vec<_>, _>>().map_err(hela_error)?;
+            self.session.register_batches(name, schema, batches).map_err(hela_error)
+        })
     }
 
     /// Ingests files, directories and archives into the lake and returns what was done:
@@ -116,7 +122,7 @@ impl Connection {
     }
 
     /// Runs the Sigma rules under `rules` over event logs (`paths`) or, without paths, the
-    /// lake's `events`; returns the detections as an Arrow IPC stream (with each whole
+    /// lake's `events`; returns the detections as an Arrow stream (with each whole
     /// event) and the warnings. `save` also stores them in the lake's `detections` table.
     #[pyo3(signature = (rules, paths = None, min_level = None, status = Vec::new(), tags = Vec::new(), save = false))]
     fn hunt(
@@ -128,7 +134,7 @@ impl Connection {
         status: Vec<String>,
         tags: Vec<String>,
         save: bool,
-    ) -> PyResult<(IpcBuffer, Vec<String>)> {
+    ) -> PyResult<(ArrowStream, Vec<String>)> {
         let min_level = match min_level {
             Some(name) => Some(Level::parse(name).ok_or_else(|| {
                 HelaError::new_err(format!("unknown level `{name}`: one of {}", Level::ALL.map(Level::as_str).join(", ")))
@@ -165,8 +171,7 @@ impl Connection {
                 self.session.reload_lake().map_err(hela_error)?;
             }
             let batch = to_arrow(&found, &engine).map_err(hela_error)?;
-            let buffer = IpcBuffer::encode(&batch.schema(), &[batch]).map_err(hela_error)?;
-            Ok((buffer, warnings))
+            Ok((ArrowStream::of_batches(batch.schema(), vec![batch]), warnings))
         })
     }
 

@@ -1,12 +1,12 @@
 //! `hela._hela`: the native module of the `hela` Python package. It opens a lake, runs
-//! Spark SQL on it and hands results to Python as Arrow IPC in buffers Python reads in
-//! place; the package's Python code (`python/hela`) turns them into pyarrow, pandas and
-//! polars, and adds the IPython magics.
+//! Spark SQL on it and hands results to Python through the Arrow C stream interface, where
+//! pyarrow takes the columns without a copy; the package's Python code (`python/hela`) turns
+//! them into pyarrow, pandas and polars, and adds the IPython magics.
 
+mod arrow_c;
 mod command;
 mod connection;
 mod frame;
-mod ipc;
 
 use std::fmt::Display;
 use std::sync::OnceLock;
@@ -42,8 +42,8 @@ fn _hela(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("HelaError", module.py().get_type::<HelaError>())?;
     module.add_class::<connection::Connection>()?;
     module.add_class::<frame::Frame>()?;
-    module.add_class::<frame::BatchStream>()?;
-    module.add_class::<ipc::IpcBuffer>()?;
+    module.add_class::<arrow_c::ArrowStream>()?;
+    module.add_class::<arrow_c::ArrowSchema>()?;
     module.add_function(wrap_pyfunction!(command::run_command, module)?)?;
     Ok(())
 }

@@ -455,8 +455,8 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
     let mut next_retention = Instant::now();
     let retention_due = |next: Instant| shared.options.retain_days.is_some() && Instant::now() >= next;
     loop {
-        if retention_due(next_retention) {
-            retain(&mut appender, shared.options.retain_days.unwrap_or(u64::MAX), on_commit);
+        if let Some(days) = shared.options.retain_days.filter(|_| retention_due(next_retention)) {
+            retain(&mut appender, days, on_commit);
             next_retention = Instant::now() + RETENTION_INTERVAL;
         }
         let (taken, since, stopping) = {
