@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import pyarrow as pa
 
@@ -57,8 +57,18 @@ class Result:
 
     def batches(self) -> pa.RecordBatchReader:
         """Runs the query and streams its result a batch at a time, for answers larger than
-        memory: ``for batch in result.batches(): ...``."""
-        return pa.RecordBatchReader.from_stream(self._frame.stream())
+        memory: ``for batch in result.batches(): ...``. An error met midway raises
+        ``HelaError``, as one met before the first batch does."""
+        reader = pa.RecordBatchReader.from_stream(self._frame.stream())
+
+        def each() -> Iterator[pa.RecordBatch]:
+            try:
+                yield from reader
+            except pa.ArrowException as error:
+                # hela's message, handed through the C stream as an Arrow "external" error.
+                raise _hela.HelaError(str(error).removeprefix("External error: ")) from None
+
+        return pa.RecordBatchReader.from_batches(reader.schema, each())
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         """The Arrow PyCapsule stream interface: polars, DuckDB and pyarrow read the result

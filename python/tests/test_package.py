@@ -79,6 +79,11 @@ def test_large_results_stream_batch_by_batch(tmp_path):
     sizes = [batch.num_rows for batch in reader]
     assert len(sizes) > 1
     assert sum(sizes) == 100_000
+    # An error in a later batch is hela's, with hela's message.
+    failing = connection.sql("SELECT assert_true(n < 150000) FROM numbers").batches()
+    with pytest.raises(hela.HelaError, match="^Execution error: assert_true: the condition is not true"):
+        for _ in failing:
+            pass
 
 
 def test_dataframes_and_files_become_tables(tmp_path, sample_file):
