@@ -1,5 +1,6 @@
 //! Windows event logs (.evtx) written by the tests themselves, read by `sql --table`,
-//! `ingest` and `hunt`; and damaged files read as far as they go.
+//! `ingest` and `hunt`; damaged files read as far as they go; and the Defender rules of
+//! SigmaHQ, whose detections are compared with RSigma's on the same files.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use common::*;
 use serde_json::Value;
 
-fn write_fixture(dir: &std::path::Path) -> String {
+fn write_fixture(dir: &Path) -> String {
     let path = dir.join("Security.evtx");
     std::fs::write(&path, evtx_file(&lateral_movement_events())).unwrap();
     path.to_str().unwrap().to_string()
@@ -87,8 +88,7 @@ fn a_file_that_only_starts_like_evtx_is_a_warning() {
     assert!(stderr(&out).contains("not a readable EVTX file"), "{}", stderr(&out));
 }
 
-/// Which events (by record number) each rule file fires on: rule files by name, and the
-/// record numbers each one fired on.
+/// Rule files by name, and the record numbers of the events each one fired on.
 type FiredByRuleFile = BTreeMap<String, Vec<u64>>;
 
 /// Which events (by record number) each rule file under `rules` fires on in `file`.
