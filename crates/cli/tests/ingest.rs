@@ -121,17 +121,26 @@ fn appends_widen_the_schema_and_old_files_read_as_nulls() {
 fn a_nested_field_that_later_holds_text_reads_as_json_text() {
     let dir = tempfile::tempdir().unwrap();
     let lake = ingest_one_by_one(&dir, &[
-        "{\"EventID\":1,\"x\":{\"a\":1},\"l\":[1,2]}\n",
-        "{\"EventID\":2,\"x\":\"text\",\"l\":\"none\"}\n",
+        "{\"EventID\":1,\"Channel\":\"one\",\"x\":{\"a\":1},\"l\":[1,2]}\n",
+        "{\"EventID\":2,\"Channel\":\"two\",\"x\":\"text\",\"l\":\"none\",\"later\":true}\n",
     ]);
-    let rows = query(&lake, "SELECT EventID, x, l FROM events ORDER BY EventID");
+    let rows = query(&lake, "SELECT EventID, x, l, later FROM events ORDER BY EventID");
     assert_eq!(
         rows,
         vec![
-            serde_json::json!({"EventID": 1, "x": "{\"a\":1}", "l": "[1,2]"}),
-            serde_json::json!({"EventID": 2, "x": "text", "l": "none"}),
+            serde_json::json!({"EventID": 1, "x": "{\"a\":1}", "l": "[1,2]", "later": null}),
+            serde_json::json!({"EventID": 2, "x": "text", "l": "none", "later": true}),
         ]
     );
+    // The first file, rewritten with its values as text, keeps its own columns only.
+    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+    let files = catalog["tables"]["events"]["files"].as_array().unwrap();
+    let first = files.iter().find(|f| f["rows"] == 1 && f["event_ids"] == serde_json::json!([1])).expect("the first event's file");
+    assert_eq!(catalog["retired"].as_object().unwrap().len(), 1, "the first file was rewritten: {catalog}");
+    let file = std::fs::File::open(lake.join(first["path"].as_str().unwrap())).unwrap();
+    let schema = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().schema().clone();
+    let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(columns, ["Channel", "EventID", "l", "x"], "{schema:?}");
 }
 
 #[test]

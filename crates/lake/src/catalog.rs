@@ -54,7 +54,7 @@ impl Default for Catalog {
 }
 
 /// A table: the union of its files' inferred shapes, and its files.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableEntry {
     pub shape: Shape,
     pub files: Vec<DataFile>,
@@ -69,7 +69,7 @@ impl TableEntry {
 }
 
 /// One Parquet file of a table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataFile {
     /// Path relative to the lake directory.
     pub path: String,

@@ -600,7 +600,7 @@ impl<'a> Run<'a> {
         }
         let older_need_it = needs_rewrite(&before.storage_type(), &shape.storage_type());
         if older_need_it || !mixed.is_empty() {
-            let target = Arc::new(shape.storage_schema());
+            let target = shape.storage_schema();
             let older = if older_need_it { 0..existing_files } else { 0..0 };
             for index in older.chain(mixed) {
                 let entry = &mut table.files[index];

@@ -68,19 +68,7 @@ pub enum Retention {
 /// time) are kept. The files are retired, not removed. A dry run reads the catalog and
 /// changes nothing.
 pub fn retain(lake: &Lake, table: Option<&str>, days: u64, retention: Retention) -> Result<Retained, LakeError> {
-    let first_kept = first_kept_day(days);
-    match retention {
-        Retention::Drop => retain_from(lake, table, &first_kept),
-        Retention::DryRun => {
-            let mut catalog = match lake.store() {
-                Some(store) => store.catalog()?,
-                None if lake.exists() => lake.catalog()?,
-                None => return Err(LakeError::NoLake(lake.root().to_path_buf())),
-            };
-            check_table(lake, &catalog, table)?;
-            Ok(drop_days(&mut catalog, table, &first_kept))
-        }
-    }
+    retain_from(lake, table, &first_kept_day(days), retention)
 }
 
 /// The first day (`YYYY-MM-DD`, UTC) a retention of `days` days keeps.
@@ -89,19 +77,23 @@ pub(crate) fn first_kept_day(days: u64) -> String {
     civil_date(today.saturating_sub(i64::try_from(days).unwrap_or(i64::MAX)))
 }
 
-/// [`retain`] with the first day kept given (`YYYY-MM-DD`).
-pub fn retain_from(lake: &Lake, table: Option<&str>, first_kept: &str) -> Result<Retained, LakeError> {
-    if let Some(store) = lake.store() {
-        return store.write(|working| retain_from(working, table, first_kept));
-    }
-    if !lake.exists() {
-        return Err(LakeError::NoLake(lake.root().to_path_buf()));
-    }
-    let lock = lake.lock()?;
-    let mut catalog = lake.catalog()?;
+/// [`retain`] with the first day kept given (`YYYY-MM-DD`). Only a [`Retention::Drop`] takes
+/// the writer's lock (a store lake's, through its working copy) and commits.
+pub fn retain_from(lake: &Lake, table: Option<&str>, first_kept: &str, retention: Retention) -> Result<Retained, LakeError> {
+    let lock = match (lake.store(), retention) {
+        (Some(store), Retention::Drop) => return store.write(|working| retain_from(working, table, first_kept, retention)),
+        (Some(_), Retention::DryRun) => None,
+        (None, _) if !lake.exists() => return Err(LakeError::NoLake(lake.root().to_path_buf())),
+        (None, Retention::Drop) => Some(lake.lock()?),
+        (None, Retention::DryRun) => None,
+    };
+    let mut catalog = match lake.store() {
+        Some(store) => store.catalog()?,
+        None => lake.catalog()?,
+    };
     check_table(lake, &catalog, table)?;
     let retained = drop_days(&mut catalog, table, first_kept);
-    if retained.files > 0 {
+    if lock.is_some() && retained.files > 0 {
         catalog.save(&lake.catalog_path())?;
     }
     drop(lock);
@@ -219,7 +211,11 @@ mod tests {
     fn retention_drops_whole_days_before_the_first_kept_and_keeps_their_files_for_readers() {
         let (_dir, lake) = three_days();
         assert_eq!(rows(&lake), 10);
-        let retained = retain_from(&lake, Some("events"), "2020-09-22").unwrap();
+        let catalog_before = std::fs::read(lake.catalog_path()).unwrap();
+        let would_drop = retain_from(&lake, Some("events"), "2020-09-22", Retention::DryRun).unwrap();
+        assert_eq!(std::fs::read(lake.catalog_path()).unwrap(), catalog_before, "a dry run commits nothing");
+        let retained = retain_from(&lake, Some("events"), "2020-09-22", Retention::Drop).unwrap();
+        assert_eq!(retained, would_drop, "a dry run says what a drop does");
         assert_eq!((retained.files, retained.rows), (2, 6));
         assert_eq!((retained.days, retained.first_day.as_deref(), retained.last_day.as_deref()), (2, Some("2020-09-20"), Some("2020-09-21")));
         let catalog = lake.catalog().unwrap();
@@ -236,7 +232,7 @@ mod tests {
         assert!(catalog.retired.keys().all(|file| !lake.path_of(file).exists()));
         assert!(lake.catalog().unwrap().retired.is_empty());
         assert_eq!(rows(&lake), 4);
-        assert_eq!(retain_from(&lake, None, "2020-09-22").unwrap(), Retained::default(), "nothing more to drop");
+        assert_eq!(retain_from(&lake, None, "2020-09-22", Retention::Drop).unwrap(), Retained::default(), "nothing more to drop");
     }
 
     /// The `EventID`s and `@timestamp`s of a lake file, in its order.
@@ -286,9 +282,9 @@ mod tests {
         }
         assert_eq!(compact(&lake, None).unwrap(), Merged::default(), "nothing more to merge");
 
-        let straddling = retain_from(&lake, None, "2020-09-22").unwrap();
+        let straddling = retain_from(&lake, None, "2020-09-22", Retention::Drop).unwrap();
         assert_eq!((straddling.files, straddling.straddling), (1, 1), "System's 09-21 goes; Security's file spans the cut");
-        let dropped = retain_from(&lake, None, "2020-09-23").unwrap();
+        let dropped = retain_from(&lake, None, "2020-09-23", Retention::Drop).unwrap();
         assert_eq!((dropped.files, dropped.rows, dropped.days), (1, 6, 3));
         assert_eq!(rows(&lake), 1, "the untimed event stays");
     }
@@ -311,7 +307,7 @@ mod tests {
     #[test]
     fn retention_and_vacuum_name_what_is_missing() {
         let (dir, lake) = three_days();
-        let message = retain_from(&lake, Some("logons"), "2020-09-22").unwrap_err().to_string();
+        let message = retain_from(&lake, Some("logons"), "2020-09-22", Retention::Drop).unwrap_err().to_string();
         assert!(message.contains("no table `logons`"), "{message}");
         let nowhere = Lake::new(dir.path().join("nowhere"));
         assert!(matches!(vacuum(&nowhere, Duration::ZERO), Err(LakeError::NoLake(_))));

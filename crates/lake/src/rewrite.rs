@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::{DataType, FieldRef, Fields, Schema, SchemaRef};
 use hela_schema::adapt_batch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -26,17 +26,37 @@ pub fn needs_rewrite(stored: &DataType, wanted: &DataType) -> bool {
     }
 }
 
-/// Rewrites `file` (a committed file of the lake) under `target`, into `staged`, when its
-/// schema needs it. Returns the size of the file written, or `None` when it was left alone.
-pub fn rewrite_if_needed(lake: &Lake, file: &DataFile, target: &SchemaRef, staged: &Path) -> Result<Option<u64>, LakeError> {
+/// Rewrites `file` (a committed file of the lake) with its columns typed as in the table's
+/// schema `table`, into `staged`, when its schema needs it. The file keeps its own columns:
+/// a column of the table it never held is read as nulls anyway, and written out it would
+/// only swell the file's footer. Returns the size of the file written, or `None` when it
+/// was left alone.
+pub fn rewrite_if_needed(lake: &Lake, file: &DataFile, table: &Schema, staged: &Path) -> Result<Option<u64>, LakeError> {
     let path = lake.path_of(&file.path);
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).map_err(LakeError::io(&path))?).map_err(parquet_error(&path))?;
-    let stored = reader.schema().clone();
-    let wanted = DataType::Struct(target.fields().clone());
-    if !needs_rewrite(&DataType::Struct(stored.fields().clone()), &wanted) {
+    let stored = reader.schema().fields().clone();
+    let target = narrowed_fields(&stored, table.fields());
+    if !needs_rewrite(&DataType::Struct(stored), &DataType::Struct(target.clone())) {
         return Ok(None);
     }
-    write_as(vec![(path, reader)], target, RowOrder::AsStored, staged).map(Some)
+    write_as(vec![(path, reader)], &Arc::new(Schema::new(target)), RowOrder::AsStored, staged).map(Some)
+}
+
+/// The fields `have` with the types the table's fields `want` give them, structs (at any
+/// depth) holding only the fields they have.
+fn narrowed_fields(have: &Fields, want: &Fields) -> Fields {
+    have.iter().map(|h| want.find(h.name()).map_or_else(|| h.clone(), |(_, w)| narrowed(h, w))).collect()
+}
+
+/// The field `want`, typed for a value stored as the field `have`.
+fn narrowed(have: &FieldRef, want: &FieldRef) -> FieldRef {
+    let data_type = match (have.data_type(), want.data_type()) {
+        (DataType::Struct(have), DataType::Struct(want)) => DataType::Struct(narrowed_fields(have, want)),
+        (DataType::List(have), DataType::List(want)) => DataType::List(narrowed(have, want)),
+        (DataType::LargeList(have), DataType::LargeList(want)) => DataType::LargeList(narrowed(have, want)),
+        (_, wanted) => wanted.clone(),
+    };
+    Arc::new(want.as_ref().clone().with_data_type(data_type))
 }
 
 /// Writes the rows of `sources` (each a file and its reader) in `order` as one file at
@@ -83,5 +103,27 @@ mod tests {
         let nested_new = s(vec![Field::new("x", DataType::Utf8, true), Field::new("z", DataType::Utf8, true)]);
         assert!(needs_rewrite(&nested_old, &nested_new));
         assert!(!needs_rewrite(&nested_old, &s(vec![Field::new("z", DataType::Utf8, true)])));
+    }
+
+    #[test]
+    fn a_rewritten_file_keeps_its_own_fields_at_every_depth() {
+        let text = |name: &str| Field::new(name, DataType::Utf8, true);
+        let structure = |name: &str, fields: Vec<Field>| Field::new(name, DataType::Struct(fields.into()), true);
+        let list_of = |name: &str, item: Field| Field::new(name, DataType::List(Arc::new(item)), true);
+        let stored: Fields = vec![
+            structure("host", vec![text("name")]),
+            structure("event_data", vec![text("Image")]),
+            list_of("tags", structure("item", vec![text("a")])),
+        ]
+        .into();
+        let table: Fields = vec![
+            text("Channel"),
+            text("host"),
+            structure("event_data", vec![text("CommandLine"), text("Image"), text("User")]),
+            list_of("tags", structure("item", vec![text("a"), text("b")])),
+        ]
+        .into();
+        let expected: Fields = vec![text("host"), structure("event_data", vec![text("Image")]), list_of("tags", structure("item", vec![text("a")]))].into();
+        assert_eq!(narrowed_fields(&stored, &table), expected);
     }
 }

@@ -22,7 +22,7 @@ use crate::partition::{CHANNEL, PartitionKey};
 /// Rows after which a file is closed and the next one started.
 const ROWS_PER_FILE: u64 = 2 << 20;
 /// Rows per Parquet row group: the unit that filters on statistics can skip.
-pub(crate) const ROWS_PER_ROW_GROUP: usize = 128 << 10;
+pub const ROWS_PER_ROW_GROUP: usize = 128 << 10;
 
 /// A finished Parquet file waiting in the staging area for its commit.
 #[derive(Debug)]

@@ -2,7 +2,8 @@
 //! HELK users' queries), `logs-endpoint-winevent-sysmon-*` names every lake table it
 //! matches, read as one table. Lake tables are made when a statement names them.
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use async_trait::async_trait;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
@@ -14,6 +15,9 @@ use crate::lake_tables::LakeTable;
 
 /// The most table names an error lists.
 const MAX_TABLES_LISTED: usize = 20;
+/// The most lake tables (by name or pattern) kept for one catalog; past it, those kept are
+/// let go, so that a server's clients cannot grow the cache without end.
+const MAX_TABLES_KEPT: usize = 64;
 
 /// A schema of the tables registered in the session (`--table` tables, views), which hide
 /// lake tables of the same name, and of the lake's tables: by name, or with `*` or `?` as
@@ -23,7 +27,16 @@ pub struct IndexPatternSchema {
     named: MemorySchemaProvider,
     lake: Option<Lake>,
     /// The lake's catalog as last read; none while the lake does not exist yet.
-    catalog: RwLock<Option<Arc<Catalog>>>,
+    catalog: RwLock<Option<Arc<Loaded>>>,
+}
+
+/// A catalog and the lake tables made from it so far, by the name a statement gave: making
+/// one merges the shapes of its tables into a schema of some hundreds of columns and copies
+/// the list of its files, once per catalog rather than for every statement.
+#[derive(Debug)]
+struct Loaded {
+    catalog: Catalog,
+    tables: Mutex<HashMap<String, Arc<LakeTable>>>,
 }
 
 impl IndexPatternSchema {
@@ -35,12 +48,17 @@ impl IndexPatternSchema {
     }
 
     /// Reads the lake's catalog again, so that tables and files committed since are seen.
+    /// The tables made from the catalog before are kept while its tables are unchanged.
     pub fn reload(&self) -> Result<(), LakeError> {
         let catalog = match self.lake.as_ref().filter(|lake| lake.exists()) {
-            Some(lake) => Some(Arc::new(lake.catalog()?)),
+            Some(lake) => Some(lake.catalog()?),
             None => None,
         };
-        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = catalog;
+        let mut loaded = self.catalog.write().unwrap_or_else(|e| e.into_inner());
+        let unchanged = matches!((loaded.as_deref(), &catalog), (Some(old), Some(new)) if old.catalog.tables == new.tables);
+        if !unchanged {
+            *loaded = catalog.map(|catalog| Arc::new(Loaded { catalog, tables: Mutex::default() }));
+        }
         Ok(())
     }
 
@@ -71,18 +89,25 @@ impl IndexPatternSchema {
     }
 
     fn with_catalog<T>(&self, f: impl FnOnce(&Catalog) -> T) -> Option<T> {
-        self.catalog.read().unwrap_or_else(|e| e.into_inner()).as_deref().map(f)
+        self.catalog.read().unwrap_or_else(|e| e.into_inner()).as_deref().map(|loaded| f(&loaded.catalog))
     }
 
-    /// The lake tables `name` names (itself, or those its pattern matches), read as one.
-    fn lake_table(&self, name: &str) -> Option<LakeTable> {
+    /// The lake tables `name` names (itself, or those its pattern matches), read as one;
+    /// made once per catalog.
+    fn lake_table(&self, name: &str) -> Option<Arc<LakeTable>> {
         let lake = self.lake.as_ref()?;
-        self.with_catalog(|catalog| {
-            let entries: Vec<_> =
-                catalog.tables.iter().filter(|(table, _)| names_table(name, table)).map(|(_, entry)| entry).collect();
-            (!entries.is_empty()).then(|| LakeTable::union(lake, &entries))
-        })
-        .flatten()
+        let loaded = self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()?;
+        if let Some(table) = loaded.tables.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return Some(table.clone());
+        }
+        let entries: Vec<_> = loaded.catalog.tables.iter().filter(|(table, _)| names_table(name, table)).map(|(_, entry)| entry).collect();
+        let table = Arc::new((!entries.is_empty()).then(|| LakeTable::union(lake, &entries))?);
+        let mut kept = loaded.tables.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= MAX_TABLES_KEPT {
+            kept.clear();
+        }
+        kept.insert(name.to_string(), table.clone());
+        Some(table)
     }
 }
 
@@ -99,7 +124,7 @@ impl SchemaProvider for IndexPatternSchema {
         if let Some(table) = self.named.table(name).await? {
             return Ok(Some(table));
         }
-        Ok(self.lake_table(name).map(|t| Arc::new(t) as Arc<dyn TableProvider>))
+        Ok(self.lake_table(name).map(|t| t as Arc<dyn TableProvider>))
     }
 
     fn register_table(&self, name: String, table: Arc<dyn TableProvider>) -> Result<Option<Arc<dyn TableProvider>>> {
@@ -158,7 +183,38 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::index_pattern_matches;
+    use hela_lake::{IngestOptions, IngestProgress, ingest};
+
+    use super::*;
+
+    fn ingest_line(lake: &Lake, dir: &std::path::Path, name: &str, line: &str) {
+        let input = dir.join(name);
+        std::fs::write(&input, line).unwrap();
+        ingest(lake, &[input], &IngestOptions::default(), &IngestProgress::default(), &mut |_| {}).unwrap();
+    }
+
+    #[tokio::test]
+    async fn lake_tables_are_made_once_per_catalog_and_a_bounded_number_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path().join("lake"));
+        ingest_line(&lake, dir.path(), "first.json", "{\"EventID\":1}\n");
+        let schema = IndexPatternSchema::new(Some(lake.clone())).unwrap();
+        let events = || async { schema.table("events").await.unwrap().expect("the events table") };
+        let first = events().await;
+        assert!(Arc::ptr_eq(&first, &events().await), "made once");
+        schema.reload().unwrap();
+        assert!(Arc::ptr_eq(&first, &events().await), "kept while the catalog's tables are unchanged");
+        ingest_line(&lake, dir.path(), "second.json", "{\"EventID\":2,\"later\":\"x\"}\n");
+        assert!(Arc::ptr_eq(&first, &events().await), "the catalog as last read until reloaded");
+        schema.reload().unwrap();
+        let second = events().await;
+        assert!(!Arc::ptr_eq(&first, &second) && second.schema().field_with_name("later").is_ok(), "made again once the lake changed");
+        for stars in 1..=2 * MAX_TABLES_KEPT {
+            assert!(schema.table(&format!("ev{}", "*".repeat(stars))).await.unwrap().is_some());
+        }
+        let kept = schema.catalog.read().unwrap().as_ref().unwrap().tables.lock().unwrap().len();
+        assert!((1..=MAX_TABLES_KEPT).contains(&kept), "{kept} kept");
+    }
 
     #[test]
     fn index_patterns_match_whole_tables() {

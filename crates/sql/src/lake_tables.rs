@@ -20,8 +20,9 @@ use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 use hela_lake::store::split_store_url;
+use hela_lake::writer::ROWS_PER_ROW_GROUP;
 use hela_lake::{ChannelFill, Lake, TableEntry};
 use hela_schema::Shape;
 use hela_schema::shape::query_schema;
@@ -41,6 +42,7 @@ pub struct LakeTable {
 struct LakeFile {
     path: String,
     bytes: u64,
+    rows: u64,
     source: String,
     day: String,
     #[serde(default)]
@@ -67,6 +69,7 @@ impl LakeTable {
             .map(|f| LakeFile {
                 path: lake.path_of(&f.path).to_string_lossy().into_owned(),
                 bytes: f.bytes,
+                rows: f.rows,
                 source: f.source.clone(),
                 day: f.day.clone(),
                 last_day: f.last_day.clone(),
@@ -139,7 +142,9 @@ impl TableProvider for LakeTable {
         let store = self.files.first().map_or_else(ObjectStoreUrl::local_filesystem, |f| store_of(&f.path).0);
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); state.config().target_partitions().max(1)];
         let mut sizes = vec![0u64; groups.len()];
+        let mut one_row_group_each = true;
         for file in self.files.iter().filter(|f| bounds.may_hold(&f.source, f.days(), f.event_ids.as_deref(), f.channel)) {
+            one_row_group_each &= file.rows <= ROWS_PER_ROW_GROUP as u64;
             // Largest-first is not needed for balance here: files are similar in size.
             let smallest = (0..sizes.len()).min_by_key(|&i| sizes[i]).expect("at least one group");
             sizes[smallest] += file.bytes;
@@ -150,6 +155,10 @@ impl TableProvider for LakeTable {
             groups[smallest].push(PartitionedFile::new(path, file.bytes));
         }
         let groups: Vec<FileGroup> = groups.into_iter().filter(|g| !g.is_empty()).map(FileGroup::new).collect();
+        // Split into byte ranges, a file of one row group would be opened, and its footer
+        // read, by each range, though one range reads all its rows. Files of no more rows
+        // than a row group are kept whole by declaring the partitioning, as unknown.
+        let whole_files = one_row_group_each.then(|| Partitioning::UnknownPartitioning(groups.len()));
         // The session's Parquet options (`SET datafusion.execution.parquet.*`) apply.
         let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
         let source = format.file_source(TableSchema::from(self.schema.clone()));
@@ -157,6 +166,7 @@ impl TableProvider for LakeTable {
             .with_file_groups(groups)
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
+            .with_output_partitioning(whole_files)
             .build();
         format.create_physical_plan(state, config).await
     }
