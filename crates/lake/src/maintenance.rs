@@ -80,16 +80,15 @@ pub(crate) fn first_kept_day(days: u64) -> String {
 /// [`retain`] with the first day kept given (`YYYY-MM-DD`). Only a [`Retention::Drop`] takes
 /// the writer's lock (a store lake's, through its working copy) and commits.
 pub fn retain_from(lake: &Lake, table: Option<&str>, first_kept: &str, retention: Retention) -> Result<Retained, LakeError> {
-    let lock = match (lake.store(), retention) {
+    let (lock, mut catalog) = match (lake.store(), retention) {
         (Some(store), Retention::Drop) => return store.write(|working| retain_from(working, table, first_kept, retention)),
-        (Some(_), Retention::DryRun) => None,
+        (Some(store), Retention::DryRun) => (None, store.catalog()?),
         (None, _) if !lake.exists() => return Err(LakeError::NoLake(lake.root().to_path_buf())),
-        (None, Retention::Drop) => Some(lake.lock()?),
-        (None, Retention::DryRun) => None,
-    };
-    let mut catalog = match lake.store() {
-        Some(store) => store.catalog()?,
-        None => lake.catalog()?,
+        (None, Retention::Drop) => {
+            let lock = lake.lock()?;
+            (Some(lock), lake.catalog()?)
+        }
+        (None, Retention::DryRun) => (None, lake.catalog()?),
     };
     check_table(lake, &catalog, table)?;
     let retained = drop_days(&mut catalog, table, first_kept);
