@@ -25,7 +25,9 @@ ZEEK = SHARED / "zeek"
 
 def run_notebook(name: str, tmp_path: Path, monkeypatch, **env: str) -> tuple[dict, nbformat.NotebookNode]:
     """Executes a notebook with `env` set for its kernel; returns the JSON its last cell
-    printed, and the executed notebook."""
+    printed, and the executed notebook. The notebook's own working directory (made with
+    `tempfile`) is made under `tmp_path`, so that runs leave nothing behind."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     for key in ("HELA_EXAMPLE_DATA", "HELA_ZEEK_CONN", "HELA_SYSMON_DATA", "HELA_LATERAL_DATA"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():

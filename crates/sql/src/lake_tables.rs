@@ -161,10 +161,15 @@ impl TableProvider for LakeTable {
         let whole_files = one_row_group_each.then(|| Partitioning::UnknownPartitioning(groups.len()));
         // The session's Parquet options (`SET datafusion.execution.parquet.*`) apply.
         let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
-        let source = format.file_source(TableSchema::from(self.schema.clone()));
+        // The scan's table is the projected columns alone: planning then works out the
+        // statistics and orderings of a few columns, not of the table's hundreds.
+        let schema = match projection {
+            Some(columns) => Arc::new(self.schema.project(columns)?),
+            None => self.schema.clone(),
+        };
+        let source = format.file_source(TableSchema::from(schema));
         let config = FileScanConfigBuilder::new(store, source)
             .with_file_groups(groups)
-            .with_projection_indices(projection.cloned())?
             .with_limit(limit)
             .with_output_partitioning(whole_files)
             .build();
