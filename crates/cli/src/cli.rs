@@ -582,6 +582,11 @@ pub struct ServeArgs {
     /// start and then every hour: `90d`, `12w`, `1y`. Default: keep every day.
     #[arg(long, value_name = "PERIOD", value_parser = days_parser)]
     pub retain: Option<u64>,
+    /// Merge each source's small files across days, as `hela lake compact` does (the server
+    /// holds the lake, so that command cannot run beside it), this often: `30m`, `1h`, `1d`;
+    /// `0s` never. The first compaction is one period after start.
+    #[arg(long, default_value = "1h", value_name = "PERIOD", value_parser = seconds_parser)]
+    pub compact_every: u64,
     /// Kafka brokers, HOST:PORT[,HOST:PORT...], to consume --topic from and write
     /// --alerts-topic to.
     #[arg(long, value_name = "BROKERS")]

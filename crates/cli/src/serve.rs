@@ -37,6 +37,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store: StoreOptions {
             fold_interval: Duration::from_millis(args.commit_interval.max(1)),
             retain_days: args.retain,
+            compact_every: (args.compact_every > 0).then(|| Duration::from_secs(args.compact_every)),
             ..StoreOptions::default()
         },
         limits: Limits {

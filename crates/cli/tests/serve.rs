@@ -362,3 +362,52 @@ fn a_server_with_a_retention_period_drops_the_days_past_it_and_holds_the_lake_ag
     assert!(server.stop().success());
     assert_eq!(common::count(&lake, "events"), 2, "the drop was committed");
 }
+
+#[test]
+fn a_server_compacts_its_small_files_across_days_at_its_period_and_keeps_storing() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let server = Server::start(&lake, &["--compact-every", "3s"]);
+    // Three requests, each of three days: a file per day and request, too few per day for
+    // the merge each commit makes, until compaction merges them across days.
+    let days = ["2020-09-19", "2020-09-20", "2020-09-21"];
+    for request in 0..3 {
+        let body: String = days
+            .iter()
+            .enumerate()
+            .map(|(d, day)| {
+                let document = json!({"@timestamp": format!("{day}T1{request}:00:00.000Z"), "Channel": "Security", "EventID": 4700 - 10 * request - d as i64});
+                format!("{{\"index\":{{\"_index\":\"winlogbeat\"}}}}\n{document}\n")
+            })
+            .collect();
+        assert_eq!(server.bulk(&body)["errors"], false);
+    }
+    let catalog_files = || {
+        let catalog: Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+        catalog["tables"]["events"]["files"].as_array().unwrap().clone()
+    };
+    assert_eq!(catalog_files().len(), 9, "a file per day and request before compaction");
+    let by_day = "SELECT substr(CAST(`@timestamp` AS STRING), 1, 10) AS day, count(*), min(EventID) FROM events GROUP BY 1 ORDER BY 1";
+    let before = server.sql(by_day);
+    assert_eq!(before.len(), 3, "{before:?}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !read(&server.log).contains("compaction: merged") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let said = read(&server.log);
+    assert!(said.contains("compaction: merged 9 small files into 1 in"), "{said}");
+    let files = catalog_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!((files[0]["day"].as_str(), files[0]["last_day"].as_str()), (Some("2020-09-19"), Some("2020-09-21")), "it spans the days");
+    assert_eq!(server.sql(by_day), before, "the same answers from the compacted file");
+    let compacted = lake.join(files[0]["path"].as_str().unwrap());
+    let ids = hela_ok(&["sql", "--table", &format!("f={}", compacted.display()), "--format", "csv", "SELECT EventID FROM f"]);
+    let ids: Vec<i64> = ids.lines().skip(1).map(|id| id.parse().unwrap()).collect();
+    assert!(ids.len() == 9 && ids.is_sorted(), "rows sorted by EventID: {ids:?}");
+
+    // The server goes on storing after it compacted.
+    assert_eq!(server.bulk(&format!("{{\"index\":{{\"_index\":\"winlogbeat\"}}}}\n{}\n", event(7, "WKS7")))["errors"], false);
+    assert_eq!(server.sql("SELECT count(*) FROM events"), [vec![json!(10)]]);
+    assert!(server.stop().success());
+}

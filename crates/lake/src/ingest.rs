@@ -17,9 +17,9 @@ use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::catalog::sync_directory;
-use crate::compact::{merge_files, plan_merges};
+use crate::compact::{merge_files, plan_compaction, plan_merges};
 use crate::lake::{LakeLock, QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
-use crate::maintenance::{RETIRED_FILES_KEPT, Retained, drop_days, first_kept_day};
+use crate::maintenance::{RETIRED_FILES_KEPT, Retained, compaction_order, drop_days, first_kept_day};
 use crate::order::RowOrder;
 use crate::partition::{PartitionKey, escape};
 use crate::quarantine::QuarantineWriter;
@@ -387,6 +387,17 @@ impl Appender {
         let fewer = run.merge_small_files(2, |_, _| true)?;
         self.finish(run)?;
         Ok(fewer as u64)
+    }
+
+    /// Merges each source's small files across days, as [`crate::maintenance::compact`]
+    /// does, in one commit when any are merged: for a writer that holds the lake's lock
+    /// while it runs (a server).
+    pub fn compact(&mut self) -> Result<Merged, LakeError> {
+        let lake = self.lake.clone();
+        let mut run = Run::new(&lake, self.catalog.clone())?;
+        let merged = run.merge_groups(|_, entry| plan_compaction(entry), compaction_order())?;
+        self.finish(run)?;
+        Ok(merged)
     }
 
     /// Drops the days before the one `days` days before today from every table, as

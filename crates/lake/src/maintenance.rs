@@ -32,14 +32,18 @@ pub fn compact(lake: &Lake, table: Option<&str>) -> Result<Merged, LakeError> {
     local_lake(lake, "hela lake compact")?;
     let (lock, catalog) = open_tidied(lake)?;
     check_table(lake, &catalog, table)?;
-    // Each file being built holds its rows once as read and once sorted.
-    let memory = COMPACT_MEMORY / (2 * rayon::current_num_threads().max(1));
     let mut run = Run::new(lake, catalog)?;
     let plan = |name: &str, entry: &_| if table.is_none_or(|t| t == name) { plan_compaction(entry) } else { Vec::new() };
-    let merged = run.merge_groups(plan, RowOrder::EventAndTime { memory })?;
+    let merged = run.merge_groups(plan, compaction_order())?;
     run.close()?;
     drop(lock);
     Ok(merged)
+}
+
+/// The order compaction writes rows in: sorted, each file being built taking its share of
+/// [`COMPACT_MEMORY`] (it holds its rows once as read and once sorted).
+pub(crate) fn compaction_order() -> RowOrder {
+    RowOrder::EventAndTime { memory: COMPACT_MEMORY / (2 * rayon::current_num_threads().max(1)) }
 }
 
 /// What [`retain`] took out of the lake.

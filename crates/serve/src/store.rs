@@ -48,6 +48,9 @@ pub struct StoreOptions {
     /// The days to keep: the day partitions before them are dropped from every table (as
     /// `hela lake retain` drops them) at start and every [`RETENTION_INTERVAL`].
     pub retain_days: Option<u64>,
+    /// How often each source's small files are merged across days, as `hela lake compact`
+    /// merges them; never when unset. The first compaction is one period after start.
+    pub compact_every: Option<Duration>,
 }
 
 /// How often a server with a retention period drops the days past it.
@@ -61,6 +64,7 @@ impl Default for StoreOptions {
             max_pending_bytes: 256 << 20,
             remembered_ids: 4_000_000,
             retain_days: None,
+            compact_every: None,
         }
     }
 }
@@ -446,25 +450,30 @@ fn log_loop(mut wal: Wal, requests: Receiver<LogRequest>, shared: &Shared) {
 }
 
 /// Folds what the log has acknowledged into the lake, every interval or sooner when much
-/// waits, and drops the days past the retention period when one is set; on stop, folds the
-/// rest and merges small files.
+/// waits; drops the days past the retention period and compacts the lake at their periods
+/// when these are set; on stop, folds the rest and merges small files.
 fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogRequest>, on_commit: &dyn Fn()) {
     crate::priority::lower_this_thread();
     let interval = shared.options.fold_interval;
     let mut last = Instant::now();
-    let mut next_retention = Instant::now();
-    let retention_due = |next: Instant| shared.options.retain_days.is_some() && Instant::now() >= next;
+    let mut retention = Every::starting_now(shared.options.retain_days.map(|_| RETENTION_INTERVAL));
+    let mut compaction = Every::after_one_period(shared.options.compact_every);
     loop {
-        if let Some(days) = shared.options.retain_days.filter(|_| retention_due(next_retention)) {
+        if let Some(days) = shared.options.retain_days.filter(|_| retention.due()) {
             retain(&mut appender, days, on_commit);
-            next_retention = Instant::now() + RETENTION_INTERVAL;
+            retention.ran();
+        }
+        if compaction.due() {
+            compact(&mut appender, on_commit);
+            compaction.ran();
         }
         let (taken, since, stopping) = {
             let mut pending = shared.pending.lock().expect("not poisoned");
             while !(pending.stopping
                 || pending.bytes >= shared.options.fold_bytes
                 || (!pending.taken.is_empty() && last.elapsed() >= interval)
-                || retention_due(next_retention))
+                || retention.due()
+                || compaction.due())
             {
                 let wait = interval.saturating_sub(last.elapsed()).max(Duration::from_millis(5));
                 pending = shared.wake.wait_timeout(pending, wait).expect("not poisoned").0;
@@ -505,6 +514,45 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
             on_commit();
             return;
         }
+    }
+}
+
+/// A task of the fold loop that runs every `period`, when it has one.
+struct Every {
+    period: Option<Duration>,
+    next: Instant,
+}
+
+impl Every {
+    fn starting_now(period: Option<Duration>) -> Every {
+        Every { period, next: Instant::now() }
+    }
+
+    fn after_one_period(period: Option<Duration>) -> Every {
+        Every { period, next: Instant::now() + period.unwrap_or_default() }
+    }
+
+    fn due(&self) -> bool {
+        self.period.is_some() && Instant::now() >= self.next
+    }
+
+    fn ran(&mut self) {
+        self.next = Instant::now() + self.period.unwrap_or_default();
+    }
+}
+
+/// Merges each source's small files across days, says what was merged, and runs
+/// `on_commit` when anything was.
+fn compact(appender: &mut Appender, on_commit: &dyn Fn()) {
+    let started = Instant::now();
+    match appender.compact() {
+        Ok(merged) if merged.into > 0 => {
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!("compaction: merged {} small files into {} in {seconds:.1} s", merged.files, merged.into);
+            on_commit();
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("error: cannot compact the lake: {e}"),
     }
 }
 
