@@ -376,6 +376,48 @@ fn retention_drops_old_days_and_a_vacuum_killed_midway_leaves_the_lake_whole() {
 }
 
 #[test]
+fn a_merge_leaves_out_the_columns_its_files_hold_no_value_in_and_answers_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    // `x` and `z` are null in every event of the first day, `e` is an empty object (no
+    // value); `s` is a struct of null fields, `l` an empty list, `n` such a struct on the
+    // second day: values, kept.
+    let first = [
+        r#"{"@timestamp":"2020-01-01T00:00:00Z","Channel":"Security","EventID":4624,"x":null,"s":{"k":null},"l":[],"e":{},"z":null}"#,
+        r#"{"@timestamp":"2020-01-01T01:00:00Z","Channel":"Security","EventID":4625,"x":null,"s":{"k":null},"l":[],"z":null}"#,
+    ];
+    let second = r#"{"@timestamp":"2020-01-02T00:00:00Z","Channel":"Security","EventID":4624,"x":5,"s":null,"n":{"m":null}}"#;
+    for (name, lines) in [("first.json", first.join("\n")), ("second.json", second.to_string())] {
+        std::fs::write(dir.path().join(name), lines + "\n").unwrap();
+        hela_ok(&["ingest", "--quiet", "--lake", lake_arg, dir.path().join(name).to_str().unwrap()]);
+    }
+    let answers = || {
+        let every = query(&lake, "SELECT * FROM events ORDER BY `@timestamp`");
+        let nulls = query(&lake, "SELECT EventID, x IS NULL AS x, z IS NULL AS z, e IS NULL AS e, s IS NULL AS s, l IS NULL AS l, n IS NULL AS n, to_json(s) AS sj, size(l) AS ls FROM events ORDER BY `@timestamp`");
+        (every, nulls)
+    };
+    let before = answers();
+    assert_eq!(before.0.len(), 3);
+    assert_eq!(before.1[0]["s"], false, "{:?}", before.1);
+
+    let out = hela(&["lake", "compact", "--lake", lake_arg], None);
+    assert!(stderr(&out).contains("merged 2 files into 1;"), "{}", stderr(&out));
+    assert_eq!(answers(), before, "the same answers from the merged file");
+    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+    let merged = &catalog["tables"]["events"]["files"][0];
+    let file = std::fs::File::open(lake.join(merged["path"].as_str().unwrap())).unwrap();
+    let schema = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().schema().clone();
+    let mut columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    columns.sort();
+    assert_eq!(columns, ["@timestamp", "Channel", "EventID", "l", "n", "s", "x"], "{schema:?}");
+    let described = hela_ok(&["schema", "--lake", lake_arg, "events"]);
+    for column in ["e", "z"] {
+        assert!(described.lines().any(|line| line.starts_with(&format!("{column}: "))), "the table keeps `{column}`:\n{described}");
+    }
+}
+
+#[test]
 fn compaction_merges_days_into_few_sorted_files_and_one_killed_midway_leaves_the_lake_whole() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");

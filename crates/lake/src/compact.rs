@@ -17,6 +17,7 @@ use crate::catalog::{ChannelFill, DataFile, TableEntry};
 use crate::order::RowOrder;
 use crate::partition::is_date;
 use crate::rewrite::write_as;
+use crate::stored_columns::schema_of_values;
 use crate::writer::{MAX_EVENT_IDS, ROWS_PER_ROW_GROUP, parquet_error};
 use crate::{Lake, LakeError};
 
@@ -70,9 +71,9 @@ fn pack(files: &[DataFile], runs: impl Iterator<Item = Vec<usize>>, min_files: u
     groups
 }
 
-/// Writes `files` (of one source) as one file at `staged`, with the union of their schemas,
-/// their rows in `order`. Returns its catalog entry, whose `path` is left for the caller to
-/// set.
+/// Writes `files` (of one source) as one file at `staged`, with the union of their columns
+/// that hold values ([`schema_of_values`]), their rows in `order`. Returns its catalog
+/// entry, whose `path` is left for the caller to set.
 pub(crate) fn merge_files(lake: &Lake, files: &[&DataFile], order: RowOrder, staged: &Path) -> Result<DataFile, LakeError> {
     let mut readers = Vec::with_capacity(files.len());
     let mut shape = Shape::Null;
@@ -80,7 +81,7 @@ pub(crate) fn merge_files(lake: &Lake, files: &[&DataFile], order: RowOrder, sta
         let path = lake.path_of(&file.path);
         let handle = File::open(&path).map_err(LakeError::io(&path))?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(parquet_error(&path))?;
-        shape.merge(Shape::from_schema(reader.schema()));
+        shape.merge(Shape::from_schema(schema_of_values(&path, &reader)?.as_ref()));
         readers.push((path, reader));
     }
     let bytes = write_as(readers, &shape.storage_schema().into(), order, staged)?;

@@ -30,6 +30,7 @@ pub mod quarantine;
 pub mod rewrite;
 pub mod router;
 pub mod store;
+mod stored_columns;
 pub mod writer;
 
 pub use catalog::{Catalog, ChannelFill, DataFile, IngestedInput, TableEntry};

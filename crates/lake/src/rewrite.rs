@@ -60,7 +60,8 @@ fn narrowed(have: &FieldRef, want: &FieldRef) -> FieldRef {
 }
 
 /// Writes the rows of `sources` (each a file and its reader) in `order` as one file at
-/// `staged` with the schema `target`, which holds each source's columns. Returns its size.
+/// `staged` with the schema `target`, which holds each source's columns that hold values
+/// (a column not in it is left out). Returns its size.
 pub(crate) fn write_as(
     sources: Vec<(PathBuf, ParquetRecordBatchReaderBuilder<File>)>,
     target: &SchemaRef,

@@ -520,24 +520,25 @@ fn fold_loop(mut appender: Appender, shared: &Shared, log: &SyncSender<LogReques
 /// A task of the fold loop that runs every `period`, when it has one.
 struct Every {
     period: Option<Duration>,
-    next: Instant,
+    /// When it is due next; never when unset (no period, or one past the clock's range).
+    next: Option<Instant>,
 }
 
 impl Every {
     fn starting_now(period: Option<Duration>) -> Every {
-        Every { period, next: Instant::now() }
+        Every { period, next: period.map(|_| Instant::now()) }
     }
 
     fn after_one_period(period: Option<Duration>) -> Every {
-        Every { period, next: Instant::now() + period.unwrap_or_default() }
+        Every { period, next: period.and_then(|p| Instant::now().checked_add(p)) }
     }
 
     fn due(&self) -> bool {
-        self.period.is_some() && Instant::now() >= self.next
+        self.next.is_some_and(|at| Instant::now() >= at)
     }
 
     fn ran(&mut self) {
-        self.next = Instant::now() + self.period.unwrap_or_default();
+        self.next = self.period.and_then(|p| Instant::now().checked_add(p));
     }
 }
 
