@@ -714,7 +714,9 @@ pub enum LakeMaintenanceCommand {
 /// still has a file per day, and every file a query opens costs it the same work whatever its
 /// size. Compaction merges them across days, in order of day; a merged file records the
 /// days it spans, so filters on time and retention still skip it or keep it whole. A file
-/// whose rows take more than its share of 1 GiB of memory is merged unsorted.
+/// whose rows take more than its share of 1 GiB of memory is merged unsorted. Works on a
+/// lake on an object store too: the files to merge are copied into a working copy, and
+/// those merged stay in the store.
 #[derive(Debug, Args)]
 pub struct CompactArgs {
     #[command(flatten)]

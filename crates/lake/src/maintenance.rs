@@ -14,7 +14,7 @@ use crate::compact::plan_compaction;
 use crate::ingest::{Merged, Run, open_tidied, unix_seconds};
 use crate::order::RowOrder;
 use crate::partition::{civil_date, day_number, is_date};
-use crate::{Catalog, Lake, LakeError};
+use crate::{Catalog, Lake, LakeError, TableEntry};
 
 /// How long a retired file stays on disk for the queries that may still read it.
 pub const RETIRED_FILES_KEPT: Duration = Duration::from_secs(600);
@@ -27,17 +27,36 @@ pub const COMPACT_MEMORY: usize = 1 << 30;
 /// fewer rows than a row group, in order of day, into files of up to one row group
 /// ([`crate::writer`]) whose rows are sorted by `EventID` and time. A merged file spans the
 /// days of its files ([`crate::DataFile::last_day`]). Files of events without a time are
-/// merged apart. One atomic commit; the files merged are retired.
+/// merged apart. One atomic commit; the files merged are retired. A lake on an object store
+/// is compacted through a working copy holding the files to merge, and the merged files
+/// stay in the store.
 pub fn compact(lake: &Lake, table: Option<&str>) -> Result<Merged, LakeError> {
+    if let Some(store) = lake.store() {
+        return store.write(|working| {
+            let catalog = working.catalog()?;
+            check_table(lake, &catalog, table)?;
+            let inputs: Vec<String> = catalog
+                .tables
+                .iter()
+                .flat_map(|(name, entry)| compaction_plan(table)(name, entry).into_iter().flatten().map(|i| entry.files[i].path.clone()))
+                .collect();
+            store.download(working, &inputs)?;
+            compact(working, table)
+        });
+    }
     local_lake(lake, "hela lake compact")?;
     let (lock, catalog) = open_tidied(lake)?;
     check_table(lake, &catalog, table)?;
     let mut run = Run::new(lake, catalog)?;
-    let plan = |name: &str, entry: &_| if table.is_none_or(|t| t == name) { plan_compaction(entry) } else { Vec::new() };
-    let merged = run.merge_groups(plan, compaction_order())?;
+    let merged = run.merge_groups(compaction_plan(table), compaction_order())?;
     run.close()?;
     drop(lock);
     Ok(merged)
+}
+
+/// The groups of files compaction merges in each table: of `table`, or of every table.
+fn compaction_plan(table: Option<&str>) -> impl Fn(&str, &TableEntry) -> Vec<Vec<usize>> {
+    move |name, entry| if table.is_none_or(|t| t == name) { plan_compaction(entry) } else { Vec::new() }
 }
 
 /// The order compaction writes rows in: sorted, each file being built taking its share of

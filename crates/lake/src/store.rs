@@ -161,6 +161,27 @@ impl StoreLake {
         Ok((catalog, Some(version)))
     }
 
+    /// Copies `files` (relative to the lake) from the store into `working`, for a write that
+    /// reads them (a compaction), a few at a time.
+    pub(crate) fn download(&self, working: &Lake, files: &[String]) -> Result<(), LakeError> {
+        self.run(|store| async move {
+            let downloads = files.iter().map(|relative| self.download_file(&store, working.path_of(relative), relative));
+            futures::stream::iter(downloads).buffer_unordered(CONCURRENT_UPLOADS).try_collect().await
+        })
+    }
+
+    /// Copies one file, part by part as the store sends it.
+    async fn download_file(&self, store: &Arc<dyn ObjectStore>, local: PathBuf, relative: &str) -> Result<(), LakeError> {
+        let directory = local.parent().expect("a lake file is in a directory");
+        std::fs::create_dir_all(directory).map_err(LakeError::io(directory))?;
+        let mut out = std::fs::File::create(&local).map_err(LakeError::io(&local))?;
+        let mut parts = store.get(&self.object(relative)).await.map_err(self.error(relative))?.into_stream();
+        while let Some(part) = parts.try_next().await.map_err(self.error(relative))? {
+            std::io::Write::write_all(&mut out, &part).map_err(LakeError::io(&local))?;
+        }
+        Ok(())
+    }
+
     /// Uploads `files` (relative to the lake) from `working`, a few at a time.
     async fn upload(&self, store: &Arc<dyn ObjectStore>, working: &Lake, files: &[String]) -> Result<(), LakeError> {
         let uploads = files.iter().map(|relative| self.upload_file(store, working.path_of(relative), relative));
