@@ -418,6 +418,21 @@ fn a_merge_leaves_out_the_columns_its_files_hold_no_value_in_and_answers_the_sam
 }
 
 #[test]
+fn files_of_records_without_fields_are_merged_and_compacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    for (name, lines) in [("a.json", "{}\n{}\n"), ("b.json", "{}\n")] {
+        std::fs::write(dir.path().join(name), lines).unwrap();
+        hela_ok(&["ingest", "--quiet", "--lake", lake_arg, dir.path().join(name).to_str().unwrap()]);
+    }
+    hela_ok(&["lake", "compact", "--lake", lake_arg]);
+    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+    let rows: u64 = catalog["tables"]["events"]["files"].as_array().unwrap().iter().map(|f| f["rows"].as_u64().unwrap()).sum();
+    assert_eq!(rows, 3);
+}
+
+#[test]
 fn compaction_merges_days_into_few_sorted_files_and_one_killed_midway_leaves_the_lake_whole() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");

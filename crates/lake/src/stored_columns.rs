@@ -1,7 +1,7 @@
-//! The columns of a lake file that hold values. Files rewritten before a rewrite kept only
-//! its own columns held every column of their table, nearly all of them empty, and each
-//! costs every query that opens the file. A merge leaves out the top-level columns that hold
-//! no value in its files: they read as nulls, as any column a file lacks does.
+//! The columns of a lake file that hold values. Files rewritten by earlier builds held every
+//! column of their table, nearly all of them empty, and each column costs every query that
+//! opens the file. A merge leaves out the top-level columns that hold no value in its files:
+//! they read as nulls, as any column a file lacks does.
 
 use std::fs::File;
 use std::path::Path;
@@ -45,8 +45,10 @@ pub(crate) fn schema_of_values(path: &Path, reader: &ParquetRecordBatchReaderBui
             }
         }
     }
-    if empty.iter().all(|&e| e) {
-        empty[0] = false;
+    if !empty.contains(&false)
+        && let Some(first) = empty.first_mut()
+    {
+        *first = false;
     }
     let kept: Vec<_> = schema.fields().iter().zip(&empty).filter(|(_, empty)| !**empty).map(|(field, _)| field.clone()).collect();
     Ok(Schema::new(kept).into())
