@@ -43,6 +43,18 @@ pub fn count(lake: &Path, from_where: &str) -> i64 {
     rows[0]["n"].as_i64().expect("a count")
 }
 
+/// The lake's catalog (`catalog.json`), as JSON.
+pub fn catalog(lake: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap()
+}
+
+/// The names of the top-level columns of the Parquet file at `path`, in the file's order.
+pub fn parquet_columns(path: &Path) -> Vec<String> {
+    let file = std::fs::File::open(path).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    reader.schema().fields().iter().map(|f| f.name().clone()).collect()
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }

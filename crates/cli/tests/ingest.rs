@@ -133,14 +133,11 @@ fn a_nested_field_that_later_holds_text_reads_as_json_text() {
         ]
     );
     // The first file, rewritten with its values as text, keeps its own columns only.
-    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+    let catalog = catalog(&lake);
     let files = catalog["tables"]["events"]["files"].as_array().unwrap();
     let first = files.iter().find(|f| f["rows"] == 1 && f["event_ids"] == serde_json::json!([1])).expect("the first event's file");
     assert_eq!(catalog["retired"].as_object().unwrap().len(), 1, "the first file was rewritten: {catalog}");
-    let file = std::fs::File::open(lake.join(first["path"].as_str().unwrap())).unwrap();
-    let schema = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().schema().clone();
-    let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    assert_eq!(columns, ["Channel", "EventID", "l", "x"], "{schema:?}");
+    assert_eq!(parquet_columns(&lake.join(first["path"].as_str().unwrap())), ["Channel", "EventID", "l", "x"]);
 }
 
 #[test]
@@ -216,7 +213,7 @@ fn each_ingest_merges_the_small_files_of_the_partitions_it_wrote() {
     }
     // The files merged stay, retired, for readers of the catalog before, until they expire.
     assert_eq!(files_on_disk, [2, 4, 5]);
-    let retired = || serde_json::from_slice::<serde_json::Value>(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap()["retired"].clone();
+    let retired = || catalog(&lake)["retired"].clone();
     assert_eq!(retired().as_object().map(|r| r.len()), Some(2), "{}", retired());
     assert!(hela_ok(&["lake", "vacuum", "--lake", lake_arg]).is_empty());
     assert_eq!(on_disk(), 5, "retired ten minutes ago at most: kept");
@@ -227,7 +224,7 @@ fn each_ingest_merges_the_small_files_of_the_partitions_it_wrote() {
     assert!(!reports[2].contains("fewer"), "the third ingest wrote a partition of one file: {}", reports[2]);
 
     let partitions = || {
-        let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+        let catalog = catalog(&lake);
         let mut files: Vec<String> = catalog["tables"]["events"]["files"]
             .as_array()
             .unwrap()
@@ -404,13 +401,11 @@ fn a_merge_leaves_out_the_columns_its_files_hold_no_value_in_and_answers_the_sam
     let out = hela(&["lake", "compact", "--lake", lake_arg], None);
     assert!(stderr(&out).contains("merged 2 files into 1;"), "{}", stderr(&out));
     assert_eq!(answers(), before, "the same answers from the merged file");
-    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+    let catalog = catalog(&lake);
     let merged = &catalog["tables"]["events"]["files"][0];
-    let file = std::fs::File::open(lake.join(merged["path"].as_str().unwrap())).unwrap();
-    let schema = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().schema().clone();
-    let mut columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let mut columns = parquet_columns(&lake.join(merged["path"].as_str().unwrap()));
     columns.sort();
-    assert_eq!(columns, ["@timestamp", "Channel", "EventID", "l", "n", "s", "x"], "{schema:?}");
+    assert_eq!(columns, ["@timestamp", "Channel", "EventID", "l", "n", "s", "x"]);
     let described = hela_ok(&["schema", "--lake", lake_arg, "events"]);
     for column in ["e", "z"] {
         assert!(described.lines().any(|line| line.starts_with(&format!("{column}: "))), "the table keeps `{column}`:\n{described}");
@@ -427,7 +422,7 @@ fn files_of_records_without_fields_are_merged_and_compacted() {
         hela_ok(&["ingest", "--quiet", "--lake", lake_arg, dir.path().join(name).to_str().unwrap()]);
     }
     hela_ok(&["lake", "compact", "--lake", lake_arg]);
-    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+    let catalog = catalog(&lake);
     let rows: u64 = catalog["tables"]["events"]["files"].as_array().unwrap().iter().map(|f| f["rows"].as_u64().unwrap()).sum();
     assert_eq!(rows, 3);
 }
@@ -451,7 +446,7 @@ fn compaction_merges_days_into_few_sorted_files_and_one_killed_midway_leaves_the
     std::fs::write(&input, lines).unwrap();
     hela_ok(&["ingest", "--quiet", "--lake", lake_arg, input.to_str().unwrap()]);
     let catalog_files = || {
-        let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+        let catalog = catalog(&lake);
         catalog["tables"]["events"]["files"].as_array().unwrap().len()
     };
     assert_eq!(catalog_files(), 1344, "a file per channel and day");
@@ -477,7 +472,7 @@ fn compaction_merges_days_into_few_sorted_files_and_one_killed_midway_leaves_the
     assert!(stderr(&again).contains("nothing to compact"), "{}", stderr(&again));
 
     // Each file spans its channel's days and its rows are sorted by EventID, then time.
-    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
+    let catalog = catalog(&lake);
     for file in catalog["tables"]["events"]["files"].as_array().unwrap() {
         assert_eq!((file["day"].as_str(), file["last_day"].as_str(), file["rows"].as_u64()), (Some("2018-01-01"), Some("2019-12-28"), Some(2016)));
         let reader = std::fs::File::open(lake.join(file["path"].as_str().unwrap())).unwrap();

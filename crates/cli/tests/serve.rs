@@ -383,8 +383,7 @@ fn a_server_compacts_its_small_files_across_days_at_its_period_and_keeps_storing
         assert_eq!(server.bulk(&body)["errors"], false);
     }
     let catalog_files = || {
-        let catalog: Value = serde_json::from_slice(&std::fs::read(lake.join("catalog.json")).unwrap()).unwrap();
-        catalog["tables"]["events"]["files"].as_array().unwrap().clone()
+        common::catalog(&lake)["tables"]["events"]["files"].as_array().unwrap().clone()
     };
     assert_eq!(catalog_files().len(), 9, "a file per day and request before compaction");
     let by_day = "SELECT substr(CAST(`@timestamp` AS STRING), 1, 10) AS day, count(*), min(EventID) FROM events GROUP BY 1 ORDER BY 1";

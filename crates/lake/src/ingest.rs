@@ -17,9 +17,9 @@ use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::catalog::sync_directory;
-use crate::compact::{merge_files, plan_compaction, plan_merges};
+use crate::compact::{merge_files, plan_merges};
 use crate::lake::{LakeLock, QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
-use crate::maintenance::{RETIRED_FILES_KEPT, Retained, compaction_order, drop_days, first_kept_day};
+use crate::maintenance::{RETIRED_FILES_KEPT, Retained, compaction_order, compaction_plan, drop_days, first_kept_day};
 use crate::order::RowOrder;
 use crate::partition::{PartitionKey, escape};
 use crate::quarantine::QuarantineWriter;
@@ -395,7 +395,7 @@ impl Appender {
     pub fn compact(&mut self) -> Result<Merged, LakeError> {
         let lake = self.lake.clone();
         let mut run = Run::new(&lake, self.catalog.clone())?;
-        let merged = run.merge_groups(|_, entry| plan_compaction(entry), compaction_order())?;
+        let merged = run.merge_groups(compaction_plan(None), compaction_order())?;
         self.finish(run)?;
         Ok(merged)
     }

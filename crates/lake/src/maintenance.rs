@@ -55,7 +55,7 @@ pub fn compact(lake: &Lake, table: Option<&str>) -> Result<Merged, LakeError> {
 }
 
 /// The groups of files compaction merges in each table: of `table`, or of every table.
-fn compaction_plan(table: Option<&str>) -> impl Fn(&str, &TableEntry) -> Vec<Vec<usize>> {
+pub(crate) fn compaction_plan(table: Option<&str>) -> impl Fn(&str, &TableEntry) -> Vec<Vec<usize>> {
     move |name, entry| if table.is_none_or(|t| t == name) { plan_compaction(entry) } else { Vec::new() }
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use arrow::array::Array;
 use arrow::datatypes::{Schema, SchemaRef};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
 use crate::LakeError;
 use crate::writer::parquet_error;
@@ -35,8 +35,10 @@ pub(crate) fn schema_of_values(path: &Path, reader: &ParquetRecordBatchReaderBui
     }
     let nested: Vec<usize> = (0..empty.len()).filter(|&i| empty[i] && schema.field(i).data_type().is_nested()).collect();
     if !nested.is_empty() {
+        // The footer read already serves this second reader.
         let file = File::open(path).map_err(LakeError::io(path))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error(path))?;
+        let metadata = ArrowReaderMetadata::try_new(reader.metadata().clone(), ArrowReaderOptions::new()).map_err(parquet_error(path))?;
+        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
         let projection = ProjectionMask::roots(builder.parquet_schema(), nested.iter().copied());
         for batch in builder.with_projection(projection).build().map_err(parquet_error(path))? {
             let batch = batch.map_err(|e| LakeError::Parquet { path: path.to_path_buf(), message: e.to_string() })?;
