@@ -413,18 +413,31 @@ fn a_merge_leaves_out_the_columns_its_files_hold_no_value_in_and_answers_the_sam
 }
 
 #[test]
-fn files_of_records_without_fields_are_merged_and_compacted() {
+fn records_without_fields_are_stored_and_read_back_as_rows_of_nulls_through_merges_and_compaction() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     let lake_arg = lake.to_str().unwrap();
-    for (name, lines) in [("a.json", "{}\n{}\n"), ("b.json", "{}\n")] {
+    let answers = || {
+        let count = query(&lake, "SELECT count(*) AS n FROM events");
+        let rows = query(&lake, "SELECT a FROM events ORDER BY a NULLS FIRST");
+        (count, rows)
+    };
+    // A file of `{}` records alone (no columns of its own), then more into the same
+    // partition (merged with the first), then records with a field.
+    for (name, lines) in [("a.json", "{}\n{}\n"), ("b.json", "{}\n"), ("c.json", "{\"a\":1}\n{}\n")] {
         std::fs::write(dir.path().join(name), lines).unwrap();
         hela_ok(&["ingest", "--quiet", "--lake", lake_arg, dir.path().join(name).to_str().unwrap()]);
     }
+    let null = serde_json::json!({"a": null});
+    let expected = (vec![serde_json::json!({"n": 5})], vec![null.clone(), null.clone(), null.clone(), null, serde_json::json!({"a": 1})]);
+    assert_eq!(answers(), expected);
     hela_ok(&["lake", "compact", "--lake", lake_arg]);
-    let catalog = catalog(&lake);
-    let rows: u64 = catalog["tables"]["events"]["files"].as_array().unwrap().iter().map(|f| f["rows"].as_u64().unwrap()).sum();
-    assert_eq!(rows, 3);
+    let files = catalog(&lake)["tables"]["events"]["files"].as_array().unwrap().clone();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0]["rows"], 5);
+    assert_eq!(answers(), expected, "the same rows once compacted");
+    let merged = lake.join(files[0]["path"].as_str().unwrap());
+    assert_eq!(parquet_columns(&merged), ["a"], "the merged file holds the field that has a value");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::order::RowOrder;
 use crate::partition::is_date;
 use crate::rewrite::write_as;
 use crate::stored_columns::schema_of_values;
-use crate::writer::{MAX_EVENT_IDS, ROWS_PER_ROW_GROUP, parquet_error};
+use crate::writer::{MAX_EVENT_IDS, ROWS_PER_ROW_GROUP, lake_file_schema, parquet_error};
 use crate::{Lake, LakeError};
 
 /// The groups of `table`'s files to merge, each as indices into its files: in each
@@ -84,7 +84,7 @@ pub(crate) fn merge_files(lake: &Lake, files: &[&DataFile], order: RowOrder, sta
         shape.merge(Shape::from_schema(schema_of_values(&path, &reader)?.as_ref()));
         readers.push((path, reader));
     }
-    let bytes = write_as(readers, &shape.storage_schema().into(), order, staged)?;
+    let bytes = write_as(readers, &lake_file_schema(shape.storage_schema().into()), order, staged)?;
     let first = files.first().expect("a merge has files");
     let day = files.iter().map(|f| &f.day).min().expect("a merge has files");
     let last_day = files.iter().map(|f| f.last_day()).max().expect("a merge has files");

@@ -17,8 +17,7 @@ use crate::writer::parquet_error;
 /// The schema of the file `reader` reads (at `path`) without its top-level columns that hold
 /// no value. A column is empty when the file's statistics count every value of each of its
 /// leaves as null; a struct or list must also be null in every row once read, as a struct
-/// of null fields or an empty list is a value. A file keeps at least one column, so that
-/// its rows are still counted.
+/// of null fields or an empty list is a value.
 pub(crate) fn schema_of_values(path: &Path, reader: &ParquetRecordBatchReaderBuilder<File>) -> Result<SchemaRef, LakeError> {
     let schema = reader.schema();
     let descriptor = reader.parquet_schema();
@@ -46,11 +45,6 @@ pub(crate) fn schema_of_values(path: &Path, reader: &ParquetRecordBatchReaderBui
                 empty[root] &= column.null_count() == column.len();
             }
         }
-    }
-    if !empty.contains(&false)
-        && let Some(first) = empty.first_mut()
-    {
-        *first = false;
     }
     let kept: Vec<_> = schema.fields().iter().zip(&empty).filter(|(_, empty)| !**empty).map(|(field, _)| field.clone()).collect();
     Ok(Schema::new(kept).into())

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use hela_schema::{Shape, records_to_batch};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
@@ -106,7 +106,7 @@ impl PartitionWriter {
             return Ok(Vec::new());
         }
         self.pending.iter().for_each(|record| self.shape.observe_record(record));
-        let schema: SchemaRef = Arc::new(self.shape.storage_schema());
+        let schema = lake_file_schema(Arc::new(self.shape.storage_schema()));
         let mut closed = Vec::new();
         let reusable = self.open.as_ref().is_some_and(|o| o.schema == schema && o.rows < ROWS_PER_FILE);
         if !reusable {
@@ -182,6 +182,20 @@ fn writer_properties() -> WriterProperties {
         .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
         .set_created_by(format!("hela {}", env!("CARGO_PKG_VERSION")))
         .build()
+}
+
+/// The column a lake file holds when its records have no fields, null in every row: Parquet
+/// counts the rows of a file by its columns, and reads one without columns as empty. Typed
+/// `Null`, it reads as null under a table column of the same name too.
+const NO_FIELDS_COLUMN: &str = "_no_fields";
+
+/// The schema a lake file of columns `schema` is written with: `schema`, or
+/// [`NO_FIELDS_COLUMN`] alone when it has no columns.
+pub(crate) fn lake_file_schema(schema: SchemaRef) -> SchemaRef {
+    if !schema.fields().is_empty() {
+        return schema;
+    }
+    Arc::new(Schema::new(vec![Field::new(NO_FIELDS_COLUMN, DataType::Null, true)]))
 }
 
 /// A writer of a lake file at `path`. The file does not embed its Arrow schema: the lake's
