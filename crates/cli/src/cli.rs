@@ -747,6 +747,10 @@ pub struct RetainArgs {
 }
 
 /// Remove retired files that expired, and what interrupted writers left.
+///
+/// On a lake on an object store (no writer's lock there), the expired files are taken out of
+/// the catalog by a conditional commit and deleted; files no catalog names are deleted once
+/// an hour old, since a write under way uploads its files before it commits them.
 #[derive(Debug, Args)]
 pub struct VacuumArgs {
     #[command(flatten)]

@@ -53,6 +53,6 @@ pub fn vacuum(args: VacuumArgs) -> anyhow::Result<ExitCode> {
     let lake = Lake::new(&args.lake.lake);
     let vacuumed = vacuum_lake(&lake, Duration::from_secs(args.keep))?;
     let left = vacuumed.removed.saturating_sub(vacuumed.expired);
-    eprintln!("removed {} files: {} retired and expired, {left} left by interrupted writers", vacuumed.removed, vacuumed.expired);
+    eprintln!("removed {} files: {} retired and expired, {left} that no catalog names (left by interrupted writers)", vacuumed.removed, vacuumed.expired);
     Ok(ExitCode::SUCCESS)
 }

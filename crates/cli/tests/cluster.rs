@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -442,6 +443,29 @@ fn a_lake_on_an_object_store_gives_the_local_rows_here_and_on_the_cluster() {
     assert!(store_files() < before, "{} files, {before} before", store_files());
     for sql in QUERIES {
         assert_eq!(csv(Path::new(store), None, sql), csv(&local, None, sql), "compacted: {sql}");
+    }
+
+    // A vacuum removes the files the compaction retired, once expired, and the files no
+    // catalog names (the refused writer's uploads) once an hour old: a write under way
+    // uploads its files before it commits them.
+    let lake_in_bucket = dir.path().join("s3/hunt/lakes/sample");
+    let stored = || -> BTreeSet<String> {
+        common::files_under(&lake_in_bucket.join("tables")).iter().map(|f| f.strip_prefix(&lake_in_bucket).unwrap().to_string_lossy().into_owned()).collect()
+    };
+    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(&catalog_file).unwrap()).unwrap();
+    let named: BTreeSet<String> = catalog["tables"]["events"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    let retired: BTreeSet<String> = catalog["retired"].as_object().unwrap().keys().cloned().collect();
+    let unnamed: Vec<String> = stored().into_iter().filter(|f| !named.contains(f) && !retired.contains(f)).collect();
+    assert!(!retired.is_empty() && !unnamed.is_empty(), "retired {retired:?}, unnamed {unnamed:?}");
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    std::fs::File::options().write(true).open(lake_in_bucket.join(&unnamed[0])).unwrap().set_modified(two_hours_ago).unwrap();
+    let vacuumed = common::hela(&["lake", "vacuum", "--lake", store, "--keep", "0s"], None);
+    let said = format!("removed {} files: {} retired and expired, 1 that no catalog names", retired.len() + 1, retired.len());
+    assert!(vacuumed.status.success() && common::stderr(&vacuumed).contains(&said), "{}", common::stderr(&vacuumed));
+    let kept: BTreeSet<String> = named.iter().chain(&unnamed[1..]).cloned().collect();
+    assert_eq!(stored(), kept, "the files named, and the recent ones no catalog names");
+    for sql in QUERIES {
+        assert_eq!(csv(Path::new(store), None, sql), csv(&local, None, sql), "vacuumed: {sql}");
     }
 
     // A store that refuses the credentials is named, not taken for an empty lake.

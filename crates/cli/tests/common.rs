@@ -49,6 +49,22 @@ pub fn catalog(lake: &Path) -> serde_json::Value {
 }
 
 /// The names of the top-level columns of the Parquet file at `path`, in the file's order.
+/// Every file under `dir`, at any depth, sorted (none when there is no `dir`).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
 pub fn parquet_columns(path: &Path) -> Vec<String> {
     let file = std::fs::File::open(path).unwrap();
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();

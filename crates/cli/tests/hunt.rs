@@ -155,7 +155,7 @@ fn sigma_regression_samples_fire_their_rules() {
         return;
     };
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for info in walk(&regression).into_iter().filter(|p| p.ends_with("info.yml")) {
+    for info in files_under(&regression).into_iter().filter(|p| p.ends_with("info.yml")) {
         let folder = info.parent().unwrap();
         let Some(evtx) = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "evtx")) else {
             continue;
@@ -180,18 +180,4 @@ fn sigma_regression_samples_fire_their_rules() {
     let rate = 1.0 - misses.len() as f64 / expected.len() as f64;
     eprintln!("{} of {} regression samples fire their rule ({:.1}%)", expected.len() - misses.len(), expected.len(), rate * 100.0);
     assert!(rate >= 0.95, "{:.1}% of samples fire their rule", rate * 100.0);
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
 }

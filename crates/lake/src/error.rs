@@ -27,8 +27,6 @@ pub enum LakeError {
     Conflict(String),
     #[error("{0}: a lake on an object store is written by `hela ingest` only; give a local directory with --lake for this")]
     WriteOnStore(String),
-    #[error("{url}: {what} is not available for a lake on an object store")]
-    NotOnStore { url: String, what: &'static str },
     #[error("{0}: no lake here (nothing has been ingested into it)")]
     NoLake(PathBuf),
     #[error("{path}: the lake has no table `{table}` (`hela tables` lists them)")]

@@ -44,7 +44,7 @@ pub fn compact(lake: &Lake, table: Option<&str>) -> Result<Merged, LakeError> {
             compact(working, table)
         });
     }
-    local_lake(lake, "hela lake compact")?;
+    existing_lake(lake)?;
     let (lock, catalog) = open_tidied(lake)?;
     check_table(lake, &catalog, table)?;
     let mut run = Run::new(lake, catalog)?;
@@ -159,11 +159,8 @@ fn days_spanned(mut spans: Vec<(i64, i64)>) -> (u64, Option<String>, Option<Stri
     (days, first, spans.iter().map(|&(_, last)| last).max().map(civil_date))
 }
 
-/// Refuses a lake on an object store, where `what` is not done, and a lake not yet made.
-fn local_lake(lake: &Lake, what: &'static str) -> Result<(), LakeError> {
-    if let Some(store) = lake.store() {
-        return Err(LakeError::NotOnStore { url: store.url().to_string(), what });
-    }
+/// Refuses a lake not yet made.
+fn existing_lake(lake: &Lake) -> Result<(), LakeError> {
     if !lake.exists() {
         return Err(LakeError::NoLake(lake.root().to_path_buf()));
     }
@@ -189,9 +186,13 @@ pub struct Vacuumed {
 
 /// Removes the files that were retired `keep` or longer ago, and what interrupted writers
 /// left (staged files, files no catalog names). Files retired more recently stay for the
-/// queries that may still read them.
+/// queries that may still read them. On an object store, which has no writer's lock, files
+/// no catalog names are removed once old enough ([`crate::store::StoreLake::vacuum`]).
 pub fn vacuum(lake: &Lake, keep: Duration) -> Result<Vacuumed, LakeError> {
-    local_lake(lake, "hela lake vacuum")?;
+    if let Some(store) = lake.store() {
+        return store.vacuum(keep);
+    }
+    existing_lake(lake)?;
     let lock = lake.lock()?;
     let mut catalog = lake.catalog()?;
     let expired = catalog.expire_retired(unix_seconds(), keep.as_secs()).len();

@@ -17,13 +17,16 @@ use std::future::Future;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, S3ConditionalPut};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion, WriteMultipart};
 
-use crate::lake::CATALOG_FILE;
+use crate::ingest::unix_seconds;
+use crate::lake::{CATALOG_FILE, QUARANTINE_DIR, TABLES_DIR};
+use crate::maintenance::Vacuumed;
 use crate::{Catalog, Lake, LakeError};
 
 /// The URL schemes of object stores a lake can live on.
@@ -31,8 +34,11 @@ pub const STORE_SCHEMES: &[&str] = &["s3"];
 
 /// Files up to this size are uploaded in one request; larger ones in parts of this size.
 const PART_BYTES: usize = 8 << 20;
-/// Uploads in flight at once.
+/// Uploads (and downloads, deletes) in flight at once.
 const CONCURRENT_UPLOADS: usize = 8;
+/// How old a file no catalog names must be before `vacuum` deletes it: older than any
+/// write's uploads before its commit.
+pub const UNNAMED_FILES_KEPT: Duration = Duration::from_secs(3600);
 
 /// True when `location` names a lake on an object store (`s3://...`), not a directory.
 pub fn is_store_url(location: &str) -> bool {
@@ -144,6 +150,11 @@ impl StoreLake {
         relative.split('/').filter(|part| !part.is_empty()).fold(self.prefix.clone(), |path, part| path.clone().join(part))
     }
 
+    /// The path relative to the lake of `object`, an object under the lake's prefix.
+    fn relative(&self, object: &ObjectPath) -> Option<String> {
+        Some(object.prefix_match(&self.prefix)?.map(|part| part.as_ref().to_string()).collect::<Vec<_>>().join("/"))
+    }
+
     fn error(&self, relative: &str) -> impl FnOnce(object_store::Error) -> LakeError {
         let url = format!("{}/{relative}", self.url);
         move |e| LakeError::Store { url, message: e.to_string() }
@@ -180,6 +191,49 @@ impl StoreLake {
             std::io::Write::write_all(&mut out, &part).map_err(LakeError::io(&local))?;
         }
         Ok(())
+    }
+
+    /// Removes the files no query can read any more: the retired files that expired (`keep`
+    /// or longer ago), once taken out of the catalog by a commit conditional on the catalog
+    /// read, and the files under the lake's tables and quarantine that no catalog names,
+    /// once [`UNNAMED_FILES_KEPT`] old (a write under way uploads its files before it
+    /// commits them): what writers that did not commit left, and the retired files the
+    /// working copies of writers expired.
+    pub(crate) fn vacuum(&self, keep: Duration) -> Result<Vacuumed, LakeError> {
+        self.run(|store| async move {
+            let (mut catalog, base) = self.fetch_catalog(&store).await?;
+            if base.is_none() {
+                return Err(LakeError::NoLake(PathBuf::from(&self.url)));
+            }
+            let now = unix_seconds();
+            let expired = catalog.expire_retired(now, keep.as_secs());
+            if !expired.is_empty() {
+                self.commit(&store, &catalog, base).await?;
+            }
+            let mut doomed: Vec<ObjectPath> = expired.iter().map(|file| self.object(file)).collect();
+            let named: HashSet<&String> = catalog.files().chain(catalog.retired.keys()).chain(&expired).collect();
+            let uploaded_by = i64::try_from(now.saturating_sub(UNNAMED_FILES_KEPT.as_secs())).unwrap_or(i64::MAX);
+            for directory in [TABLES_DIR, QUARANTINE_DIR] {
+                let mut listing = store.list(Some(&self.object(directory)));
+                while let Some(object) = listing.try_next().await.map_err(self.error(directory))? {
+                    let unnamed = self.relative(&object.location).is_some_and(|file| !named.contains(&file));
+                    if unnamed && object.last_modified.timestamp() <= uploaded_by {
+                        doomed.push(object.location);
+                    }
+                }
+            }
+            let deletes = doomed.iter().map(|object| {
+                let store = &store;
+                async move {
+                    match store.delete(object).await {
+                        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                        Err(e) => Err(self.error(object.as_ref())(e)),
+                    }
+                }
+            });
+            futures::stream::iter(deletes).buffer_unordered(CONCURRENT_UPLOADS).try_collect::<Vec<()>>().await?;
+            Ok(Vacuumed { expired: expired.len(), removed: doomed.len() })
+        })
     }
 
     /// Uploads `files` (relative to the lake) from `working`, a few at a time.
