@@ -34,6 +34,23 @@ fn inline_tables_union_paths_and_statements_see_earlier_views() {
 }
 
 #[test]
+fn names_given_the_same_files_share_one_reading_of_them() {
+    let dir = fixtures();
+    let mut lines = nxlog_lines();
+    lines.push_str("{not json\n");
+    std::fs::write(dir.path().join("with_bad_line.json"), lines).unwrap();
+    let both = |name: &str| [table_arg(&dir, name, "with_bad_line.json"), table_arg(&dir, name, "winlogbeat.json.gz")];
+    let [d1, d2] = both("dataTable");
+    let [s1, s2] = both("sparkTable");
+    let other = table_arg(&dir, "other", "winlogbeat.json.gz");
+    let sql = "SELECT (SELECT count(*) FROM dataTable) AS d, (SELECT count(*) FROM sparkTable) AS s, (SELECT count(*) FROM other) AS o";
+    let out = hela(&["sql", "--table", &d1, "--table", &s1, "--table", &d2, "--table", &s2, "--table", &other, "--format", "jsonl", sql], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"d\":7,\"s\":7,\"o\":2}\n");
+    assert_eq!(stderr(&out).matches("with_bad_line.json:").count(), 1, "the bad line is told once: {}", stderr(&out));
+}
+
+#[test]
 fn a_view_of_a_whole_table_reads_as_the_table_and_is_listed_as_a_view() {
     let dir = fixtures();
     let t = table_arg(&dir, "t", "nxlog.json");

@@ -98,8 +98,19 @@ impl Session {
         for spec in tables {
             by_name.entry(spec.name.as_str()).or_default().push(spec.path.clone());
         }
+        // Names given the same paths (`--table dataTable=x --table sparkTable=x`) share one
+        // reading of them.
+        let mut read: Vec<(Vec<PathBuf>, Arc<dyn TableProvider>)> = Vec::new();
         for (name, paths) in by_name {
-            session.register_files(name, &paths, router, &mut *warn)?;
+            let table = match read.iter().find(|(read_paths, _)| *read_paths == paths) {
+                Some((_, table)) => table.clone(),
+                None => {
+                    let table = files_table(name, &paths, session.partitions, router, &mut *warn)?;
+                    read.push((paths, table.clone()));
+                    table
+                }
+            };
+            session.register(name, table)?;
         }
         Ok(session)
     }
@@ -141,11 +152,7 @@ impl Session {
     /// --table` reads them; it hides a lake table or earlier table of the same name.
     /// Parquet files and directories of them are read in place instead, as they are.
     pub fn register_files(&self, name: &str, paths: &[PathBuf], router: &dyn Router, warn: Warn) -> Result<(), SqlError> {
-        if let Some(files) = parquet_files(name, paths)? {
-            return self.register(name, Arc::new(parquet_table(name, &files)?));
-        }
-        let table = load_table(name, paths, self.partitions, router, warn)?;
-        self.register(name, Arc::new(table))
+        self.register(name, files_table(name, paths, self.partitions, router, warn)?)
     }
 
     /// Makes the table `name` from batches already in memory (a DataFrame handed over from
@@ -363,4 +370,13 @@ pub fn with_spark(builder: SessionStateBuilder) -> SessionContext {
     ctx.register_udf(ScalarUDF::new_from_impl(spark::functions::HigherOrder::new(ctx.state_weak_ref())));
     ctx.register_udtf("collations", Arc::new(spark::functions::Collations));
     ctx
+}
+
+/// The table `name` of files, directories and archives read as `hela sql --table` reads
+/// them, or of Parquet files and directories of them read in place.
+fn files_table(name: &str, paths: &[PathBuf], partitions: usize, router: &dyn Router, warn: Warn) -> Result<Arc<dyn TableProvider>, SqlError> {
+    if let Some(files) = parquet_files(name, paths)? {
+        return Ok(Arc::new(parquet_table(name, &files)?));
+    }
+    Ok(Arc::new(load_table(name, paths, partitions, router, warn)?))
 }
