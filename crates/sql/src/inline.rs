@@ -8,12 +8,14 @@ use std::sync::atomic::AtomicU64;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use arrow::error::ArrowError;
 use datafusion::datasource::MemTable;
 use hela_lake::Router;
 use hela_schema::shape::query_schema;
 use hela_schema::{RecordEvent, Shape, adapt_batch, records_to_batch, stream_records};
 use hela_source::{ReadOptions, discover};
 use rayon::prelude::*;
+use serde_json::{Map, Value};
 
 use crate::SqlError;
 
@@ -59,16 +61,16 @@ pub fn load_table(
         warn(format!("{}: skipped: {reason}", path.display()));
     }
     let inputs = found.inputs;
-    let mut shape = Shape::Null;
-    let mut batches: Vec<RecordBatch> = Vec::new();
+    let mut converter = Converter::default();
     let mut failure = None;
     let progress = AtomicU64::new(0);
     stream_records(&inputs, &ReadOptions::default(), &progress, &mut |event| {
         match event {
             RecordEvent::Records { records, .. } => {
-                let records: Vec<_> = records.into_par_iter().map(|(record, _)| router.route(record).1).collect();
-                records.iter().for_each(|r| shape.observe_record(r));
-                batches.push(records_to_batch(&records, Arc::new(shape.storage_schema()))?);
+                converter.pending.push(records.into_iter().map(|(record, _)| record).collect());
+                if converter.pending.len() >= CHUNKS_CONVERTED_TOGETHER {
+                    converter.convert(router)?;
+                }
             }
             RecordEvent::Bad { record, .. } => {
                 warn(format!("{}:{}: skipped: {}", record.origin, record.line, record.reason))
@@ -84,18 +86,91 @@ pub fn load_table(
     if let Some(message) = failure {
         return Err(table_error(message));
     }
-    let schema: SchemaRef = Arc::new(query_schema(&shape.storage_schema()));
+    converter.convert(router).map_err(|e| table_error(e.to_string()))?;
+    let schema: SchemaRef = Arc::new(query_schema(&converter.shape.storage_schema()));
+    let adapted: Vec<RecordBatch> =
+        converter.batches.par_iter().map(|batch| adapt_batch(batch, schema.clone())).collect::<Result<_, _>>().map_err(|e| table_error(e.to_string()))?;
     let partitions = partitions.max(1);
     let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); partitions];
-    for (i, batch) in batches.iter().enumerate() {
-        parts[i % partitions].push(adapt_batch(batch, schema.clone()).map_err(|e| table_error(e.to_string()))?);
+    for (i, batch) in adapted.into_iter().enumerate() {
+        parts[i % partitions].push(batch);
     }
     MemTable::try_new(schema, parts).map_err(|e| table_error(e.to_string()))
 }
 
+/// Chunks of records routed, observed and converted in one parallel step.
+const CHUNKS_CONVERTED_TOGETHER: usize = 4;
+
+/// Records into Arrow batches, chunk by chunk, in parallel: each chunk is converted under the
+/// shape of every record up to its end, as if the records were observed one by one.
+#[derive(Default)]
+struct Converter {
+    shape: Shape,
+    pending: Vec<Vec<Map<String, Value>>>,
+    batches: Vec<RecordBatch>,
+}
+
+impl Converter {
+    fn convert(&mut self, router: &dyn Router) -> Result<(), ArrowError> {
+        let chunks: Vec<(Vec<Map<String, Value>>, Shape)> = std::mem::take(&mut self.pending)
+            .into_par_iter()
+            .map(|chunk| {
+                let routed: Vec<_> = chunk.into_iter().map(|record| router.route(record).1).collect();
+                let mut shape = Shape::Null;
+                routed.iter().for_each(|record| shape.observe_record(record));
+                (routed, shape)
+            })
+            .collect();
+        let schemas: Vec<SchemaRef> = chunks
+            .iter()
+            .map(|(_, shape)| {
+                self.shape.merge(shape.clone());
+                Arc::new(self.shape.storage_schema())
+            })
+            .collect();
+        let converted: Vec<RecordBatch> =
+            chunks.par_iter().zip(schemas).map(|((records, _), schema)| records_to_batch(records, schema)).collect::<Result<_, _>>()?;
+        self.batches.extend(converted);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use hela_lake::RawEvents;
+
     use super::*;
+
+    #[test]
+    fn chunks_converted_in_parallel_are_typed_as_records_observed_one_by_one() {
+        let chunk = |lines: &[serde_json::Value]| -> Vec<Map<String, Value>> { lines.iter().map(|v| v.as_object().unwrap().clone()).collect() };
+        use serde_json::json;
+        let chunks = vec![
+            chunk(&[json!({"n": 1, "o": {"a": 1}}), json!({"s": "x"})]),
+            chunk(&[json!({"n": 2.5, "o": {"b": true}}), json!({})]),
+            chunk(&[json!({"n": 9007199254740993_i64, "l": [1]}), json!({"o": "text", "l": [1.5]})]),
+            chunk(&[json!({"s": 3, "new": null})]),
+            chunk(&[json!({"n": 4})]),
+        ];
+        let mut sequential = Shape::Null;
+        let expected: Vec<RecordBatch> = chunks
+            .iter()
+            .map(|records| {
+                records.iter().for_each(|r| sequential.observe_record(r));
+                records_to_batch(records, Arc::new(sequential.storage_schema())).unwrap()
+            })
+            .collect();
+        let mut converter = Converter::default();
+        for (n, records) in chunks.into_iter().enumerate() {
+            converter.pending.push(records);
+            if n == 2 {
+                converter.convert(&RawEvents::default()).unwrap();
+            }
+        }
+        converter.convert(&RawEvents::default()).unwrap();
+        assert_eq!(converter.shape, sequential);
+        assert_eq!(converter.batches, expected);
+    }
 
     #[test]
     fn parses_name_equals_path() {
