@@ -38,7 +38,7 @@ const PART_BYTES: usize = 8 << 20;
 const CONCURRENT_UPLOADS: usize = 8;
 /// How old a file no catalog names must be before `vacuum` deletes it: older than any
 /// write's uploads before its commit.
-pub const UNNAMED_FILES_KEPT: Duration = Duration::from_secs(3600);
+const UNNAMED_FILES_KEPT: Duration = Duration::from_secs(3600);
 
 /// True when `location` names a lake on an object store (`s3://...`), not a directory.
 pub fn is_store_url(location: &str) -> bool {

@@ -138,13 +138,13 @@ impl Converter {
 #[cfg(test)]
 mod tests {
     use hela_lake::RawEvents;
+    use serde_json::json;
 
     use super::*;
 
     #[test]
     fn chunks_converted_in_parallel_are_typed_as_records_observed_one_by_one() {
-        let chunk = |lines: &[serde_json::Value]| -> Vec<Map<String, Value>> { lines.iter().map(|v| v.as_object().unwrap().clone()).collect() };
-        use serde_json::json;
+        let chunk = |lines: &[Value]| -> Vec<Map<String, Value>> { lines.iter().map(|v| v.as_object().unwrap().clone()).collect() };
         let chunks = vec![
             chunk(&[json!({"n": 1, "o": {"a": 1}}), json!({"s": "x"})]),
             chunk(&[json!({"n": 2.5, "o": {"b": true}}), json!({})]),
