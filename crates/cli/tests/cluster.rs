@@ -402,7 +402,8 @@ fn a_lake_on_an_object_store_gives_the_local_rows_here_and_on_the_cluster() {
     hela_ok(&["ingest", "--lake", store, more.to_str().unwrap()]);
     assert_eq!(csv(Path::new(store), Some(&url), QUERIES[0]), csv(&local, None, QUERIES[0]));
     // An ingest that adds nothing (its input is in the lake already) commits nothing.
-    let catalog_file = dir.path().join("s3/hunt/lakes/sample/catalog.json");
+    let lake_in_bucket = dir.path().join("s3/hunt/lakes/sample");
+    let catalog_file = lake_in_bucket.join("catalog.json");
     let committed = std::fs::metadata(&catalog_file).unwrap().modified().unwrap();
     hela_ok(&["ingest", "--lake", store, more.to_str().unwrap()]);
     assert_eq!(std::fs::metadata(&catalog_file).unwrap().modified().unwrap(), committed, "the catalog was put again");
@@ -433,10 +434,7 @@ fn a_lake_on_an_object_store_gives_the_local_rows_here_and_on_the_cluster() {
     assert_eq!(count(Path::new(store)), count(&local));
 
     // Compaction through a working copy: fewer files in the bucket, the same answers.
-    let store_files = || {
-        let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(&catalog_file).unwrap()).unwrap();
-        catalog["tables"]["events"]["files"].as_array().unwrap().len()
-    };
+    let store_files = || common::catalog(&lake_in_bucket)["tables"]["events"]["files"].as_array().unwrap().len();
     let before = store_files();
     let compacted = common::hela(&["lake", "compact", "--lake", store], None);
     assert!(compacted.status.success() && common::stderr(&compacted).contains("merged "), "{}", common::stderr(&compacted));
@@ -448,11 +446,10 @@ fn a_lake_on_an_object_store_gives_the_local_rows_here_and_on_the_cluster() {
     // A vacuum removes the files the compaction retired, once expired, and the files no
     // catalog names (the refused writer's uploads) once an hour old: a write under way
     // uploads its files before it commits them.
-    let lake_in_bucket = dir.path().join("s3/hunt/lakes/sample");
     let stored = || -> BTreeSet<String> {
         common::files_under(&lake_in_bucket.join("tables")).iter().map(|f| f.strip_prefix(&lake_in_bucket).unwrap().to_string_lossy().into_owned()).collect()
     };
-    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(&catalog_file).unwrap()).unwrap();
+    let catalog = common::catalog(&lake_in_bucket);
     let named: BTreeSet<String> = catalog["tables"]["events"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
     let retired: BTreeSet<String> = catalog["retired"].as_object().unwrap().keys().cloned().collect();
     let unnamed: Vec<String> = stored().into_iter().filter(|f| !named.contains(f) && !retired.contains(f)).collect();

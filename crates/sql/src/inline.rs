@@ -67,10 +67,7 @@ pub fn load_table(
     stream_records(&inputs, &ReadOptions::default(), &progress, &mut |event| {
         match event {
             RecordEvent::Records { records, .. } => {
-                converter.pending.push(records.into_iter().map(|(record, _)| record).collect());
-                if converter.pending.len() >= CHUNKS_CONVERTED_TOGETHER {
-                    converter.convert(router)?;
-                }
+                converter.push(records.into_iter().map(|(record, _)| record).collect(), router)?;
             }
             RecordEvent::Bad { record, .. } => {
                 warn(format!("{}:{}: skipped: {}", record.origin, record.line, record.reason))
@@ -111,6 +108,17 @@ struct Converter {
 }
 
 impl Converter {
+    /// Takes a chunk of records, and converts the chunks taken once there are
+    /// [`CHUNKS_CONVERTED_TOGETHER`].
+    fn push(&mut self, chunk: Vec<Map<String, Value>>, router: &dyn Router) -> Result<(), ArrowError> {
+        self.pending.push(chunk);
+        if self.pending.len() >= CHUNKS_CONVERTED_TOGETHER {
+            self.convert(router)?;
+        }
+        Ok(())
+    }
+
+    /// Converts the chunks taken and not yet converted.
     fn convert(&mut self, router: &dyn Router) -> Result<(), ArrowError> {
         let chunks: Vec<(Vec<Map<String, Value>>, Shape)> = std::mem::take(&mut self.pending)
             .into_par_iter()
@@ -162,8 +170,8 @@ mod tests {
             .collect();
         let mut converter = Converter::default();
         for (n, records) in chunks.into_iter().enumerate() {
-            converter.pending.push(records);
-            if n == 2 {
+            converter.push(records, &RawEvents::default()).unwrap();
+            if n == 1 {
                 converter.convert(&RawEvents::default()).unwrap();
             }
         }
