@@ -1,18 +1,21 @@
 //! Any bytes as JSON lines: every non-blank line becomes records or one bad record holding
 //! its exact bytes; the records become an Arrow batch under their inferred schema, and
-//! every value's stored text renders. Never a panic.
+//! every value's stored text renders. Read keeping some fields, the same lines are refused
+//! for the same reasons and each record is the whole one less the fields left out. Never a
+//! panic.
 #![no_main]
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use hela_schema::{Shape, parse_chunk, records_to_batch, stored_text};
+use hela_schema::{KeptFields, Shape, parse_chunk, records_to_batch, stored_text};
 use hela_source::{Chunk, Origin};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let chunk = Chunk { origin: Origin::file("fuzz.json"), first_line: 1, data: data.to_vec() };
     let lines: Vec<(u64, &[u8])> = chunk.lines().collect();
-    let parsed = parse_chunk(&chunk);
+    let parsed = parse_chunk(&chunk, &KeptFields::All);
     for bad in &parsed.bad {
         let line = lines.iter().find(|(n, _)| *n == bad.line).expect("a bad record names a line of the chunk").1;
         assert_eq!(bad.raw.as_deref().unwrap_or(bad.text.as_bytes()), line, "a bad line is kept exactly");
@@ -24,5 +27,14 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(batch.num_rows(), parsed.records.len());
     for record in &parsed.records {
         record.values().for_each(|v| drop(stored_text(v)));
+    }
+    // Keep the fields whose names have an even length, in any case.
+    let names: HashSet<String> = parsed.records.iter().flat_map(|r| r.keys()).map(|k| k.to_lowercase()).filter(|k| k.len() % 2 == 0).collect();
+    let kept = parse_chunk(&chunk, &KeptFields::Named(names.clone()));
+    assert_eq!(kept.bad, parsed.bad, "the same lines are refused for the same reasons");
+    assert_eq!(kept.records.len(), parsed.records.len());
+    for (kept, whole) in kept.records.iter().zip(&parsed.records) {
+        let expected: Vec<_> = whole.iter().filter(|(k, _)| names.contains(&k.to_lowercase())).collect();
+        assert_eq!(kept.iter().collect::<Vec<_>>(), expected);
     }
 });

@@ -210,7 +210,9 @@ pub struct QueryTablesArgs {
     pub records: RecordSchemaArgs,
     /// Make a table from a file, directory or archive, without ingesting it. Give the same
     /// NAME several times to union several paths. Parquet (a file, or a directory of them as
-    /// Spark writes) is read in place, its columns as they are.
+    /// Spark writes) is read in place, its columns as they are. With the raw schema, `hela
+    /// sql` reads only the fields its statements name (all for `*`, or for a statement
+    /// other than a query).
     #[arg(long = "table", value_name = "NAME=PATH")]
     pub tables: Vec<TableSpec>,
 }

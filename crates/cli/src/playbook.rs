@@ -15,7 +15,7 @@ pub fn run(args: PlaybookRunArgs) -> anyhow::Result<ExitCode> {
     let playbook = Playbook::read(&source, &text).map_err(anyhow::Error::msg)?;
     let blocks = playbook.blocks().count();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let (lake, session) = crate::sql::open_session(&args.tables)?;
+    let (lake, session) = crate::sql::open_session(&args.tables, None, &mut |w| eprintln!("warning: {w}"))?;
     let mut done = 0;
     let outcomes = runtime.block_on(playbook.run(&session, args.max_rows, &mut |block, outcome| {
         done += 1;

@@ -9,20 +9,47 @@ use arrow::datatypes::Schema;
 use datafusion::error::DataFusionError;
 use hela_chart::{ChartKind, ChartSpec};
 use hela_lake::Lake;
+use hela_sql::inline::Warn;
 use hela_sql::{Session, SqlError, TableStyle, write_batches, write_result, write_stream};
 
 use crate::cli::{QueryTablesArgs, SqlArgs};
 use crate::remote::Remote;
 
-/// Opens a session on the lake and the --table files; warnings go to standard error.
-pub fn open_session(args: &QueryTablesArgs) -> anyhow::Result<(Lake, Session)> {
+/// Opens a session on the lake and the --table files, telling `warn` what is worth telling
+/// while they are read. With `read_by` (the statements to run), the files' records keep
+/// only the fields it may read.
+pub fn open_session(args: &QueryTablesArgs, read_by: Option<&str>, warn: Warn) -> anyhow::Result<(Lake, Session)> {
     let lake = Lake::new(&args.lake.lake);
     let router = args.records.router()?;
-    let session = Session::new(Some(&lake), &args.tables, router.as_ref(), &mut |w| eprintln!("warning: {w}"))?;
+    let mut session = Session::new(Some(&lake), &[], router.as_ref(), &mut |_| {})?;
     for add in crate::SQL_FUNCTIONS {
         add(&session);
     }
+    session.add_tables(&args.tables, router.as_ref(), read_by, warn)?;
     Ok((lake, session))
+}
+
+/// The session `hela sql` runs `args.sql` in: locally, or on the `--cluster`.
+fn open_for(args: &SqlArgs, read_by: Option<&str>, warn: Warn) -> anyhow::Result<Session> {
+    let (_, session) = open_session(&args.tables, read_by, warn)?;
+    Ok(match &args.cluster {
+        Some(url) => hela_cluster::connect(session, url)?,
+        None => session,
+    })
+}
+
+/// Why statements did not run: one could not be planned, or running failed.
+enum Failure {
+    Unplanned(SqlError),
+    Failed(SqlError),
+}
+
+impl From<Failure> for SqlError {
+    fn from(failure: Failure) -> SqlError {
+        match failure {
+            Failure::Unplanned(error) | Failure::Failed(error) => error,
+        }
+    }
 }
 
 /// Runs the statements on a `hela serve` and writes the result as a local run would.
@@ -78,47 +105,55 @@ pub fn run(args: SqlArgs) -> anyhow::Result<ExitCode> {
         return run_on_server(&remote, &args);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let (_, session) = open_session(&args.tables)?;
-    let session = match &args.cluster {
-        Some(url) => hela_cluster::connect(session, url)?,
-        None => session,
-    };
-    let style = TableStyle { max_width: (!args.wide).then_some(args.max_width) };
     let mut out = output(&args)?;
-    let ran = runtime.block_on(async {
-        if let Some(kind) = args.chart {
-            let frame = session.run(&args.sql).await?;
-            let schema = frame.schema().as_arrow().clone();
-            let batches = frame.collect().await.map_err(SqlError::from)?;
-            return chart_and_write(&args, kind, &schema, batches, style, &mut out).await.map(|_| ());
-        }
-        if !args.timings {
-            let frame = session.run(&args.sql).await?;
-            return write_result(frame, args.format, style, &mut out).await.map(|_| ());
-        }
-        // Each statement's time covers its planning and its run.
-        let started = Instant::now();
-        let statements = Session::parse(&args.sql)?;
-        let count = statements.len();
-        for (index, statement) in statements.into_iter().enumerate() {
-            let begun = Instant::now();
-            let frame = session.execute(statement).await?;
-            let done = match index + 1 == count {
-                true => write_result(frame, args.format, style, &mut out).await.map(|_| "written".to_string())?,
-                false => {
-                    let batches = frame.collect().await.map_err(SqlError::from)?;
-                    format!("{} rows", batches.iter().map(|b| b.num_rows()).sum::<usize>())
-                }
-            };
-            eprintln!("statement {}/{count}: {done}, {:.1} ms", index + 1, begun.elapsed().as_secs_f64() * 1e3);
-        }
-        eprintln!("all statements: {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
-        Ok(())
-    });
+    let session = open_for(&args, Some(&args.sql), &mut |w| eprintln!("warning: {w}"))?;
+    let mut ran = runtime.block_on(run_statements(&session, &args, &mut out));
+    if matches!(ran, Err(Failure::Unplanned(_))) && session.left_fields_out() {
+        // The files are read again with every field, and without a word (what they hold
+        // was told): the statements may plan then, and an unknown column is named among
+        // all there are.
+        drop(session);
+        let whole = open_for(&args, None, &mut |_| {})?;
+        ran = runtime.block_on(run_statements(&whole, &args, &mut out));
+    }
+    let ran = ran.map_err(SqlError::from);
     if let (Err(error), Some(url)) = (&ran, &args.cluster) {
         anyhow::bail!(hela_cluster::explain(url, &error.to_string()));
     }
     ran?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the statements of `args.sql` in `session` and writes the last one's result to `out`.
+async fn run_statements(session: &Session, args: &SqlArgs, out: &mut (dyn Write + Send)) -> Result<(), Failure> {
+    let style = TableStyle { max_width: (!args.wide).then_some(args.max_width) };
+    if let Some(kind) = args.chart {
+        let frame = session.run(&args.sql).await.map_err(Failure::Unplanned)?;
+        let schema = frame.schema().as_arrow().clone();
+        let batches = frame.collect().await.map_err(|e| Failure::Failed(e.into()))?;
+        return chart_and_write(args, kind, &schema, batches, style, out).await.map(|_| ()).map_err(Failure::Failed);
+    }
+    if !args.timings {
+        let frame = session.run(&args.sql).await.map_err(Failure::Unplanned)?;
+        return write_result(frame, args.format, style, out).await.map(|_| ()).map_err(Failure::Failed);
+    }
+    // Each statement's time covers its planning and its run.
+    let started = Instant::now();
+    let statements = Session::parse(&args.sql).map_err(Failure::Unplanned)?;
+    let count = statements.len();
+    for (index, statement) in statements.into_iter().enumerate() {
+        let begun = Instant::now();
+        let frame = session.execute(statement).await.map_err(Failure::Unplanned)?;
+        let done = match index + 1 == count {
+            true => write_result(frame, args.format, style, out).await.map(|_| "written".to_string()).map_err(Failure::Failed)?,
+            false => {
+                let batches = frame.collect().await.map_err(|e| Failure::Failed(e.into()))?;
+                format!("{} rows", batches.iter().map(|b| b.num_rows()).sum::<usize>())
+            }
+        };
+        eprintln!("statement {}/{count}: {done}, {:.1} ms", index + 1, begun.elapsed().as_secs_f64() * 1e3);
+    }
+    eprintln!("all statements: {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    Ok(())
 }

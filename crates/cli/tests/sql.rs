@@ -337,3 +337,35 @@ fn winlogbeat_sample_nests_event_data_and_holds_the_wmi_child() {
         "SELECT count(*) AS n FROM t WHERE log_name = 'Security' AND event_id = 4624 AND event_data.LogonType = '3'"]);
     assert_eq!(logons, "n\n1\n");
 }
+
+#[test]
+fn a_query_over_files_gives_the_rows_and_warnings_of_reading_every_field() {
+    let dir = fixtures();
+    let mut lines = nxlog_lines();
+    lines.push_str("[{\"EventID\":7,\"Hostname\":\"a\"},{\"Other\":1}]\n{\"EventID\":8,\"x\":{\"k\":1,\"k\":2}}\n");
+    std::fs::write(dir.path().join("mixed.json"), lines).unwrap();
+    let tables = [table_arg(&dir, "t", "mixed.json"), table_arg(&dir, "t", "winlogbeat.json.gz")];
+    let run = |sql: &str| {
+        let out = hela(&["sql", "--table", &tables[0], "--table", &tables[1], "--format", "jsonl", sql], None);
+        assert!(out.status.success(), "{sql}: {}", stderr(&out));
+        let mut rows: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect();
+        rows.sort();
+        (rows, stderr(&out))
+    };
+    for sql in [
+        "SELECT Hostname, EventID, LogonType, Score FROM t",
+        "SELECT SourceProcessGuid, SourceProcessGUID, count(*) AS n FROM t GROUP BY 1, 2",
+        "SELECT e.event_data.TargetUserName, `@timestamp`, beat FROM t e WHERE event_id = 4624",
+        "SELECT count(*) AS n, count(Other) AS o FROM t",
+    ] {
+        // A view of the whole table reads every field.
+        let whole = format!("CREATE OR REPLACE TEMP VIEW w AS SELECT * FROM t; {}", sql.replace(" FROM t", " FROM w"));
+        let (rows, warnings) = run(sql);
+        assert!(!rows.is_empty() && warnings.contains("mixed.json:7: skipped: invalid JSON: the key `k` appears twice"), "{sql}: {warnings}");
+        assert_eq!((rows, warnings), run(&whole), "{sql}");
+    }
+    let typo = hela(&["sql", "--table", &tables[0], "--table", &tables[1], "SELECT TargetUsrName FROM t"], None);
+    let error = stderr(&typo);
+    assert!(!typo.status.success() && error.contains("did you mean `t.TargetUserName`"), "{error}");
+    assert_eq!(error.matches("mixed.json:7").count(), 1, "{error}");
+}

@@ -12,7 +12,7 @@ use anyhow::Context;
 use arrow::array::RecordBatch;
 use futures::StreamExt;
 use hela_lake::{EVENTS_TABLE, Lake, RawEvents, Router, TableEntry};
-use hela_schema::{RecordEvent, Shape, records_to_batch, stream_records};
+use hela_schema::{KeptFields, RecordEvent, Shape, records_to_batch, stream_records};
 use hela_sigma::Engine;
 use hela_source::{ReadOptions, discover};
 use hela_sql::lake_tables::LakeTable;
@@ -59,7 +59,7 @@ pub fn hunt_files(
     let mut events = 0u64;
     let progress = AtomicU64::new(0);
     let mut correlations = Correlations::new(engine);
-    stream_records(&inputs, &ReadOptions::default(), &progress, &mut |event| {
+    stream_records(&inputs, &ReadOptions::default(), &KeptFields::All, &progress, &mut |event| {
         match event {
             RecordEvent::Records { records, input } => {
                 let records: Vec<_> = records.into_iter().map(|(record, _)| record).collect();

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::DataType;
-use hela_schema::{BadRecord, RecordEvent, Shape, stream_records};
+use hela_schema::{BadRecord, KeptFields, RecordEvent, Shape, stream_records};
 use hela_source::{ReadOptions, Warning, discover};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
@@ -181,7 +181,7 @@ pub fn ingest(
 
     let mut per_input = vec![InputCounts::default(); inputs.len()];
     let mut current = usize::MAX;
-    stream_records(&inputs, &options.read, &progress.bytes_read, &mut |event| {
+    stream_records(&inputs, &options.read, &KeptFields::All, &progress.bytes_read, &mut |event| {
         let input = event_input(&event);
         if input != current {
             current = input;

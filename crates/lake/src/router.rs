@@ -16,6 +16,12 @@ pub trait Router: Send + Sync + std::fmt::Debug {
 
     /// The table `record` belongs to, and the record to store.
     fn route(&self, record: Map<String, Value>) -> (Arc<str>, Map<String, Value>);
+
+    /// Whether each field is stored under its own name, so that the fields a query names
+    /// are the record's own (no renaming, moving or deriving).
+    fn keeps_field_names(&self) -> bool {
+        false
+    }
 }
 
 /// Stores every record as it is, in one table; the raw schema's router (`events`) by default.
@@ -48,5 +54,9 @@ impl Router for OneTable {
 
     fn route(&self, record: Map<String, Value>) -> (Arc<str>, Map<String, Value>) {
         (self.table.clone(), record)
+    }
+
+    fn keeps_field_names(&self) -> bool {
+        true
     }
 }

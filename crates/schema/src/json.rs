@@ -17,7 +17,7 @@ pub fn parse_value(bytes: &[u8]) -> Result<Value, serde_json::Error> {
 }
 
 /// Builds a [`Value`], refusing repeated keys at any depth.
-struct UniqueKeys;
+pub(crate) struct UniqueKeys;
 
 impl<'de> DeserializeSeed<'de> for UniqueKeys {
     type Value = Value;

@@ -10,6 +10,7 @@
 pub mod adapt;
 pub mod convert;
 pub mod json;
+pub mod kept;
 pub mod parse;
 pub mod shape;
 pub mod stream;
@@ -17,6 +18,7 @@ pub mod stream;
 pub use adapt::adapt_batch;
 pub use convert::{records_to_batch, stored_text};
 pub use json::parse_value;
+pub use kept::KeptFields;
 pub use parse::{BadRecord, Parsed, parse_chunk};
 pub use shape::Shape;
 pub use stream::{RecordEvent, stream_records};

@@ -4,6 +4,7 @@ use hela_source::{Chunk, Origin};
 use serde_json::{Map, Value};
 
 use crate::json::parse_value;
+use crate::kept::{KeptFields, KeptLine, Keeper};
 
 /// A line that could not become a record, with where it came from and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,10 +40,30 @@ pub struct Parsed {
 
 /// Parses every line of `chunk`. A line holding a JSON array of objects gives one record
 /// per object, as Spark does. A line that is not UTF-8, names a key twice in one object,
-/// or holds no object is a bad record: nothing is stored other than it came.
-pub fn parse_chunk(chunk: &Chunk) -> Parsed {
+/// or holds no object is a bad record: nothing is stored other than it came. Each record
+/// holds the fields `kept`; which lines are bad does not depend on it.
+pub fn parse_chunk(chunk: &Chunk, kept: &KeptFields) -> Parsed {
     let mut parsed = Parsed::default();
+    let mut keeper = match kept {
+        KeptFields::All => None,
+        KeptFields::Named(names) => Some(Keeper::new(names)),
+    };
     for (line_no, line) in chunk.lines() {
+        // A line read keeping some fields that holds no record is read again whole, for
+        // the reason it is refused.
+        match keeper.as_mut().map(|keeper| keeper.parse_line(line)) {
+            Some(Ok(KeptLine::Record(record))) => {
+                parsed.records.push(record);
+                parsed.bytes += line.len();
+                continue;
+            }
+            Some(Ok(KeptLine::Records(records))) => {
+                parsed.records.extend(records);
+                parsed.bytes += line.len();
+                continue;
+            }
+            Some(Ok(KeptLine::NoRecord) | Err(_)) | None => {}
+        }
         let mut reject = |reason: String| parsed.bad.push(BadRecord::new(chunk.origin.clone(), line_no, reason, line));
         match parse_value(line) {
             Ok(Value::Object(record)) => {
@@ -90,9 +111,8 @@ mod tests {
 
     #[test]
     fn good_bad_and_array_lines() {
-        let parsed = parse_chunk(&chunk(
-            b"{\"a\":1}\n{\"a\":\n42\n[{\"a\":2},{\"a\":3}]\n\n[1,2]\n{\"s\":\"caf\xe9\"}\n[]\n{\"k\":1,\"k\":2}\n",
-        ));
+        let text = b"{\"a\":1}\n{\"a\":\n42\n[{\"a\":2},{\"a\":3}]\n\n[1,2]\n{\"s\":\"caf\xe9\"}\n[]\n{\"k\":1,\"k\":2}\n";
+        let parsed = parse_chunk(&chunk(text), &KeptFields::All);
         assert_eq!(parsed.records.len(), 3);
         let bad: Vec<_> = parsed.bad.iter().map(|b| (b.line, b.reason.clone())).collect();
         assert_eq!(bad.len(), 6);
@@ -106,5 +126,10 @@ mod tests {
         assert_eq!(bad[4], (17, "the line is an empty JSON array: it holds no record".to_string()));
         assert!(bad[5].1.starts_with("invalid JSON: the key `k` appears twice"), "{}", bad[5].1);
         assert!(parsed.bad.iter().filter(|b| b.line != 16).all(|b| b.raw.is_none()));
+        // Keeping some fields keeps the same lines and refuses the same, for the same reasons.
+        let kept = parse_chunk(&chunk(text), &KeptFields::Named(["s".to_string()].into()));
+        assert_eq!(kept.bad, parsed.bad);
+        assert_eq!((kept.records.len(), kept.bytes), (3, parsed.bytes));
+        assert!(kept.records.iter().all(Map::is_empty));
     }
 }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::parse::Parsed;
-use crate::{BadRecord, parse_chunk};
+use crate::{BadRecord, KeptFields, parse_chunk};
 
 /// What reading the inputs yields, in input order. `input` indexes the inputs slice.
 #[derive(Debug)]
@@ -32,11 +32,12 @@ const CHUNKS_PER_STEP: usize = 4;
 /// Chunks waiting between the reading thread and the parsers.
 const CHUNKS_IN_FLIGHT: usize = 8;
 
-/// Reads every input in order and calls `handle` with what it yields. Stops early when
-/// `handle` returns an error, which is passed back.
+/// Reads every input in order and calls `handle` with what it yields, each record holding
+/// the fields `kept`. Stops early when `handle` returns an error, which is passed back.
 pub fn stream_records<E>(
     inputs: &[Input],
     options: &ReadOptions,
+    kept: &KeptFields,
     progress: &AtomicU64,
     handle: &mut dyn FnMut(RecordEvent) -> Result<(), E>,
 ) -> Result<(), E> {
@@ -72,7 +73,7 @@ pub fn stream_records<E>(
         });
         let mut waiting: Vec<(usize, Chunk)> = Vec::new();
         let parse_waiting = |waiting: &mut Vec<(usize, Chunk)>, handle: &mut dyn FnMut(RecordEvent) -> Result<(), E>| {
-            let parsed: Vec<_> = waiting.par_iter().map(|(input, chunk)| (*input, parse_isolated(chunk))).collect();
+            let parsed: Vec<_> = waiting.par_iter().map(|(input, chunk)| (*input, parse_isolated(chunk, kept))).collect();
             waiting.clear();
             for (input, parsed) in parsed {
                 let per_record = parsed.bytes / parsed.records.len().max(1);
@@ -120,8 +121,8 @@ pub fn stream_records<E>(
 }
 
 /// Parses a chunk; should the parser panic, every line of the chunk is a bad record.
-fn parse_isolated(chunk: &Chunk) -> Parsed {
-    catch_unwind(|| parse_chunk(chunk)).unwrap_or_else(|panic| {
+fn parse_isolated(chunk: &Chunk, kept: &KeptFields) -> Parsed {
+    catch_unwind(|| parse_chunk(chunk, kept)).unwrap_or_else(|panic| {
         let reason = format!("the JSON reader failed on the chunk holding this line: {}", panic_message(panic.as_ref()));
         let bad = chunk
             .lines()

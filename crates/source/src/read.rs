@@ -231,25 +231,36 @@ impl Reader<'_> {
     /// Cuts a decompressed stream into chunks of whole lines.
     fn read_lines(&mut self, origin: Origin, mut stream: Box<dyn Read + '_>) {
         let chunk_bytes = self.options.chunk_bytes.max(1);
-        let mut buffer: Vec<u8> = Vec::with_capacity(chunk_bytes + (64 << 10));
+        // The buffer is read into past `filled`, its first bytes; the rest is zeroed once,
+        // when it is made, however many reads it takes to fill.
+        let fresh = |holding: &[u8]| {
+            let mut buffer = vec![0u8; (chunk_bytes + (64 << 10)).max(holding.len() + (64 << 10))];
+            buffer[..holding.len()].copy_from_slice(holding);
+            buffer
+        };
+        let mut buffer = fresh(&[]);
+        let mut filled = 0;
         let mut next_line = 1u64;
         let mut bytes_read = 0u64;
         loop {
-            let filled = buffer.len();
-            let want = (chunk_bytes + (64 << 10)).saturating_sub(filled).max(64 << 10);
-            buffer.resize(filled + want, 0);
+            if filled == buffer.len() {
+                buffer.resize(filled + (64 << 10), 0);
+            }
             let result = stream.read(&mut buffer[filled..]);
             let n = *result.as_ref().unwrap_or(&0);
-            buffer.truncate(filled + n);
+            filled += n;
             bytes_read += n as u64;
             match result {
                 Ok(0) => break,
-                Ok(_) if buffer.len() < chunk_bytes => continue,
+                Ok(_) if filled < chunk_bytes => continue,
                 Ok(_) => {
-                    if let Some(end) = memchr::memrchr(b'\n', &buffer) {
-                        let rest = buffer.split_off(end + 1);
+                    if let Some(end) = memchr::memrchr(b'\n', &buffer[..filled]) {
+                        let rest = fresh(&buffer[end + 1..filled]);
+                        filled -= end + 1;
+                        buffer.truncate(end + 1);
                         next_line = self.emit_chunk(&origin, next_line, std::mem::replace(&mut buffer, rest));
-                    } else if buffer.len() > self.options.max_record_bytes {
+                    } else if filled > self.options.max_record_bytes {
+                        buffer.truncate(filled);
                         match self.refuse_long_line(&origin, next_line, &mut buffer, &mut stream) {
                             Ok(()) => next_line += 1,
                             Err(e) => {
@@ -257,10 +268,13 @@ impl Reader<'_> {
                                 return self.warn(&origin, format!("stream is truncated or corrupt inside the over-long line {next_line} ({e})"));
                             }
                         }
+                        filled = buffer.len();
+                        buffer = fresh(&buffer);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
+                    buffer.truncate(filled);
                     let lines_before = next_line + memchr::memchr_iter(b'\n', &buffer).count() as u64;
                     self.emit_chunk(&origin, next_line, std::mem::take(&mut buffer));
                     self.damaged = true;
@@ -271,7 +285,8 @@ impl Reader<'_> {
                 }
             }
         }
-        if !buffer.is_empty() {
+        if filled > 0 {
+            buffer.truncate(filled);
             self.emit_chunk(&origin, next_line, buffer);
         }
     }

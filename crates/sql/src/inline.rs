@@ -12,7 +12,7 @@ use arrow::error::ArrowError;
 use datafusion::datasource::MemTable;
 use hela_lake::Router;
 use hela_schema::shape::query_schema;
-use hela_schema::{RecordEvent, Shape, adapt_batch, records_to_batch, stream_records};
+use hela_schema::{KeptFields, RecordEvent, Shape, adapt_batch, records_to_batch, stream_records};
 use hela_source::{ReadOptions, discover};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
@@ -43,13 +43,15 @@ impl FromStr for TableSpec {
 pub type Warn<'a> = &'a mut dyn FnMut(String);
 
 /// Reads every path of one table into memory, split into `partitions` for parallel scans.
-/// Each record is stored as `router` makes it (renamed to a schema's fields, say); the table
-/// it names is not used: everything read goes to the one table.
+/// Each record is read keeping the fields `kept`, then stored as `router` makes it (renamed
+/// to a schema's fields, say); the table it names is not used: everything read goes to the
+/// one table.
 pub fn load_table(
     name: &str,
     paths: &[PathBuf],
     partitions: usize,
     router: &dyn Router,
+    kept: &KeptFields,
     warn: Warn,
 ) -> Result<MemTable, SqlError> {
     let table_error = |message: String| SqlError::Table { name: name.to_string(), message };
@@ -64,7 +66,7 @@ pub fn load_table(
     let mut converter = Converter::default();
     let mut failure = None;
     let progress = AtomicU64::new(0);
-    stream_records(&inputs, &ReadOptions::default(), &progress, &mut |event| {
+    stream_records(&inputs, &ReadOptions::default(), kept, &progress, &mut |event| {
         match event {
             RecordEvent::Records { records, .. } => {
                 converter.push(records.into_iter().map(|(record, _)| record).collect(), router)?;

@@ -3,6 +3,7 @@
 //! several statements in order, and writes the last result in the format asked for.
 
 pub mod error;
+pub mod fields_read;
 pub mod index_patterns;
 pub mod inline;
 pub mod lake_tables;

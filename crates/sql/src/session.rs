@@ -1,6 +1,6 @@
 //! A DataFusion session over the lake and inline tables, running statements in order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -22,7 +22,9 @@ use datafusion::sql::sqlparser::ast;
 use datafusion::logical_expr::ScalarUDF;
 use datafusion_spark::SessionStateBuilderSpark;
 use hela_lake::{Lake, Router};
+use hela_schema::KeptFields;
 
+use crate::fields_read::fields_read;
 use crate::index_patterns::IndexPatternSchema;
 use crate::inline::{Warn, load_table};
 use crate::object_stores::LakeStores;
@@ -52,6 +54,8 @@ pub struct Session {
     /// Statements that reach outside the session (files, settings) are refused: the SQL
     /// comes from the network.
     untrusted: bool,
+    /// Some table of files was read keeping only the fields a statement text names.
+    fields_left_out: bool,
 }
 
 impl Session {
@@ -93,7 +97,23 @@ impl Session {
         let ctx = with_spark(SessionStateBuilder::new().with_config(config).with_runtime_env(runtime).with_default_features());
         let lake_schema = Arc::new(IndexPatternSchema::new(lake.cloned())?);
         ctx.catalog(CATALOG).expect("the default catalog").register_schema(SCHEMA, lake_schema.clone())?;
-        let session = Session { ctx, partitions, lake_schema, untrusted: false };
+        let mut session = Session { ctx, partitions, lake_schema, untrusted: false, fields_left_out: false };
+        session.add_tables(tables, router, None, warn)?;
+        Ok(session)
+    }
+
+    /// Makes a table of each name in `tables` from the files, directories and archives given
+    /// it, read as `hela sql --table` reads them; each hides a lake table or earlier table
+    /// of the same name. When `read_by` is given (the statements that will run), records keep
+    /// only the fields it may read, if `router` stores fields under their own names.
+    pub fn add_tables(&mut self, tables: &[TableSpec], router: &dyn Router, read_by: Option<&str>, warn: Warn) -> Result<(), SqlError> {
+        let kept = match read_by {
+            Some(sql) if router.keeps_field_names() => {
+                let functions: HashSet<String> = self.ctx.state().table_functions().keys().map(|name| name.to_lowercase()).collect();
+                fields_read(sql, &functions)
+            }
+            _ => KeptFields::All,
+        };
         let mut by_name: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
         for spec in tables {
             by_name.entry(spec.name.as_str()).or_default().push(spec.path.clone());
@@ -105,14 +125,22 @@ impl Session {
             let table = match read.iter().find(|(read_paths, _)| *read_paths == paths) {
                 Some((_, table)) => table.clone(),
                 None => {
-                    let table = files_table(name, &paths, session.partitions, router, &mut *warn)?;
+                    let table = files_table(name, &paths, self.partitions, router, &kept, &mut *warn)?;
                     read.push((paths, table.clone()));
                     table
                 }
             };
-            session.register(name, table)?;
+            self.register(name, table)?;
         }
-        Ok(session)
+        self.fields_left_out |= !tables.is_empty() && kept != KeptFields::All;
+        Ok(())
+    }
+
+    /// Whether some table of files was read keeping only the fields a statement text names
+    /// ([`Session::add_tables`]): a statement that fails to plan here may plan with every
+    /// field, and an unknown column is best explained among all of them.
+    pub fn left_fields_out(&self) -> bool {
+        self.fields_left_out
     }
 
     /// The session with `ctx` in place of its context (one that runs plans elsewhere, say),
@@ -145,14 +173,20 @@ impl Session {
         let catalogs = MemoryCatalogProviderList::new();
         catalogs.register_catalog(CATALOG.to_string(), Arc::new(catalog));
         let state = SessionStateBuilder::new_from_existing(self.ctx.state()).with_catalog_list(Arc::new(catalogs)).build();
-        Session { ctx: SessionContext::new_with_state(state), partitions: self.partitions, lake_schema, untrusted: self.untrusted }
+        Session {
+            ctx: SessionContext::new_with_state(state),
+            partitions: self.partitions,
+            lake_schema,
+            untrusted: self.untrusted,
+            fields_left_out: self.fields_left_out,
+        }
     }
 
     /// Makes the table `name` from files, directories and archives, read as `hela sql
     /// --table` reads them; it hides a lake table or earlier table of the same name.
     /// Parquet files and directories of them are read in place instead, as they are.
     pub fn register_files(&self, name: &str, paths: &[PathBuf], router: &dyn Router, warn: Warn) -> Result<(), SqlError> {
-        self.register(name, files_table(name, paths, self.partitions, router, warn)?)
+        self.register(name, files_table(name, paths, self.partitions, router, &KeptFields::All, warn)?)
     }
 
     /// Makes the table `name` from batches already in memory (a DataFrame handed over from
@@ -374,9 +408,42 @@ pub fn with_spark(builder: SessionStateBuilder) -> SessionContext {
 
 /// The table `name` of files, directories and archives read as `hela sql --table` reads
 /// them, or of Parquet files and directories of them read in place.
-fn files_table(name: &str, paths: &[PathBuf], partitions: usize, router: &dyn Router, warn: Warn) -> Result<Arc<dyn TableProvider>, SqlError> {
+fn files_table(
+    name: &str,
+    paths: &[PathBuf],
+    partitions: usize,
+    router: &dyn Router,
+    kept: &KeptFields,
+    warn: Warn,
+) -> Result<Arc<dyn TableProvider>, SqlError> {
     if let Some(files) = parquet_files(name, paths)? {
         return Ok(Arc::new(parquet_table(name, &files)?));
     }
-    Ok(Arc::new(load_table(name, paths, partitions, router, warn)?))
+    Ok(Arc::new(load_table(name, paths, partitions, router, kept, warn)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hela_lake::RawEvents;
+
+    #[test]
+    fn files_read_for_a_query_keep_only_the_fields_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        std::fs::write(&path, "{\"EventID\":1,\"Image\":\"a.exe\",\"User\":{\"Name\":\"x\"}}\n{\"eventid\":2,\"Other\":[1]}\n").unwrap();
+        let tables = [TableSpec { name: "t".into(), path }];
+        let columns = |read_by: Option<&str>| {
+            let mut session = Session::new(None, &[], &RawEvents::default(), &mut |_| {}).unwrap();
+            session.add_tables(&tables, &RawEvents::default(), read_by, &mut |_| {}).unwrap();
+            let schema = futures::executor::block_on(session.context().table_provider("t")).unwrap().schema();
+            let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+            (names, session.left_fields_out())
+        };
+        assert_eq!(columns(Some("SELECT EVENTID, user.name FROM t")), (vec!["EventID".into(), "User".into(), "eventid".into()], true));
+        assert_eq!(columns(Some("SELECT count(*) FROM t")), (vec![], true));
+        let every = vec!["EventID".into(), "Image".into(), "Other".into(), "User".into(), "eventid".into()];
+        assert_eq!(columns(Some("SELECT * FROM t")), (every.clone(), false));
+        assert_eq!(columns(None), (every, false));
+    }
 }
