@@ -16,6 +16,11 @@ pub fn parse_value(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     Ok(value)
 }
 
+/// The error for an object naming `key` twice.
+pub(crate) fn named_twice<E: Error>(key: &str) -> E {
+    E::custom(format!("the key `{key}` appears twice in one object"))
+}
+
 /// Builds a [`Value`], refusing repeated keys at any depth.
 pub(crate) struct UniqueKeys;
 
@@ -74,9 +79,7 @@ impl<'de> Visitor<'de> for UniqueKeys {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             match object.entry(key) {
-                Entry::Occupied(entry) => {
-                    return Err(A::Error::custom(format!("the key `{}` appears twice in one object", entry.key())));
-                }
+                Entry::Occupied(entry) => return Err(named_twice(entry.key())),
                 Entry::Vacant(entry) => {
                     entry.insert(map.next_value_seed(UniqueKeys)?);
                 }

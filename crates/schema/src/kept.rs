@@ -13,7 +13,7 @@ use serde::de::{DeserializeSeed, Error, MapAccess, SeqAccess, Visitor};
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
-use crate::json::UniqueKeys;
+use crate::json::{UniqueKeys, named_twice};
 
 /// The top-level fields of each record that are kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,6 +53,12 @@ struct KeyHashes {
 }
 
 impl KeyHashes {
+    /// Takes the key of an object being read through.
+    fn add(&mut self, key: &str) {
+        let hash = self.state.hash_one(key);
+        self.hashes.push(hash);
+    }
+
     /// An error when two of the hashes from `start` on are equal (a key named twice, or,
     /// rarely, two keys of the same hash); they are then taken off.
     fn end_object<E: Error>(&mut self, start: usize) -> Result<(), E> {
@@ -175,13 +181,12 @@ fn read_record<'de, A: MapAccess<'de>>(mut map: A, keeper: &mut Keeper) -> Resul
     let start = keeper.read_through.hashes.len();
     while let Some(key) = map.next_key_seed(KeyText)? {
         if !keeper.keeps(&key) {
-            let hash = keeper.read_through.state.hash_one(&*key);
-            keeper.read_through.hashes.push(hash);
+            keeper.read_through.add(&key);
             map.next_value_seed(ReadThrough(&mut keeper.read_through))?;
             continue;
         }
         match record.entry(key.into_owned()) {
-            Entry::Occupied(entry) => return Err(A::Error::custom(format!("the key `{}` appears twice in one object", entry.key()))),
+            Entry::Occupied(entry) => return Err(named_twice(entry.key())),
             Entry::Vacant(entry) => {
                 entry.insert(map.next_value_seed(UniqueKeys)?);
             }
@@ -268,8 +273,7 @@ impl<'de> Visitor<'de> for ReadThrough<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let start = self.0.hashes.len();
         while let Some(key) = map.next_key_seed(KeyText)? {
-            let hash = self.0.state.hash_one(&*key);
-            self.0.hashes.push(hash);
+            self.0.add(&key);
             map.next_value_seed(ReadThrough(&mut *self.0))?;
         }
         self.0.end_object(start)
