@@ -212,7 +212,7 @@ pub struct QueryTablesArgs {
     /// NAME several times to union several paths. Parquet (a file, or a directory of them as
     /// Spark writes) is read in place, its columns as they are. With the raw schema, `hela
     /// sql` reads only the fields its statements name (all for `*`, or for a statement
-    /// other than a query).
+    /// other than a query; a view's `SELECT *` reads what later statements name).
     #[arg(long = "table", value_name = "NAME=PATH")]
     pub tables: Vec<TableSpec>,
 }

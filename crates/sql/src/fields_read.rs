@@ -12,23 +12,53 @@ use crate::spark;
 /// its tables share, and the information schema lists every field.
 const READS_UNNAMED_FIELDS: &[&str] = &["natural", "information_schema"];
 
+/// Words that combine the rows of queries by the position of their columns.
+const SET_OPERATIONS: &[&str] = &["union", "intersect", "except", "minus"];
+
 /// The fields `sql` may read from any table: every word of it and every string literal, in
 /// lower case. All fields when it may read fields it does not name: a statement that is
-/// not a query (`DESCRIBE`, `CREATE VIEW`), a `*` other than `count(*)`, a natural join,
-/// the information schema, or a call of one of `table_functions` (they take whole tables).
+/// neither a query nor a view's definition (`DESCRIBE`, `SHOW`), a `*` other than
+/// `count(*)`, a natural join, the information schema, or a call of one of
+/// `table_functions` (they take whole tables).
+///
+/// A view's columns are read only where a later statement names them, so a `*` that
+/// selects columns in a view's definition (`CREATE TEMP VIEW v AS SELECT * FROM t`, as
+/// notebooks begin) reads only the fields named elsewhere; one given to a function
+/// (`struct(*)`), or beside a set operation that pairs columns by position, reads all.
 pub fn fields_read(sql: &str, table_functions: &HashSet<String>) -> KeptFields {
     let text = spark::readable_string_literals(sql);
     let Ok(tokens) = Tokenizer::new(&spark::SparkDialect, &text).tokenize() else { return KeptFields::All };
     let tokens: Vec<Token> = tokens.into_iter().filter(|token| !matches!(token, Token::Whitespace(_))).collect();
     let mut names = HashSet::new();
+    let mut view = ViewBody::default();
     for (i, token) in tokens.iter().enumerate() {
         let before = |back: usize| i.checked_sub(back).map(|j| &tokens[j]);
-        let statement_start = matches!(before(1), None | Some(Token::SemiColon));
-        if statement_start && !matches!(token, Token::SemiColon | Token::LParen) && !is_word(token, &["select", "with"]) {
-            return KeptFields::All;
+        if matches!(before(1), None | Some(Token::SemiColon)) {
+            view = ViewBody::default();
+            match view_head_length(&tokens[i..]) {
+                Some(length) => view.ends_head_at = Some(i + length),
+                None if matches!(token, Token::SemiColon | Token::LParen) || is_word(token, &["select", "with"]) => {}
+                None => return KeptFields::All,
+            }
+        }
+        if view.ends_head_at.is_some_and(|end| i < end) {
+            continue;
         }
         let name = match token {
-            Token::Mul if is_wildcard(before(1), tokens.get(i + 1), before(2)) => return KeptFields::All,
+            Token::Mul if is_wildcard(before(1), tokens.get(i + 1), before(2)) => match view.ends_head_at {
+                Some(_) if !matches!(before(1), Some(Token::LParen)) && !view.set_operation => {
+                    view.wildcard = true;
+                    continue;
+                }
+                _ => return KeptFields::All,
+            },
+            Token::Word(word) if view.ends_head_at.is_some() && is_word(token, SET_OPERATIONS) => {
+                if view.wildcard {
+                    return KeptFields::All;
+                }
+                view.set_operation = true;
+                word.value.to_lowercase()
+            }
             Token::Word(word) => word.value.to_lowercase(),
             Token::SingleQuotedString(text) | Token::DoubleQuotedString(text) => text.to_lowercase(),
             _ => continue,
@@ -39,6 +69,46 @@ pub fn fields_read(sql: &str, table_functions: &HashSet<String>) -> KeptFields {
         names.insert(name);
     }
     KeptFields::Named(names)
+}
+
+/// What has been seen of the statement being read, when it defines a view.
+#[derive(Default)]
+struct ViewBody {
+    /// The index of the token after `CREATE ... VIEW name AS`, when the statement defines a view.
+    ends_head_at: Option<usize>,
+    /// A `*` has selected columns in its query.
+    wildcard: bool,
+    /// Its query holds a set operation.
+    set_operation: bool,
+}
+
+/// The number of tokens of `CREATE [OR REPLACE] [GLOBAL] [TEMP | TEMPORARY] VIEW [IF NOT
+/// EXISTS] name AS` that `tokens` begin with, when they do. A view whose columns are
+/// listed (`VIEW v (a, b) AS`) names them by position, so it is not one of these.
+fn view_head_length(tokens: &[Token]) -> Option<usize> {
+    let mut at = 0;
+    let take = |at: &mut usize, words: &[&str]| {
+        let taken = tokens.get(*at).is_some_and(|token| is_word(token, words));
+        *at += usize::from(taken);
+        taken
+    };
+    if !take(&mut at, &["create"]) || (take(&mut at, &["or"]) && !take(&mut at, &["replace"])) {
+        return None;
+    }
+    take(&mut at, &["global"]);
+    take(&mut at, &["temp", "temporary"]);
+    if !take(&mut at, &["view"]) || (take(&mut at, &["if"]) && !(take(&mut at, &["not"]) && take(&mut at, &["exists"]))) {
+        return None;
+    }
+    // The view's name, qualified or not.
+    while matches!(tokens.get(at), Some(Token::Word(_))) {
+        at += 1;
+        if !matches!(tokens.get(at), Some(Token::Period)) {
+            return take(&mut at, &["as"]).then_some(at);
+        }
+        at += 1;
+    }
+    None
 }
 
 /// Whether a `*` between `previous` and `next` stands for every column: anything but a
@@ -94,10 +164,29 @@ mod tests {
             "SELECT src FROM logon_graph(events)",
             "DESCRIBE t",
             "SELECT a FROM t; SHOW COLUMNS FROM t",
-            "CREATE VIEW v AS SELECT a FROM t",
+            "CREATE TABLE v AS SELECT a FROM t",
+            "CREATE VIEW v (a) AS SELECT * FROM t",
+            "CREATE VIEW v AS SELECT to_json(struct(*)) AS row FROM t",
+            "CREATE VIEW v AS SELECT * FROM t UNION ALL SELECT a FROM u",
+            "CREATE VIEW v AS SELECT a FROM t UNION SELECT * FROM u",
+            "CREATE VIEW v AS SELECT * FROM t; SELECT * FROM v",
+            "CREATE VIEW v AS SELECT * FROM t; DESCRIBE v",
             "SELECT 'unclosed",
         ] {
             assert_eq!(read(sql), None, "{sql}");
         }
+    }
+
+    #[test]
+    fn a_view_of_every_column_reads_the_fields_later_statements_name() {
+        for sql in [
+            "CREATE OR REPLACE TEMP VIEW dataTable AS SELECT * FROM t; SELECT Hostname FROM dataTable",
+            "CREATE GLOBAL TEMPORARY VIEW IF NOT EXISTS db.v AS SELECT x.*, 1 AS one FROM t x; SELECT Hostname FROM v",
+            "CREATE VIEW v AS (SELECT DISTINCT * FROM t WHERE EventID = 1); SELECT count(*), Hostname FROM v GROUP BY 2",
+        ] {
+            let names = read(sql).unwrap_or_else(|| panic!("{sql}"));
+            assert!(names.contains(&"hostname".to_string()) && !names.contains(&"*".to_string()), "{sql}: {names:?}");
+        }
+        assert!(read("CREATE VIEW v AS SELECT * FROM t; SELECT a FROM v UNION SELECT b FROM v").is_some());
     }
 }

@@ -442,6 +442,8 @@ mod tests {
         };
         assert_eq!(columns(Some("SELECT EVENTID, user.name FROM t")), (vec!["EventID".into(), "User".into(), "eventid".into()], true));
         assert_eq!(columns(Some("SELECT count(*) FROM t")), (vec![], true));
+        let notebook = "CREATE OR REPLACE TEMP VIEW dataTable AS SELECT * FROM t; SELECT Image FROM dataTable";
+        assert_eq!(columns(Some(notebook)), (vec!["Image".into()], true));
         let every = vec!["EventID".into(), "Image".into(), "Other".into(), "User".into(), "eventid".into()];
         assert_eq!(columns(Some("SELECT * FROM t")), (every.clone(), false));
         assert_eq!(columns(None), (every, false));
