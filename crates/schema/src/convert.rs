@@ -78,7 +78,7 @@ fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayR
             Arc::new(b.finish())
         }
         DataType::Utf8 => {
-            let mut b = StringBuilder::with_capacity(values.len(), values.len() * 16);
+            let mut b = StringBuilder::with_capacity(values.len(), text_bytes(values));
             values.iter().for_each(|v| b.append_option(present(v).map(stored_text)));
             Arc::new(b.finish())
         }
@@ -134,6 +134,12 @@ fn canonical(value: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
         other => other.clone(),
     }
+}
+
+/// About the bytes of text `values` are stored as: strings exactly, other values guessed.
+/// Room made at once is not grown (copied) value by value.
+fn text_bytes(values: &[Option<&Value>]) -> usize {
+    values.iter().map(|value| present(value).map_or(0, |value| value.as_str().map_or(16, str::len))).sum()
 }
 
 /// The value, unless it is missing or JSON null.

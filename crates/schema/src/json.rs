@@ -10,8 +10,15 @@ use serde_json::{Map, Number, Value};
 
 /// Reads one JSON value (the whole of `bytes`, whitespace around it allowed).
 pub fn parse_value(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    parse_value_sized(bytes, 0)
+}
+
+/// Reads one JSON value as [`parse_value`] does, making room at once for `fields` members
+/// when it is an object (the previous record's, say): a map grown key by key is moved and
+/// rehashed at each doubling.
+pub fn parse_value_sized(bytes: &[u8], fields: usize) -> Result<Value, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = UniqueKeys.deserialize(&mut deserializer)?;
+    let value = UniqueKeys { fields }.deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(value)
 }
@@ -22,7 +29,11 @@ pub(crate) fn named_twice<E: Error>(key: &str) -> E {
 }
 
 /// Builds a [`Value`], refusing repeated keys at any depth.
-pub(crate) struct UniqueKeys;
+#[derive(Default)]
+pub(crate) struct UniqueKeys {
+    /// The members an object read at the top is expected to have.
+    pub fields: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for UniqueKeys {
     type Value = Value;
@@ -69,19 +80,19 @@ impl<'de> Visitor<'de> for UniqueKeys {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element_seed(UniqueKeys)? {
+        while let Some(item) = seq.next_element_seed(UniqueKeys::default())? {
             items.push(item);
         }
         Ok(Value::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = Map::new();
+        let mut object = Map::with_capacity(self.fields);
         while let Some(key) = map.next_key::<String>()? {
             match object.entry(key) {
                 Entry::Occupied(entry) => return Err(named_twice(entry.key())),
                 Entry::Vacant(entry) => {
-                    entry.insert(map.next_value_seed(UniqueKeys)?);
+                    entry.insert(map.next_value_seed(UniqueKeys::default())?);
                 }
             }
         }

@@ -188,7 +188,7 @@ fn read_record<'de, A: MapAccess<'de>>(mut map: A, keeper: &mut Keeper) -> Resul
         match record.entry(key.into_owned()) {
             Entry::Occupied(entry) => return Err(named_twice(entry.key())),
             Entry::Vacant(entry) => {
-                entry.insert(map.next_value_seed(UniqueKeys)?);
+                entry.insert(map.next_value_seed(UniqueKeys::default())?);
             }
         }
     }

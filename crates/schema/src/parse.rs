@@ -3,8 +3,11 @@
 use hela_source::{Chunk, Origin};
 use serde_json::{Map, Value};
 
-use crate::json::parse_value;
+use crate::json::parse_value_sized;
 use crate::kept::{KeptFields, KeptLine, Keeper};
+
+/// The most members room is made for before a record is read, however wide the one before.
+const MAX_FIELDS_EXPECTED: usize = 1024;
 
 /// A line that could not become a record, with where it came from and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +51,8 @@ pub fn parse_chunk(chunk: &Chunk, kept: &KeptFields) -> Parsed {
         KeptFields::All => None,
         KeptFields::Named(names) => Some(Keeper::new(names)),
     };
+    // Records of one source have much the same fields: room is made for as many.
+    let mut fields = 0;
     for (line_no, line) in chunk.lines() {
         // A line read keeping some fields that holds no record is read again whole, for
         // the reason it is refused.
@@ -65,8 +70,9 @@ pub fn parse_chunk(chunk: &Chunk, kept: &KeptFields) -> Parsed {
             Some(Ok(KeptLine::NoRecord) | Err(_)) | None => {}
         }
         let mut reject = |reason: String| parsed.bad.push(BadRecord::new(chunk.origin.clone(), line_no, reason, line));
-        match parse_value(line) {
+        match parse_value_sized(line, fields) {
             Ok(Value::Object(record)) => {
+                fields = record.len().min(MAX_FIELDS_EXPECTED);
                 parsed.records.push(record);
                 parsed.bytes += line.len();
             }

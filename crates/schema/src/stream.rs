@@ -1,13 +1,14 @@
-//! Reads inputs into parsed records: one thread decompresses and cuts chunks while the
-//! calling thread parses them in parallel and hands out records in input order.
+//! Reads inputs into parsed records: one thread decompresses and cuts chunks and has each
+//! parsed on the thread pool as soon as it is cut, while the calling thread hands out the
+//! records in input order, so that what it does with them overlaps the parsing of the next.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
 use hela_source::{Chunk, ChunkEvent, Input, ReadOptions, Refused, SourceError, Warning, read_input};
-use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::parse::Parsed;
@@ -27,10 +28,9 @@ pub enum RecordEvent {
     InputDone { input: usize, result: Result<(), SourceError> },
 }
 
-/// Chunks parsed together in one parallel step.
-const CHUNKS_PER_STEP: usize = 4;
-/// Chunks waiting between the reading thread and the parsers.
-const CHUNKS_IN_FLIGHT: usize = 8;
+/// Chunks being parsed or parsed and waiting for the calling thread: enough to keep every
+/// core of a small machine parsing while the caller works.
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Reads every input in order and calls `handle` with what it yields, each record holding
 /// the fields `kept`. Stops early when `handle` returns an error, which is passed back.
@@ -42,12 +42,13 @@ pub fn stream_records<E>(
     handle: &mut dyn FnMut(RecordEvent) -> Result<(), E>,
 ) -> Result<(), E> {
     enum Message {
-        Chunk(usize, Chunk),
+        Parsed(usize, Receiver<Parsed>),
         Warning(usize, Warning),
         Refused(usize, Refused),
         Done(usize, Result<(), SourceError>),
     }
     let (sender, receiver) = sync_channel::<Message>(CHUNKS_IN_FLIGHT);
+    let kept = Arc::new(kept.clone());
     std::thread::scope(|scope| {
         scope.spawn(move || {
             for (index, input) in inputs.iter().enumerate() {
@@ -56,7 +57,7 @@ pub fn stream_records<E>(
                 let read = catch_unwind(AssertUnwindSafe(|| {
                     read_input(input, options, progress, &mut |event| {
                         let message = match event {
-                            ChunkEvent::Chunk(chunk) => Message::Chunk(index, chunk),
+                            ChunkEvent::Chunk(chunk) => Message::Parsed(index, parse_on_pool(chunk, kept.clone())),
                             ChunkEvent::Warning(warning) => Message::Warning(index, warning),
                             ChunkEvent::Refused(refused) => Message::Refused(index, refused),
                         };
@@ -71,53 +72,62 @@ pub fn stream_records<E>(
                 }
             }
         });
-        let mut waiting: Vec<(usize, Chunk)> = Vec::new();
-        let parse_waiting = |waiting: &mut Vec<(usize, Chunk)>, handle: &mut dyn FnMut(RecordEvent) -> Result<(), E>| {
-            let parsed: Vec<_> = waiting.par_iter().map(|(input, chunk)| (*input, parse_isolated(chunk, kept))).collect();
-            waiting.clear();
-            for (input, parsed) in parsed {
-                let per_record = parsed.bytes / parsed.records.len().max(1);
-                for record in parsed.bad {
-                    handle(RecordEvent::Bad { input, record })?;
-                }
-                if !parsed.records.is_empty() {
-                    let records = parsed.records.into_iter().map(|r| (r, per_record)).collect();
-                    handle(RecordEvent::Records { input, records })?;
-                }
-            }
-            Ok(())
-        };
         // Dropping the receiver on an early return stops the reading thread.
         for message in receiver {
             match message {
-                Message::Chunk(input, chunk) => {
-                    waiting.push((input, chunk));
-                    if waiting.len() >= CHUNKS_PER_STEP {
-                        parse_waiting(&mut waiting, handle)?;
+                Message::Parsed(input, parsed) => {
+                    let parsed = wait_for(&parsed);
+                    let per_record = parsed.bytes / parsed.records.len().max(1);
+                    for record in parsed.bad {
+                        handle(RecordEvent::Bad { input, record })?;
+                    }
+                    if !parsed.records.is_empty() {
+                        let records = parsed.records.into_iter().map(|r| (r, per_record)).collect();
+                        handle(RecordEvent::Records { input, records })?;
                     }
                 }
-                Message::Warning(input, warning) => {
-                    parse_waiting(&mut waiting, handle)?;
-                    handle(RecordEvent::Warning { input, warning })?;
-                }
-                Message::Refused(input, refused) => {
-                    parse_waiting(&mut waiting, handle)?;
-                    handle(match refused.line {
-                        Some(line) => {
-                            let record = BadRecord::new(refused.origin, line, refused.reason, &refused.head);
-                            RecordEvent::Bad { input, record }
-                        }
-                        None => RecordEvent::Unreadable { input, part: refused },
-                    })?;
-                }
-                Message::Done(input, result) => {
-                    parse_waiting(&mut waiting, handle)?;
-                    handle(RecordEvent::InputDone { input, result })?;
-                }
+                Message::Warning(input, warning) => handle(RecordEvent::Warning { input, warning })?,
+                Message::Refused(input, refused) => handle(match refused.line {
+                    Some(line) => {
+                        let record = BadRecord::new(refused.origin, line, refused.reason, &refused.head);
+                        RecordEvent::Bad { input, record }
+                    }
+                    None => RecordEvent::Unreadable { input, part: refused },
+                })?,
+                Message::Done(input, result) => handle(RecordEvent::InputDone { input, result })?,
             }
         }
         Ok(())
     })
+}
+
+/// Parses `chunk` on the thread pool; its records come through the receiver.
+fn parse_on_pool(chunk: Chunk, kept: Arc<KeptFields>) -> Receiver<Parsed> {
+    let (sender, receiver) = sync_channel(1);
+    rayon::spawn(move || {
+        // The receiver is gone only when reading stopped early.
+        let _ = sender.send(parse_isolated(&chunk, &kept));
+    });
+    receiver
+}
+
+/// The answer of a job on the thread pool. A thread of the pool waiting for it runs other
+/// jobs meanwhile, so that a pool of one thread cannot wait on itself.
+fn wait_for<T>(answer: &Receiver<T>) -> T {
+    if rayon::current_thread_index().is_none() {
+        return answer.recv().expect("a job on the pool always answers: its panics are caught");
+    }
+    loop {
+        match answer.try_recv() {
+            Ok(value) => return value,
+            Err(TryRecvError::Empty) => {
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::thread::yield_now();
+                }
+            }
+            Err(TryRecvError::Disconnected) => panic!("a job on the pool always answers: its panics are caught"),
+        }
+    }
 }
 
 /// Parses a chunk; should the parser panic, every line of the chunk is a bad record.
