@@ -709,8 +709,11 @@ pub enum LakeMaintenanceCommand {
     Vacuum(VacuumArgs),
 }
 
-/// Merge each source's small files across days into files of up to one row group (131,072
-/// rows), their rows sorted by EventID and time.
+/// Merge each source's small files across days into files of up to 131,072 rows, their rows
+/// sorted by EventID and time.
+///
+/// The merged files are written in row groups of 16,384 rows, so that a query for some
+/// EventIDs skips the row groups of the others by their statistics.
 ///
 /// An ingest merges the small files of each day it writes; a source with few events a day
 /// still has a file per day, and every file a query opens costs it the same work whatever its

@@ -7,6 +7,8 @@ use arrow::compute::{SortColumn, SortOptions, concat, interleave_record_batch, l
 use arrow::datatypes::DataType;
 use arrow::error::ArrowError;
 
+use crate::writer::{ROWS_PER_ROW_GROUP, SORTED_ROWS_PER_ROW_GROUP};
+
 /// The order a merge writes rows in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RowOrder {
@@ -15,6 +17,17 @@ pub(crate) enum RowOrder {
     /// Sorted by `EventID`, then time, when the rows together take at most `memory` bytes
     /// once read; as stored otherwise.
     EventAndTime { memory: usize },
+}
+
+impl RowOrder {
+    /// The rows per row group of a file written in this order: fewer when they are sorted,
+    /// so that statistics skip the event numbers a hunt does not read.
+    pub(crate) fn rows_per_row_group(self) -> usize {
+        match self {
+            RowOrder::AsStored => ROWS_PER_ROW_GROUP,
+            RowOrder::EventAndTime { .. } => SORTED_ROWS_PER_ROW_GROUP,
+        }
+    }
 }
 
 /// The columns rows are sorted by, in order, each the first of its names that a batch has:

@@ -69,7 +69,7 @@ pub(crate) fn write_as(
     staged: &Path,
 ) -> Result<u64, LakeError> {
     let out = File::create(staged).map_err(LakeError::io(staged))?;
-    let mut writer = lake_file_writer(out, Arc::clone(target), staged)?;
+    let mut writer = lake_file_writer(out, Arc::clone(target), staged, order.rows_per_row_group())?;
     let mut held = Held::new(order);
     for (path, reader) in sources {
         for batch in reader.build().map_err(parquet_error(&path))? {
@@ -90,6 +90,7 @@ pub(crate) fn write_as(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::writer::{ROWS_PER_ROW_GROUP, SORTED_ROWS_PER_ROW_GROUP};
     use arrow::datatypes::Field;
 
     #[test]
@@ -126,5 +127,46 @@ mod tests {
         .into();
         let expected: Fields = vec![text("host"), structure("event_data", vec![text("Image")]), list_of("tags", structure("item", vec![text("a")]))].into();
         assert_eq!(narrowed_fields(&stored, &table), expected);
+    }
+
+    /// The rows of each row group of the file at `path`, and the least and greatest
+    /// `EventID` its statistics give.
+    fn row_groups(path: &Path) -> Vec<(i64, i64, i64)> {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::file::statistics::Statistics;
+        let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+        let metadata = reader.metadata();
+        let column = metadata.file_metadata().schema_descr().columns().iter().position(|c| c.name() == "EventID").unwrap();
+        let stats = |group: &parquet::file::metadata::RowGroupMetaData| match group.column(column).statistics() {
+            Some(Statistics::Int64(ids)) => (*ids.min_opt().unwrap(), *ids.max_opt().unwrap()),
+            other => panic!("EventID statistics: {other:?}"),
+        };
+        metadata.row_groups().iter().map(|g| (g.num_rows(), stats(g).0, stats(g).1)).collect()
+    }
+
+    #[test]
+    fn rows_sorted_by_event_are_written_in_row_groups_that_each_hold_few_event_numbers() {
+        use arrow::array::{Int64Array, RecordBatch};
+        let dir = tempfile::tempdir().unwrap();
+        let rows = 40_000;
+        let schema = Arc::new(Schema::new(vec![Field::new("EventID", DataType::Int64, true)]));
+        let ids = Int64Array::from_iter_values((0..rows).map(|i| i % 10));
+        let source = dir.path().join("source.parquet");
+        let mut writer = crate::writer::lake_file_writer(File::create(&source).unwrap(), schema.clone(), &source, ROWS_PER_ROW_GROUP).unwrap();
+        writer.write(&RecordBatch::try_new(schema.clone(), vec![Arc::new(ids)]).unwrap()).unwrap();
+        writer.close().unwrap();
+        assert_eq!(row_groups(&source), [(rows, 0, 9)]);
+
+        let write = |order: RowOrder, name: &str| {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&source).unwrap()).unwrap();
+            let staged = dir.path().join(name);
+            write_as(vec![(source.clone(), reader)], &schema, order, &staged).unwrap();
+            row_groups(&staged)
+        };
+        let as_stored = write(RowOrder::AsStored, "as-stored.parquet");
+        assert_eq!(as_stored, [(rows, 0, 9)], "one row group, as before");
+        let sorted = write(RowOrder::EventAndTime { memory: 64 << 20 }, "sorted.parquet");
+        let group = SORTED_ROWS_PER_ROW_GROUP as i64;
+        assert_eq!(sorted, [(group, 0, 4), (group, 4, 8), (rows - 2 * group, 8, 9)], "a row group per {group} sorted rows");
     }
 }

@@ -23,6 +23,11 @@ use crate::partition::{CHANNEL, PartitionKey};
 const ROWS_PER_FILE: u64 = 2 << 20;
 /// Rows per Parquet row group: the unit that filters on statistics can skip.
 pub const ROWS_PER_ROW_GROUP: usize = 128 << 10;
+/// Rows per row group of a file whose rows are sorted by `EventID` and time (compaction):
+/// each row group then holds few event numbers, and a hunt for one skips the others by
+/// their statistics (the THP analytics over a compacted lake of 502 MB of JSON: geometric
+/// mean 5.6 ms -> 5.0 ms against row groups of [`ROWS_PER_ROW_GROUP`]).
+pub const SORTED_ROWS_PER_ROW_GROUP: usize = 16 << 10;
 
 /// A finished Parquet file waiting in the staging area for its commit.
 #[derive(Debug)]
@@ -113,7 +118,7 @@ impl PartitionWriter {
             closed.extend(self.close()?);
             let path = staging.join(name());
             let file = File::create(&path).map_err(LakeError::io(&path))?;
-            let writer = lake_file_writer(file, schema.clone(), &path)?;
+            let writer = lake_file_writer(file, schema.clone(), &path, ROWS_PER_ROW_GROUP)?;
             let event_ids = EventIds(Some(BTreeSet::new()));
             self.open = Some(OpenFile { path, schema: schema.clone(), shape: Shape::Null, writer, rows: 0, event_ids, channel: None });
         }
@@ -176,10 +181,10 @@ impl PartitionWriter {
 /// 645 MB, the THP analytics 24 ms against 30 ms warm; the lake is 1.8× larger (18 MB
 /// against 10 MB). parquet's zstd codec also keeps a decompression context per column
 /// writer, which a wide table multiplies.
-fn writer_properties() -> WriterProperties {
+fn writer_properties(rows_per_row_group: usize) -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::LZ4_RAW)
-        .set_max_row_group_row_count(Some(ROWS_PER_ROW_GROUP))
+        .set_max_row_group_row_count(Some(rows_per_row_group))
         .set_created_by(format!("hela {}", env!("CARGO_PKG_VERSION")))
         .build()
 }
@@ -198,12 +203,12 @@ pub(crate) fn lake_file_schema(schema: SchemaRef) -> SchemaRef {
     Arc::new(Schema::new(vec![Field::new(NO_FIELDS_COLUMN, DataType::Null, true)]))
 }
 
-/// A writer of a lake file at `path`. The file does not embed its Arrow schema: the lake's
-/// types (text, 64-bit numbers, booleans, lists, structs) are what Parquet's own schema
-/// reads as, and a query would otherwise decode the embedded copy each time it opens the
-/// file.
-pub(crate) fn lake_file_writer(file: File, schema: SchemaRef, path: &Path) -> Result<ArrowWriter<File>, LakeError> {
-    let options = ArrowWriterOptions::new().with_properties(writer_properties()).with_skip_arrow_metadata(true);
+/// A writer of a lake file at `path`, of row groups of up to `rows_per_row_group` rows. The
+/// file does not embed its Arrow schema: the lake's types (text, 64-bit numbers, booleans,
+/// lists, structs) are what Parquet's own schema reads as, and a query would otherwise
+/// decode the embedded copy each time it opens the file.
+pub(crate) fn lake_file_writer(file: File, schema: SchemaRef, path: &Path, rows_per_row_group: usize) -> Result<ArrowWriter<File>, LakeError> {
+    let options = ArrowWriterOptions::new().with_properties(writer_properties(rows_per_row_group)).with_skip_arrow_metadata(true);
     ArrowWriter::try_new_with_options(file, schema, options).map_err(parquet_error(path))
 }
 
@@ -233,7 +238,7 @@ mod tests {
         let batch = records_to_batch(&records, schema.clone()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("file.parquet");
-        let mut writer = lake_file_writer(File::create(&path).unwrap(), schema.clone(), &path).unwrap();
+        let mut writer = lake_file_writer(File::create(&path).unwrap(), schema.clone(), &path, ROWS_PER_ROW_GROUP).unwrap();
         writer.write(&batch).unwrap();
         writer.close().unwrap();
 

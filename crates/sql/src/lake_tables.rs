@@ -33,7 +33,7 @@ use crate::pruning::{Bounds, CHANNEL, ChannelTest, is_text};
 #[derive(Debug)]
 pub struct LakeTable {
     schema: SchemaRef,
-    files: Vec<LakeFile>,
+    files: Arc<[LakeFile]>,
     /// The table's `Channel` column holds text, so a row's `Channel` is its source.
     channel_is_text: bool,
 }
@@ -82,13 +82,24 @@ impl LakeTable {
         LakeTable { schema, files, channel_is_text }
     }
 
+    /// The table showing only its columns whose names `shown` accepts, over the same files;
+    /// None when it accepts them all.
+    pub fn with_columns(&self, shown: impl Fn(&str) -> bool) -> Option<LakeTable> {
+        let columns: Vec<usize> = (0..self.schema.fields().len()).filter(|&i| shown(self.schema.field(i).name())).collect();
+        if columns.len() == self.schema.fields().len() {
+            return None;
+        }
+        let schema = Arc::new(self.schema.project(&columns).expect("the indices of its own columns"));
+        Some(LakeTable { schema, files: Arc::clone(&self.files), channel_is_text: self.channel_is_text })
+    }
+
     /// The table as bytes, for a plan sent to another process (a cluster's scheduler):
     /// its schema and the very files it reads, so that the other side reads the catalog
     /// version this side planned with.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let mut schema = Vec::new();
         StreamWriter::try_new(&mut schema, &self.schema)?.finish()?;
-        let files = serde_json::to_vec(&(&self.files, self.channel_is_text)).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let files = serde_json::to_vec(&(self.files.as_ref(), self.channel_is_text)).map_err(|e| DataFusionError::External(Box::new(e)))?;
         let mut bytes = (schema.len() as u64).to_le_bytes().to_vec();
         bytes.extend(schema);
         bytes.extend(files);
@@ -101,8 +112,8 @@ impl LakeTable {
         let (length, rest) = bytes.split_first_chunk::<8>().ok_or_else(malformed)?;
         let (schema, files) = rest.split_at_checked(u64::from_le_bytes(*length) as usize).ok_or_else(malformed)?;
         let schema = StreamReader::try_new(schema, None)?.schema();
-        let (files, channel_is_text) = serde_json::from_slice(files).map_err(|e| DataFusionError::External(Box::new(e)))?;
-        Ok(LakeTable { schema, files, channel_is_text })
+        let (files, channel_is_text): (Vec<LakeFile>, bool) = serde_json::from_slice(files).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        Ok(LakeTable { schema, files: files.into(), channel_is_text })
     }
 
     /// True when `filter` tests `Channel` alone and the choice of files settles it: each

@@ -7,6 +7,7 @@ pub mod fields_read;
 pub mod index_patterns;
 pub mod inline;
 pub mod lake_tables;
+mod named_columns;
 pub mod object_stores;
 pub mod output;
 pub mod parquet_table;

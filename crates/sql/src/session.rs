@@ -13,6 +13,7 @@ use datafusion::error::DataFusionError;
 use datafusion::datasource::MemTable;
 use datafusion::catalog::{CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList};
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::session_state::SessionState;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
@@ -26,6 +27,7 @@ use hela_schema::KeptFields;
 
 use crate::fields_read::fields_read;
 use crate::index_patterns::IndexPatternSchema;
+use crate::named_columns;
 use crate::inline::{Warn, load_table};
 use crate::object_stores::LakeStores;
 use crate::parquet_table::{parquet_files, parquet_table};
@@ -291,11 +293,13 @@ impl Session {
     /// `LogonId`) is renamed to the data's spelling and the statement planned again, since
     /// Spark resolves column names without regard to case; an exact match always wins. A
     /// name no column has that an earlier item of the select list is called is that item
-    /// (Spark's lateral column alias).
+    /// (Spark's lateral column alias). A query is planned over lake tables showing only the
+    /// columns it names (see [`named_columns`]), and over every column if it fails so.
     async fn plan(&self, mut statement: Statement) -> Result<LogicalPlan, SqlError> {
         // A table function's table arguments are planned first, each kept until the
         // statement is planned.
-        let arguments = self.ctx.state().config().get_extension::<TableArguments>().expect("the session's table arguments");
+        let mut state = self.ctx.state();
+        let arguments = state.config().get_extension::<TableArguments>().expect("the session's table arguments");
         let mut planned = PlannedArguments { arguments: arguments.clone(), keys: Vec::new() };
         loop {
             let key = arguments.new_key();
@@ -310,8 +314,25 @@ impl Session {
             let columns: Vec<String> = planned.schema().fields().iter().map(|f| f.name().clone()).collect();
             spark::rewrite_first_pivot(&mut statement, &columns).map_err(SqlError::Query)?;
         }
+        // A query planned over only the columns it names plans faster; one that fails so is
+        // planned again over every column, to fail or be fixed as before.
+        let functions: HashSet<String> = state.table_functions().keys().map(|name| name.to_lowercase()).collect();
+        if let Some(words) = named_columns::query_words(&statement, &functions) {
+            let every_column = Arc::clone(state.catalog_list());
+            state.register_catalog_list(named_columns::narrowed(&every_column, words));
+            if let Ok(plan) = self.plan_in(&state, statement.clone()).await {
+                return Ok(plan);
+            }
+            state.register_catalog_list(every_column);
+        }
+        self.plan_in(&state, statement).await
+    }
+
+    /// Plans `statement` in `state`, renaming columns written in another case than the
+    /// data's and naming Spark's lateral column aliases (see [`Session::plan`]).
+    async fn plan_in(&self, state: &SessionState, mut statement: Statement) -> Result<LogicalPlan, SqlError> {
         for _ in 0..MAX_CASE_FIXES {
-            let error = match self.ctx.state().statement_to_plan(statement.clone()).await {
+            let error = match state.statement_to_plan(statement.clone()).await {
                 Ok(plan) => return Ok(spark::name_inlined_fields(spark::typed_rewrites(plan)?)?),
                 Err(error) => error,
             };

@@ -34,6 +34,11 @@ impl WholeTableView {
     pub fn table(&self) -> &Arc<dyn TableProvider> {
         &self.table
     }
+
+    /// The same view showing `table` instead (the table with fewer columns).
+    pub(crate) fn showing(&self, table: Arc<dyn TableProvider>) -> WholeTableView {
+        WholeTableView { table, definition: self.definition.clone() }
+    }
 }
 
 #[async_trait]
