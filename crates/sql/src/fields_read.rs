@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use datafusion::execution::session_state::SessionState;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 use hela_schema::KeptFields;
 
@@ -120,6 +121,11 @@ fn is_wildcard(previous: Option<&Token>, next: Option<&Token>, before_previous: 
         Some(Token::LParen) => !(next == Some(&Token::RParen) && before_previous.is_some_and(|t| is_word(t, &["count"]))),
         _ => true,
     }
+}
+
+/// The names of `state`'s table functions in lower case, as [`fields_read`] takes them.
+pub(crate) fn table_function_names(state: &SessionState) -> HashSet<String> {
+    state.table_functions().keys().map(|name| name.to_lowercase()).collect()
 }
 
 /// Whether `token` is an unquoted word among `words` (in lower case).

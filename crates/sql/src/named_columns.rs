@@ -11,22 +11,23 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider, TableProvider};
 use datafusion::error::Result;
+use datafusion::execution::session_state::SessionState;
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast;
 use hela_schema::KeptFields;
 
-use crate::fields_read::fields_read;
+use crate::fields_read::{fields_read, table_function_names};
 use crate::lake_tables::LakeTable;
 use crate::views::WholeTableView;
 
 /// The words of `statement`, in lower case, when it is a query that reads only columns it
-/// names; `table_functions` take whole tables.
-pub(crate) fn query_words(statement: &Statement, table_functions: &HashSet<String>) -> Option<Arc<HashSet<String>>> {
+/// names; `state`'s table functions take whole tables.
+pub(crate) fn query_words(statement: &Statement, state: &SessionState) -> Option<Arc<HashSet<String>>> {
     let Statement::Statement(inner) = statement else { return None };
     if !matches!(inner.as_ref(), ast::Statement::Query(_)) {
         return None;
     }
-    match fields_read(&inner.to_string(), table_functions) {
+    match fields_read(&inner.to_string(), &table_function_names(state)) {
         KeptFields::Named(words) => Some(Arc::new(words)),
         KeptFields::All => None,
     }

@@ -1,6 +1,6 @@
 //! A DataFusion session over the lake and inline tables, running statements in order.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -25,7 +25,7 @@ use datafusion_spark::SessionStateBuilderSpark;
 use hela_lake::{Lake, Router};
 use hela_schema::KeptFields;
 
-use crate::fields_read::fields_read;
+use crate::fields_read::{fields_read, table_function_names};
 use crate::index_patterns::IndexPatternSchema;
 use crate::named_columns;
 use crate::inline::{Warn, load_table};
@@ -110,10 +110,7 @@ impl Session {
     /// only the fields it may read, if `router` stores fields under their own names.
     pub fn add_tables(&mut self, tables: &[TableSpec], router: &dyn Router, read_by: Option<&str>, warn: Warn) -> Result<(), SqlError> {
         let kept = match read_by {
-            Some(sql) if router.keeps_field_names() => {
-                let functions: HashSet<String> = self.ctx.state().table_functions().keys().map(|name| name.to_lowercase()).collect();
-                fields_read(sql, &functions)
-            }
+            Some(sql) if router.keeps_field_names() => fields_read(sql, &table_function_names(&self.ctx.state())),
             _ => KeptFields::All,
         };
         let mut by_name: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
@@ -316,8 +313,7 @@ impl Session {
         }
         // A query planned over only the columns it names plans faster; one that fails so is
         // planned again over every column, to fail or be fixed as before.
-        let functions: HashSet<String> = state.table_functions().keys().map(|name| name.to_lowercase()).collect();
-        if let Some(words) = named_columns::query_words(&statement, &functions) {
+        if let Some(words) = named_columns::query_words(&statement, &state) {
             let every_column = Arc::clone(state.catalog_list());
             state.register_catalog_list(named_columns::narrowed(&every_column, words));
             if let Ok(plan) = self.plan_in(&state, statement.clone()).await {
