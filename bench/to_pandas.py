@@ -9,7 +9,9 @@ each: `hela.Connection(lake).sql(q).to_pandas()` against `duckdb.connect(db).sql
 against DuckDB's Arrow result turned into pandas by pyarrow, as hela's is).
 The answers are compared (row count, and the sorted EventID and Hostname columns).
 
-    pip install .  duckdb pandas pyarrow   # the hela package from this repository
+    pip install maturin duckdb pandas pyarrow
+    # hela's package as a release build (`pip install .` builds the slower dev profile)
+    maturin build --release -o bench/work/wheels && pip install --force-reinstall bench/work/wheels/hela-*.whl
     python3 bench/to_pandas.py --events 1000000 --work /tmp/hela-pandas
 """
 import argparse

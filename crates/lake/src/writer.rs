@@ -7,8 +7,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use hela_schema::{Shape, records_to_batch};
+use hela_schema::{ObjectColumns, Shape, adapt_batch, columns_to_batch};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::basic::Compression;
@@ -59,16 +60,16 @@ pub(crate) const MAX_EVENT_IDS: usize = 64;
 const EVENT_ID: &str = "EventID";
 
 impl EventIds {
-    fn observe(&mut self, record: &Map<String, Value>) {
-        let Some(ids) = &mut self.0 else { return };
-        match record.get(EVENT_ID) {
-            None | Some(Value::Null) => {}
-            Some(value) => match value.as_i64() {
+    /// Learns the `EventID` values of some rows.
+    fn observe<'v>(&mut self, values: impl Iterator<Item = &'v Value>) {
+        for value in values.filter(|value| !value.is_null()) {
+            let Some(ids) = &mut self.0 else { return };
+            match value.as_i64() {
                 Some(id) if ids.len() < MAX_EVENT_IDS || ids.contains(&id) => {
                     ids.insert(id);
                 }
                 _ => self.0 = None,
-            },
+            }
         }
     }
 }
@@ -82,15 +83,92 @@ pub struct PartitionWriter {
     open: Option<OpenFile>,
 }
 
+/// The file being written. Its first row group's worth of rows is held as Arrow batches
+/// before the Parquet writer starts: until then a wider schema only widens the batches held
+/// (as merging files would), so the fields a partition's first records bring one after the
+/// other do not each end a file that is merged again at the end of the ingest.
 struct OpenFile {
     path: PathBuf,
     schema: SchemaRef,
     shape: Shape,
-    writer: ArrowWriter<File>,
+    /// Started once the file holds a row group's worth of rows, or must free its memory.
+    writer: Option<ArrowWriter<File>>,
+    held: Vec<RecordBatch>,
+    held_bytes: usize,
     rows: u64,
     event_ids: EventIds,
     /// Which of its rows have a `Channel`; `None` until it has rows.
     channel: Option<ChannelFill>,
+}
+
+impl OpenFile {
+    fn new(path: PathBuf, schema: SchemaRef) -> OpenFile {
+        let event_ids = EventIds(Some(BTreeSet::new()));
+        OpenFile { path, schema, shape: Shape::Null, writer: None, held: Vec::new(), held_bytes: 0, rows: 0, event_ids, channel: None }
+    }
+
+    /// True when rows of `schema` can be added: the file's schema, or a wider one while no
+    /// row is written yet (the rows held are then widened to it).
+    fn takes(&mut self, schema: &SchemaRef) -> Result<bool, LakeError> {
+        if self.rows >= ROWS_PER_FILE {
+            return Ok(false);
+        }
+        if self.schema == *schema {
+            return Ok(true);
+        }
+        if self.writer.is_some() {
+            return Ok(false);
+        }
+        let held = std::mem::take(&mut self.held);
+        self.held = held.iter().map(|batch| adapt_batch(batch, schema.clone())).collect::<Result<_, _>>()?;
+        self.held_bytes = self.held.iter().map(RecordBatch::get_array_memory_size).sum();
+        self.schema = schema.clone();
+        Ok(true)
+    }
+
+    fn add(&mut self, batch: RecordBatch) -> Result<(), LakeError> {
+        self.rows += batch.num_rows() as u64;
+        match self.writer.as_mut() {
+            Some(writer) => writer.write(&batch).map_err(parquet_error(&self.path)),
+            None => {
+                self.held_bytes += batch.get_array_memory_size();
+                self.held.push(batch);
+                match self.rows >= ROWS_PER_ROW_GROUP as u64 {
+                    true => self.start_writing().map(drop),
+                    false => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// The Parquet writer, started (and given the rows held) if it was not.
+    fn start_writing(&mut self) -> Result<&mut ArrowWriter<File>, LakeError> {
+        if self.writer.is_none() {
+            let file = File::create(&self.path).map_err(LakeError::io(&self.path))?;
+            let mut writer = lake_file_writer(file, self.schema.clone(), &self.path, ROWS_PER_ROW_GROUP)?;
+            for batch in self.held.drain(..) {
+                writer.write(&batch).map_err(parquet_error(&self.path))?;
+            }
+            self.held_bytes = 0;
+            self.writer = Some(writer);
+        }
+        Ok(self.writer.as_mut().expect("started above"))
+    }
+
+    /// Learns the event numbers and `Channel` fill of rows added.
+    fn observe_rows(&mut self, columns: &ObjectColumns) {
+        self.event_ids.observe(columns.get(EVENT_ID).into_iter().flatten().flatten().copied());
+        let fill = match columns.get(CHANNEL) {
+            Some(values) => values.iter().map(|value| ChannelFill::of_row(*value)).reduce(ChannelFill::and),
+            None => Some(ChannelFill::Absent),
+        };
+        self.channel = self.channel.zip(fill).map(|(fill, added)| fill.and(added)).or(fill);
+    }
+
+    /// Bytes of the rows not yet in the file: those held, and the writer's unfinished row group.
+    fn memory_size(&self) -> usize {
+        self.held_bytes + self.writer.as_ref().map_or(0, ArrowWriter::memory_size)
+    }
 }
 
 impl PartitionWriter {
@@ -104,47 +182,49 @@ impl PartitionWriter {
         self.pending.push(record);
     }
 
-    /// Writes the buffered records into the open file, starting a new one in `staging` when
-    /// the schema grew or the file is full. Returns the files this closed.
+    /// Adds the buffered records to the open file, starting a new one in `staging` when the
+    /// file is full, or when the schema grew after rows were written to it. Returns the
+    /// files this closed.
     pub fn flush(&mut self, staging: &Path, name: &dyn Fn() -> String) -> Result<Vec<StagedFile>, LakeError> {
         if self.pending.is_empty() {
             return Ok(Vec::new());
         }
-        self.pending.iter().for_each(|record| self.shape.observe_record(record));
+        let pending = std::mem::take(&mut self.pending);
+        let columns = ObjectColumns::of_records(&pending);
+        self.shape.observe_columns(&columns);
         let schema = lake_file_schema(Arc::new(self.shape.storage_schema()));
         let mut closed = Vec::new();
-        let reusable = self.open.as_ref().is_some_and(|o| o.schema == schema && o.rows < ROWS_PER_FILE);
+        let reusable = match self.open.as_mut() {
+            Some(open) => open.takes(&schema)?,
+            None => false,
+        };
         if !reusable {
             closed.extend(self.close()?);
-            let path = staging.join(name());
-            let file = File::create(&path).map_err(LakeError::io(&path))?;
-            let writer = lake_file_writer(file, schema.clone(), &path, ROWS_PER_ROW_GROUP)?;
-            let event_ids = EventIds(Some(BTreeSet::new()));
-            self.open = Some(OpenFile { path, schema: schema.clone(), shape: Shape::Null, writer, rows: 0, event_ids, channel: None });
+            self.open = Some(OpenFile::new(staging.join(name()), schema.clone()));
         }
-        let batch = records_to_batch(&self.pending, schema)?;
+        let batch = columns_to_batch(&columns, schema)?;
         let open = self.open.as_mut().expect("opened above");
-        open.writer.write(&batch).map_err(parquet_error(&open.path))?;
-        open.rows += batch.num_rows() as u64;
+        open.add(batch)?;
         open.shape = self.shape.clone();
-        for record in &self.pending {
-            open.event_ids.observe(record);
-            let row = ChannelFill::of_row(record.get(CHANNEL));
-            open.channel = Some(open.channel.map_or(row, |fill| fill.and(row)));
-        }
+        open.observe_rows(&columns);
+        drop(columns);
+        self.pending = pending;
         self.pending.clear();
         Ok(closed)
     }
 
-    /// Bytes of the open file's unfinished row group, held in memory until it is written.
+    /// Bytes of the open file's rows held in memory until they are written.
     pub fn row_group_bytes(&self) -> usize {
-        self.open.as_ref().map_or(0, |open| open.writer.memory_size())
+        self.open.as_ref().map_or(0, OpenFile::memory_size)
     }
 
-    /// Writes the open file's unfinished row group to the file now, freeing its memory.
+    /// Writes the open file's rows held in memory to the file now, freeing their memory.
     pub fn end_row_group(&mut self) -> Result<(), LakeError> {
         match self.open.as_mut() {
-            Some(open) => open.writer.flush().map_err(parquet_error(&open.path)),
+            Some(open) => {
+                let path = open.path.clone();
+                open.start_writing()?.flush().map_err(parquet_error(&path))
+            }
             None => Ok(()),
         }
     }
@@ -157,8 +237,10 @@ impl PartitionWriter {
     }
 
     fn close(&mut self) -> Result<Option<StagedFile>, LakeError> {
-        let Some(open) = self.open.take() else { return Ok(None) };
-        let file = open.writer.into_inner().map_err(parquet_error(&open.path))?;
+        let Some(mut open) = self.open.take() else { return Ok(None) };
+        open.start_writing()?;
+        let writer = open.writer.take().expect("started above");
+        let file = writer.into_inner().map_err(parquet_error(&open.path))?;
         file.sync_all().map_err(LakeError::io(&open.path))?;
         let bytes = file.metadata().map_err(LakeError::io(&open.path))?.len();
         let event_ids = open.event_ids.0.map(|ids| ids.into_iter().collect());
@@ -218,6 +300,7 @@ pub(crate) fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetErro
 
 #[cfg(test)]
 mod tests {
+    use hela_schema::records_to_batch;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use serde_json::json;
 
@@ -248,5 +331,60 @@ mod tests {
         assert_eq!(reader.schema(), &schema);
         let read: Vec<_> = reader.build().unwrap().collect::<Result<_, _>>().unwrap();
         assert_eq!(read, vec![batch]);
+    }
+
+    /// Names of staged files, one after the other.
+    fn file_names() -> impl Fn() -> String {
+        let counter = std::sync::atomic::AtomicU64::new(0);
+        move || format!("f{}.parquet", counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn push(writer: &mut PartitionWriter, value: Value) {
+        writer.push(value.as_object().unwrap().clone());
+    }
+
+    /// The rows of a staged file, as JSON lines.
+    fn rows(file: &StagedFile) -> Vec<String> {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&file.path).unwrap()).unwrap().build().unwrap();
+        let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().unwrap();
+        let mut out = arrow::json::LineDelimitedWriter::new(Vec::new());
+        out.write_batches(&batches.iter().collect::<Vec<_>>()).unwrap();
+        out.finish().unwrap();
+        String::from_utf8(out.into_inner()).unwrap().lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn fields_that_come_before_any_row_is_written_widen_the_rows_held_in_one_file() {
+        let staging = tempfile::tempdir().unwrap();
+        let name = file_names();
+        let mut writer = PartitionWriter::new("events".into(), PartitionKey { source: "s".into(), day: "d".into() });
+        push(&mut writer, json!({"EventID": 1, "v": {"a": 1}}));
+        assert!(writer.flush(staging.path(), &name).unwrap().is_empty());
+        push(&mut writer, json!({"EventID": 2, "Image": "x.exe", "v": "text"}));
+        assert!(writer.flush(staging.path(), &name).unwrap().is_empty());
+        assert!(writer.row_group_bytes() > 0, "the rows are held in memory");
+        let files = writer.finish(staging.path(), &name).unwrap();
+        assert_eq!(files.len(), 1, "one file for both flushes");
+        assert_eq!((files[0].rows, files[0].event_ids.as_deref()), (2, Some(&[1, 2][..])));
+        let names: Vec<_> = files[0].schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["EventID", "Image", "v"]);
+        assert_eq!(rows(&files[0]), [r#"{"EventID":1,"v":"{\"a\":1}"}"#, r#"{"EventID":2,"Image":"x.exe","v":"text"}"#]);
+    }
+
+    #[test]
+    fn fields_that_come_after_rows_are_written_start_a_new_file() {
+        let staging = tempfile::tempdir().unwrap();
+        let name = file_names();
+        let mut writer = PartitionWriter::new("events".into(), PartitionKey { source: "s".into(), day: "d".into() });
+        push(&mut writer, json!({"EventID": 1}));
+        writer.flush(staging.path(), &name).unwrap();
+        writer.end_row_group().unwrap();
+        assert_eq!(writer.row_group_bytes(), 0, "written out");
+        push(&mut writer, json!({"EventID": 2, "Image": "x.exe"}));
+        let mut files = writer.flush(staging.path(), &name).unwrap();
+        assert_eq!(files.len(), 1, "the written file is closed");
+        files.extend(writer.finish(staging.path(), &name).unwrap());
+        let all: Vec<Vec<String>> = files.iter().map(rows).collect();
+        assert_eq!(all, [vec![r#"{"EventID":1}"#.to_string()], vec![r#"{"EventID":2,"Image":"x.exe"}"#.to_string()]]);
     }
 }

@@ -5,58 +5,38 @@ use std::sync::Arc;
 
 use arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, ListArray, NullArray, RecordBatch,
-    RecordBatchOptions, StringBuilder, StructArray,
+    RecordBatchOptions, StringBuilder, StructArray, new_null_array,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Fields, SchemaRef};
 use arrow::error::ArrowError;
 use serde_json::{Map, Value};
 
+use crate::columns::ObjectColumns;
+
 /// Converts records into one batch of `schema`, which must describe them (as inferred by
 /// [`crate::Shape`] over at least these records). A value whose field is a string but which
 /// is not one is stored as its JSON text.
 pub fn records_to_batch(records: &[Map<String, Value>], schema: SchemaRef) -> Result<RecordBatch, ArrowError> {
-    let objects: Vec<Option<&Map<String, Value>>> = records.iter().map(Some).collect();
-    let columns = scatter(&objects, schema.fields())
-        .into_iter()
-        .zip(schema.fields())
-        .map(|(values, field)| build_array(&values, field.data_type()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let options = RecordBatchOptions::new().with_row_count(Some(records.len()));
-    RecordBatch::try_new_with_options(schema, columns, &options)
+    columns_to_batch(&ObjectColumns::of_records(records), schema)
 }
 
-/// Splits objects into one column of values per field, in one pass over each object. A key
-/// is looked for among the sorted field names where the previous object's key in the same
-/// place was found (records of one source repeat their keys in order), then just after the
-/// last match (keys in sorted order), then by binary search.
-fn scatter<'a>(objects: &[Option<&'a Map<String, Value>>], fields: &Fields) -> Vec<Vec<Option<&'a Value>>> {
-    let mut order: Vec<usize> = (0..fields.len()).collect();
-    order.sort_by(|&a, &b| fields[a].name().cmp(fields[b].name()));
-    let names: Vec<&str> = order.iter().map(|&i| fields[i].name().as_str()).collect();
-    let mut columns = vec![vec![None; objects.len()]; fields.len()];
-    let mut found_before: Vec<usize> = Vec::new();
-    for (row, object) in objects.iter().enumerate() {
-        let mut next = 0;
-        for (place, (name, value)) in object.iter().flat_map(|o| o.iter()).enumerate() {
-            let key = name.as_str();
-            let holds_key = |i: usize| names.get(i).is_some_and(|n| *n == key);
-            if place == found_before.len() {
-                found_before.push(usize::MAX);
-            }
-            let found = match found_before[place] {
-                i if holds_key(i) => Some(i),
-                _ if holds_key(next) => Some(next),
-                _ => names.binary_search(&key).ok(),
-            };
-            if let Some(i) = found {
-                columns[order[i]][row] = Some(value);
-                next = i + 1;
-                found_before[place] = i;
-            }
-        }
-    }
-    columns
+/// Converts records split into columns into one batch of `schema`, as [`records_to_batch`].
+pub fn columns_to_batch(columns: &ObjectColumns, schema: SchemaRef) -> Result<RecordBatch, ArrowError> {
+    let arrays = build_children(columns, schema.fields())?;
+    let options = RecordBatchOptions::new().with_row_count(Some(columns.rows()));
+    RecordBatch::try_new_with_options(schema, arrays, &options)
+}
+
+/// An array for each of `fields`, from the column of the same name (nulls when none has it).
+fn build_children(columns: &ObjectColumns, fields: &Fields) -> Result<Vec<ArrayRef>, ArrowError> {
+    fields
+        .iter()
+        .map(|field| match columns.get(field.name()) {
+            Some(values) => build_array(values, field.data_type()),
+            None => Ok(new_null_array(field.data_type(), columns.rows())),
+        })
+        .collect()
 }
 
 fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayRef, ArrowError> {
@@ -99,11 +79,7 @@ fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayR
         DataType::Struct(fields) => {
             let objects: Vec<_> = values.iter().map(|v| present(v).and_then(Value::as_object)).collect();
             let validity = objects.iter().map(Option::is_some).collect();
-            let children = scatter(&objects, fields)
-                .into_iter()
-                .zip(fields)
-                .map(|(column, field)| build_array(&column, field.data_type()))
-                .collect::<Result<Vec<_>, _>>()?;
+            let children = build_children(&ObjectColumns::of(objects.iter().copied(), objects.len()), fields)?;
             Arc::new(StructArray::try_new(fields.clone(), children, nulls(validity))?)
         }
         other => return Err(ArrowError::NotYetImplemented(format!("JSON values as {other}"))),

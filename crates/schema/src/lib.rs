@@ -8,6 +8,7 @@
 //! string holding each value's JSON text. Nested objects are structs, arrays are lists.
 
 pub mod adapt;
+pub mod columns;
 pub mod convert;
 pub mod json;
 pub mod kept;
@@ -16,7 +17,8 @@ pub mod shape;
 pub mod stream;
 
 pub use adapt::adapt_batch;
-pub use convert::{records_to_batch, stored_text};
+pub use columns::ObjectColumns;
+pub use convert::{columns_to_batch, records_to_batch, stored_text};
 pub use json::parse_value;
 pub use kept::KeptFields;
 pub use parse::{BadRecord, Parsed, parse_chunk};

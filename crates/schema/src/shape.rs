@@ -7,6 +7,8 @@ use arrow::datatypes::{DataType, Field, Fields, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::columns::ObjectColumns;
+
 /// The largest whole number every smaller one of which a double holds exactly (2^53).
 const EXACT_IN_DOUBLE: u64 = 1 << 53;
 
@@ -77,6 +79,29 @@ impl Shape {
         }
         match self {
             Shape::Object(fields) => observe_fields(fields, record),
+            _ => self.merge(Shape::Str),
+        }
+    }
+
+    /// Widens this (object) shape to also describe the records split into `columns`, as
+    /// observing each record does, a column at a time.
+    pub fn observe_columns(&mut self, columns: &ObjectColumns) {
+        if columns.rows() == 0 {
+            return;
+        }
+        if *self == Shape::Null {
+            *self = Shape::Object(BTreeMap::new());
+        }
+        match self {
+            Shape::Object(fields) => {
+                for (name, values) in columns.iter() {
+                    let field = match fields.get_mut(name) {
+                        Some(field) => field,
+                        None => fields.entry(name.to_string()).or_default(),
+                    };
+                    values.iter().flatten().for_each(|value| field.observe(value));
+                }
+            }
             _ => self.merge(Shape::Str),
         }
     }
@@ -246,6 +271,23 @@ mod tests {
         let only_null = infer(&[json!({"x": null, "e": {}})]);
         assert_eq!(only_null.storage_schema().field(0).data_type(), &DataType::Null);
         assert_eq!(query_schema(&only_null.storage_schema()).field(1).data_type(), &DataType::Utf8);
+    }
+
+    #[test]
+    fn observing_columns_agrees_with_observing_records() {
+        let values = [
+            json!({"a": 1, "b": [1], "n": null}),
+            json!({"b": "s", "a": 2.5, "c": {"d": true}}),
+            json!({"c": {"e": 1}, "a": null, "f": (1i64 << 53) + 1}),
+        ];
+        let records: Vec<Map<String, Value>> = values.iter().map(|v| v.as_object().unwrap().clone()).collect();
+        let mut by_record = Shape::Null;
+        records.iter().for_each(|r| by_record.observe_record(r));
+        let mut by_column = Shape::Null;
+        by_column.observe_columns(&ObjectColumns::of_records(&records));
+        assert_eq!(by_column, by_record);
+        by_column.observe_columns(&ObjectColumns::of_records(&[]));
+        assert_eq!(by_column, by_record, "no records change nothing");
     }
 
     #[test]

@@ -46,13 +46,13 @@ pub struct Chunk {
 impl Chunk {
     /// Iterates the non-blank lines of the chunk with their 1-based line numbers.
     pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
-        let mut line_no = self.first_line;
-        self.data
-            .split(|b| *b == b'\n')
-            .map(move |line| {
-                let n = line_no;
-                line_no += 1;
-                (n, line.strip_suffix(b"\r").unwrap_or(line))
+        let ends = memchr::memchr_iter(b'\n', &self.data).chain(std::iter::once(self.data.len()));
+        let mut start = 0;
+        ends.zip(self.first_line..)
+            .map(move |(end, line_no)| {
+                let line = &self.data[start..end];
+                start = end + 1;
+                (line_no, line.strip_suffix(b"\r").unwrap_or(line))
             })
             .filter(|(_, line)| line.iter().any(|b| !b.is_ascii_whitespace()))
     }
@@ -102,4 +102,19 @@ pub enum ChunkEvent {
     Chunk(Chunk),
     Warning(Warning),
     Refused(Refused),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_numbered_from_the_first_and_blank_ones_are_left_out() {
+        let chunk = Chunk { origin: Origin::file("f"), first_line: 7, data: b"{\"a\":1}\r\n\n  \t\n{\"b\":2}\n{\"c\":3}".to_vec() };
+        let lines: Vec<(u64, &[u8])> = chunk.lines().collect();
+        assert_eq!(lines, [(7, &b"{\"a\":1}"[..]), (10, b"{\"b\":2}"), (11, b"{\"c\":3}")]);
+        let ended = Chunk { data: b"x\n".to_vec(), ..chunk.clone() };
+        assert_eq!(ended.lines().collect::<Vec<_>>(), [(7, &b"x"[..])]);
+        assert_eq!(Chunk { data: Vec::new(), ..chunk }.lines().count(), 0);
+    }
 }
