@@ -96,6 +96,8 @@ impl Shape {
             Shape::Object(fields) => {
                 for (name, values) in columns.iter() {
                     let field = match fields.get_mut(name) {
+                        // Text takes every value as it is: nothing widens it.
+                        Some(Shape::Str) => continue,
                         Some(field) => field,
                         None => fields.entry(name.to_string()).or_default(),
                     };
@@ -280,7 +282,8 @@ mod tests {
             json!({"b": "s", "a": 2.5, "c": {"d": true}}),
             json!({"c": {"e": 1}, "a": null, "f": (1i64 << 53) + 1}),
         ];
-        let records: Vec<Map<String, Value>> = values.iter().map(|v| v.as_object().unwrap().clone()).collect();
+        let records = |values: &[Value]| -> Vec<Map<String, Value>> { values.iter().map(|v| v.as_object().unwrap().clone()).collect() };
+        let (more, records) = (records(&[json!({"b": [1, 2], "a": {"x": 1}, "c": "t"})]), records(&values));
         let mut by_record = Shape::Null;
         records.iter().for_each(|r| by_record.observe_record(r));
         let mut by_column = Shape::Null;
@@ -288,6 +291,9 @@ mod tests {
         assert_eq!(by_column, by_record);
         by_column.observe_columns(&ObjectColumns::of_records(&[]));
         assert_eq!(by_column, by_record, "no records change nothing");
+        more.iter().for_each(|r| by_record.observe_record(r));
+        by_column.observe_columns(&ObjectColumns::of_records(&more));
+        assert_eq!(by_column, by_record, "text stays text; other shapes widen");
     }
 
     #[test]
