@@ -5,7 +5,8 @@ For each scale factor (a corpus of the Security-Datasets JSON repeated N times w
 names and GUIDs varied per copy; `hela sample` events when ../shared is absent):
 
 * ingest: JSON lines into each engine's store -- hela's lake (`hela ingest`), a DuckDB
-  table (`CREATE TABLE events AS SELECT * FROM read_json_auto(...)`), Parquet written by
+  table (`CREATE TABLE events AS SELECT * FROM read_json_auto(...)`) in its database file
+  and, as `duckdb in memory`, in an in-memory database, Parquet written by
   Spark (`spark.read.json(...).write.parquet(...)`, JVM start not counted). Wall time,
   throughput and peak RSS of the process.
 * queries: the ThreatHunter-Playbook analytics (../shared/conformance/thp/cases.jsonl) over
@@ -154,9 +155,10 @@ def hela_cold(hela, lake, qs):
 # ------------------------------------------------------------------------------ workers
 
 def duckdb_ingest(path, db):
+    """Into the database file `db`, or into memory for `:memory:` (the table then dropped)."""
     import duckdb
     for suffix in ('', '.wal'):
-        if os.path.exists(db + suffix):
+        if db != ':memory:' and os.path.exists(db + suffix):
             os.remove(db + suffix)
     con = duckdb.connect(db)
     con.execute("SET enable_progress_bar = false")
@@ -326,6 +328,10 @@ def main():
             seconds, rss, _ = in_worker('duckdb-ingest', path, db)
             result['ingest']['duckdb'] = {'seconds': seconds, 'peak_rss_mb': rss}
             log(f'  duckdb ingest {seconds:.1f} s')
+            read_through(path)
+            seconds, rss, _ = in_worker('duckdb-ingest', path, ':memory:')
+            result['ingest']['duckdb in memory'] = {'seconds': seconds, 'peak_rss_mb': rss}
+            log(f'  duckdb ingest in memory {seconds:.1f} s')
         if 'spark' in engines:
             read_through(path)
             _, _, inner = in_worker('spark-ingest', path, parquet)
@@ -364,16 +370,17 @@ def main():
                     result['comparison'][f'{mode}-{peer}'] = compare(result[mode]['hela'], times)
         report['scales'][str(scale)] = result
         print(f'\n### Scale factor {scale} ({size / 1e6:.0f} MB of JSON lines)\n')
-        print('| ingest | seconds | MB/s | peak RSS MB | hela faster by |')
-        print('|---|---:|---:|---:|---:|')
+        cores = os.cpu_count()
+        print(f'| ingest | seconds | MB/s | MB/s per core ({cores}) | peak RSS MB | hela faster by |')
+        print('|---|---:|---:|---:|---:|---:|')
         for engine, r in result['ingest'].items():
             ratio = r['seconds'] / result['ingest']['hela']['seconds']
             rss = 'n/a' if r['peak_rss_mb'] is None else f"{r['peak_rss_mb']:.0f}"
-            print(f"| {engine} | {r['seconds']:.1f} | {r['mb_per_s']:.0f} | {rss} | {'' if engine == 'hela' else f'{ratio:.1f}×'} |")
+            print(f"| {engine} | {r['seconds']:.2f} | {r['mb_per_s']:.0f} | {r['mb_per_s'] / cores:.0f} | {rss} | {'' if engine == 'hela' else f'{ratio:.2f}×'} |")
             if engine != 'hela':
                 chart.append((f'SF{scale} ingest vs {engine}', ratio))
         c = result['compact']
-        print(f"| hela lake compact | {c['seconds']:.1f} | | {c['peak_rss_mb']:.0f} | |")
+        print(f"| hela lake compact | {c['seconds']:.1f} | | | {c['peak_rss_mb']:.0f} | |")
         print('\n| queries | answered by both | hela geomean ms | peer geomean ms | hela faster by |')
         print('|---|---:|---:|---:|---:|')
         for key, c in result['comparison'].items():
