@@ -1,6 +1,7 @@
 //! Any bytes as JSON lines: every non-blank line becomes records or one bad record holding
 //! its exact bytes; the records become an Arrow batch under their inferred schema, and
-//! every value's stored text renders. Read keeping some fields, the same lines are refused
+//! every value's stored text renders; their shape learnt a column at a time is the one
+//! learnt record by record. Read keeping some fields, the same lines are refused
 //! for the same reasons and each record is the whole one less the fields left out. Never a
 //! panic.
 #![no_main]
@@ -8,7 +9,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use hela_schema::{KeptFields, Shape, parse_chunk, records_to_batch, stored_text};
+use hela_schema::{KeptFields, ObjectColumns, Shape, parse_chunk, records_to_batch, stored_text};
 use hela_source::{Chunk, Origin};
 use libfuzzer_sys::fuzz_target;
 
@@ -23,6 +24,9 @@ fuzz_target!(|data: &[u8]| {
     assert!(parsed.bad.len() <= lines.len());
     let mut shape = Shape::Null;
     parsed.records.iter().for_each(|r| shape.observe_record(r));
+    let mut by_columns = Shape::Null;
+    by_columns.observe_columns(&ObjectColumns::of_records(&parsed.records));
+    assert_eq!(by_columns, shape, "the same shape, learnt a column at a time");
     let batch = records_to_batch(&parsed.records, Arc::new(shape.storage_schema())).expect("records convert under their own schema");
     assert_eq!(batch.num_rows(), parsed.records.len());
     for record in &parsed.records {
