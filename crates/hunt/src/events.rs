@@ -12,7 +12,7 @@ use anyhow::Context;
 use arrow::array::RecordBatch;
 use futures::StreamExt;
 use hela_lake::{EVENTS_TABLE, Lake, RawEvents, Router, TableEntry};
-use hela_schema::{KeptFields, RecordEvent, Shape, records_to_batch, stream_records};
+use hela_schema::{KeptFields, RecordEvent, records_to_inferred_batch, stream_records};
 use hela_sigma::Engine;
 use hela_source::{ReadOptions, discover};
 use hela_sql::lake_tables::LakeTable;
@@ -63,10 +63,8 @@ pub fn hunt_files(
         match event {
             RecordEvent::Records { records, input } => {
                 let records: Vec<_> = records.into_iter().map(|(record, _)| record).collect();
-                let mut shape = Shape::Null;
-                records.iter().for_each(|r| shape.observe_record(r));
                 events += records.len() as u64;
-                let batch = records_to_batch(&records, Arc::new(shape.storage_schema()))?;
+                let batch = records_to_inferred_batch(&records)?;
                 pending.push((batch, Some(names[input].clone())));
                 if pending.len() >= BATCHES_PER_STEP {
                     evaluate(std::mem::take(&mut pending), engine, with_event, &mut correlations, handle)?;

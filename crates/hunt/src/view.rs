@@ -142,14 +142,12 @@ fn struct_fields(array: &StructArray) -> Vec<(&Field, ArrayRef)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hela_schema::{Shape, records_to_batch};
+    use hela_schema::records_to_inferred_batch;
     use serde_json::{Map, Value, json};
 
     fn batch(records: &[Value]) -> RecordBatch {
         let records: Vec<Map<String, Value>> = records.iter().map(|r| r.as_object().unwrap().clone()).collect();
-        let mut shape = Shape::Null;
-        records.iter().for_each(|r| shape.observe_record(r));
-        records_to_batch(&records, Arc::new(shape.storage_schema())).unwrap()
+        records_to_inferred_batch(&records).unwrap()
     }
 
     fn text(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {

@@ -1,10 +1,8 @@
 //! Running the standing rules and indicators over records about to be stored.
 
-use std::sync::Arc;
-
 use hela_hunt::{Detection, detect, sigma_view};
 use hela_intel::Watchlist;
-use hela_schema::{Shape, records_to_batch};
+use hela_schema::records_to_inferred_batch;
 use hela_sigma::Engine;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
@@ -31,9 +29,7 @@ pub fn detections(engine: Option<&Engine>, watchlist: Option<&Watchlist>, record
     let found: Vec<Found> = records
         .par_chunks(per_batch)
         .map(|chunk| {
-            let mut shape = Shape::Null;
-            chunk.iter().for_each(|r| shape.observe_record(r));
-            let batch = match records_to_batch(chunk, Arc::new(shape.storage_schema())) {
+            let batch = match records_to_inferred_batch(chunk) {
                 Ok(batch) => batch,
                 Err(e) => {
                     warn(format!("{} records were stored without running the rules over them: {e}", chunk.len()));

@@ -12,6 +12,7 @@ use arrow::datatypes::{DataType, Fields, SchemaRef};
 use arrow::error::ArrowError;
 use serde_json::{Map, Value};
 
+use crate::Shape;
 use crate::columns::ObjectColumns;
 
 /// Converts records into one batch of `schema`, which must describe them (as inferred by
@@ -19,6 +20,14 @@ use crate::columns::ObjectColumns;
 /// is not one is stored as its JSON text.
 pub fn records_to_batch(records: &[Map<String, Value>], schema: SchemaRef) -> Result<RecordBatch, ArrowError> {
     columns_to_batch(&ObjectColumns::of_records(records), schema)
+}
+
+/// Converts records into one batch under the schema inferred from them alone.
+pub fn records_to_inferred_batch(records: &[Map<String, Value>]) -> Result<RecordBatch, ArrowError> {
+    let columns = ObjectColumns::of_records(records);
+    let mut shape = Shape::Null;
+    shape.observe_columns(&columns);
+    columns_to_batch(&columns, Arc::new(shape.storage_schema()))
 }
 
 /// Converts records split into columns into one batch of `schema`, as [`records_to_batch`].
@@ -135,16 +144,13 @@ fn overflow() -> ArrowError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Shape;
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::Int64Type;
     use serde_json::json;
 
     fn batch(values: Vec<Value>) -> RecordBatch {
         let records: Vec<Map<String, Value>> = values.into_iter().map(|v| v.as_object().unwrap().clone()).collect();
-        let mut shape = Shape::Null;
-        records.iter().for_each(|r| shape.observe_record(r));
-        records_to_batch(&records, Arc::new(shape.storage_schema())).unwrap()
+        records_to_inferred_batch(&records).unwrap()
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod stream;
 
 pub use adapt::adapt_batch;
 pub use columns::ObjectColumns;
-pub use convert::{columns_to_batch, records_to_batch, stored_text};
+pub use convert::{columns_to_batch, records_to_batch, records_to_inferred_batch, stored_text};
 pub use json::parse_value;
 pub use kept::KeptFields;
 pub use parse::{BadRecord, Parsed, parse_chunk};

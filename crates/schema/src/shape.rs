@@ -74,12 +74,8 @@ impl Shape {
 
     /// Widens this (object) shape to also describe one record.
     pub fn observe_record(&mut self, record: &Map<String, Value>) {
-        if *self == Shape::Null {
-            *self = Shape::Object(BTreeMap::new());
-        }
-        match self {
-            Shape::Object(fields) => observe_fields(fields, record),
-            _ => self.merge(Shape::Str),
+        if let Some(fields) = self.record_fields() {
+            observe_fields(fields, record);
         }
     }
 
@@ -89,22 +85,29 @@ impl Shape {
         if columns.rows() == 0 {
             return;
         }
-        if *self == Shape::Null {
-            *self = Shape::Object(BTreeMap::new());
+        let Some(fields) = self.record_fields() else { return };
+        for (name, values) in columns.iter() {
+            let field = match fields.get_mut(name) {
+                // Text takes every value as it is: nothing widens it.
+                Some(Shape::Str) => continue,
+                Some(field) => field,
+                None => fields.entry(name.to_string()).or_default(),
+            };
+            values.iter().flatten().for_each(|value| field.observe(value));
+        }
+    }
+
+    /// The fields of this shape, for records to widen: a `Null` shape becomes an object with
+    /// none yet; a shape that is neither becomes text, which has no fields.
+    fn record_fields(&mut self) -> Option<&mut BTreeMap<String, Shape>> {
+        match *self {
+            Shape::Null => *self = Shape::Object(BTreeMap::new()),
+            Shape::Object(_) => {}
+            _ => self.merge(Shape::Str),
         }
         match self {
-            Shape::Object(fields) => {
-                for (name, values) in columns.iter() {
-                    let field = match fields.get_mut(name) {
-                        // Text takes every value as it is: nothing widens it.
-                        Some(Shape::Str) => continue,
-                        Some(field) => field,
-                        None => fields.entry(name.to_string()).or_default(),
-                    };
-                    values.iter().flatten().for_each(|value| field.observe(value));
-                }
-            }
-            _ => self.merge(Shape::Str),
+            Shape::Object(fields) => Some(fields),
+            _ => None,
         }
     }
 
