@@ -59,10 +59,9 @@ pub fn hunt_files(
     let mut events = 0u64;
     let progress = AtomicU64::new(0);
     let mut correlations = Correlations::new(engine);
-    stream_records(&inputs, &ReadOptions::default(), &KeptFields::All, &progress, &mut |event| {
+    stream_records(&inputs, &ReadOptions::default(), &KeptFields::All, &progress, None, &mut |event| {
         match event {
-            RecordEvent::Records { records, input } => {
-                let records: Vec<_> = records.into_iter().map(|(record, _)| record).collect();
+            RecordEvent::Records { records, input, .. } => {
                 events += records.len() as u64;
                 let batch = records_to_inferred_batch(&records)?;
                 pending.push((batch, Some(names[input].clone())));

@@ -138,6 +138,9 @@ pub struct IngestedInput {
     pub quarantined: u64,
     /// Seconds since the Unix epoch when it was committed.
     pub committed_at: u64,
+    /// Its length in bytes (lakes made by earlier versions of hela did not record it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
 
 impl Catalog {

@@ -24,6 +24,45 @@ pub fn fingerprint(path: &Path) -> std::io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
+/// The [`fingerprint`] of a file made from its bytes as they are read for another purpose,
+/// so that it is not read twice. It is made only when the file is read from its start to
+/// its end without a gap (bytes read again are passed over) and is as long as it was.
+#[derive(Debug)]
+pub struct ReadFingerprint {
+    hasher: blake3::Hasher,
+    len: u64,
+    hashed: u64,
+    gap: bool,
+}
+
+impl ReadFingerprint {
+    /// For a file of `len` bytes.
+    pub fn new(len: u64) -> ReadFingerprint {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&len.to_le_bytes());
+        ReadFingerprint { hasher, len, hashed: 0, gap: false }
+    }
+
+    /// Takes `bytes` read at `offset`.
+    pub fn read(&mut self, offset: u64, bytes: &[u8]) {
+        let end = offset + bytes.len() as u64;
+        if self.gap || end <= self.hashed {
+            return;
+        }
+        if offset > self.hashed {
+            self.gap = true;
+            return;
+        }
+        self.hasher.update(&bytes[(self.hashed - offset) as usize..]);
+        self.hashed = end;
+    }
+
+    /// The fingerprint, when every byte of the file was read and no more.
+    pub fn finish(&self) -> Option<String> {
+        (!self.gap && self.hashed == self.len).then(|| self.hasher.finalize().to_hex().to_string())
+    }
+}
+
 /// Bytes read and hashed at a time.
 const BLOCK_BYTES: usize = 8 << 20;
 
@@ -86,6 +125,19 @@ mod tests {
         std::fs::write(&b, b"small").unwrap();
         assert_ne!(fingerprint(&a).unwrap(), fingerprint(&b).unwrap());
         assert_eq!(sampled_fingerprint(&b).unwrap(), fingerprint(&b).unwrap(), "the same up to 2 MiB");
+        // Read in pieces, some read again, the same; with a gap or cut short, none.
+        let pieces = |reads: &[(usize, usize)]| {
+            let mut read = ReadFingerprint::new(big.len() as u64);
+            reads.iter().for_each(|&(start, end)| read.read(start as u64, &big[start..end]));
+            read.finish()
+        };
+        let (n, whole) = (big.len(), Some(fingerprint(&a).unwrap()));
+        assert_eq!(pieces(&[(0, 512), (0, 1000), (1000, n / 2), (n / 3, n)]), whole);
+        assert_eq!(pieces(&[(0, 512), (1000, n)]), None, "a gap");
+        assert_eq!(pieces(&[(0, n - 1)]), None, "cut short");
+        let mut longer = ReadFingerprint::new(n as u64 - 1);
+        longer.read(0, &big);
+        assert_eq!(longer.finish(), None, "longer than it was");
         let mut middle = big.clone();
         middle[big.len() / 2] ^= 1;
         std::fs::write(&b, &middle).unwrap();

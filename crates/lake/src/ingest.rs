@@ -12,12 +12,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::DataType;
 use hela_schema::{BadRecord, KeptFields, RecordEvent, Shape, stream_records};
-use hela_source::{ReadOptions, Warning, discover};
+use hela_source::{Input, Origin, ReadOptions, Warning, discover};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::catalog::sync_directory;
 use crate::compact::{merge_files, plan_merges};
+use crate::fingerprint::ReadFingerprint;
 use crate::lake::{LakeLock, QUARANTINE_DIR, STAGING_DIR, TABLES_DIR};
 use crate::maintenance::{RETIRED_FILES_KEPT, Retained, compaction_order, compaction_plan, drop_days, first_kept_day};
 use crate::order::RowOrder;
@@ -148,11 +149,13 @@ pub fn ingest(
     let mut inputs = Vec::new();
     let mut fingerprints = Vec::new();
     let mut seen = HashSet::new();
+    let unlike = lengths_unlike_any_other(&run.catalog, &found.inputs);
     for input in found.inputs {
-        let fingerprint = match input.is_stdin() {
-            true => None,
-            false => match crate::fingerprint::fingerprint(&input.path) {
-                Ok(fp) => Some(fp),
+        let fingerprint = match input.size {
+            _ if input.is_stdin() => Fingerprint::None,
+            Some(len) if unlike.contains(&len) => Fingerprint::WhileRead(Mutex::new(ReadFingerprint::new(len))),
+            _ => match crate::fingerprint::fingerprint(&input.path) {
+                Ok(fp) => Fingerprint::Known(fp),
                 Err(e) => {
                     let (path, message) = (input.display_name(), format!("cannot read: {e}"));
                     notify(Notice::InputFailed { path: &path, error: &message });
@@ -162,7 +165,7 @@ pub fn ingest(
                 }
             },
         };
-        if let Some(fp) = &fingerprint {
+        if let Fingerprint::Known(fp) = &fingerprint {
             // A lake made by an earlier hela recorded sampled fingerprints.
             let earlier = || crate::fingerprint::sampled_fingerprint(&input.path).ok().and_then(|old| run.catalog.inputs.get(&old));
             let known = run.catalog.inputs.get(fp).or_else(earlier);
@@ -181,32 +184,24 @@ pub fn ingest(
 
     let mut per_input = vec![InputCounts::default(); inputs.len()];
     let mut current = usize::MAX;
-    stream_records(&inputs, &options.read, &KeptFields::All, &progress.bytes_read, &mut |event| {
+    let watch = |input: usize, offset: u64, bytes: &[u8]| {
+        if let Fingerprint::WhileRead(read) = &fingerprints[input] {
+            read.lock().expect("not poisoned").read(offset, bytes);
+        }
+    };
+    stream_records(&inputs, &options.read, &KeptFields::All, &progress.bytes_read, Some(&watch), &mut |event| {
         let input = event_input(&event);
         if input != current {
             current = input;
             *progress.current.lock().expect("not poisoned") = inputs[input].display_name();
         }
         match event {
-            RecordEvent::Records { records, .. } => {
+            RecordEvent::Records { records, bytes, .. } => {
                 per_input[input].records += records.len() as u64;
+                per_input[input].bytes += bytes as u64;
                 progress.records.fetch_add(records.len() as u64, Ordering::Relaxed);
-                let router = options.router.as_ref();
-                let routed: Vec<_> = records
-                    .into_par_iter()
-                    .map(|(record, bytes)| {
-                        let (table, record) = router.route(record);
-                        (table, PartitionKey::of(&record), record, bytes)
-                    })
-                    .collect();
-                for (table, key, record, bytes) in routed {
-                    per_input[input].bytes += bytes as u64;
-                    run.writers
-                        .entry((table, key))
-                        .or_insert_with_key(|(table, key)| PartitionWriter::new(table.clone(), key.clone()))
-                        .push(record);
-                    run.buffered += bytes;
-                }
+                run.place(routed(options.router.as_ref(), records).collect());
+                run.buffered += bytes;
                 if run.buffered >= options.buffer_bytes {
                     run.flush(options.row_group_memory)?;
                 }
@@ -244,14 +239,22 @@ pub fn ingest(
                 summary.records_quarantined += counts.quarantined;
                 summary.bytes_decoded += counts.bytes;
                 run.uncommitted_bytes += counts.bytes;
-                if let Some(fp) = &fingerprints[input] {
+                if let Some(fp) = fingerprints[input].finish(&inputs[input].path) {
                     let entry = IngestedInput {
                         path: inputs[input].display_name(),
                         records: counts.records,
                         quarantined: counts.quarantined,
                         committed_at: unix_seconds(),
+                        bytes: inputs[input].size,
                     };
-                    run.completed.push((fp.clone(), entry));
+                    run.completed.push((fp, entry));
+                } else if !inputs[input].is_stdin() {
+                    let warning = Warning {
+                        origin: Origin::file(inputs[input].display_name()),
+                        message: "cannot be read again to fingerprint it: ingesting it again will not be recognised".into(),
+                    };
+                    notify(Notice::Warning(&warning));
+                    summary.warnings += 1;
                 }
                 if run.uncommitted_bytes >= options.commit_bytes {
                     summary.files_written += run.commit(notify)? as u64;
@@ -267,6 +270,51 @@ pub fn ingest(
     summary.seconds = started.elapsed().as_secs_f64();
     drop(lock);
     Ok(summary)
+}
+
+/// Each record with the table `router` gives it, as it is to be stored there, and its partition.
+fn routed(router: &dyn Router, records: Vec<Map<String, Value>>) -> impl IndexedParallelIterator<Item = (Arc<str>, PartitionKey, Map<String, Value>)> + '_ {
+    records.into_par_iter().map(move |record| {
+        let (table, record) = router.route(record);
+        (table, PartitionKey::of(&record), record)
+    })
+}
+
+/// How the fingerprint of an input is known.
+enum Fingerprint {
+    /// Standard input has none.
+    None,
+    /// Made before the input is read, to skip an input the lake holds.
+    Known(String),
+    /// Made from the bytes as they are read: the input cannot be one the lake holds.
+    WhileRead(Mutex<ReadFingerprint>),
+}
+
+impl Fingerprint {
+    /// The fingerprint of the input at `path`, once read: made from the file again when
+    /// it was not read whole from its start (an archive read where its members are).
+    fn finish(&self, path: &Path) -> Option<String> {
+        match self {
+            Fingerprint::None => None,
+            Fingerprint::Known(fp) => Some(fp.clone()),
+            Fingerprint::WhileRead(read) => {
+                read.lock().expect("not poisoned").finish().or_else(|| crate::fingerprint::fingerprint(path).ok())
+            }
+        }
+    }
+}
+
+/// The lengths of `inputs` that no other input has and no input the lake holds had, so
+/// that an input of one of them is none of those and need not be hashed before it is read.
+/// None when the lake holds an input whose length it did not record (a lake made by an
+/// earlier version of hela), as that could be any.
+fn lengths_unlike_any_other(catalog: &Catalog, inputs: &[Input]) -> HashSet<u64> {
+    let Some(held) = catalog.inputs.values().map(|input| input.bytes).collect::<Option<HashSet<u64>>>() else {
+        return HashSet::new();
+    };
+    let mut count: HashMap<u64, usize> = HashMap::new();
+    inputs.iter().filter_map(|input| input.size).for_each(|len| *count.entry(len).or_default() += 1);
+    count.into_iter().filter(|&(len, n)| n == 1 && !held.contains(&len)).map(|(len, _)| len).collect()
 }
 
 /// Takes the lake's lock and reads its catalog, whose schema must be the router's (a new
@@ -359,19 +407,8 @@ impl Appender {
             run.txn.quarantine.record(bad)?;
         }
         summary.records_quarantined = batch.bad.len() as u64;
-        let router = self.router.as_ref();
-        let routed: Vec<_> = batch
-            .records
-            .into_par_iter()
-            .map(|record| {
-                let (table, record) = router.route(record);
-                (table, PartitionKey::of(&record), record)
-            })
-            .chain(batch.placed.into_par_iter().map(|(table, record)| (table, PartitionKey::of(&record), record)))
-            .collect();
-        for (table, key, record) in routed {
-            run.writers.entry((table, key)).or_insert_with_key(|(table, key)| PartitionWriter::new(table.clone(), key.clone())).push(record);
-        }
+        let placed = batch.placed.into_par_iter().map(|(table, record)| (table, PartitionKey::of(&record), record));
+        run.place(routed(self.router.as_ref(), batch.records).chain(placed).collect());
         run.checkpoints = batch.checkpoints;
         summary.files_written = run.commit(&mut |_| {})? as u64;
         summary.files_merged = run.merge_written(APPEND_MERGE_MIN_FILES)? as u64;
@@ -485,6 +522,13 @@ impl<'a> Run<'a> {
             buffered: 0,
             uncommitted_bytes: 0,
         })
+    }
+
+    /// Hands each record to the writer of its table and partition.
+    fn place(&mut self, records: Vec<(Arc<str>, PartitionKey, Map<String, Value>)>) {
+        for (table, key, record) in records {
+            self.writers.entry((table, key)).or_insert_with_key(|(table, key)| PartitionWriter::new(table.clone(), key.clone())).push(record);
+        }
     }
 
     /// Writes every partition's buffered records to the staging area, in parallel, and
@@ -824,15 +868,54 @@ mod tests {
         let options = IngestOptions::default();
         let run = |lake: &Lake| ingest(lake, std::slice::from_ref(&input), &options, &IngestProgress::default(), &mut |_| {}).unwrap();
         assert_eq!(run(&lake).records_stored, 300_000);
-        // As an earlier hela recorded it.
+        // As an earlier hela recorded it: with no length, so that the input is hashed before it is read.
         let mut catalog = lake.catalog().unwrap();
-        let entry = catalog.inputs.pop_first().unwrap().1;
+        let mut entry = catalog.inputs.pop_first().unwrap().1;
+        entry.bytes = None;
         let sampled = crate::fingerprint::sampled_fingerprint(&input).unwrap();
         assert_ne!(sampled, crate::fingerprint::fingerprint(&input).unwrap());
         catalog.inputs.insert(sampled, entry);
         catalog.save(&lake.catalog_path()).unwrap();
         let again = run(&lake);
         assert_eq!((again.inputs_skipped, again.records_stored), (1, 0));
+    }
+
+    #[test]
+    fn inputs_no_other_is_as_long_as_are_fingerprinted_while_they_are_read() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let lines: String = (0..50_000).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+        let plain = dir.path().join("events.json");
+        std::fs::write(&plain, &lines).unwrap();
+        let gzip = dir.path().join("events.json.gz");
+        let mut encoder = flate2::write::GzEncoder::new(File::create(&gzip).unwrap(), flate2::Compression::fast());
+        encoder.write_all(lines.as_bytes()).unwrap();
+        encoder.finish().unwrap();
+        // A zip archive is read where its members are, so it is hashed again once read.
+        let zipped = dir.path().join("events.zip");
+        let mut archive = zip::ZipWriter::new(File::create(&zipped).unwrap());
+        archive.start_file("events.json", zip::write::SimpleFileOptions::default()).unwrap();
+        archive.write_all(lines.as_bytes()).unwrap();
+        archive.finish().unwrap();
+        let lake = Lake::new(dir.path().join("lake"));
+        let inputs = [plain.clone(), gzip.clone(), zipped.clone()];
+        let run = |lake: &Lake, inputs: &[PathBuf]| ingest(lake, inputs, &IngestOptions::default(), &IngestProgress::default(), &mut |_| {}).unwrap();
+        let first = run(&lake, &inputs);
+        assert_eq!((first.inputs_read, first.records_stored, first.warnings), (3, 150_000, 0));
+        let catalog = lake.catalog().unwrap();
+        for input in &inputs {
+            let recorded = &catalog.inputs[&crate::fingerprint::fingerprint(input).unwrap()];
+            assert_eq!(recorded.bytes, Some(std::fs::metadata(input).unwrap().len()), "{}", input.display());
+        }
+        // The lake now holds inputs of these lengths: they are hashed first, and skipped.
+        let (copy, second_copy) = (dir.path().join("copy.json"), dir.path().join("second copy.json"));
+        std::fs::copy(&plain, &copy).unwrap();
+        std::fs::copy(&plain, &second_copy).unwrap();
+        let again = run(&lake, &[plain, gzip, zipped, copy.clone()]);
+        assert_eq!((again.inputs_skipped, again.records_stored), (4, 0));
+        // Two inputs of one length are hashed first, and the same file is read once.
+        let copies = run(&Lake::new(dir.path().join("another lake")), &[copy, second_copy]);
+        assert_eq!((copies.inputs_read, copies.inputs_skipped, copies.records_stored), (1, 1, 50_000));
     }
 
     #[test]

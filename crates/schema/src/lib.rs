@@ -23,4 +23,4 @@ pub use json::parse_value;
 pub use kept::KeptFields;
 pub use parse::{BadRecord, Parsed, parse_chunk};
 pub use shape::Shape;
-pub use stream::{RecordEvent, stream_records};
+pub use stream::{ReadWatch, RecordEvent, stream_records};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
-use hela_source::{Chunk, ChunkEvent, Input, ReadOptions, Refused, SourceError, Warning, read_input};
+use hela_source::{Chunk, ChunkEvent, Input, ReadOptions, Refused, SourceError, Warning, read_input_watched};
 use serde_json::{Map, Value};
 
 use crate::parse::Parsed;
@@ -17,8 +17,8 @@ use crate::{BadRecord, KeptFields, parse_chunk};
 /// What reading the inputs yields, in input order. `input` indexes the inputs slice.
 #[derive(Debug)]
 pub enum RecordEvent {
-    /// Records with the input bytes each took.
-    Records { input: usize, records: Vec<(Map<String, Value>, usize)> },
+    /// Records, in order, and the bytes of the input lines they were read from.
+    Records { input: usize, records: Vec<Map<String, Value>>, bytes: usize },
     Bad { input: usize, record: BadRecord },
     Warning { input: usize, warning: Warning },
     /// A part of the input none of which can be read (an archive member that cannot be
@@ -32,13 +32,19 @@ pub enum RecordEvent {
 /// core of a small machine parsing while the caller works.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
+/// Shown each run of an input's bytes read from disk: the input's index, where in it the
+/// bytes were read, and the bytes (see [`hela_source::read_input_watched`]).
+pub type ReadWatch<'a> = &'a (dyn Fn(usize, u64, &[u8]) + Sync);
+
 /// Reads every input in order and calls `handle` with what it yields, each record holding
-/// the fields `kept`. Stops early when `handle` returns an error, which is passed back.
+/// the fields `kept`, and `watch`, when given, with the bytes read. Stops early when
+/// `handle` returns an error, which is passed back.
 pub fn stream_records<E>(
     inputs: &[Input],
     options: &ReadOptions,
     kept: &KeptFields,
     progress: &AtomicU64,
+    watch: Option<ReadWatch>,
     handle: &mut dyn FnMut(RecordEvent) -> Result<(), E>,
 ) -> Result<(), E> {
     enum Message {
@@ -55,7 +61,8 @@ pub fn stream_records<E>(
                 let mut open = true;
                 // A reader that panics on crafted bytes fails its input; the others go on.
                 let read = catch_unwind(AssertUnwindSafe(|| {
-                    read_input(input, options, progress, &mut |event| {
+                    let mut watch_input = |offset, bytes: &[u8]| watch.iter().for_each(|watch| watch(index, offset, bytes));
+                    read_input_watched(input, options, progress, &mut watch_input, &mut |event| {
                         let message = match event {
                             ChunkEvent::Chunk(chunk) => Message::Parsed(index, parse_on_pool(chunk, kept.clone())),
                             ChunkEvent::Warning(warning) => Message::Warning(index, warning),
@@ -77,13 +84,11 @@ pub fn stream_records<E>(
             match message {
                 Message::Parsed(input, parsed) => {
                     let parsed = wait_for(&parsed);
-                    let per_record = parsed.bytes / parsed.records.len().max(1);
                     for record in parsed.bad {
                         handle(RecordEvent::Bad { input, record })?;
                     }
                     if !parsed.records.is_empty() {
-                        let records = parsed.records.into_iter().map(|r| (r, per_record)).collect();
-                        handle(RecordEvent::Records { input, records })?;
+                        handle(RecordEvent::Records { input, records: parsed.records, bytes: parsed.bytes })?;
                     }
                 }
                 Message::Warning(input, warning) => handle(RecordEvent::Warning { input, warning })?,

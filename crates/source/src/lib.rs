@@ -16,4 +16,4 @@ pub mod walk;
 pub use chunk::{Chunk, ChunkEvent, Origin, REFUSED_HEAD_BYTES, Refused, Warning};
 pub use discover::{Discovered, Input, discover};
 pub use error::SourceError;
-pub use read::{ReadOptions, read_input, read_seekable};
+pub use read::{ReadOptions, read_input, read_input_watched, read_seekable};

@@ -53,14 +53,28 @@ pub fn read_input(
     progress: &AtomicU64,
     emit: &mut dyn FnMut(ChunkEvent),
 ) -> Result<(), SourceError> {
+    read_input_watched(input, options, progress, &mut |_, _| {}, emit)
+}
+
+/// Reads `input` as [`read_input`] does, handing `watch` each run of bytes read from disk
+/// with the offset it starts at: in order, except that a file's first bytes, read to
+/// recognise its format, are read again from its start, and an archive is read where its
+/// members are.
+pub fn read_input_watched(
+    input: &Input,
+    options: &ReadOptions,
+    progress: &AtomicU64,
+    watch: &mut dyn FnMut(u64, &[u8]),
+    emit: &mut dyn FnMut(ChunkEvent),
+) -> Result<(), SourceError> {
     if input.is_stdin() {
         let mut reader = Reader { options, emit, damaged: false };
-        let stdin = Counting { inner: io::stdin().lock(), progress };
+        let stdin = Counting { inner: io::stdin().lock(), progress, position: 0, watch };
         return reader.read_stream(Origin::file(input.display_name()), Box::new(stdin), 0, None);
     }
     let io_error = |source| SourceError::Io { path: input.path.clone(), source };
     let file = File::open(&input.path).map_err(io_error)?;
-    read_seekable(&input.path, Counting { inner: file, progress }, options, emit)
+    read_seekable(&input.path, Counting { inner: file, progress, position: 0, watch }, options, emit)
 }
 
 /// Reads a seekable input (a file, or bytes in memory) named `path` as [`read_input`] does.
@@ -342,22 +356,28 @@ fn peek<'a>(mut stream: Box<dyn Read + 'a>) -> io::Result<(Vec<u8>, Box<dyn Read
     Ok((head, Box::new(chained)))
 }
 
-/// Adds the bytes read through it to a shared counter.
+/// Adds the bytes read through it to a shared counter, and shows them to a watcher with
+/// where they were read.
 struct Counting<'p, R> {
     inner: R,
     progress: &'p AtomicU64,
+    position: u64,
+    watch: &'p mut dyn FnMut(u64, &[u8]),
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.progress.fetch_add(n as u64, Ordering::Relaxed);
+        (self.watch)(self.position, &buf[..n]);
+        self.position += n as u64;
         Ok(n)
     }
 }
 
 impl<R: Seek> Seek for Counting<'_, R> {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.inner.seek(pos)
+        self.position = self.inner.seek(pos)?;
+        Ok(self.position)
     }
 }

@@ -130,3 +130,24 @@ fn unreadable_zip_is_an_error_naming_the_file() {
     let err = read_input(&inputs[0], &ReadOptions::default(), &AtomicU64::new(0), &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("broken.zip"), "{err}");
 }
+
+#[test]
+fn a_watcher_sees_every_byte_of_a_plain_or_gzip_file_read_in_order_from_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = RECORDS.repeat(2_000);
+    for (name, bytes) in [("events.json", lines.as_bytes().to_vec()), ("events.json.gz", gzip(lines.as_bytes()))] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let input = &discover(&[path]).inputs[0];
+        // Bytes read again (the first ones, to recognise the format) are read where they were.
+        let mut seen = Vec::new();
+        let mut watch = |offset: u64, read: &[u8]| {
+            assert!(offset as usize <= seen.len(), "{name}: no gap");
+            seen.truncate(offset as usize);
+            seen.extend_from_slice(read);
+        };
+        let options = ReadOptions { chunk_bytes: 4096, ..ReadOptions::default() };
+        hela_source::read_input_watched(input, &options, &AtomicU64::new(0), &mut watch, &mut |_| {}).unwrap();
+        assert!(seen == bytes, "{name}: the file, whole");
+    }
+}

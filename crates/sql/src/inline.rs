@@ -66,10 +66,10 @@ pub fn load_table(
     let mut converter = Converter::default();
     let mut failure = None;
     let progress = AtomicU64::new(0);
-    stream_records(&inputs, &ReadOptions::default(), kept, &progress, &mut |event| {
+    stream_records(&inputs, &ReadOptions::default(), kept, &progress, None, &mut |event| {
         match event {
             RecordEvent::Records { records, .. } => {
-                converter.push(records.into_iter().map(|(record, _)| record).collect(), router)?;
+                converter.push(records, router)?;
             }
             RecordEvent::Bad { record, .. } => {
                 warn(format!("{}:{}: skipped: {}", record.origin, record.line, record.reason))
