@@ -153,7 +153,7 @@ pub fn ingest(
     for input in found.inputs {
         let fingerprint = match input.size {
             _ if input.is_stdin() => Fingerprint::None,
-            Some(len) if unlike.contains(&len) => Fingerprint::WhileRead(Mutex::new(ReadFingerprint::new(len))),
+            Some(len) if unlike.contains(&len) => Fingerprint::WhileRead(Box::new(Mutex::new(ReadFingerprint::new(len)))),
             _ => match crate::fingerprint::fingerprint(&input.path) {
                 Ok(fp) => Fingerprint::Known(fp),
                 Err(e) => {
@@ -287,7 +287,7 @@ enum Fingerprint {
     /// Made before the input is read, to skip an input the lake holds.
     Known(String),
     /// Made from the bytes as they are read: the input cannot be one the lake holds.
-    WhileRead(Mutex<ReadFingerprint>),
+    WhileRead(Box<Mutex<ReadFingerprint>>),
 }
 
 impl Fingerprint {

@@ -20,6 +20,7 @@
 pub mod catalog;
 mod compact;
 pub mod error;
+mod file_writer;
 pub mod fingerprint;
 pub mod ingest;
 pub mod lake;

@@ -154,7 +154,7 @@ mod tests {
         let source = dir.path().join("source.parquet");
         let mut writer = crate::writer::lake_file_writer(File::create(&source).unwrap(), schema.clone(), &source, ROWS_PER_ROW_GROUP).unwrap();
         writer.write(&RecordBatch::try_new(schema.clone(), vec![Arc::new(ids)]).unwrap()).unwrap();
-        writer.close().unwrap();
+        writer.into_inner().unwrap();
         assert_eq!(row_groups(&source), [(rows, 0, 9)]);
 
         let write = |order: RowOrder, name: &str| {

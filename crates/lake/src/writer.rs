@@ -10,7 +10,6 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use hela_schema::{ObjectColumns, Shape, adapt_batch, columns_to_batch};
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
@@ -18,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::LakeError;
 use crate::catalog::ChannelFill;
+use crate::file_writer::LakeFileWriter;
 use crate::partition::{CHANNEL, PartitionKey};
 
 /// Rows after which a file is closed and the next one started.
@@ -92,7 +92,7 @@ struct OpenFile {
     schema: SchemaRef,
     shape: Shape,
     /// Started once the file holds a row group's worth of rows, or must free its memory.
-    writer: Option<ArrowWriter<File>>,
+    writer: Option<LakeFileWriter>,
     held: Vec<RecordBatch>,
     held_bytes: usize,
     rows: u64,
@@ -142,7 +142,7 @@ impl OpenFile {
     }
 
     /// The Parquet writer, started (and given the rows held) if it was not.
-    fn start_writing(&mut self) -> Result<&mut ArrowWriter<File>, LakeError> {
+    fn start_writing(&mut self) -> Result<&mut LakeFileWriter, LakeError> {
         if self.writer.is_none() {
             let file = File::create(&self.path).map_err(LakeError::io(&self.path))?;
             let mut writer = lake_file_writer(file, self.schema.clone(), &self.path, ROWS_PER_ROW_GROUP)?;
@@ -167,7 +167,7 @@ impl OpenFile {
 
     /// Bytes of the rows not yet in the file: those held, and the writer's unfinished row group.
     fn memory_size(&self) -> usize {
-        self.held_bytes + self.writer.as_ref().map_or(0, ArrowWriter::memory_size)
+        self.held_bytes + self.writer.as_ref().map_or(0, LakeFileWriter::memory_size)
     }
 }
 
@@ -289,9 +289,9 @@ pub(crate) fn lake_file_schema(schema: SchemaRef) -> SchemaRef {
 /// file does not embed its Arrow schema: the lake's types (text, 64-bit numbers, booleans,
 /// lists, structs) are what Parquet's own schema reads as, and a query would otherwise
 /// decode the embedded copy each time it opens the file.
-pub(crate) fn lake_file_writer(file: File, schema: SchemaRef, path: &Path, rows_per_row_group: usize) -> Result<ArrowWriter<File>, LakeError> {
+pub(crate) fn lake_file_writer(file: File, schema: SchemaRef, path: &Path, rows_per_row_group: usize) -> Result<LakeFileWriter, LakeError> {
     let options = ArrowWriterOptions::new().with_properties(writer_properties(rows_per_row_group)).with_skip_arrow_metadata(true);
-    ArrowWriter::try_new_with_options(file, schema, options).map_err(parquet_error(path))
+    LakeFileWriter::try_new(file, schema, options).map_err(parquet_error(path))
 }
 
 pub(crate) fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> LakeError + '_ {
@@ -323,7 +323,7 @@ mod tests {
         let path = dir.path().join("file.parquet");
         let mut writer = lake_file_writer(File::create(&path).unwrap(), schema.clone(), &path, ROWS_PER_ROW_GROUP).unwrap();
         writer.write(&batch).unwrap();
-        writer.close().unwrap();
+        writer.into_inner().unwrap();
 
         let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
         let key_values = reader.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
