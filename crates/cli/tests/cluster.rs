@@ -168,6 +168,17 @@ fn queries_on_two_executors_give_the_local_rows() {
     drop(processes);
     let down = common::hela(&["sql", "--lake", lake_arg, "--cluster", &url, QUERIES[0]], None);
     assert!(common::stderr(&down).contains(&format!("cannot reach the cluster's scheduler at {url}")), "{}", common::stderr(&down));
+    // A hunt there prints the reason alone: no table header before it.
+    let rule = dir.path().join("processes.yml");
+    std::fs::write(
+        &rule,
+        "title: A process started\nid: 0b1f9d52-6c3e-4a7d-8e21-3f4a5b6c7d80\nstatus: test\nlevel: low\n\
+         logsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    EventID: 1\n  condition: sel\n",
+    )
+    .unwrap();
+    let hunt = common::hela(&["hunt", "--lake", lake_arg, "--cluster", &url, "--sigma", rule.to_str().unwrap(), "--format", "table"], None);
+    assert!(!hunt.status.success() && hunt.stdout.is_empty(), "{}", String::from_utf8_lossy(&hunt.stdout));
+    assert!(common::stderr(&hunt).contains(&format!("cannot reach the cluster's scheduler at {url}")), "{}", common::stderr(&hunt));
 }
 
 /// `hela hunt ARGS --format jsonl` over `lake`, locally or on the cluster at `url`: its

@@ -43,7 +43,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?),
         None => Box::new(std::io::stdout().lock()),
     };
-    let mut writer = Writer::new(args.format, BufWriter::with_capacity(1 << 16, out))?;
+    let mut writer = Writer::new(args.format, BufWriter::with_capacity(1 << 16, out));
     let mut summary = Summary::default();
     let mut stored: Vec<Detection> = Vec::new();
     let mut handle = |detections: Vec<Detection>| -> anyhow::Result<()> {

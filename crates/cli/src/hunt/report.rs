@@ -15,6 +15,8 @@ pub struct Writer<W: Write> {
     format: HuntFormat,
     out: W,
     written: u64,
+    /// Whether the header (or the JSON array's opening) is written.
+    started: bool,
 }
 
 /// The columns of the csv format, in order.
@@ -49,17 +51,28 @@ fn text_cells(detection: &Detection, engine: &Engine) -> [String; 10] {
 }
 
 impl<W: Write> Writer<W> {
-    pub fn new(format: HuntFormat, mut out: W) -> anyhow::Result<Self> {
-        match format {
-            HuntFormat::Csv => writeln!(out, "{}", COLUMNS.join(","))?,
-            HuntFormat::Json => write!(out, "[")?,
-            HuntFormat::Table => writeln!(out, "{}", table_row(&TABLE_COLUMNS.map(|(_, heading)| heading.to_string())))?,
+    /// A writer to `out`. Nothing is written before the first detection or the end, so a
+    /// hunt that fails before either (a cluster that cannot be reached) prints no header.
+    pub fn new(format: HuntFormat, out: W) -> Self {
+        Writer { format, out, written: 0, started: false }
+    }
+
+    /// Writes the header (csv, table) or the array's opening (json), once.
+    fn start(&mut self) -> anyhow::Result<()> {
+        if std::mem::replace(&mut self.started, true) {
+            return Ok(());
+        }
+        match self.format {
+            HuntFormat::Csv => writeln!(self.out, "{}", COLUMNS.join(","))?,
+            HuntFormat::Json => write!(self.out, "[")?,
+            HuntFormat::Table => writeln!(self.out, "{}", table_row(&TABLE_COLUMNS.map(|(_, heading)| heading.to_string())))?,
             HuntFormat::Jsonl => {}
         }
-        Ok(Writer { format, out, written: 0 })
+        Ok(())
     }
 
     pub fn write(&mut self, detection: &Detection, engine: &Engine) -> anyhow::Result<()> {
+        self.start()?;
         match self.format {
             HuntFormat::Jsonl => writeln!(self.out, "{}", to_json(detection, engine))?,
             HuntFormat::Json => {
@@ -81,6 +94,7 @@ impl<W: Write> Writer<W> {
     }
 
     pub fn finish(mut self) -> anyhow::Result<()> {
+        self.start()?;
         if self.format == HuntFormat::Json {
             writeln!(self.out, "{}]", if self.written == 0 { "" } else { "\n" })?;
         }
@@ -158,4 +172,27 @@ pub fn reasons(rejected: &[Rejected]) -> String {
     let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
     counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     counts.iter().take(4).map(|(kind, n)| format!("{n} {kind}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_is_written_before_a_detection_or_the_end() {
+        for (format, empty) in [
+            (HuntFormat::Table, "time  "),
+            (HuntFormat::Csv, "@timestamp,Hostname,level,rule_title,rule_id,tags,EventID,Channel,EventRecordID,fields\n"),
+            (HuntFormat::Json, "[]\n"),
+            (HuntFormat::Jsonl, ""),
+        ] {
+            let mut failed = Vec::new();
+            drop(Writer::new(format, &mut failed));
+            assert!(failed.is_empty(), "{format:?}: a hunt that fails prints nothing");
+            let mut out = Vec::new();
+            Writer::new(format, &mut out).finish().unwrap();
+            let out = String::from_utf8(out).unwrap();
+            assert!(out.starts_with(empty), "{format:?}: {out:?}");
+        }
+    }
 }
