@@ -10,8 +10,7 @@ use std::path::Path;
 pub fn fingerprint(path: &Path) -> std::io::Result<String> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(&len.to_le_bytes());
+    let mut hasher = hasher_of_length(len);
     // Read in large blocks, each hashed on every core while the next is read. (Not mapped:
     // a log file cut short while mapped would end the process.)
     let (mut block, mut next) = (vec![0u8; BLOCK_BYTES], vec![0u8; BLOCK_BYTES]);
@@ -38,9 +37,7 @@ pub struct ReadFingerprint {
 impl ReadFingerprint {
     /// For a file of `len` bytes.
     pub fn new(len: u64) -> ReadFingerprint {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(&len.to_le_bytes());
-        ReadFingerprint { hasher, len, hashed: 0, gap: false }
+        ReadFingerprint { hasher: hasher_of_length(len), len, hashed: 0, gap: false }
     }
 
     /// Takes `bytes` read at `offset`.
@@ -61,6 +58,13 @@ impl ReadFingerprint {
     pub fn finish(&self) -> Option<String> {
         (!self.gap && self.hashed == self.len).then(|| self.hasher.finalize().to_hex().to_string())
     }
+}
+
+/// A fingerprint's hasher, given the file's length: the length is hashed first.
+fn hasher_of_length(len: u64) -> blake3::Hasher {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&len.to_le_bytes());
+    hasher
 }
 
 /// Bytes read and hashed at a time.
@@ -87,8 +91,7 @@ pub fn sampled_fingerprint(path: &Path) -> std::io::Result<String> {
     const SAMPLE: u64 = 1 << 20;
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(&len.to_le_bytes());
+    let mut hasher = hasher_of_length(len);
     let mut buffer = Vec::with_capacity(SAMPLE as usize);
     (&mut file).take(SAMPLE).read_to_end(&mut buffer)?;
     hasher.update(&buffer);
