@@ -12,7 +12,7 @@ use anyhow::Context;
 use arrow::array::RecordBatch;
 use futures::StreamExt;
 use hela_lake::{EVENTS_TABLE, Lake, RawEvents, Router, TableEntry};
-use hela_schema::{KeptFields, RecordEvent, records_to_inferred_batch, stream_records};
+use hela_schema::{RecordEvent, RecordForm, stream_records};
 use hela_sigma::Engine;
 use hela_source::{ReadOptions, discover};
 use hela_sql::lake_tables::LakeTable;
@@ -59,11 +59,11 @@ pub fn hunt_files(
     let mut events = 0u64;
     let progress = AtomicU64::new(0);
     let mut correlations = Correlations::new(engine);
-    stream_records(&inputs, &ReadOptions::default(), &KeptFields::All, &progress, None, &mut |event| {
+    stream_records(&inputs, &ReadOptions::default(), &RecordForm::Tape, &progress, None, &mut |event| {
         match event {
             RecordEvent::Records { records, input, .. } => {
                 events += records.len() as u64;
-                let batch = records_to_inferred_batch(&records)?;
+                let batch = records.to_inferred_batch()?;
                 pending.push((batch, Some(names[input].clone())));
                 if pending.len() >= BATCHES_PER_STEP {
                     evaluate(std::mem::take(&mut pending), engine, with_event, &mut correlations, handle)?;

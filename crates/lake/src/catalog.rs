@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use hela_schema::Shape;
+use hela_schema::{Json, JsonView, Shape};
 use serde::{Deserialize, Serialize};
 
 use crate::LakeError;
@@ -116,10 +116,10 @@ pub enum ChannelFill {
 
 impl ChannelFill {
     /// The fill of one row whose `Channel` is `value` (`None`: the row has none).
-    pub fn of_row(value: Option<&serde_json::Value>) -> ChannelFill {
-        match value {
-            None | Some(serde_json::Value::Null) => ChannelFill::Absent,
-            Some(serde_json::Value::String(_)) => ChannelFill::Every,
+    pub fn of_row<'a>(value: Option<impl JsonView<'a>>) -> ChannelFill {
+        match value.map(JsonView::kind) {
+            None | Some(Json::Null) => ChannelFill::Absent,
+            Some(Json::Str(_)) => ChannelFill::Every,
             Some(_) => ChannelFill::Mixed,
         }
     }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use arrow::datatypes::DataType;
-use hela_schema::{BadRecord, KeptFields, RecordEvent, Shape, stream_records};
+use hela_schema::{BadRecord, JsonView, KeptFields, RecordEvent, RecordForm, Records, Shape, Tape, stream_records};
 use hela_source::{Input, Origin, ReadOptions, Warning, discover};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
@@ -189,7 +189,10 @@ pub fn ingest(
             read.lock().expect("not poisoned").read(offset, bytes);
         }
     };
-    stream_records(&inputs, &options.read, &KeptFields::All, &progress.bytes_read, Some(&watch), &mut |event| {
+    // Records stored as they are in one table are read onto tapes: no map is made of each.
+    let one_table = options.router.one_table();
+    let form = if one_table.is_some() { RecordForm::Tape } else { RecordForm::Maps(KeptFields::All) };
+    stream_records(&inputs, &options.read, &form, &progress.bytes_read, Some(&watch), &mut |event| {
         let input = event_input(&event);
         if input != current {
             current = input;
@@ -200,7 +203,10 @@ pub fn ingest(
                 per_input[input].records += records.len() as u64;
                 per_input[input].bytes += bytes as u64;
                 progress.records.fetch_add(records.len() as u64, Ordering::Relaxed);
-                run.place(routed(options.router.as_ref(), records).collect());
+                match (records, &one_table) {
+                    (Records::Tape(tape), Some(table)) => run.place_tape(table, tape),
+                    (records, _) => run.place(routed(options.router.as_ref(), records.into_maps()).collect()),
+                }
                 run.buffered += bytes;
                 if run.buffered >= options.buffer_bytes {
                     run.flush(options.row_group_memory)?;
@@ -527,8 +533,27 @@ impl<'a> Run<'a> {
     /// Hands each record to the writer of its table and partition.
     fn place(&mut self, records: Vec<(Arc<str>, PartitionKey, Map<String, Value>)>) {
         for (table, key, record) in records {
-            self.writers.entry((table, key)).or_insert_with_key(|(table, key)| PartitionWriter::new(table.clone(), key.clone())).push(record);
+            self.writer(table, key).push(record);
         }
+    }
+
+    /// Hands the records of `tape`, stored as they are in `table`, to the writers of their
+    /// partitions.
+    fn place_tape(&mut self, table: &Arc<str>, tape: Tape) {
+        let keys: Vec<PartitionKey> = (0..tape.len() as u32).into_par_iter().map(|row| PartitionKey::of_members(tape.record(row).members())).collect();
+        let mut rows_of: HashMap<PartitionKey, Vec<u32>> = HashMap::new();
+        for (row, key) in (0..).zip(keys) {
+            rows_of.entry(key).or_default().push(row);
+        }
+        let tape = Arc::new(tape);
+        for (key, rows) in rows_of {
+            self.writer(table.clone(), key).push_on_tape(tape.clone(), rows);
+        }
+    }
+
+    /// The writer of partition `key` of `table`, made when it is new.
+    fn writer(&mut self, table: Arc<str>, key: PartitionKey) -> &mut PartitionWriter {
+        self.writers.entry((table, key)).or_insert_with_key(|(table, key)| PartitionWriter::new(table.clone(), key.clone()))
     }
 
     /// Writes every partition's buffered records to the staging area, in parallel, and
@@ -828,6 +853,72 @@ mod tests {
             .map(|f| SerializedFileReader::new(File::open(lake.path_of(&f.path)).unwrap()).unwrap().metadata().num_row_groups())
             .collect();
         (groups, summary.records_stored)
+    }
+
+    /// Stores every record as it is in `events`, as the raw schema does, but is not known to:
+    /// an ingest hands it each record as a map.
+    #[derive(Debug, Default)]
+    struct RawAsMaps(RawEvents);
+
+    impl Router for RawAsMaps {
+        fn schema(&self) -> &str {
+            self.0.schema()
+        }
+
+        fn route(&self, record: Map<String, Value>) -> (Arc<str>, Map<String, Value>) {
+            self.0.route(record)
+        }
+    }
+
+    /// Each file of the lake's `events` table as cataloged, without its name, with its bytes;
+    /// and the quarantine's lines.
+    fn stored(lake: &Lake) -> (Vec<(DataFile, Vec<u8>)>, Vec<String>) {
+        let catalog = lake.catalog().unwrap();
+        let mut files: Vec<_> = catalog.tables["events"]
+            .files
+            .iter()
+            .map(|file| (DataFile { path: String::new(), ..file.clone() }, std::fs::read(lake.path_of(&file.path)).unwrap()))
+            .collect();
+        files.sort_by(|a, b| (&a.0.source, &a.0.day, &a.1).cmp(&(&b.0.source, &b.0.day, &b.1)));
+        let quarantine = catalog.quarantine.iter().flat_map(|q| std::fs::read_to_string(lake.path_of(q)).unwrap().lines().map(String::from).collect::<Vec<_>>()).collect();
+        (files, quarantine)
+    }
+
+    #[test]
+    fn records_read_onto_tapes_are_stored_as_records_read_as_maps_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("events.json");
+        let mut lines = String::new();
+        for i in 0..3000u64 {
+            let line = match i % 10 {
+                0 => format!(r#"{{"EventID":{},"Channel":"Security","@timestamp":"2020-09-2{}T01:02:03Z","CommandLine":"cmd.exe /c \"echo {i}\"","n":{i}}}"#, i % 7, i % 3),
+                1 => format!(r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","n":{}.5,"event_data":{{"Image":"C:\\x.exe","ProcessId":{i},"Tags":["a",{i}]}},"@timestamp":"2020-09-21T01:00:00Z"}}"#, i),
+                2 => format!(r#"{{"log_name":"Security","event_data":{{"ProcessId":"0x{i:x}","Nested":{{"deep":[{{"x":null}},{{"x":1}}]}}}},"n":{}}}"#, (1u64 << 53) + i),
+                3 => format!(r#"{{"@stream":"conn","ts":{}.25,"id.orig_h":"10.0.0.{}","big":18446744073709551615}}"#, 1_600_000_000 + i, i % 255),
+                4 => format!(r#"[{{"_path":"dns","query":"a{i}.example"}},{{"_path":"dns","query":"b{i}.example","n":"text"}}]"#),
+                5 => format!(r#"{{"Channel":{},"EventID":"{i}","n":null,"e":{{}},"l":[]}}"#, i % 3),
+                6 => format!(r#"{{"Channel":null,"log_name":"System","caf\u00e9":"\u00e9t\u00e9","EventID":{}}}"#, i % 70),
+                7 => r#"{"a":1,"a":2}"#.to_string(),
+                8 => format!(r#"{{"EventID":{},"Channel":"Security","@timestamp":"2020-09-21T0","x":{{"y":{i}}}}}"#, i % 7),
+                _ => "not json".to_string(),
+            };
+            lines.push_str(&line);
+            lines.push('\n');
+        }
+        std::fs::write(&input, lines).unwrap();
+        let read = ReadOptions { chunk_bytes: 8 << 10, ..ReadOptions::default() };
+        let ingest_as = |router: Arc<dyn Router>, name: &str| {
+            let lake = Lake::new(dir.path().join(name));
+            let options = IngestOptions { read: read.clone(), buffer_bytes: 64 << 10, router, ..IngestOptions::default() };
+            let summary = ingest(&lake, std::slice::from_ref(&input), &options, &IngestProgress::default(), &mut |_| {}).unwrap();
+            (summary.records_stored, summary.records_quarantined, stored(&lake))
+        };
+        let on_tapes = ingest_as(Arc::new(RawEvents::default()), "tapes");
+        let as_maps = ingest_as(Arc::new(RawAsMaps::default()), "maps");
+        assert_eq!((on_tapes.0, on_tapes.1), (2700, 600));
+        assert_eq!(on_tapes.2.0.len(), 11, "the partitions of the sources and days above");
+        assert_eq!(on_tapes.2.1.len(), 600);
+        assert!(on_tapes == as_maps, "the same files, byte for byte, and the same quarantine");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Which partition of the `events` table a record is stored in: its source (event log
 //! channel, or log stream) and its day, so hunts that filter on either read fewer files.
 
-use hela_schema::stored_text;
+use hela_schema::{JsonView, map_members, stored_text};
 use serde_json::{Map, Value};
 
 /// A partition: source and day, as they appear in the directory names.
@@ -17,7 +17,10 @@ pub const CHANNEL: &str = "Channel";
 
 /// Fields that name the source of a record, in order of preference: NXLog and EVTX
 /// (`Channel`), Winlogbeat 6 (`log_name`), Zeek (`_path`, or `@stream` in Security-Datasets).
-const SOURCE_FIELDS: &[&str] = &[CHANNEL, "log_name", "_path", "@stream"];
+const SOURCE_FIELDS: [&str; 4] = [CHANNEL, "log_name", "_path", "@stream"];
+const TIMESTAMP: &str = "@timestamp";
+/// Zeek's time field.
+const ZEEK_TIME: &str = "ts";
 const UNKNOWN: &str = "unknown";
 
 impl PartitionKey {
@@ -25,11 +28,26 @@ impl PartitionKey {
     /// source field, so every row of a partition whose `Channel` is not null has `Channel`
     /// equal to the source; queries rely on this to skip partitions.
     pub fn of(record: &Map<String, Value>) -> PartitionKey {
-        let source = SOURCE_FIELDS
-            .iter()
-            .find_map(|f| record.get(*f).filter(|v| !v.is_null()))
-            .map_or_else(|| UNKNOWN.to_string(), |v| stored_text(v).into_owned());
-        PartitionKey { source, day: day_of(record).unwrap_or_else(|| UNKNOWN.into()) }
+        PartitionKey::of_members(map_members(record))
+    }
+
+    /// The partition of the record whose members are `members` (see [`PartitionKey::of`]).
+    pub fn of_members<'a, V: JsonView<'a>>(members: impl Iterator<Item = (&'a str, V)>) -> PartitionKey {
+        let mut sources: [Option<V>; SOURCE_FIELDS.len()] = [None; SOURCE_FIELDS.len()];
+        let (mut timestamp, mut ts) = (None, None);
+        for (name, value) in members {
+            match name {
+                TIMESTAMP => timestamp = Some(value),
+                ZEEK_TIME => ts = Some(value),
+                _ => {
+                    if let Some(i) = SOURCE_FIELDS.iter().position(|field| *field == name) {
+                        sources[i] = Some(value);
+                    }
+                }
+            }
+        }
+        let source = sources.into_iter().flatten().find(|v| !v.is_null()).map_or_else(|| UNKNOWN.to_string(), |v| stored_text(v).into_owned());
+        PartitionKey { source, day: day_of(timestamp, ts).unwrap_or_else(|| UNKNOWN.into()) }
     }
 
     /// The relative directory of this partition, with unsafe characters escaped.
@@ -38,16 +56,17 @@ impl PartitionKey {
     }
 }
 
-/// The UTC day of a record: the date that starts its `@timestamp` text, or when it has no
-/// `@timestamp`, the date of Zeek's `ts` (seconds since the epoch). So every row of a day's
-/// partition has a null `@timestamp` or one that starts with the day.
-fn day_of(record: &Map<String, Value>) -> Option<String> {
-    if let Some(timestamp) = record.get("@timestamp").filter(|v| !v.is_null()) {
+/// The UTC day of a record whose `@timestamp` and `ts` are `timestamp` and `ts`: the date
+/// that starts its `@timestamp` text, or when it has no `@timestamp`, the date of Zeek's
+/// `ts` (seconds since the epoch). So every row of a day's partition has a null
+/// `@timestamp` or one that starts with the day.
+fn day_of<'a, V: JsonView<'a>>(timestamp: Option<V>, ts: Option<V>) -> Option<String> {
+    if let Some(timestamp) = timestamp.filter(|v| !v.is_null()) {
         let text = stored_text(timestamp);
         let date = text.get(..10)?;
         return is_date(date).then(|| date.to_string());
     }
-    let seconds = record.get("ts")?.as_f64()?;
+    let seconds = ts?.as_f64()?;
     (0.0..1e11).contains(&seconds).then(|| civil_date((seconds / 86_400.0).floor() as i64))
 }
 

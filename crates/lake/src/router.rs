@@ -22,6 +22,12 @@ pub trait Router: Send + Sync + std::fmt::Debug {
     fn keeps_field_names(&self) -> bool {
         false
     }
+
+    /// The table every record is stored in as it is, when the router neither rewrites
+    /// records nor chooses their tables: an ingest then reads them onto tapes, not maps.
+    fn one_table(&self) -> Option<Arc<str>> {
+        None
+    }
 }
 
 /// Stores every record as it is, in one table; the raw schema's router (`events`) by default.
@@ -58,5 +64,9 @@ impl Router for OneTable {
 
     fn keeps_field_names(&self) -> bool {
         true
+    }
+
+    fn one_table(&self) -> Option<Arc<str>> {
+        Some(self.table.clone())
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use hela_schema::{ObjectColumns, Shape, adapt_batch, columns_to_batch};
+use hela_schema::{JsonView, ObjectColumns, Shape, Tape, adapt_batch, columns_to_batch};
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
@@ -61,7 +61,7 @@ const EVENT_ID: &str = "EventID";
 
 impl EventIds {
     /// Learns the `EventID` values of some rows.
-    fn observe<'v>(&mut self, values: impl Iterator<Item = &'v Value>) {
+    fn observe<'a, V: JsonView<'a>>(&mut self, values: impl Iterator<Item = V>) {
         for value in values.filter(|value| !value.is_null()) {
             let Some(ids) = &mut self.0 else { return };
             match value.as_i64() {
@@ -80,7 +80,15 @@ pub struct PartitionWriter {
     key: PartitionKey,
     shape: Shape,
     pending: Vec<Map<String, Value>>,
+    /// Records on tapes, waiting as `pending` does.
+    pending_on_tapes: Vec<TapeRows>,
     open: Option<OpenFile>,
+}
+
+/// Records of one tape: the tape, and their rows on it.
+struct TapeRows {
+    tape: Arc<Tape>,
+    rows: Vec<u32>,
 }
 
 /// The file being written. Its first row group's worth of rows is held as Arrow batches
@@ -156,7 +164,7 @@ impl OpenFile {
     }
 
     /// Learns the event numbers and `Channel` fill of rows added.
-    fn observe_rows(&mut self, columns: &ObjectColumns) {
+    fn observe_rows<'a, V: JsonView<'a>>(&mut self, columns: &ObjectColumns<'a, V>) {
         self.event_ids.observe(columns.get(EVENT_ID).into_iter().flatten().flatten().copied());
         let fill = match columns.get(CHANNEL) {
             Some(values) => values.iter().map(|value| ChannelFill::of_row(*value)).reduce(ChannelFill::and),
@@ -173,7 +181,7 @@ impl OpenFile {
 
 impl PartitionWriter {
     pub fn new(table: Arc<str>, key: PartitionKey) -> Self {
-        Self { table, key, shape: Shape::Null, pending: Vec::new(), open: None }
+        Self { table, key, shape: Shape::Null, pending: Vec::new(), pending_on_tapes: Vec::new(), open: None }
     }
 
     /// Buffers a record. Its shape is learnt when it is written, in
@@ -182,16 +190,34 @@ impl PartitionWriter {
         self.pending.push(record);
     }
 
+    /// Buffers the records `rows` of `tape`, as [`PartitionWriter::push`] buffers one.
+    pub fn push_on_tape(&mut self, tape: Arc<Tape>, rows: Vec<u32>) {
+        self.pending_on_tapes.push(TapeRows { tape, rows });
+    }
+
     /// Adds the buffered records to the open file, starting a new one in `staging` when the
     /// file is full, or when the schema grew after rows were written to it. Returns the
     /// files this closed.
     pub fn flush(&mut self, staging: &Path, name: &dyn Fn() -> String) -> Result<Vec<StagedFile>, LakeError> {
-        if self.pending.is_empty() {
-            return Ok(Vec::new());
+        let mut closed = Vec::new();
+        if !self.pending.is_empty() {
+            let pending = std::mem::take(&mut self.pending);
+            closed.extend(self.write(&ObjectColumns::of_records(&pending), staging, name)?);
+            self.pending = pending;
+            self.pending.clear();
         }
-        let pending = std::mem::take(&mut self.pending);
-        let columns = ObjectColumns::of_records(&pending);
-        self.shape.observe_columns(&columns);
+        if !self.pending_on_tapes.is_empty() {
+            let taped = std::mem::take(&mut self.pending_on_tapes);
+            let rows = taped.iter().map(|taped| taped.rows.len()).sum();
+            let records = taped.iter().flat_map(|taped| taped.rows.iter().map(|&row| Some(taped.tape.record(row).members())));
+            closed.extend(self.write(&ObjectColumns::of(records, rows), staging, name)?);
+        }
+        Ok(closed)
+    }
+
+    /// Adds records split into `columns` to the open file, as [`PartitionWriter::flush`].
+    fn write<'a, V: JsonView<'a>>(&mut self, columns: &ObjectColumns<'a, V>, staging: &Path, name: &dyn Fn() -> String) -> Result<Vec<StagedFile>, LakeError> {
+        self.shape.observe_columns(columns);
         let schema = lake_file_schema(Arc::new(self.shape.storage_schema()));
         let mut closed = Vec::new();
         let reusable = match self.open.as_mut() {
@@ -202,14 +228,11 @@ impl PartitionWriter {
             closed.extend(self.close()?);
             self.open = Some(OpenFile::new(staging.join(name()), schema.clone()));
         }
-        let batch = columns_to_batch(&columns, schema)?;
+        let batch = columns_to_batch(columns, schema)?;
         let open = self.open.as_mut().expect("opened above");
         open.add(batch)?;
         open.shape = self.shape.clone();
-        open.observe_rows(&columns);
-        drop(columns);
-        self.pending = pending;
-        self.pending.clear();
+        open.observe_rows(columns);
         Ok(closed)
     }
 

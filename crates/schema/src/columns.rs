@@ -6,26 +6,31 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 use serde_json::{Map, Value};
 
+use crate::view::{JsonView, map_members};
+
 /// The members of some objects (records, or the values of a struct field), a column per
 /// member name in the order the names were first seen. A row whose object lacks a member,
 /// or that is not an object, holds `None` in its column.
-pub struct ObjectColumns<'a> {
+pub struct ObjectColumns<'a, V = &'a Value> {
     rows: usize,
     names: Vec<&'a str>,
-    values: Vec<Vec<Option<&'a Value>>>,
+    values: Vec<Vec<Option<V>>>,
     index: HashMap<&'a str, usize, RandomState>,
 }
 
 impl<'a> ObjectColumns<'a> {
     /// The columns of `records`.
     pub fn of_records(records: &'a [Map<String, Value>]) -> ObjectColumns<'a> {
-        ObjectColumns::of(records.iter().map(Some), records.len())
+        ObjectColumns::of(records.iter().map(|record| Some(map_members(record))), records.len())
     }
+}
 
-    /// The columns of `rows` objects. A member is looked for in the column where the
-    /// previous object's member in the same place was (objects of one source repeat their
-    /// members in order), and by name otherwise.
-    pub fn of(objects: impl Iterator<Item = Option<&'a Map<String, Value>>>, rows: usize) -> ObjectColumns<'a> {
+impl<'a, V: JsonView<'a>> ObjectColumns<'a, V> {
+    /// The columns of `rows` objects, each given by its members (`None` for a row that is
+    /// not an object). A member is looked for in the column where the previous object's
+    /// member in the same place was (objects of one source repeat their members in order),
+    /// and by name otherwise.
+    pub fn of<M: Iterator<Item = (&'a str, V)>>(objects: impl Iterator<Item = Option<M>>, rows: usize) -> ObjectColumns<'a, V> {
         let mut columns = ObjectColumns { rows, names: Vec::new(), values: Vec::new(), index: HashMap::default() };
         let mut found_before: Vec<usize> = Vec::new();
         for (row, object) in objects.enumerate() {
@@ -34,7 +39,8 @@ impl<'a> ObjectColumns<'a> {
                     found_before.push(usize::MAX);
                 }
                 let column = match found_before[place] {
-                    i if columns.names.get(i) == Some(&name.as_str()) => i,
+                    // Names of one tape are one string each: most are the same one.
+                    i if columns.names.get(i).is_some_and(|known| std::ptr::eq(*known, name) || *known == name) => i,
                     _ => columns.column_of(name),
                 };
                 columns.values[column][row] = Some(value);
@@ -60,12 +66,12 @@ impl<'a> ObjectColumns<'a> {
     }
 
     /// Each member name with its column, in the order first seen.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &[Option<&'a Value>])> {
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &[Option<V>])> {
         self.names.iter().copied().zip(self.values.iter().map(Vec::as_slice))
     }
 
     /// The column of member `name`, if any object has it.
-    pub fn get(&self, name: &str) -> Option<&[Option<&'a Value>]> {
+    pub fn get(&self, name: &str) -> Option<&[Option<V>]> {
         self.index.get(name).map(|&i| self.values[i].as_slice())
     }
 }

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::Shape;
 use crate::columns::ObjectColumns;
+use crate::view::{Json, JsonView};
 
 /// Converts records into one batch of `schema`, which must describe them (as inferred by
 /// [`crate::Shape`] over at least these records). A value whose field is a string but which
@@ -24,21 +25,25 @@ pub fn records_to_batch(records: &[Map<String, Value>], schema: SchemaRef) -> Re
 
 /// Converts records into one batch under the schema inferred from them alone.
 pub fn records_to_inferred_batch(records: &[Map<String, Value>]) -> Result<RecordBatch, ArrowError> {
-    let columns = ObjectColumns::of_records(records);
+    columns_to_inferred_batch(&ObjectColumns::of_records(records))
+}
+
+/// Converts records split into columns into one batch under the schema inferred from them.
+pub fn columns_to_inferred_batch<'a, V: JsonView<'a>>(columns: &ObjectColumns<'a, V>) -> Result<RecordBatch, ArrowError> {
     let mut shape = Shape::Null;
-    shape.observe_columns(&columns);
-    columns_to_batch(&columns, Arc::new(shape.storage_schema()))
+    shape.observe_columns(columns);
+    columns_to_batch(columns, Arc::new(shape.storage_schema()))
 }
 
 /// Converts records split into columns into one batch of `schema`, as [`records_to_batch`].
-pub fn columns_to_batch(columns: &ObjectColumns, schema: SchemaRef) -> Result<RecordBatch, ArrowError> {
+pub fn columns_to_batch<'a, V: JsonView<'a>>(columns: &ObjectColumns<'a, V>, schema: SchemaRef) -> Result<RecordBatch, ArrowError> {
     let arrays = build_children(columns, schema.fields())?;
     let options = RecordBatchOptions::new().with_row_count(Some(columns.rows()));
     RecordBatch::try_new_with_options(schema, arrays, &options)
 }
 
 /// An array for each of `fields`, from the column of the same name (nulls when none has it).
-fn build_children(columns: &ObjectColumns, fields: &Fields) -> Result<Vec<ArrayRef>, ArrowError> {
+fn build_children<'a, V: JsonView<'a>>(columns: &ObjectColumns<'a, V>, fields: &Fields) -> Result<Vec<ArrayRef>, ArrowError> {
     fields
         .iter()
         .map(|field| match columns.get(field.name()) {
@@ -48,22 +53,22 @@ fn build_children(columns: &ObjectColumns, fields: &Fields) -> Result<Vec<ArrayR
         .collect()
 }
 
-fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayRef, ArrowError> {
+fn build_array<'a, V: JsonView<'a>>(values: &[Option<V>], data_type: &DataType) -> Result<ArrayRef, ArrowError> {
     Ok(match data_type {
         DataType::Null => Arc::new(NullArray::new(values.len())),
         DataType::Boolean => {
             let mut b = BooleanBuilder::with_capacity(values.len());
-            values.iter().for_each(|v| b.append_option(present(v).and_then(Value::as_bool)));
+            values.iter().for_each(|v| b.append_option(present(v).and_then(V::as_bool)));
             Arc::new(b.finish())
         }
         DataType::Int64 => {
             let mut b = Int64Builder::with_capacity(values.len());
-            values.iter().for_each(|v| b.append_option(present(v).and_then(Value::as_i64)));
+            values.iter().for_each(|v| b.append_option(present(v).and_then(V::as_i64)));
             Arc::new(b.finish())
         }
         DataType::Float64 => {
             let mut b = Float64Builder::with_capacity(values.len());
-            values.iter().for_each(|v| b.append_option(present(v).and_then(Value::as_f64)));
+            values.iter().for_each(|v| b.append_option(present(v).and_then(V::as_f64)));
             Arc::new(b.finish())
         }
         DataType::Utf8 => {
@@ -74,11 +79,11 @@ fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayR
         DataType::List(field) => {
             let mut offsets = Vec::with_capacity(values.len() + 1);
             let mut validity = Vec::with_capacity(values.len());
-            let mut items: Vec<Option<&Value>> = Vec::new();
+            let mut items: Vec<Option<V>> = Vec::new();
             offsets.push(0i32);
             for value in values {
-                let list = present(value).and_then(Value::as_array);
-                items.extend(list.into_iter().flatten().map(Some));
+                let list = present(value).filter(|v| matches!(v.kind(), Json::Array(_)));
+                items.extend(list.into_iter().flat_map(V::items).map(Some));
                 validity.push(list.is_some());
                 offsets.push(i32::try_from(items.len()).map_err(|_| overflow())?);
             }
@@ -86,9 +91,10 @@ fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayR
             Arc::new(ListArray::try_new(field.clone(), OffsetBuffer::new(offsets.into()), child, nulls(validity))?)
         }
         DataType::Struct(fields) => {
-            let objects: Vec<_> = values.iter().map(|v| present(v).and_then(Value::as_object)).collect();
+            let objects: Vec<Option<V>> = values.iter().map(|v| present(v).filter(|v| matches!(v.kind(), Json::Object(_)))).collect();
             let validity = objects.iter().map(Option::is_some).collect();
-            let children = build_children(&ObjectColumns::of(objects.iter().copied(), objects.len()), fields)?;
+            let columns = ObjectColumns::of(objects.iter().map(|object| object.map(V::members)), objects.len());
+            let children = build_children(&columns, fields)?;
             Arc::new(StructArray::try_new(fields.clone(), children, nulls(validity))?)
         }
         other => return Err(ArrowError::NotYetImplemented(format!("JSON values as {other}"))),
@@ -100,11 +106,11 @@ fn build_array(values: &[Option<&Value>], data_type: &DataType) -> Result<ArrayR
 /// left out, at any depth. That is how a struct column widened to text later renders the
 /// rows it already held ([`crate::adapt`]): there members are fields in name order, and a
 /// missing member and a null one are the same.
-pub fn stored_text(value: &Value) -> Cow<'_, str> {
-    match value {
-        Value::String(s) => Cow::Borrowed(s),
-        Value::Object(_) | Value::Array(_) => Cow::Owned(canonical(value).to_string()),
-        other => Cow::Owned(other.to_string()),
+pub fn stored_text<'a>(value: impl JsonView<'a>) -> Cow<'a, str> {
+    match value.kind() {
+        Json::Str(s) => Cow::Borrowed(s),
+        Json::Object(_) | Json::Array(_) => Cow::Owned(canonical(&value.to_value()).to_string()),
+        _ => Cow::Owned(value.to_value().to_string()),
     }
 }
 
@@ -123,12 +129,12 @@ fn canonical(value: &Value) -> Value {
 
 /// About the bytes of text `values` are stored as: strings exactly, other values guessed.
 /// Room made at once is not grown (copied) value by value.
-fn text_bytes(values: &[Option<&Value>]) -> usize {
+fn text_bytes<'a, V: JsonView<'a>>(values: &[Option<V>]) -> usize {
     values.iter().map(|value| present(value).map_or(0, |value| value.as_str().map_or(16, str::len))).sum()
 }
 
 /// The value, unless it is missing or JSON null.
-fn present<'a>(value: &Option<&'a Value>) -> Option<&'a Value> {
+fn present<'a, V: JsonView<'a>>(value: &Option<V>) -> Option<V> {
     value.filter(|v| !v.is_null())
 }
 

@@ -15,12 +15,16 @@ pub mod kept;
 pub mod parse;
 pub mod shape;
 pub mod stream;
+pub mod tape;
+pub mod view;
 
 pub use adapt::adapt_batch;
 pub use columns::ObjectColumns;
 pub use convert::{columns_to_batch, records_to_batch, records_to_inferred_batch, stored_text};
 pub use json::parse_value;
 pub use kept::KeptFields;
-pub use parse::{BadRecord, Parsed, parse_chunk};
+pub use parse::{BadRecord, Parsed, parse_chunk, parse_chunk_into_tape};
 pub use shape::Shape;
-pub use stream::{ReadWatch, RecordEvent, stream_records};
+pub use stream::{ReadWatch, RecordEvent, RecordForm, Records, stream_records};
+pub use tape::{Tape, TapeBuilder, TapeValue};
+pub use view::{Json, JsonNumber, JsonView, map_members};

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::json::parse_value_sized;
 use crate::kept::{KeptFields, KeptLine, Keeper};
+use crate::tape::{Tape, TapeBuilder};
 
 /// The most members room is made for before a record is read, however wide the one before.
 const MAX_FIELDS_EXPECTED: usize = 1024;
@@ -34,11 +35,18 @@ impl BadRecord {
 
 /// The records of a chunk, in order, and its bad lines.
 #[derive(Debug, Default)]
-pub struct Parsed {
-    pub records: Vec<Map<String, Value>>,
+pub struct Parsed<R = Vec<Map<String, Value>>> {
+    pub records: R,
     pub bad: Vec<BadRecord>,
     /// Bytes of the lines that became records.
     pub bytes: usize,
+}
+
+impl<R> Parsed<R> {
+    /// The same lines, their records held as `hold` holds them.
+    pub fn map<S>(self, hold: impl FnOnce(R) -> S) -> Parsed<S> {
+        Parsed { records: hold(self.records), bad: self.bad, bytes: self.bytes }
+    }
 }
 
 /// Parses every line of `chunk`. A line holding a JSON array of objects gives one record
@@ -46,7 +54,7 @@ pub struct Parsed {
 /// or holds no object is a bad record: nothing is stored other than it came. Each record
 /// holds the fields `kept`; which lines are bad does not depend on it.
 pub fn parse_chunk(chunk: &Chunk, kept: &KeptFields) -> Parsed {
-    let mut parsed = Parsed::default();
+    let mut parsed: Parsed = Parsed::default();
     let mut keeper = match kept {
         KeptFields::All => None,
         KeptFields::Named(names) => Some(Keeper::new(names)),
@@ -69,30 +77,79 @@ pub fn parse_chunk(chunk: &Chunk, kept: &KeptFields) -> Parsed {
             }
             Some(Ok(KeptLine::NoRecord) | Err(_)) | None => {}
         }
-        let mut reject = |reason: String| parsed.bad.push(BadRecord::new(chunk.origin.clone(), line_no, reason, line));
-        match parse_value_sized(line, fields) {
-            Ok(Value::Object(record)) => {
+        match line_records(line, fields) {
+            Ok(LineRecords::One(record)) => {
                 fields = record.len().min(MAX_FIELDS_EXPECTED);
                 parsed.records.push(record);
-                parsed.bytes += line.len();
             }
-            Ok(Value::Array(items)) if items.is_empty() => reject("the line is an empty JSON array: it holds no record".into()),
-            Ok(Value::Array(items)) if items.iter().all(Value::is_object) => {
-                parsed.records.extend(items.into_iter().filter_map(|v| match v {
-                    Value::Object(record) => Some(record),
-                    _ => None,
-                }));
-                parsed.bytes += line.len();
+            Ok(LineRecords::Many(records)) => parsed.records.extend(records),
+            Err(reason) => {
+                parsed.bad.push(BadRecord::new(chunk.origin.clone(), line_no, reason, line));
+                continue;
             }
-            Ok(Value::Array(_)) => reject("record is not a JSON object but an array holding non-objects".into()),
-            Ok(other) => reject(format!("record is not a JSON object but {}", json_kind(&other))),
-            Err(error) => match std::str::from_utf8(line) {
-                Err(bad) => reject(format!("the line is not UTF-8 text (byte {} is not); its exact bytes are kept", bad.valid_up_to() + 1)),
-                Ok(_) => reject(format!("invalid JSON: {error}")),
-            },
         }
+        parsed.bytes += line.len();
     }
     parsed
+}
+
+/// Parses every line of `chunk` as [`parse_chunk`] does, keeping every field, onto one tape.
+pub fn parse_chunk_into_tape(chunk: &Chunk) -> Parsed<Tape> {
+    let mut tape = TapeBuilder::for_bytes(chunk.data.len());
+    let (mut bad, mut bytes) = (Vec::new(), 0);
+    for (line_no, line) in chunk.lines() {
+        // A line the tape does not take is read as `parse_chunk` reads it, for the reason it
+        // is refused (or, were that reader to take it, for its records).
+        let taken = tape.push_line(line)
+            || match line_records(line, 0) {
+                Ok(LineRecords::One(record)) => {
+                    tape.push_record(&record);
+                    true
+                }
+                Ok(LineRecords::Many(records)) => {
+                    records.iter().for_each(|record| tape.push_record(record));
+                    true
+                }
+                Err(reason) => {
+                    bad.push(BadRecord::new(chunk.origin.clone(), line_no, reason, line));
+                    false
+                }
+            };
+        if taken {
+            bytes += line.len();
+        }
+    }
+    Parsed { records: tape.finish(), bad, bytes }
+}
+
+/// The records of one line.
+enum LineRecords {
+    One(Map<String, Value>),
+    /// The objects of an array.
+    Many(Vec<Map<String, Value>>),
+}
+
+/// The records of one line (made with room for `fields` members), or why it holds none.
+fn line_records(line: &[u8], fields: usize) -> Result<LineRecords, String> {
+    match parse_value_sized(line, fields) {
+        Ok(Value::Object(record)) => Ok(LineRecords::One(record)),
+        Ok(Value::Array(items)) if items.is_empty() => Err("the line is an empty JSON array: it holds no record".into()),
+        Ok(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(LineRecords::Many(
+            items
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::Object(record) => Some(record),
+                    _ => None,
+                })
+                .collect(),
+        )),
+        Ok(Value::Array(_)) => Err("record is not a JSON object but an array holding non-objects".into()),
+        Ok(other) => Err(format!("record is not a JSON object but {}", json_kind(&other))),
+        Err(error) => Err(match std::str::from_utf8(line) {
+            Err(bad) => format!("the line is not UTF-8 text (byte {} is not); its exact bytes are kept", bad.valid_up_to() + 1),
+            Ok(_) => format!("invalid JSON: {error}"),
+        }),
+    }
 }
 
 /// What a JSON value is, for a message: `a string`, `an array`, ...
@@ -137,5 +194,9 @@ mod tests {
         assert_eq!(kept.bad, parsed.bad);
         assert_eq!((kept.records.len(), kept.bytes), (3, parsed.bytes));
         assert!(kept.records.iter().all(Map::is_empty));
+        // Read onto a tape, the same lines are records and the same refused, for the same reasons.
+        let taped = parse_chunk_into_tape(&chunk(text));
+        assert_eq!(taped.bad, parsed.bad);
+        assert_eq!((taped.records.to_maps(), taped.bytes), (parsed.records, parsed.bytes));
     }
 }

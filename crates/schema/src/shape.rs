@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::columns::ObjectColumns;
+use crate::view::{Json, JsonNumber, JsonView, map_members};
 
 /// The largest whole number every smaller one of which a double holds exactly (2^53).
 const EXACT_IN_DOUBLE: u64 = 1 << 53;
@@ -35,53 +36,47 @@ pub enum Shape {
 
 impl Shape {
     /// The shape of one value.
-    pub fn of(value: &Value) -> Shape {
-        match value {
-            Value::Null => Shape::Null,
-            Value::Bool(_) => Shape::Bool,
-            Value::Number(n) => match n.as_i64() {
-                Some(i) if i.unsigned_abs() > EXACT_IN_DOUBLE => Shape::BigInt,
-                Some(_) => Shape::Int,
-                // Above 64 bits: kept exactly as text.
-                None if n.is_u64() => Shape::Str,
-                None => Shape::Float,
-            },
-            Value::String(_) => Shape::Str,
-            Value::Array(items) => {
+    pub fn of<'a>(value: impl JsonView<'a>) -> Shape {
+        match value.kind() {
+            Json::Null => Shape::Null,
+            Json::Bool(_) => Shape::Bool,
+            Json::Number(JsonNumber::Int(i)) if i.unsigned_abs() > EXACT_IN_DOUBLE => Shape::BigInt,
+            Json::Number(JsonNumber::Int(_)) => Shape::Int,
+            // Above 64 bits: kept exactly as text.
+            Json::Number(JsonNumber::UInt(_)) => Shape::Str,
+            Json::Number(JsonNumber::Float(_)) => Shape::Float,
+            Json::Str(_) => Shape::Str,
+            Json::Array(array) => {
                 let mut element = Shape::Null;
-                items.iter().for_each(|item| element.observe(item));
+                array.items().for_each(|item| element.observe(item));
                 Shape::List(Box::new(element))
             }
-            Value::Object(map) => {
-                Shape::Object(map.iter().map(|(k, v)| (k.clone(), Shape::of(v))).collect())
-            }
+            Json::Object(object) => Shape::Object(object.members().map(|(k, v)| (k.to_string(), Shape::of(v))).collect()),
         }
     }
 
     /// Widens this shape to also describe `value`, in place.
-    pub fn observe(&mut self, value: &Value) {
-        match (&mut *self, value) {
-            (_, Value::Null) => {}
-            (Shape::Null, value) => *self = Shape::of(value),
-            (Shape::List(element), Value::Array(items)) => {
-                items.iter().for_each(|item| element.observe(item))
-            }
-            (Shape::Object(fields), Value::Object(map)) => observe_fields(fields, map),
-            (Shape::Bool, Value::Bool(_)) | (Shape::Str, Value::String(_)) => {}
-            (_, value) => self.merge(Shape::of(value)),
+    pub fn observe<'a>(&mut self, value: impl JsonView<'a>) {
+        match (&mut *self, value.kind()) {
+            (_, Json::Null) => {}
+            (Shape::Null, _) => *self = Shape::of(value),
+            (Shape::List(element), Json::Array(array)) => array.items().for_each(|item| element.observe(item)),
+            (Shape::Object(fields), Json::Object(object)) => observe_fields(fields, object.members()),
+            (Shape::Bool, Json::Bool(_)) | (Shape::Str, Json::Str(_)) => {}
+            (_, _) => self.merge(Shape::of(value)),
         }
     }
 
     /// Widens this (object) shape to also describe one record.
     pub fn observe_record(&mut self, record: &Map<String, Value>) {
         if let Some(fields) = self.record_fields() {
-            observe_fields(fields, record);
+            observe_fields(fields, map_members(record));
         }
     }
 
     /// Widens this (object) shape to also describe the records split into `columns`, as
     /// observing each record does, a column at a time.
-    pub fn observe_columns(&mut self, columns: &ObjectColumns) {
+    pub fn observe_columns<'a, V: JsonView<'a>>(&mut self, columns: &ObjectColumns<'a, V>) {
         if columns.rows() == 0 {
             return;
         }
@@ -93,7 +88,7 @@ impl Shape {
                 Some(field) => field,
                 None => fields.entry(name.to_string()).or_default(),
             };
-            values.iter().flatten().for_each(|value| field.observe(value));
+            values.iter().flatten().for_each(|value| field.observe(*value));
         }
     }
 
@@ -175,12 +170,12 @@ impl Shape {
     }
 }
 
-fn observe_fields(fields: &mut BTreeMap<String, Shape>, map: &Map<String, Value>) {
-    for (name, value) in map {
-        match fields.get_mut(name.as_str()) {
+fn observe_fields<'a, V: JsonView<'a>>(fields: &mut BTreeMap<String, Shape>, members: impl Iterator<Item = (&'a str, V)>) {
+    for (name, value) in members {
+        match fields.get_mut(name) {
             Some(field) => field.observe(value),
             None => {
-                fields.insert(name.clone(), Shape::of(value));
+                fields.insert(name.to_string(), Shape::of(value));
             }
         }
     }

@@ -8,17 +8,66 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
+use arrow::array::RecordBatch;
+use arrow::error::ArrowError;
 use hela_source::{Chunk, ChunkEvent, Input, ReadOptions, Refused, SourceError, Warning, read_input_watched};
 use serde_json::{Map, Value};
 
-use crate::parse::Parsed;
-use crate::{BadRecord, KeptFields, parse_chunk};
+use crate::parse::{Parsed, parse_chunk_into_tape};
+use crate::convert::{columns_to_inferred_batch, records_to_inferred_batch};
+use crate::{BadRecord, JsonView, KeptFields, ObjectColumns, Tape, parse_chunk};
+
+/// How the records of each chunk are handed over.
+#[derive(Debug, Clone)]
+pub enum RecordForm {
+    /// As serde_json maps, each holding the fields kept.
+    Maps(KeptFields),
+    /// On one [`Tape`] per chunk, every field kept: for a reader of every field that builds
+    /// columns from them (an ingest that stores records as they are).
+    Tape,
+}
+
+/// The records of a chunk, in order.
+#[derive(Debug)]
+pub enum Records {
+    Maps(Vec<Map<String, Value>>),
+    Tape(Tape),
+}
+
+impl Records {
+    pub fn len(&self) -> usize {
+        match self {
+            Records::Maps(maps) => maps.len(),
+            Records::Tape(tape) => tape.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The records as one batch, under the schema inferred from them.
+    pub fn to_inferred_batch(&self) -> Result<RecordBatch, ArrowError> {
+        match self {
+            Records::Maps(maps) => records_to_inferred_batch(maps),
+            Records::Tape(tape) => columns_to_inferred_batch(&ObjectColumns::of(tape.records().map(|record| Some(record.members())), tape.len())),
+        }
+    }
+
+    /// The records as maps (made from the tape when they are on one).
+    pub fn into_maps(self) -> Vec<Map<String, Value>> {
+        match self {
+            Records::Maps(maps) => maps,
+            Records::Tape(tape) => tape.to_maps(),
+        }
+    }
+}
 
 /// What reading the inputs yields, in input order. `input` indexes the inputs slice.
 #[derive(Debug)]
 pub enum RecordEvent {
     /// Records, in order, and the bytes of the input lines they were read from.
-    Records { input: usize, records: Vec<Map<String, Value>>, bytes: usize },
+    Records { input: usize, records: Records, bytes: usize },
     Bad { input: usize, record: BadRecord },
     Warning { input: usize, warning: Warning },
     /// A part of the input none of which can be read (an archive member that cannot be
@@ -36,25 +85,25 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 /// bytes were read, and the bytes (see [`hela_source::read_input_watched`]).
 pub type ReadWatch<'a> = &'a (dyn Fn(usize, u64, &[u8]) + Sync);
 
-/// Reads every input in order and calls `handle` with what it yields, each record holding
-/// the fields `kept`, and `watch`, when given, with the bytes read. Stops early when
-/// `handle` returns an error, which is passed back.
+/// Reads every input in order and calls `handle` with what it yields, the records of each
+/// chunk in `form`, and `watch`, when given, with the bytes read. Stops early when `handle`
+/// returns an error, which is passed back.
 pub fn stream_records<E>(
     inputs: &[Input],
     options: &ReadOptions,
-    kept: &KeptFields,
+    form: &RecordForm,
     progress: &AtomicU64,
     watch: Option<ReadWatch>,
     handle: &mut dyn FnMut(RecordEvent) -> Result<(), E>,
 ) -> Result<(), E> {
     enum Message {
-        Parsed(usize, Receiver<Parsed>),
+        Parsed(usize, Receiver<Parsed<Records>>),
         Warning(usize, Warning),
         Refused(usize, Refused),
         Done(usize, Result<(), SourceError>),
     }
     let (sender, receiver) = sync_channel::<Message>(CHUNKS_IN_FLIGHT);
-    let kept = Arc::new(kept.clone());
+    let form = Arc::new(form.clone());
     std::thread::scope(|scope| {
         scope.spawn(move || {
             for (index, input) in inputs.iter().enumerate() {
@@ -64,7 +113,7 @@ pub fn stream_records<E>(
                     let mut watch_input = |offset, bytes: &[u8]| watch.iter().for_each(|watch| watch(index, offset, bytes));
                     read_input_watched(input, options, progress, &mut watch_input, &mut |event| {
                         let message = match event {
-                            ChunkEvent::Chunk(chunk) => Message::Parsed(index, parse_on_pool(chunk, kept.clone())),
+                            ChunkEvent::Chunk(chunk) => Message::Parsed(index, parse_on_pool(chunk, form.clone())),
                             ChunkEvent::Warning(warning) => Message::Warning(index, warning),
                             ChunkEvent::Refused(refused) => Message::Refused(index, refused),
                         };
@@ -107,11 +156,11 @@ pub fn stream_records<E>(
 }
 
 /// Parses `chunk` on the thread pool; its records come through the receiver.
-fn parse_on_pool(chunk: Chunk, kept: Arc<KeptFields>) -> Receiver<Parsed> {
+fn parse_on_pool(chunk: Chunk, form: Arc<RecordForm>) -> Receiver<Parsed<Records>> {
     let (sender, receiver) = sync_channel(1);
     rayon::spawn(move || {
         // The receiver is gone only when reading stopped early.
-        let _ = sender.send(parse_isolated(&chunk, &kept));
+        let _ = sender.send(parse_isolated(&chunk, &form));
     });
     receiver
 }
@@ -136,14 +185,18 @@ fn wait_for<T>(answer: &Receiver<T>) -> T {
 }
 
 /// Parses a chunk; should the parser panic, every line of the chunk is a bad record.
-fn parse_isolated(chunk: &Chunk, kept: &KeptFields) -> Parsed {
-    catch_unwind(|| parse_chunk(chunk, kept)).unwrap_or_else(|panic| {
+fn parse_isolated(chunk: &Chunk, form: &RecordForm) -> Parsed<Records> {
+    let parse = || match form {
+        RecordForm::Maps(kept) => parse_chunk(chunk, kept).map(Records::Maps),
+        RecordForm::Tape => parse_chunk_into_tape(chunk).map(Records::Tape),
+    };
+    catch_unwind(parse).unwrap_or_else(|panic| {
         let reason = format!("the JSON reader failed on the chunk holding this line: {}", panic_message(panic.as_ref()));
         let bad = chunk
             .lines()
             .map(|(line, text)| BadRecord::new(chunk.origin.clone(), line, reason.clone(), text))
             .collect();
-        Parsed { bad, ..Parsed::default() }
+        Parsed { records: Records::Maps(Vec::new()), bad, bytes: 0 }
     })
 }
 

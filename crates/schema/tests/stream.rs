@@ -2,7 +2,7 @@
 
 use std::sync::atomic::AtomicU64;
 
-use hela_schema::{KeptFields, RecordEvent, stream_records};
+use hela_schema::{KeptFields, RecordEvent, RecordForm, stream_records};
 use hela_source::{ReadOptions, discover};
 
 #[test]
@@ -17,9 +17,9 @@ fn records_come_in_input_order_even_to_the_one_thread_of_the_pool() {
     let options = ReadOptions { chunk_bytes: 256, ..ReadOptions::default() };
     let read = || {
         let (mut numbers, mut bad) = (Vec::new(), Vec::new());
-        stream_records(&inputs, &options, &KeptFields::All, &AtomicU64::new(0), None, &mut |event| {
+        stream_records(&inputs, &options, &RecordForm::Maps(KeptFields::All), &AtomicU64::new(0), None, &mut |event| {
             match event {
-                RecordEvent::Records { records, .. } => numbers.extend(records.iter().map(|record| record["n"].as_i64().unwrap())),
+                RecordEvent::Records { records, .. } => numbers.extend(records.into_maps().iter().map(|record| record["n"].as_i64().unwrap())),
                 RecordEvent::Bad { record, .. } => bad.push(record.line),
                 _ => {}
             }

@@ -12,7 +12,7 @@ use arrow::error::ArrowError;
 use datafusion::datasource::MemTable;
 use hela_lake::Router;
 use hela_schema::shape::query_schema;
-use hela_schema::{KeptFields, RecordEvent, Shape, adapt_batch, records_to_batch, stream_records};
+use hela_schema::{KeptFields, RecordEvent, RecordForm, Shape, adapt_batch, records_to_batch, stream_records};
 use hela_source::{ReadOptions, discover};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
@@ -66,10 +66,10 @@ pub fn load_table(
     let mut converter = Converter::default();
     let mut failure = None;
     let progress = AtomicU64::new(0);
-    stream_records(&inputs, &ReadOptions::default(), kept, &progress, None, &mut |event| {
+    stream_records(&inputs, &ReadOptions::default(), &RecordForm::Maps(kept.clone()), &progress, None, &mut |event| {
         match event {
             RecordEvent::Records { records, .. } => {
-                converter.push(records, router)?;
+                converter.push(records.into_maps(), router)?;
             }
             RecordEvent::Bad { record, .. } => {
                 warn(format!("{}:{}: skipped: {}", record.origin, record.line, record.reason))
