@@ -1,7 +1,7 @@
 //! Records read into one flat tape per chunk of lines: each value a node, every string in
 //! one buffer, member names interned. Learning shapes and building arrays read it in place
-//! ([`TapeValue`] is a [`JsonView`]) with no map, key or string allocated per record,
-//! which building serde_json values costs five times what reading the JSON does.
+//! ([`TapeValue`] is a [`JsonView`]): no map, key or string is allocated per record, as
+//! building serde_json values does.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -101,14 +101,6 @@ impl<'a> TapeValue<'a> {
         std::iter::successors((from < end).then_some(from), move |&node| Some(tape.after(node)).filter(|&next| next < end))
             .map(move |node| TapeValue { tape, node })
     }
-
-    #[inline]
-    fn end(self) -> u32 {
-        match self.tape.nodes[self.node as usize] {
-            Node::Array { end } | Node::Object { end } => end,
-            _ => self.node + 1,
-        }
-    }
 }
 
 impl<'a> JsonView<'a> for TapeValue<'a> {
@@ -127,14 +119,14 @@ impl<'a> JsonView<'a> for TapeValue<'a> {
 
     #[inline]
     fn items(self) -> impl Iterator<Item = Self> + 'a {
-        let end = if matches!(self.kind(), Json::Array(_)) { self.end() } else { self.node };
+        let end = if matches!(self.kind(), Json::Array(_)) { self.tape.after(self.node) } else { self.node };
         self.run(self.node + 1, end)
     }
 
     #[inline]
     fn members(self) -> impl Iterator<Item = (&'a str, Self)> + 'a {
         let tape = self.tape;
-        let end = if matches!(self.kind(), Json::Object(_)) { self.end() } else { self.node };
+        let end = if matches!(self.kind(), Json::Object(_)) { self.tape.after(self.node) } else { self.node };
         // Each member is a name node and a value: the run steps over names and values alike.
         let mut nodes = self.run(self.node + 1, end);
         std::iter::from_fn(move || {
