@@ -710,16 +710,17 @@ pub enum LakeMaintenanceCommand {
 }
 
 /// Merge each source's small files across days into files of up to 131,072 rows, their rows
-/// sorted by EventID and time.
+/// sorted by EventID and time; rewrite each larger file with its rows sorted.
 ///
-/// The merged files are written in row groups of 16,384 rows, so that a query for some
-/// EventIDs skips the row groups of the others by their statistics.
+/// The files are written in row groups of 16,384 rows, so that a query for some EventIDs
+/// skips the row groups of the others by their statistics.
 ///
 /// An ingest merges the small files of each day it writes; a source with few events a day
 /// still has a file per day, and every file a query opens costs it the same work whatever its
 /// size. Compaction merges them across days, in order of day; a merged file records the
 /// days it spans, so filters on time and retention still skip it or keep it whole. A file
-/// whose rows take more than its share of 1 GiB of memory is merged unsorted. Works on a
+/// whose rows take more than its share of 1 GiB of memory is sorted in runs that each fit
+/// it. A file once sorted is not sorted again. Works on a
 /// lake on an object store too: the files to merge are copied into a working copy, and
 /// those merged stay in the store.
 #[derive(Debug, Args)]

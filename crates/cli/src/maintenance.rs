@@ -12,10 +12,10 @@ use crate::cli::{CompactArgs, RetainArgs, VacuumArgs};
 pub fn compact(args: CompactArgs) -> anyhow::Result<ExitCode> {
     let lake = Lake::new(&args.lake.lake);
     let merged = compact_lake(&lake, args.table.as_deref())?;
-    if merged.into == 0 {
-        eprintln!("nothing to compact: no source has two files that fit in one");
+    if merged.is_empty() {
+        eprintln!("nothing to compact: no source has two files that fit in one, nor a full file whose rows are not sorted");
     } else {
-        eprintln!("merged {} files into {}; the merged files stay for running queries until they expire", merged.files, merged.into);
+        eprintln!("{merged}; the files replaced stay for running queries until they expire");
     }
     Ok(ExitCode::SUCCESS)
 }

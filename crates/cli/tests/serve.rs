@@ -395,7 +395,7 @@ fn a_server_compacts_its_small_files_across_days_at_its_period_and_keeps_storing
         std::thread::sleep(Duration::from_millis(50));
     }
     let said = read(&server.log);
-    assert!(said.contains("compaction: merged 9 small files into 1 in"), "{said}");
+    assert!(said.contains("compaction: merged 9 files into 1 in"), "{said}");
     let files = catalog_files();
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!((files[0]["day"].as_str(), files[0]["last_day"].as_str()), (Some("2020-09-19"), Some("2020-09-21")), "it spans the days");

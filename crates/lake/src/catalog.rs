@@ -91,6 +91,10 @@ pub struct DataFile {
     /// was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<ChannelFill>,
+    /// Its rows are sorted by `EventID` and time (in runs; see
+    /// [`crate::maintenance::compact`]): compaction wrote it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sorted: bool,
 }
 
 impl DataFile {

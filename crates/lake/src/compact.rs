@@ -35,7 +35,8 @@ pub(crate) fn plan_merges(table: &TableEntry, min_files: usize, touched: impl Fn
 
 /// The groups of `table`'s files that compaction merges, across days: for each source, its
 /// files of fewer rows than a row group in order of day, taken into groups that fit in one
-/// row group. Files whose day is not known are grouped apart from the others.
+/// row group. Files whose day is not known are grouped apart from the others. Each file of a
+/// row group or more whose rows are not yet sorted is a group of its own, to be sorted.
 pub(crate) fn plan_compaction(table: &TableEntry) -> Vec<Vec<usize>> {
     let mut sources: BTreeMap<(&str, bool), Vec<usize>> = BTreeMap::new();
     for (index, file) in table.files.iter().enumerate() {
@@ -45,7 +46,11 @@ pub(crate) fn plan_compaction(table: &TableEntry) -> Vec<Vec<usize>> {
         indices.sort_by_key(|&i| (&table.files[i].day, table.files[i].last_day()));
         indices
     });
-    pack(&table.files, by_day, 2)
+    let mut groups = pack(&table.files, by_day, 2);
+    let full = |file: &DataFile| file.rows >= ROWS_PER_ROW_GROUP as u64;
+    groups.extend(table.files.iter().enumerate().filter(|(_, file)| full(file) && !file.sorted).map(|(index, _)| vec![index]));
+    groups.sort();
+    groups
 }
 
 /// Each run of indices into `files` taken in its order into groups of files, of fewer rows
@@ -97,6 +102,7 @@ pub(crate) fn merge_files(lake: &Lake, files: &[&DataFile], order: RowOrder, sta
         last_day: (last_day != day).then(|| last_day.to_string()),
         event_ids: merged_event_ids(files),
         channel: files.iter().map(|f| f.channel).reduce(merged_channel).flatten(),
+        sorted: order != RowOrder::AsStored,
     })
 }
 
@@ -120,7 +126,7 @@ mod tests {
 
     fn file(source: &str, day: &str, rows: u64) -> DataFile {
         let path = format!("{source}/{day}/{rows}");
-        DataFile { path, rows, bytes: 1, source: source.into(), day: day.into(), last_day: None, event_ids: None, channel: None }
+        DataFile { path, rows, bytes: 1, source: source.into(), day: day.into(), last_day: None, event_ids: None, channel: None, sorted: false }
     }
 
     #[test]
@@ -142,6 +148,21 @@ mod tests {
         // The full file is left alone, the lone file of 09-22 and the partition not
         // touched too; 10 + (big - 15) fits in a row group, adding 20 would not.
         assert_eq!(groups, vec![vec![0, 3], vec![1, 6]]);
+    }
+
+    #[test]
+    fn compaction_sorts_each_full_file_not_yet_sorted_on_its_own() {
+        let big = ROWS_PER_ROW_GROUP as u64;
+        let mut files = vec![
+            file("Security", "2020-09-21", 10),
+            file("Security", "2020-09-22", big),
+            file("Security", "2020-09-23", 20),
+            file("Sysmon", "2020-09-21", big + 1),
+            file("Sysmon", "2020-09-22", 2 * big),
+        ];
+        files[4].sorted = true;
+        let table = TableEntry { shape: Shape::Null, files };
+        assert_eq!(plan_compaction(&table), vec![vec![0, 2], vec![1], vec![3]], "the small files merged; the full ones not sorted sorted alone");
     }
 
     #[test]

@@ -472,11 +472,30 @@ struct InputCounts {
     bytes: u64,
 }
 
-/// Files merged, and the files they were merged into.
+/// Files merged, and the files they were merged into; and files of a row group or more
+/// rewritten alone with their rows sorted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Merged {
     pub files: usize,
     pub into: usize,
+    pub sorted: usize,
+}
+
+impl Merged {
+    /// True when nothing was merged or sorted.
+    pub fn is_empty(&self) -> bool {
+        *self == Merged::default()
+    }
+}
+
+impl std::fmt::Display for Merged {
+    /// `merged 9 files into 2, sorted 1 full file`, each part when it happened.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let merged = (self.into > 0).then(|| format!("merged {} files into {}", self.files, self.into));
+        let sorted = (self.sorted > 0).then(|| format!("sorted {} full file{}", self.sorted, plural(self.sorted)));
+        f.write_str(&merged.into_iter().chain(sorted).collect::<Vec<_>>().join(", "))
+    }
 }
 
 /// The state of an ingest between commits.
@@ -676,6 +695,7 @@ impl<'a> Run<'a> {
                 last_day: None,
                 event_ids: file.event_ids.clone(),
                 channel: Some(file.channel),
+                sorted: false,
             });
         }
         let older_need_it = needs_rewrite(&before.storage_type(), &shape.storage_type());
@@ -743,8 +763,10 @@ impl<'a> Run<'a> {
                 file.path = move_in_place_of(lake, &staged, &table.files[group[0]].path, &mut directories)?;
                 table.files[group[0]] = file;
                 replaced.extend(&group[1..]);
-                merged.files += group.len();
-                merged.into += 1;
+                match group.len() {
+                    1 => merged.sorted += 1,
+                    files => (merged.files, merged.into) = (merged.files + files, merged.into + 1),
+                }
             }
             let mut index = 0;
             table.files.retain(|_| {
@@ -752,7 +774,7 @@ impl<'a> Run<'a> {
                 !replaced.contains(&(index - 1))
             });
         }
-        if merged.into > 0 {
+        if !retired.is_empty() {
             catalog.retire(retired, unix_seconds());
             self.publish(catalog, &directories)?;
         }

@@ -290,7 +290,7 @@ mod tests {
         let before = lake.catalog().unwrap().tables["events"].files.clone();
         assert_eq!(before.len(), 5, "a file per source and day");
 
-        assert_eq!(compact(&lake, None).unwrap(), Merged { files: 3, into: 1 });
+        assert_eq!(compact(&lake, None).unwrap(), Merged { files: 3, into: 1, sorted: 0 });
         let catalog = lake.catalog().unwrap();
         let files = &catalog.tables["events"].files;
         assert_eq!(files.len(), 3, "Security's three days in one; System's one day and the untimed file as they were");
@@ -313,10 +313,34 @@ mod tests {
     }
 
     #[test]
+    fn compaction_sorts_a_full_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path().join("lake"));
+        let input = dir.path().join("day.json");
+        let rows = crate::writer::ROWS_PER_ROW_GROUP + 10;
+        let line = |n: usize| format!("{{\"@timestamp\":\"2020-09-21T00:00:00.{n:06}Z\",\"Channel\":\"Security\",\"EventID\":{}}}\n", [4688, 4624, 4672][n % 3]);
+        std::fs::write(&input, (0..rows).map(line).collect::<String>()).unwrap();
+        ingest(&lake, &[input], &IngestOptions::default(), &IngestProgress::default(), &mut |_| {}).unwrap();
+        let before = lake.catalog().unwrap().tables["events"].files.clone();
+        assert_eq!((before.len(), before[0].sorted), (1, false), "one full file, as ingested");
+        assert!(!stored_rows(&lake, &before[0].path).is_sorted());
+
+        assert_eq!(compact(&lake, None).unwrap(), Merged { files: 0, into: 0, sorted: 1 });
+        let catalog = lake.catalog().unwrap();
+        let file = &catalog.tables["events"].files[0];
+        assert_eq!((catalog.tables["events"].files.len(), file.rows, file.sorted), (1, rows as u64, true));
+        let stored = stored_rows(&lake, &file.path);
+        assert_eq!(stored.len(), rows);
+        assert!(stored.is_sorted(), "sorted by EventID, then time");
+        assert!(catalog.retired.contains_key(&before[0].path), "kept for running queries");
+        assert_eq!(compact(&lake, None).unwrap(), Merged::default(), "sorted once");
+    }
+
+    #[test]
     fn compaction_names_what_is_missing() {
         let (dir, lake) = three_days();
         assert!(compact(&lake, Some("logons")).unwrap_err().to_string().contains("no table `logons`"));
-        assert_eq!(compact(&lake, Some("events")).unwrap(), Merged { files: 3, into: 1 });
+        assert_eq!(compact(&lake, Some("events")).unwrap(), Merged { files: 3, into: 1, sorted: 0 });
         assert!(matches!(compact(&Lake::new(dir.path().join("nowhere")), None), Err(LakeError::NoLake(_))));
     }
 

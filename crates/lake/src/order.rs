@@ -14,8 +14,8 @@ use crate::writer::{ROWS_PER_ROW_GROUP, SORTED_ROWS_PER_ROW_GROUP};
 pub(crate) enum RowOrder {
     /// The files' rows one file after another, as they are stored.
     AsStored,
-    /// Sorted by `EventID`, then time, when the rows together take at most `memory` bytes
-    /// once read; as stored otherwise.
+    /// Sorted by `EventID`, then time, in runs of rows that together take at most `memory`
+    /// bytes once read (one run when they all do).
     EventAndTime { memory: usize },
 }
 
@@ -34,10 +34,9 @@ impl RowOrder {
 /// the event's number (raw and HELK names), then its time (`@timestamp`, or Zeek's `ts`).
 const SORT_KEYS: &[&[&str]] = &[&["EventID", "event_id"], &["@timestamp", "ts"]];
 
-/// Batches held back to be written in order once all are read.
+/// Batches held back to be written in order: all of them, or each run that fills the memory.
 pub(crate) struct Held {
-    /// The memory the held batches may take; `None` once they outgrew it, or when rows are
-    /// written as stored.
+    /// The memory the held batches may take; `None` when rows are written as stored.
     limit: Option<usize>,
     batches: Vec<RecordBatch>,
     bytes: usize,
@@ -52,25 +51,20 @@ impl Held {
         Held { limit, batches: Vec::new(), bytes: 0 }
     }
 
-    /// Takes `batch`, and returns the batches to write now: none while rows are held, all
-    /// held so far and `batch` once they outgrow their memory (the rest are then written
-    /// as stored).
-    pub(crate) fn push(&mut self, batch: RecordBatch) -> Vec<RecordBatch> {
+    /// Takes `batch`, and returns the batches to write now: none while rows are held; the
+    /// rows held so far, sorted, once `batch` would take them past their memory (`batch`
+    /// then starts the next run); `batch` itself when rows are written as stored.
+    pub(crate) fn push(&mut self, batch: RecordBatch) -> Result<Vec<RecordBatch>, ArrowError> {
+        let Some(limit) = self.limit else { return Ok(vec![batch]) };
         let size = batch.get_array_memory_size();
-        match self.limit {
-            Some(limit) if self.bytes + size <= limit => {
-                self.bytes += size;
-                self.batches.push(batch);
-                Vec::new()
-            }
-            Some(_) => {
-                self.limit = None;
-                let mut ready = std::mem::take(&mut self.batches);
-                ready.push(batch);
-                ready
-            }
-            None => vec![batch],
+        let mut ready = Vec::new();
+        if !self.batches.is_empty() && self.bytes + size > limit {
+            ready.push(sorted(&std::mem::take(&mut self.batches))?);
+            self.bytes = 0;
         }
+        self.bytes += size;
+        self.batches.push(batch);
+        Ok(ready)
     }
 
     /// The held rows in order, when any are held.
@@ -132,23 +126,28 @@ mod tests {
     #[test]
     fn held_rows_come_out_by_event_then_time_with_unnumbered_rows_last() {
         let mut held = Held::new(RowOrder::EventAndTime { memory: 1 << 20 });
-        assert!(held.push(batch(vec![Some(4688), None, Some(4624)], vec!["2020-09-21T02", "2020-09-20T00", "2020-09-22T00"])).is_empty());
-        assert!(held.push(batch(vec![Some(4624), Some(4688)], vec!["2020-09-20T05", "2020-09-21T01"])).is_empty());
+        assert!(held.push(batch(vec![Some(4688), None, Some(4624)], vec!["2020-09-21T02", "2020-09-20T00", "2020-09-22T00"])).unwrap().is_empty());
+        assert!(held.push(batch(vec![Some(4624), Some(4688)], vec!["2020-09-20T05", "2020-09-21T01"])).unwrap().is_empty());
         let out = rows(&held.finish().unwrap().unwrap());
         let expected = [(Some(4624), "2020-09-20T05"), (Some(4624), "2020-09-22T00"), (Some(4688), "2020-09-21T01"), (Some(4688), "2020-09-21T02"), (None, "2020-09-20T00")];
         assert_eq!(out, expected.map(|(id, time)| (id, time.to_string())));
     }
 
     #[test]
-    fn rows_past_the_memory_are_written_as_stored() {
+    fn rows_past_the_memory_are_sorted_in_runs_that_fit_it() {
         let one = batch(vec![Some(2), Some(1)], vec!["b", "a"]);
-        let mut held = Held::new(RowOrder::EventAndTime { memory: one.get_array_memory_size() });
-        assert!(held.push(one.clone()).is_empty());
-        let ready = held.push(one.clone());
-        assert_eq!(ready.iter().map(rows).collect::<Vec<_>>(), vec![rows(&one), rows(&one)], "both in the order read");
-        assert!(held.push(one.clone()).len() == 1 && held.finish().unwrap().is_none());
+        let two = batch(vec![Some(3), Some(1), Some(2)], vec!["c", "x", "y"]);
+        let memory = one.get_array_memory_size() + two.get_array_memory_size();
+        let mut held = Held::new(RowOrder::EventAndTime { memory });
+        assert!(held.push(one.clone()).unwrap().is_empty());
+        assert!(held.push(two.clone()).unwrap().is_empty());
+        let ready = held.push(one.clone()).unwrap();
+        let run: Vec<(Option<i64>, String)> = [(1, "a"), (1, "x"), (2, "b"), (2, "y"), (3, "c")].iter().map(|(id, t)| (Some(*id), t.to_string())).collect();
+        assert_eq!(ready.iter().map(rows).collect::<Vec<_>>(), vec![run], "the first run, sorted");
+        assert_eq!(rows(&held.finish().unwrap().unwrap()), vec![(Some(1), "a".to_string()), (Some(2), "b".to_string())], "the next run, sorted");
         let mut stored = Held::new(RowOrder::AsStored);
-        assert_eq!(stored.push(one.clone()).len(), 1);
+        assert_eq!(stored.push(one.clone()).unwrap().iter().map(rows).collect::<Vec<_>>(), vec![rows(&one)], "as stored");
+        assert!(stored.finish().unwrap().is_none());
     }
 
     #[test]

@@ -71,15 +71,16 @@ pub(crate) fn write_as(
     let out = File::create(staged).map_err(LakeError::io(staged))?;
     let mut writer = lake_file_writer(out, Arc::clone(target), staged, order.rows_per_row_group())?;
     let mut held = Held::new(order);
+    let sorting = |e: arrow::error::ArrowError| LakeError::Parquet { path: staged.to_path_buf(), message: e.to_string() };
     for (path, reader) in sources {
         for batch in reader.build().map_err(parquet_error(&path))? {
             let batch = batch.map_err(|e| LakeError::Parquet { path: path.clone(), message: e.to_string() })?;
-            for ready in held.push(adapt_batch(&batch, Arc::clone(target))?) {
+            for ready in held.push(adapt_batch(&batch, Arc::clone(target))?).map_err(&sorting)? {
                 writer.write(&ready).map_err(parquet_error(staged))?;
             }
         }
     }
-    if let Some(sorted) = held.finish().map_err(|e| LakeError::Parquet { path: staged.to_path_buf(), message: e.to_string() })? {
+    if let Some(sorted) = held.finish().map_err(&sorting)? {
         writer.write(&sorted).map_err(parquet_error(staged))?;
     }
     let out = writer.into_inner().map_err(parquet_error(staged))?;

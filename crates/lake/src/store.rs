@@ -355,6 +355,7 @@ mod tests {
             last_day: None,
             event_ids: None,
             channel: None,
+            sorted: false,
         };
         let table = |files: Vec<DataFile>| TableEntry { shape: hela_schema::Shape::Null, files };
         let mut before = Catalog::default();

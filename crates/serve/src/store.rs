@@ -547,9 +547,9 @@ impl Every {
 fn compact(appender: &mut Appender, on_commit: &dyn Fn()) {
     let started = Instant::now();
     match appender.compact() {
-        Ok(merged) if merged.into > 0 => {
+        Ok(merged) if !merged.is_empty() => {
             let seconds = started.elapsed().as_secs_f64();
-            eprintln!("compaction: merged {} small files into {} in {seconds:.1} s", merged.files, merged.into);
+            eprintln!("compaction: {merged} in {seconds:.1} s");
             on_commit();
         }
         Ok(_) => {}
