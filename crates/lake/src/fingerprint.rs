@@ -12,8 +12,11 @@ pub fn fingerprint(path: &Path) -> std::io::Result<String> {
     let len = file.metadata()?.len();
     let mut hasher = hasher_of_length(len);
     // Read in large blocks, each hashed on every core while the next is read. (Not mapped:
-    // a log file cut short while mapped would end the process.)
-    let (mut block, mut next) = (vec![0u8; BLOCK_BYTES], vec![0u8; BLOCK_BYTES]);
+    // a log file cut short while mapped would end the process.) A small file's blocks are
+    // its size: zeroing two large blocks for each of many small files costs more than
+    // hashing them.
+    let block_bytes = usize::try_from(len).unwrap_or(BLOCK_BYTES).clamp(1, BLOCK_BYTES);
+    let (mut block, mut next) = (vec![0u8; block_bytes], vec![0u8; block_bytes]);
     let mut filled = read_block(&mut file, &mut block)?;
     while filled > 0 {
         let (_, read) = rayon::join(|| hasher.update_rayon(&block[..filled]), || read_block(&mut file, &mut next));
@@ -127,6 +130,10 @@ mod tests {
         }
         std::fs::write(&b, b"small").unwrap();
         assert_ne!(fingerprint(&a).unwrap(), fingerprint(&b).unwrap());
+        assert_eq!(fingerprint(&b).unwrap(), blake3::hash(&[&5u64.to_le_bytes()[..], b"small"].concat()).to_hex().to_string());
+        std::fs::write(&b, b"").unwrap();
+        assert_eq!(fingerprint(&b).unwrap(), blake3::hash(&0u64.to_le_bytes()).to_hex().to_string(), "an empty file");
+        std::fs::write(&b, b"small").unwrap();
         assert_eq!(sampled_fingerprint(&b).unwrap(), fingerprint(&b).unwrap(), "the same up to 2 MiB");
         // Read in pieces, some read again, the same; with a gap or cut short, none.
         let pieces = |reads: &[(usize, usize)]| {
