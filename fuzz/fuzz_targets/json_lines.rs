@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(taped.bytes, parsed.bytes);
     assert_eq!(taped.records.to_maps(), parsed.records, "the same records");
     let tape = &taped.records;
-    let columns = ObjectColumns::of(tape.records().map(|record| Some(record.members())), tape.len());
+    let columns = ObjectColumns::of_tape(tape);
     let mut by_tape = Shape::Null;
     by_tape.observe_columns(&columns);
     assert_eq!(by_tape, shape, "the same shape, learnt from the tape");

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 use serde_json::{Map, Value};
 
+use crate::tape::{Tape, TapeValue};
 use crate::view::{JsonView, map_members};
 
 /// The members of some objects (records, or the values of a struct field), a column per
@@ -22,6 +23,13 @@ impl<'a> ObjectColumns<'a> {
     /// The columns of `records`.
     pub fn of_records(records: &'a [Map<String, Value>]) -> ObjectColumns<'a> {
         ObjectColumns::of(records.iter().map(|record| Some(map_members(record))), records.len())
+    }
+}
+
+impl<'a> ObjectColumns<'a, TapeValue<'a>> {
+    /// The columns of the records of `tape`.
+    pub fn of_tape(tape: &'a Tape) -> ObjectColumns<'a, TapeValue<'a>> {
+        ObjectColumns::of(tape.records().map(|record| Some(record.members())), tape.len())
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::parse::{Parsed, parse_chunk_into_tape};
 use crate::convert::{columns_to_inferred_batch, records_to_inferred_batch};
-use crate::{BadRecord, JsonView, KeptFields, ObjectColumns, Tape, parse_chunk};
+use crate::{BadRecord, KeptFields, ObjectColumns, Tape, parse_chunk};
 
 /// How the records of each chunk are handed over.
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ impl Records {
     pub fn to_inferred_batch(&self) -> Result<RecordBatch, ArrowError> {
         match self {
             Records::Maps(maps) => records_to_inferred_batch(maps),
-            Records::Tape(tape) => columns_to_inferred_batch(&ObjectColumns::of(tape.records().map(|record| Some(record.members())), tape.len())),
+            Records::Tape(tape) => columns_to_inferred_batch(&ObjectColumns::of_tape(tape)),
         }
     }
 

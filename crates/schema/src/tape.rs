@@ -72,8 +72,7 @@ impl Tape {
 
     /// The records as serde_json maps.
     pub fn to_maps(&self) -> Vec<Map<String, Value>> {
-        let to_map = |record: TapeValue| record.members().map(|(name, value)| (name.to_string(), value.to_value().into_owned())).collect();
-        self.records().map(to_map).collect()
+        self.records().map(TapeValue::to_map).collect()
     }
 
     /// The node after the value at `node`, with everything it holds.
@@ -94,6 +93,11 @@ pub struct TapeValue<'a> {
 }
 
 impl<'a> TapeValue<'a> {
+    /// The members of this value (an object) as a serde_json map.
+    fn to_map(self) -> Map<String, Value> {
+        self.members().map(|(name, value)| (name.to_string(), value.to_value().into_owned())).collect()
+    }
+
     /// The values from node `from` up to node `end`, each followed by the next.
     #[inline]
     fn run(self, from: u32, end: u32) -> impl Iterator<Item = TapeValue<'a>> + 'a {
@@ -146,7 +150,7 @@ impl<'a> JsonView<'a> for TapeValue<'a> {
             Json::Number(n) => n.to_number().map_or(Value::Null, Value::Number),
             Json::Str(s) => Value::String(s.to_string()),
             Json::Array(_) => Value::Array(self.items().map(|item| item.to_value().into_owned()).collect()),
-            Json::Object(_) => Value::Object(self.members().map(|(name, v)| (name.to_string(), v.to_value().into_owned())).collect()),
+            Json::Object(_) => Value::Object(self.to_map()),
         })
     }
 }
